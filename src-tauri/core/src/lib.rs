@@ -1,0 +1,7 @@
+//! connector-core: everything Box Connector does, with no Tauri dependency,
+//! so the desktop shell, the CLI and the tests all drive the same code.
+
+pub mod datacenter;
+pub mod error;
+
+pub use error::{ErrorCode, UserError};

@@ -1,0 +1,1 @@
+//! box-sandbox: an emulated Box enterprise (HTTP server + deterministic generator).
