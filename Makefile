@@ -1,0 +1,43 @@
+# Box Connector — the two commands:
+#   make run    install what is missing, build the UI and the app, open it on the built-in Sandbox
+#   make test   install what is missing, run every test, lint and the end-to-end window tests
+# Both are idempotent: a second run skips what is already installed or built.
+
+CARGO ?= cargo
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+
+.PHONY: run test setup-run setup-test ui app lint test-rust test-ui e2e bench clean-artifacts
+
+run: setup-run app
+	scripts/run.sh "$(TARGET_DIR)/debug/box-connector"
+
+test:
+	scripts/test.sh
+
+setup-run:
+	scripts/setup.sh --for run
+
+setup-test:
+	scripts/setup.sh --for test
+
+ui:
+	cd ui && npm run build
+
+app: ui
+	$(CARGO) build -p box-connector
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+test-rust:
+	scripts/with-keyring.sh $(CARGO) test --workspace
+
+test-ui:
+	cd ui && npm run check && npm test
+
+e2e:
+	scripts/e2e.sh
+
+bench:
+	scripts/bench.sh
