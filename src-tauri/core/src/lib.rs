@@ -3,5 +3,8 @@
 
 pub mod datacenter;
 pub mod error;
+pub mod health;
+pub mod keychain;
+pub mod store;
 
 pub use error::{ErrorCode, UserError};

@@ -1,0 +1,121 @@
+//! The Box API call log behind connection health. Each call is one row;
+//! rows older than [`API_CALL_RETENTION`] are pruned.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::Serialize;
+use sqlx::FromRow;
+
+use super::{Store, StoreResult};
+
+/// How long calls are kept. Health looks at the last hour; a week leaves
+/// room for diagnosing "it was slow yesterday".
+pub const API_CALL_RETENTION: TimeDelta = TimeDelta::days(7);
+
+/// Prune on every this-many inserts, so a long-running app stays bounded.
+const PRUNE_EVERY: i64 = 1000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+pub struct ApiCallRecord {
+    pub connection_id: Option<String>,
+    pub at: DateTime<Utc>,
+    pub method: String,
+    /// Path template or path without query string (no tokens, no ids needed).
+    pub endpoint: String,
+    /// HTTP status; `None` when no response arrived (network error, timeout).
+    pub status: Option<u16>,
+    pub latency_ms: u32,
+    /// Box answered 429.
+    pub rate_limited: bool,
+    /// Box's error `code` (or the OAuth `error`), when there was one.
+    pub error_code: Option<String>,
+}
+
+impl ApiCallRecord {
+    pub fn is_success(&self) -> bool {
+        self.status
+            .is_some_and(|status| (200..400).contains(&status))
+    }
+}
+
+impl Store {
+    /// Logs one call; a successful one also stamps the connection's
+    /// `last_success_at`, in the same transaction.
+    pub async fn record_api_call(&self, call: &ApiCallRecord) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO api_calls \
+             (connection_id, at, method, endpoint, status, latency_ms, rate_limited, error_code) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&call.connection_id)
+        .bind(call.at.timestamp())
+        .bind(&call.method)
+        .bind(&call.endpoint)
+        .bind(call.status)
+        .bind(call.latency_ms)
+        .bind(call.rate_limited)
+        .bind(&call.error_code)
+        .fetch_one(&mut *tx)
+        .await?;
+        if let (true, Some(connection_id)) = (call.is_success(), &call.connection_id) {
+            sqlx::query(
+                "UPDATE connections SET last_success_at = MAX(COALESCE(last_success_at, 0), ?) \
+                 WHERE id = ?",
+            )
+            .bind(call.at.timestamp())
+            .bind(connection_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if id % PRUNE_EVERY == 0 {
+            sqlx::query("DELETE FROM api_calls WHERE at < ?")
+                .bind((call.at - API_CALL_RETENTION).timestamp())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Calls at or after `since`, oldest first; for one connection, or all.
+    pub async fn api_calls_since(
+        &self,
+        since: DateTime<Utc>,
+        connection_id: Option<&str>,
+    ) -> StoreResult<Vec<ApiCallRecord>> {
+        Ok(sqlx::query_as(
+            "SELECT connection_id, at, method, endpoint, status, latency_ms, rate_limited, error_code \
+             FROM api_calls WHERE at >= ?1 AND (?2 IS NULL OR connection_id = ?2) ORDER BY at, id",
+        )
+        .bind(since.timestamp())
+        .bind(connection_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// When the last call that got a successful answer was made.
+    pub async fn last_successful_call(
+        &self,
+        connection_id: Option<&str>,
+    ) -> StoreResult<Option<DateTime<Utc>>> {
+        let (at,): (Option<DateTime<Utc>>,) = sqlx::query_as(
+            "SELECT MAX(at) FROM api_calls WHERE status >= 200 AND status < 400 \
+             AND (?1 IS NULL OR connection_id = ?1)",
+        )
+        .bind(connection_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(at)
+    }
+
+    /// Deletes calls older than `before`; returns how many went.
+    pub async fn prune_api_calls(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("DELETE FROM api_calls WHERE at < ?")
+            .bind(before.timestamp())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+}
