@@ -299,4 +299,269 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {}
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    const NOW: i64 = 1_764_100_000;
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(secs, 0).single().unwrap()
+    }
+
+    fn connection(state: ConnectionState) -> ConnectionRecord {
+        ConnectionRecord {
+            id: "c1".into(),
+            datacenter_id: "eu1".into(),
+            client_id: "client".into(),
+            authorize_url: "https://account.box.com/api/oauth2/authorize".into(),
+            token_url: "https://api.box.com/oauth2/token".into(),
+            revoke_url: "https://api.box.com/oauth2/revoke".into(),
+            api_url: "https://api.box.com/2.0".into(),
+            account_id: Some("1".into()),
+            account_login: Some("admin@example.com".into()),
+            account_name: Some("Ada Admin".into()),
+            role: Some("admin".into()),
+            enterprise_id: Some("4242".into()),
+            enterprise_name: Some("Example Corp".into()),
+            state,
+            state_reason: None,
+            connected_at: at(NOW - 86_400),
+            access_token_expires_at: Some(at(NOW + 1800)),
+            refresh_token_issued_at: Some(at(NOW - 1800)),
+            last_success_at: None,
+            updated_at: at(NOW - 1800),
+        }
+    }
+
+    fn call(ago_secs: i64, status: Option<u16>, latency_ms: u32) -> ApiCallRecord {
+        ApiCallRecord {
+            connection_id: Some("c1".into()),
+            at: at(NOW - ago_secs),
+            method: "GET".into(),
+            endpoint: "/2.0/events".into(),
+            status,
+            latency_ms,
+            rate_limited: status == Some(429),
+            error_code: None,
+        }
+    }
+
+    #[test]
+    fn stats_cover_only_the_last_hour() {
+        // 20 calls in the hour with latencies 10..=200 ms; 2 of them 429, 1 a 500.
+        let mut calls: Vec<ApiCallRecord> = (1..=20)
+            .map(|i| call(i * 60, Some(200), i as u32 * 10))
+            .collect();
+        calls[3].status = Some(429);
+        calls[3].rate_limited = true;
+        calls[4].status = Some(429);
+        calls[4].rate_limited = true;
+        calls[5].status = Some(500);
+        calls.push(call(3601, None, 99_999)); // just outside the window
+        let stats = call_stats(&calls, at(NOW));
+        assert_eq!(stats.calls, 20);
+        assert_eq!(stats.errors, 3);
+        assert_eq!(stats.rate_limited, 2);
+        assert!(
+            (stats.error_rate - 0.15).abs() < 1e-9,
+            "{}",
+            stats.error_rate
+        );
+        assert!((stats.rate_limited_rate - 0.10).abs() < 1e-9);
+        assert_eq!(stats.median_latency_ms, Some(100));
+        assert_eq!(stats.p95_latency_ms, Some(190));
+
+        let empty = call_stats(&[], at(NOW));
+        assert_eq!(
+            (empty.calls, empty.error_rate, empty.median_latency_ms),
+            (0, 0.0, None)
+        );
+    }
+
+    #[test]
+    fn no_connection_is_not_connected_and_says_connect() {
+        let health = compute(None, &[], None, TokenFacts::default(), at(NOW));
+        assert_eq!(health.state, HealthState::NotConnected);
+        assert!(health.what_to_do.contains("Connect"));
+        let disconnected = connection(ConnectionState::Disconnected);
+        let health = compute(
+            Some(&disconnected),
+            &[],
+            None,
+            TokenFacts::default(),
+            at(NOW),
+        );
+        assert_eq!(health.state, HealthState::NotConnected);
+    }
+
+    #[test]
+    fn needs_reconnect_from_the_store_from_age_or_a_missing_token() {
+        let mut c = connection(ConnectionState::NeedsReconnect);
+        c.state_reason = Some("Invalid refresh token".into());
+        let health = compute(Some(&c), &[], None, TokenFacts::default(), at(NOW));
+        assert_eq!(health.state, HealthState::NeedsReconnect);
+        assert!(health.what_to_do.contains("Reconnect"));
+        assert!(health.what_to_do.contains("Invalid refresh token"));
+
+        let mut old = connection(ConnectionState::Connected);
+        old.refresh_token_issued_at = Some(at(NOW) - TimeDelta::days(61));
+        let health = compute(Some(&old), &[], None, TokenFacts::default(), at(NOW));
+        assert_eq!(health.state, HealthState::NeedsReconnect);
+        assert_eq!(health.refresh_token_age_days, Some(61));
+
+        let fine = connection(ConnectionState::Connected);
+        let facts = TokenFacts {
+            refresh_token_present: Some(false),
+            ..TokenFacts::default()
+        };
+        let health = compute(Some(&fine), &[], None, facts, at(NOW));
+        assert_eq!(health.state, HealthState::NeedsReconnect);
+        assert!(health.what_to_do.contains("keychain"));
+    }
+
+    #[test]
+    fn refresh_token_age_warns_from_fifty_days() {
+        let c = connection(ConnectionState::Connected);
+        let facts = |days| TokenFacts {
+            refresh_token_issued_at: Some(at(NOW) - TimeDelta::days(days)),
+            ..TokenFacts::default()
+        };
+        let young = compute(Some(&c), &[], None, facts(49), at(NOW));
+        assert_eq!(young.state, HealthState::Connected);
+        assert!(young.warnings.is_empty(), "{:?}", young.warnings);
+
+        let ageing = compute(Some(&c), &[], None, facts(52), at(NOW));
+        assert_eq!(ageing.state, HealthState::Connected);
+        assert_eq!(ageing.refresh_token_age_days, Some(52));
+        assert_eq!(ageing.warnings.len(), 1);
+        assert!(
+            ageing.warnings[0].contains("52 days old"),
+            "{}",
+            ageing.warnings[0]
+        );
+        assert!(
+            ageing.warnings[0].contains("within 8 days"),
+            "{}",
+            ageing.warnings[0]
+        );
+    }
+
+    #[test]
+    fn offline_when_the_latest_calls_get_no_answer() {
+        let c = connection(ConnectionState::Connected);
+        let calls = vec![
+            call(600, Some(200), 80),
+            call(120, None, 30_000),
+            call(60, None, 30_000),
+        ];
+        let health = compute(Some(&c), &calls, None, TokenFacts::default(), at(NOW));
+        assert_eq!(health.state, HealthState::Offline);
+        assert!(health.what_to_do.contains("cannot be reached"));
+        assert_eq!(health.last_success_at, Some(at(NOW - 600)));
+
+        // One timeout followed by a success is not offline.
+        let calls = vec![call(120, None, 30_000), call(60, Some(200), 90)];
+        let health = compute(Some(&c), &calls, None, TokenFacts::default(), at(NOW));
+        assert_eq!(health.state, HealthState::Connected);
+        // Box answering with errors is reachable: not offline either.
+        let calls = vec![call(120, Some(503), 10), call(60, Some(503), 10)];
+        let health = compute(Some(&c), &calls, None, TokenFacts::default(), at(NOW));
+        assert_eq!(health.state, HealthState::Connected);
+        assert_eq!(health.last_hour.errors, 2);
+    }
+
+    #[test]
+    fn token_facts_from_the_caller_override_the_store() {
+        let c = connection(ConnectionState::Connected);
+        let facts = TokenFacts {
+            access_token_expires_at: Some(at(NOW - 5)),
+            ..TokenFacts::default()
+        };
+        let health = compute(Some(&c), &[], None, facts, at(NOW));
+        assert_eq!(health.access_token_expires_in_secs, Some(-5));
+        let health = compute(Some(&c), &[], None, TokenFacts::default(), at(NOW));
+        assert_eq!(health.access_token_expires_in_secs, Some(1800));
+    }
+
+    /// The same figures, gathered from a real store file.
+    #[tokio::test]
+    async fn health_from_a_real_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("health.sqlite3"))
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .health(None, TokenFacts::default(), at(NOW))
+                .await
+                .unwrap()
+                .state,
+            HealthState::NotConnected
+        );
+
+        store
+            .save_connection(&connection(ConnectionState::Connected))
+            .await
+            .unwrap();
+        for (ago, status, latency) in [
+            (7200, Some(200), 5_000), // older than the window
+            (1800, Some(200), 100),
+            (1200, Some(429), 20),
+            (600, Some(200), 300),
+            (300, Some(200), 200),
+        ] {
+            store
+                .record_api_call(&call(ago, status, latency))
+                .await
+                .unwrap();
+        }
+        let run = store.start_api_test_run("c1", at(NOW - 900)).await.unwrap();
+        store
+            .record_api_check(
+                run,
+                &crate::store::ApiCheckRecord {
+                    check_id: "role".into(),
+                    label: "Role".into(),
+                    status: CheckStatus::Warn,
+                    detail: Some("co-admin".into()),
+                    box_error: None,
+                    fix: None,
+                },
+            )
+            .await
+            .unwrap();
+        store.finish_api_test_run(run, at(NOW - 890)).await.unwrap();
+
+        let health = store
+            .health(Some("eu1"), TokenFacts::default(), at(NOW))
+            .await
+            .unwrap();
+        assert_eq!(health.state, HealthState::Connected);
+        assert_eq!(health.enterprise_name.as_deref(), Some("Example Corp"));
+        assert_eq!(health.last_hour.calls, 4);
+        assert_eq!(health.last_hour.rate_limited, 1);
+        assert_eq!(health.last_hour.median_latency_ms, Some(100));
+        assert_eq!(health.last_hour.p95_latency_ms, Some(300));
+        assert_eq!(health.last_success_at, Some(at(NOW - 300)));
+        assert_eq!(
+            health.last_api_test,
+            Some(LastApiTest {
+                finished_at: at(NOW - 890),
+                outcome: "warn".into()
+            })
+        );
+        assert!(
+            health
+                .warnings
+                .iter()
+                .any(|w| w.contains("rate-limited 1 of")),
+            "{:?}",
+            health.warnings
+        );
+        let json = serde_json::to_value(&health).unwrap();
+        assert_eq!(json["state"], "connected");
+        store.close().await;
+    }
+}

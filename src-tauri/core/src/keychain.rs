@@ -191,6 +191,21 @@ fn map_error(err: keyring::Error, operation: &str, account: &str) -> UserError {
             ),
             locked_hint(),
         ),
+        // gnome-keyring reports a locked collection as a plain D-Bus failure
+        // ("Cannot create an item in a locked collection").
+        keyring::Error::PlatformFailure(detail)
+            if detail.to_string().to_ascii_lowercase().contains("locked") =>
+        {
+            UserError::new(
+                ErrorCode::KeychainLocked,
+                format!(
+                    "The system keychain is locked, so the entry \"{account}\" could not be \
+                     {operation_done} ({detail}).",
+                    operation_done = done(operation)
+                ),
+                locked_hint(),
+            )
+        }
         keyring::Error::PlatformFailure(detail) => UserError::new(
             ErrorCode::KeychainUnavailable,
             format!(
@@ -229,5 +244,298 @@ fn done(operation: &str) -> &'static str {
         "write" => "saved",
         "delete" => "removed",
         _ => "opened",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Tests touching the keychain run against a real Secret Service:
+    //! `scripts/with-keyring.sh cargo test -p connector-core` (a private
+    //! D-Bus session with a throwaway unlocked gnome-keyring).
+
+    use std::process::Command;
+
+    use super::*;
+
+    const SERVICE: &str = "com.boxconnector.app.test";
+
+    /// Fails (never skips) when the harness is missing, so a plain
+    /// `cargo test` cannot report keychain tests as passing.
+    fn require_harness() {
+        assert!(
+            std::env::var("BOX_CONNECTOR_TEST_KEYRING").as_deref() == Ok("1"),
+            "this test needs a real keyring: run it as \
+             `scripts/with-keyring.sh cargo test -p connector-core` (or `make test`)"
+        );
+    }
+
+    fn unique_account(name: &str) -> String {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        format!("{name}-{}-{nanos}", std::process::id())
+    }
+
+    /// Runs one `#[ignore]`d helper test of this binary in a child process.
+    fn run_helper(helper: &str, envs: &[(&str, &str)]) -> std::process::Output {
+        let mut command = Command::new(std::env::current_exe().expect("test binary path"));
+        command.args([
+            &format!("keychain::tests::{helper}"),
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ]);
+        for (key, value) in envs {
+            command.env(key, value);
+        }
+        command.output().expect("run helper process")
+    }
+
+    #[test]
+    fn sensitive_never_shows_its_value() {
+        let secret = Sensitive::new("hunter2-refresh-token".to_owned());
+        assert_eq!(format!("{secret:?}"), REDACTED);
+        assert_eq!(format!("{secret}"), REDACTED);
+        assert_eq!(secret.expose(), "hunter2-refresh-token");
+
+        #[derive(Debug, Serialize)]
+        struct Tokens {
+            account: String,
+            refresh_token: Sensitive<String>,
+        }
+        let tokens = Tokens {
+            account: "admin".into(),
+            refresh_token: secret.clone(),
+        };
+        let debug = format!("{tokens:?} {tokens:#?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(debug.contains(REDACTED));
+
+        let err = serde_json::to_string(&tokens).expect_err("serializing a secret must fail");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        assert!(serde_json::to_value(&secret).is_err());
+    }
+
+    #[test]
+    fn sensitive_can_be_read_from_json() {
+        #[derive(Deserialize)]
+        struct TokenResponse {
+            access_token: Sensitive<String>,
+        }
+        let parsed: TokenResponse = serde_json::from_str(r#"{"access_token":"abc123"}"#).unwrap();
+        assert_eq!(parsed.access_token.expose(), "abc123");
+    }
+
+    #[test]
+    fn set_get_delete_round_trip() {
+        require_harness();
+        let keychain = Keychain::new(SERVICE);
+        let account = unique_account("round-trip");
+        assert_eq!(
+            keychain.get(&account).unwrap().map(Sensitive::into_exposed),
+            None
+        );
+
+        keychain
+            .set(&account, &Sensitive::new("first".into()))
+            .unwrap();
+        assert_eq!(keychain.get(&account).unwrap().unwrap().expose(), "first");
+        keychain
+            .set(&account, &Sensitive::new("rotated".into()))
+            .unwrap();
+        assert_eq!(keychain.get(&account).unwrap().unwrap().expose(), "rotated");
+
+        // Services are separate namespaces.
+        assert!(Keychain::new("com.boxconnector.other")
+            .get(&account)
+            .unwrap()
+            .is_none());
+
+        keychain.delete(&account).unwrap();
+        assert!(keychain.get(&account).unwrap().is_none());
+        keychain
+            .delete(&account)
+            .expect("deleting a missing entry succeeds");
+        keychain.probe().expect("probe on a working keychain");
+    }
+
+    #[test]
+    fn value_written_by_one_process_is_read_by_another() {
+        require_harness();
+        let keychain = Keychain::new(SERVICE);
+        let account = unique_account("cross-process");
+
+        // Child writes, we read: an in-memory store could not pass this.
+        let out = run_helper(
+            "helper_write_secret",
+            &[
+                ("HELPER_ACCOUNT", &account),
+                ("HELPER_SECRET", "from-the-child"),
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert_eq!(
+            keychain.get(&account).unwrap().unwrap().expose(),
+            "from-the-child"
+        );
+
+        // We write, the child reads.
+        keychain
+            .set(&account, &Sensitive::new("from-the-parent".into()))
+            .unwrap();
+        let out = run_helper(
+            "helper_expect_secret",
+            &[
+                ("HELPER_ACCOUNT", &account),
+                ("HELPER_SECRET", "from-the-parent"),
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        keychain.delete(&account).unwrap();
+    }
+
+    #[test]
+    fn no_dbus_is_keychain_unavailable_not_a_silent_success() {
+        require_harness();
+        let out = run_helper(
+            "helper_report_set_error",
+            &[
+                (
+                    "DBUS_SESSION_BUS_ADDRESS",
+                    "unix:path=/nonexistent/box-connector-test-bus",
+                ),
+                ("HELPER_ACCOUNT", &unique_account("no-dbus")),
+                ("HELPER_SECRET", "never-stored-secret"),
+            ],
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let line = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("KEYCHAIN_ERROR="))
+            .unwrap_or_else(|| panic!("helper reported no error: {stdout}"));
+        let error: UserError = serde_json::from_str(line).unwrap();
+        assert_eq!(error.code, ErrorCode::KeychainUnavailable, "{error:?}");
+        assert!(
+            error.hint.contains("gnome-keyring-daemon --unlock"),
+            "{}",
+            error.hint
+        );
+        assert!(!line.contains("never-stored-secret"), "{line}");
+    }
+
+    /// A keyring of its own (locking the shared one would disturb the other
+    /// tests): write an entry, lock the collection as a screen lock would,
+    /// then read and write must say "locked", not fail obscurely or hang.
+    #[test]
+    fn locked_keyring_is_keychain_locked() {
+        require_harness();
+        let harness = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/with-keyring.sh");
+        let exe = std::env::current_exe().unwrap();
+        let account = unique_account("locked");
+        let script = format!(
+            "set -e
+             HELPER_SECRET=before-lock '{exe}' keychain::tests::helper_write_secret --exact --ignored
+             dbus-send --session --dest=org.freedesktop.secrets --type=method_call --print-reply \
+               /org/freedesktop/secrets org.freedesktop.Secret.Service.Lock \
+               array:objpath:/org/freedesktop/secrets/aliases/default >/dev/null
+             HELPER_SECRET=after-lock '{exe}' keychain::tests::helper_report_locked \
+               --exact --ignored --nocapture",
+            exe = exe.display()
+        );
+        let out = Command::new(harness)
+            .args(["bash", "-c", &script])
+            .env_remove("BOX_CONNECTOR_TEST_KEYRING")
+            // No display: the unlock prompt cannot appear, as on a locked headless session.
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .env("HELPER_ACCOUNT", &account)
+            .output()
+            .expect("run nested keyring session");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let errors: Vec<UserError> = stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix("KEYCHAIN_ERROR="))
+            .map(|json| serde_json::from_str(json).unwrap())
+            .collect();
+        assert_eq!(errors.len(), 2, "{stdout}");
+        for error in &errors {
+            assert_eq!(error.code, ErrorCode::KeychainLocked, "{error:?}");
+            assert!(error.hint.contains("Unlock"), "{}", error.hint);
+            assert!(
+                !error.message.contains("after-lock") && !error.message.contains("before-lock")
+            );
+        }
+    }
+
+    // Helpers run only in child processes spawned above (hence ignored).
+
+    fn helper_env(key: &str) -> String {
+        std::env::var(key).unwrap_or_else(|_| panic!("{key} not set: run via its parent test"))
+    }
+
+    #[test]
+    #[ignore = "helper: run by value_written_by_one_process_is_read_by_another"]
+    fn helper_write_secret() {
+        Keychain::new(SERVICE)
+            .set(
+                &helper_env("HELPER_ACCOUNT"),
+                &Sensitive::new(helper_env("HELPER_SECRET")),
+            )
+            .unwrap();
+    }
+
+    #[test]
+    #[ignore = "helper: run by value_written_by_one_process_is_read_by_another"]
+    fn helper_expect_secret() {
+        let found = Keychain::new(SERVICE)
+            .get(&helper_env("HELPER_ACCOUNT"))
+            .unwrap();
+        assert_eq!(found.unwrap().expose(), &helper_env("HELPER_SECRET"));
+    }
+
+    #[test]
+    #[ignore = "helper: run by no_dbus_is_keychain_unavailable_not_a_silent_success"]
+    fn helper_report_set_error() {
+        let keychain = Keychain::new(SERVICE);
+        let secret = Sensitive::new(helper_env("HELPER_SECRET"));
+        let err = keychain
+            .set(&helper_env("HELPER_ACCOUNT"), &secret)
+            .expect_err("writing without a Secret Service must fail");
+        println!("KEYCHAIN_ERROR={}", serde_json::to_string(&err).unwrap());
+        assert!(keychain.probe().is_err(), "probe must fail too");
+    }
+
+    #[test]
+    #[ignore = "helper: run by locked_keyring_is_keychain_locked"]
+    fn helper_report_locked() {
+        let keychain = Keychain::new(SERVICE);
+        let account = helper_env("HELPER_ACCOUNT");
+        let read = keychain
+            .get(&account)
+            .expect_err("reading a locked keychain must fail");
+        println!("KEYCHAIN_ERROR={}", serde_json::to_string(&read).unwrap());
+        let secret = Sensitive::new(helper_env("HELPER_SECRET"));
+        let write = keychain
+            .set(&account, &secret)
+            .expect_err("writing a locked keychain must fail");
+        println!("KEYCHAIN_ERROR={}", serde_json::to_string(&write).unwrap());
     }
 }
