@@ -1,1 +1,126 @@
-//! box-sandbox: an emulated Box enterprise (HTTP server + deterministic generator).
+//! box-sandbox: an emulated Box enterprise on loopback (HTTP server + deterministic
+//! generator), faithful to Box's OpenAPI spec. Every test and the app's demo mode
+//! talk to it as they would to Box, with only the base URLs changed.
+
+pub mod api;
+pub mod browser;
+pub mod config;
+pub mod content;
+pub mod control;
+pub mod enterprise;
+pub mod error;
+pub mod events;
+mod names;
+pub mod oauth;
+pub mod rng;
+pub mod routes;
+mod server;
+pub mod state;
+pub mod tokens;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
+
+pub use config::{Faults, Rotation, SandboxConfig};
+
+use crate::enterprise::Enterprise;
+use crate::events::EventLog;
+use crate::state::{Control, Inner, Stats, World};
+use crate::tokens::TokenStore;
+
+pub struct Sandbox;
+
+/// A running sandbox. Dropping it without `stop` leaves the server running until
+/// the runtime ends.
+pub struct SandboxHandle {
+    addr: SocketAddr,
+    inner: Arc<Inner>,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Build the state (generate the enterprise and its history) without serving it.
+pub fn build_state(config: SandboxConfig, base_url: String) -> Arc<Inner> {
+    let anchor = chrono::Utc::now().timestamp();
+    let ent = Enterprise::generate(&config, anchor);
+    let events = EventLog::generate(&ent, &config);
+    let tokens = config
+        .state_path
+        .as_deref()
+        .map(TokenStore::load)
+        .unwrap_or_default();
+    let control = Control {
+        faults: config.faults.clone(),
+        burst_left: 0,
+        disable_unpublished_apps: config.disable_unpublished_apps,
+        app_exceptions: config.app_exceptions.clone(),
+        rate_limit_per_minute: config.rate_limit_per_minute,
+        activity_per_second: config.activity_per_second,
+        streaming_disorder_rate: config.streaming_disorder_rate,
+    };
+    Arc::new(Inner {
+        cfg: config,
+        base_url,
+        world: RwLock::new(World { ent, events }),
+        tokens: Mutex::new(tokens),
+        control: Mutex::new(control),
+        buckets: Mutex::new(HashMap::new()),
+        stats: Mutex::new(Stats::default()),
+        sha1_cache: Mutex::new(HashMap::new()),
+    })
+}
+
+impl Sandbox {
+    /// Generate the enterprise and serve it on 127.0.0.1 (port from the config, 0 = any).
+    pub async fn start(config: SandboxConfig) -> anyhow::Result<SandboxHandle> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
+        let addr = listener.local_addr()?;
+        let base_url = format!("http://{addr}");
+        let inner = tokio::task::spawn_blocking(move || build_state(config, base_url)).await?;
+        let app = server::router(inner.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(SandboxHandle {
+            addr,
+            inner,
+            shutdown: tx,
+            task,
+        })
+    }
+}
+
+impl SandboxHandle {
+    /// "http://127.0.0.1:PORT", no trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// The shared state, for tests and the ground truth.
+    pub fn state(&self) -> &Arc<Inner> {
+        &self.inner
+    }
+
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(());
+        // Graceful shutdown closes idle keep-alive connections; a stuck client must
+        // not hold a test hostage, so give up after a moment.
+        let abort = self.task.abort_handle();
+        if tokio::time::timeout(std::time::Duration::from_secs(3), self.task)
+            .await
+            .is_err()
+        {
+            abort.abort();
+        }
+    }
+}

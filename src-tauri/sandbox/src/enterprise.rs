@@ -1,0 +1,732 @@
+//! The generated enterprise: accounts, folder trees, files, collaborations, shared links.
+//!
+//! Storage is struct-of-arrays with small integers; names, contents, hashes and ids are
+//! derived from (seed, index) on demand, so a million files fit in a few tens of MB.
+
+use std::collections::HashMap;
+
+use crate::config::SandboxConfig;
+use crate::content::{self, Kind};
+use crate::names;
+use crate::rng::{h, unit, Draw};
+
+pub const ENTERPRISE_DOMAIN: &str = "northwind.example";
+pub const USER_ID_BASE: u64 = 30_000_000;
+pub const FOLDER_ID_BASE: u64 = 200_000_000_000;
+pub const FILE_ID_BASE: u64 = 1_000_000_000_000;
+pub const COLLAB_ID_BASE: u64 = 40_000_000_000;
+pub const NO_PARENT: u32 = u32::MAX;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Admin,
+    Coadmin,
+    User,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Coadmin => "coadmin",
+            Role::User => "user",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountKind {
+    /// A managed user of the enterprise.
+    Managed,
+    /// A collaborator from outside the enterprise domain.
+    External,
+    /// A free account without an enterprise.
+    Personal,
+}
+
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: u64,
+    pub name: String,
+    pub login: String,
+    pub role: Role,
+    pub kind: AccountKind,
+    pub created_at: i64,
+    pub job_title: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    Open,
+    Company,
+    Collaborators,
+}
+
+impl Access {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::Open => "open",
+            Access::Company => "company",
+            Access::Collaborators => "collaborators",
+        }
+    }
+    fn code(a: Option<Access>) -> u8 {
+        match a {
+            None => 0,
+            Some(Access::Open) => 1,
+            Some(Access::Company) => 2,
+            Some(Access::Collaborators) => 3,
+        }
+    }
+    fn from_code(c: u8) -> Option<Access> {
+        match c {
+            1 => Some(Access::Open),
+            2 => Some(Access::Company),
+            3 => Some(Access::Collaborators),
+            _ => None,
+        }
+    }
+}
+
+/// Folders; index 0..accounts are each managed user's root ("0" in the API).
+#[derive(Default)]
+pub struct Folders {
+    pub parent: Vec<u32>,
+    pub owner: Vec<u32>,
+    pub depth: Vec<u8>,
+    pub name_code: Vec<u16>,
+    pub created_at: Vec<i64>,
+    pub shared: Vec<u8>,
+    pub shared_at: Vec<i64>,
+    pub children: Vec<Vec<u32>>,
+    /// Generated files of a folder are one contiguous range of file indexes.
+    pub file_range: Vec<(u32, u32)>,
+    /// Files added later by live activity.
+    pub extra_files: HashMap<u32, Vec<u32>>,
+    pub trashed: Vec<bool>,
+}
+
+/// Files; one entry per file index, everything else is derived.
+#[derive(Default)]
+pub struct Files {
+    pub parent: Vec<u32>,
+    pub created_at: Vec<i64>,
+    pub modified_at: Vec<i64>,
+    pub version: Vec<u16>,
+    pub shared: Vec<u8>,
+    pub shared_at: Vec<i64>,
+    pub trashed: Vec<bool>,
+    pub modified_by: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CollabStatus {
+    Accepted,
+    Pending,
+}
+
+#[derive(Debug, Clone)]
+pub struct Collab {
+    pub item: u32,
+    pub item_is_file: bool,
+    pub grantee: u32,
+    pub role: &'static str,
+    pub status: CollabStatus,
+    pub created_at: i64,
+    pub created_by: u32,
+    pub removed: bool,
+}
+
+pub struct Enterprise {
+    pub seed: u64,
+    pub id: String,
+    pub name: String,
+    /// The instant the enterprise was generated for (all generated times are before it).
+    pub anchor: i64,
+    pub accounts: Vec<Account>,
+    pub managed: usize,
+    pub folders: Folders,
+    pub files: Files,
+    pub collabs: Vec<Collab>,
+    pub collabs_by_item: HashMap<(bool, u32), Vec<u32>>,
+}
+
+const DAY: i64 = 86_400;
+
+impl Enterprise {
+    pub fn generate(cfg: &SandboxConfig, anchor: i64) -> Enterprise {
+        let seed = cfg.seed;
+        let accounts = generate_accounts(cfg, anchor);
+        let managed = accounts
+            .iter()
+            .filter(|a| a.kind == AccountKind::Managed)
+            .count();
+        let mut ent = Enterprise {
+            seed,
+            id: format!("{}", 7_000_000 + seed % 1_000_000),
+            name: "Northwind Sandbox".into(),
+            anchor,
+            accounts,
+            managed,
+            folders: Folders::default(),
+            files: Files::default(),
+            collabs: Vec::new(),
+            collabs_by_item: HashMap::new(),
+        };
+        ent.generate_folders(cfg);
+        ent.generate_files(cfg);
+        ent.generate_collaborations(cfg);
+        ent
+    }
+
+    fn push_folder(
+        &mut self,
+        parent: u32,
+        owner: u32,
+        depth: u8,
+        name_code: u16,
+        created: i64,
+    ) -> u32 {
+        let f = &mut self.folders;
+        let idx = f.parent.len() as u32;
+        f.parent.push(parent);
+        f.owner.push(owner);
+        f.depth.push(depth);
+        f.name_code.push(name_code);
+        f.created_at.push(created);
+        f.shared.push(0);
+        f.shared_at.push(0);
+        f.children.push(Vec::new());
+        f.file_range.push((0, 0));
+        f.trashed.push(false);
+        if parent != NO_PARENT {
+            f.children[parent as usize].push(idx);
+        }
+        idx
+    }
+
+    fn generate_folders(&mut self, cfg: &SandboxConfig) {
+        let seed = self.seed;
+        // Roots first so that root index == account index.
+        for u in 0..self.managed as u32 {
+            let created = self.accounts[u as usize].created_at;
+            self.push_folder(NO_PARENT, u, 0, 0, created);
+        }
+        for u in 0..self.managed as u32 {
+            let mut level = vec![u];
+            for depth in 1..=cfg.folder_depth.max(1) as u8 {
+                let mut next = Vec::new();
+                for &p in &level {
+                    let mut d = Draw::new(seed, 0xF01D, p as u64);
+                    let list_len = if depth == 1 {
+                        names::TOP_FOLDERS.len()
+                    } else {
+                        names::SUB_FOLDERS.len()
+                    };
+                    let start = d.below(list_len as u64) as usize;
+                    for c in 0..cfg.folder_fanout.max(1) as usize {
+                        let code = ((start + c) % list_len) as u16;
+                        let parent_created = self.folders.created_at[p as usize];
+                        let created = parent_created + d.range(DAY as u64, 60 * DAY as u64) as i64;
+                        let created = created.min(self.anchor - 200 * DAY);
+                        let idx = self.push_folder(p, u, depth, code, created);
+                        if d.chance(cfg.shared_link_rate) {
+                            self.folders.shared[idx as usize] =
+                                Access::code(Some(pick_access(&mut d)));
+                            self.folders.shared_at[idx as usize] =
+                                self.anchor - d.range(DAY as u64, 300 * DAY as u64) as i64;
+                        }
+                        next.push(idx);
+                    }
+                }
+                level = next;
+            }
+        }
+    }
+
+    fn generate_files(&mut self, cfg: &SandboxConfig) {
+        let seed = self.seed;
+        let n_folders = self.folders.parent.len();
+        // Weight each folder, then give it a contiguous block of file indexes.
+        let weights: Vec<f64> = (0..n_folders)
+            .map(|f| 0.3 + 1.4 * unit(h(seed, 0xB10C, f as u64)))
+            .collect();
+        let total: f64 = weights.iter().sum();
+        let n = cfg.files;
+        let mut acc = 0.0;
+        let mut start = 0usize;
+        let files = &mut self.files;
+        files.parent.reserve_exact(n);
+        files.created_at.reserve_exact(n);
+        files.modified_at.reserve_exact(n);
+        files.version.reserve_exact(n);
+        files.shared.reserve_exact(n);
+        files.shared_at.reserve_exact(n);
+        files.trashed.reserve_exact(n);
+        files.modified_by.reserve_exact(n);
+        for (f, w) in weights.iter().enumerate() {
+            acc += w;
+            let end = if f + 1 == n_folders {
+                n
+            } else {
+                ((acc / total) * n as f64) as usize
+            };
+            let end = end.max(start).min(n);
+            self.folders.file_range[f] = (start as u32, end as u32);
+            let owner = self.folders.owner[f];
+            for i in start..end {
+                let mut d = Draw::new(seed, 0xF11E, i as u64);
+                let created = self.anchor - d.range(60, 730 * DAY as u64) as i64;
+                let (version, modified) = if d.chance(0.35) {
+                    let age = (self.anchor - created) as u64;
+                    (
+                        2 + d.below(4) as u16,
+                        created + d.range(60, age.max(61)) as i64,
+                    )
+                } else {
+                    (1, created)
+                };
+                files.parent.push(f as u32);
+                files.created_at.push(created);
+                files.modified_at.push(modified);
+                files.version.push(version);
+                if d.chance(cfg.shared_link_rate) {
+                    files.shared.push(Access::code(Some(pick_access(&mut d))));
+                    let age = (self.anchor - created) as u64;
+                    files
+                        .shared_at
+                        .push(created + d.range(1, age.max(2)) as i64);
+                } else {
+                    files.shared.push(0);
+                    files.shared_at.push(0);
+                }
+                files.trashed.push(false);
+                files.modified_by.push(owner);
+            }
+            start = end;
+        }
+    }
+
+    fn generate_collaborations(&mut self, cfg: &SandboxConfig) {
+        let seed = self.seed;
+        let externals: Vec<u32> = (0..self.accounts.len() as u32)
+            .filter(|&a| self.accounts[a as usize].kind == AccountKind::External)
+            .collect();
+        let managed = self.managed as u32;
+        // Folder collaborations (not on roots), plus a few on single files.
+        for f in managed..self.folders.parent.len() as u32 {
+            let mut d = Draw::new(seed, 0xC011, f as u64);
+            if !d.chance(cfg.collaboration_rate) {
+                continue;
+            }
+            let owner = self.folders.owner[f as usize];
+            let count = 1 + d.below(3);
+            for _ in 0..count {
+                let external = !externals.is_empty() && d.chance(cfg.external_collaboration_rate);
+                let grantee = if external {
+                    *d.pick(&externals)
+                } else {
+                    let g = d.below(managed as u64) as u32;
+                    if g == owner {
+                        continue;
+                    }
+                    g
+                };
+                if self
+                    .collabs
+                    .iter()
+                    .rev()
+                    .take(3)
+                    .any(|c| c.item == f && !c.item_is_file && c.grantee == grantee)
+                {
+                    continue;
+                }
+                let status = if external && d.chance(0.3) {
+                    CollabStatus::Pending
+                } else {
+                    CollabStatus::Accepted
+                };
+                let role = *d.pick(&[
+                    "editor",
+                    "viewer",
+                    "previewer",
+                    "co-owner",
+                    "viewer uploader",
+                ]);
+                let created = self.anchor - d.range(DAY as u64, 400 * DAY as u64) as i64;
+                self.add_collab(Collab {
+                    item: f,
+                    item_is_file: false,
+                    grantee,
+                    role,
+                    status,
+                    created_at: created,
+                    created_by: owner,
+                    removed: false,
+                });
+            }
+        }
+        let nfiles = self.files.parent.len() as u64;
+        let file_collabs = (nfiles as f64 * cfg.collaboration_rate * 0.01) as u64;
+        for k in 0..file_collabs {
+            let mut d = Draw::new(seed, 0xC012, k);
+            let file = d.below(nfiles) as u32;
+            let owner = self.file_owner(file);
+            let external = !externals.is_empty() && d.chance(cfg.external_collaboration_rate);
+            let grantee = if external {
+                *d.pick(&externals)
+            } else {
+                d.below(managed as u64) as u32
+            };
+            if grantee == owner || self.collabs_by_item.contains_key(&(true, file)) {
+                continue;
+            }
+            let created =
+                self.files.created_at[file as usize] + d.range(60, 30 * DAY as u64) as i64;
+            self.add_collab(Collab {
+                item: file,
+                item_is_file: true,
+                grantee,
+                role: "viewer",
+                status: CollabStatus::Accepted,
+                created_at: created.min(self.anchor - 60),
+                created_by: owner,
+                removed: false,
+            });
+        }
+    }
+
+    pub fn add_collab(&mut self, c: Collab) -> u32 {
+        let idx = self.collabs.len() as u32;
+        self.collabs_by_item
+            .entry((c.item_is_file, c.item))
+            .or_default()
+            .push(idx);
+        self.collabs.push(c);
+        idx
+    }
+
+    // ---- derived facts ----
+
+    pub fn file_owner(&self, file: u32) -> u32 {
+        self.folders.owner[self.files.parent[file as usize] as usize]
+    }
+
+    pub fn file_kind(&self, file: u32) -> Kind {
+        content::kind_of(self.seed, file)
+    }
+
+    pub fn file_name(&self, file: u32) -> String {
+        let mut d = Draw::new(self.seed, 0x4A3E, file as u64);
+        let adj = d.pick(names::ADJ);
+        let noun = d.pick(names::NOUN);
+        format!("{adj} {noun} {:05}.{}", file, self.file_kind(file).ext())
+    }
+
+    pub fn file_version(&self, file: u32) -> u32 {
+        self.files.version[file as usize] as u32
+    }
+
+    pub fn file_size(&self, file: u32) -> u64 {
+        content::declared_size(
+            self.seed,
+            file,
+            self.file_version(file),
+            self.file_kind(file),
+        )
+    }
+
+    pub fn file_shared(&self, file: u32) -> Option<Access> {
+        Access::from_code(self.files.shared[file as usize])
+    }
+
+    pub fn folder_shared(&self, folder: u32) -> Option<Access> {
+        Access::from_code(self.folders.shared[folder as usize])
+    }
+
+    pub fn set_file_shared(&mut self, file: u32, access: Option<Access>, at: i64) {
+        self.files.shared[file as usize] = Access::code(access);
+        self.files.shared_at[file as usize] = at;
+    }
+
+    pub fn is_root(&self, folder: u32) -> bool {
+        self.folders.parent[folder as usize] == NO_PARENT
+    }
+
+    pub fn folder_name(&self, folder: u32) -> String {
+        let i = folder as usize;
+        if self.is_root(folder) {
+            return "All Files".into();
+        }
+        let code = self.folders.name_code[i] as usize;
+        if self.folders.depth[i] == 1 {
+            names::TOP_FOLDERS[code].to_string()
+        } else {
+            names::SUB_FOLDERS[code].to_string()
+        }
+    }
+
+    /// Box id of a folder as seen by anyone: a root is "0".
+    pub fn folder_box_id(&self, folder: u32) -> String {
+        if self.is_root(folder) {
+            "0".into()
+        } else {
+            (FOLDER_ID_BASE + folder as u64).to_string()
+        }
+    }
+
+    pub fn file_box_id(&self, file: u32) -> String {
+        (FILE_ID_BASE + file as u64).to_string()
+    }
+
+    pub fn parse_file_id(&self, id: &str) -> Option<u32> {
+        let n: u64 = id.parse().ok()?;
+        let idx = n.checked_sub(FILE_ID_BASE)?;
+        (idx < self.files.parent.len() as u64).then_some(idx as u32)
+    }
+
+    /// Folder index for an API folder id, "0" meaning the acting user's root.
+    pub fn parse_folder_id(&self, id: &str, acting: u32) -> Option<u32> {
+        if id == "0" {
+            return ((acting as usize) < self.managed).then_some(acting);
+        }
+        let n: u64 = id.parse().ok()?;
+        let idx = n.checked_sub(FOLDER_ID_BASE)?;
+        (idx < self.folders.parent.len() as u64 && idx >= self.managed as u64).then_some(idx as u32)
+    }
+
+    /// Ancestors from the root down to the direct parent of `folder` (exclusive).
+    pub fn folder_ancestors(&self, folder: u32) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut p = self.folders.parent[folder as usize];
+        while p != NO_PARENT {
+            out.push(p);
+            p = self.folders.parent[p as usize];
+        }
+        out.reverse();
+        out
+    }
+
+    pub fn folder_trashed(&self, folder: u32) -> bool {
+        let mut f = folder;
+        loop {
+            if self.folders.trashed[f as usize] {
+                return true;
+            }
+            let p = self.folders.parent[f as usize];
+            if p == NO_PARENT {
+                return false;
+            }
+            f = p;
+        }
+    }
+
+    pub fn file_alive(&self, file: u32) -> bool {
+        !self.files.trashed[file as usize] && !self.folder_trashed(self.files.parent[file as usize])
+    }
+
+    /// Active collaborations granting `user` access to this item or an ancestor folder.
+    pub fn has_collab_access(&self, user: u32, item: u32, is_file: bool) -> bool {
+        let granted = |key: (bool, u32)| {
+            self.collabs_by_item.get(&key).is_some_and(|v| {
+                v.iter().any(|&c| {
+                    let c = &self.collabs[c as usize];
+                    c.grantee == user && !c.removed && c.status == CollabStatus::Accepted
+                })
+            })
+        };
+        let mut folder = if is_file {
+            if granted((true, item)) {
+                return true;
+            }
+            self.files.parent[item as usize]
+        } else {
+            item
+        };
+        loop {
+            if granted((false, folder)) {
+                return true;
+            }
+            let p = self.folders.parent[folder as usize];
+            if p == NO_PARENT {
+                return false;
+            }
+            folder = p;
+        }
+    }
+
+    pub fn can_see_folder(&self, user: u32, folder: u32) -> bool {
+        self.folders.owner[folder as usize] == user || self.has_collab_access(user, folder, false)
+    }
+
+    pub fn can_see_file(&self, user: u32, file: u32) -> bool {
+        self.file_owner(file) == user || self.has_collab_access(user, file, true)
+    }
+
+    /// Items of a folder as the listing shows them: sub-folders, then files.
+    /// A user's root also shows folders collaborated with them.
+    pub fn folder_items(&self, folder: u32, viewer: u32) -> (Vec<u32>, Vec<u32>) {
+        let mut subfolders: Vec<u32> = self.folders.children[folder as usize]
+            .iter()
+            .copied()
+            .filter(|&c| !self.folders.trashed[c as usize])
+            .collect();
+        if self.is_root(folder) {
+            for c in &self.collabs {
+                if !c.item_is_file
+                    && c.grantee == viewer
+                    && !c.removed
+                    && c.status == CollabStatus::Accepted
+                    && !self.folder_trashed(c.item)
+                    && !subfolders.contains(&c.item)
+                {
+                    subfolders.push(c.item);
+                }
+            }
+        }
+        let (a, b) = self.folders.file_range[folder as usize];
+        let mut files: Vec<u32> = (a..b)
+            .filter(|&i| !self.files.trashed[i as usize])
+            .collect();
+        if let Some(extra) = self.folders.extra_files.get(&folder) {
+            files.extend(
+                extra
+                    .iter()
+                    .copied()
+                    .filter(|&i| !self.files.trashed[i as usize]),
+            );
+        }
+        (subfolders, files)
+    }
+
+    /// Path strings for ground truth and logs.
+    pub fn file_path(&self, file: u32) -> String {
+        let parent = self.files.parent[file as usize];
+        let mut parts: Vec<String> = self
+            .folder_ancestors(parent)
+            .iter()
+            .map(|&f| self.folder_name(f))
+            .collect();
+        parts.push(self.folder_name(parent));
+        parts.push(self.file_name(file));
+        parts.join("/")
+    }
+
+    /// Append a new file (live upload) to a folder.
+    pub fn add_file(&mut self, folder: u32, at: i64, by: u32) -> u32 {
+        let idx = self.files.parent.len() as u32;
+        self.files.parent.push(folder);
+        self.files.created_at.push(at);
+        self.files.modified_at.push(at);
+        self.files.version.push(1);
+        self.files.shared.push(0);
+        self.files.shared_at.push(0);
+        self.files.trashed.push(false);
+        self.files.modified_by.push(by);
+        self.folders
+            .extra_files
+            .entry(folder)
+            .or_default()
+            .push(idx);
+        idx
+    }
+
+    pub fn account_index_by_id(&self, id: &str) -> Option<u32> {
+        let n: u64 = id.parse().ok()?;
+        let idx = n.checked_sub(USER_ID_BASE)?;
+        (idx < self.accounts.len() as u64).then_some(idx as u32)
+    }
+
+    /// Resolve "admin" | "coadmin" | "user" | "personal" | a login email to an account.
+    pub fn find_login(&self, login: &str) -> Option<u32> {
+        let want = login.trim().to_ascii_lowercase();
+        let by_role = |role: Role| {
+            self.accounts
+                .iter()
+                .position(|a| a.kind == AccountKind::Managed && a.role == role)
+                .map(|i| i as u32)
+        };
+        match want.as_str() {
+            "admin" => by_role(Role::Admin),
+            "coadmin" | "co-admin" => by_role(Role::Coadmin),
+            "user" => by_role(Role::User),
+            "personal" => self
+                .accounts
+                .iter()
+                .position(|a| a.kind == AccountKind::Personal)
+                .map(|i| i as u32),
+            _ => self
+                .accounts
+                .iter()
+                .position(|a| {
+                    a.login.eq_ignore_ascii_case(&want) && a.kind != AccountKind::External
+                })
+                .map(|i| i as u32),
+        }
+    }
+}
+
+fn pick_access(d: &mut Draw) -> Access {
+    let r = d.below(100);
+    if r < 35 {
+        Access::Open
+    } else if r < 75 {
+        Access::Company
+    } else {
+        Access::Collaborators
+    }
+}
+
+fn generate_accounts(cfg: &SandboxConfig, anchor: i64) -> Vec<Account> {
+    let mut out = Vec::new();
+    let mut used = std::collections::HashSet::new();
+    let users = cfg.users.max(1);
+    let coadmins = cfg.coadmins.min(users.saturating_sub(1));
+    let total = users + cfg.external_users + 1;
+    for i in 0..total {
+        let mut d = Draw::new(cfg.seed, 0xACC7, i as u64);
+        let first = *d.pick(names::FIRST);
+        let last = *d.pick(names::LAST);
+        let (kind, role) = if i == 0 {
+            (AccountKind::Managed, Role::Admin)
+        } else if i <= coadmins {
+            (AccountKind::Managed, Role::Coadmin)
+        } else if i < users {
+            (AccountKind::Managed, Role::User)
+        } else if i < users + cfg.external_users {
+            (AccountKind::External, Role::User)
+        } else {
+            (AccountKind::Personal, Role::User)
+        };
+        let domain = match kind {
+            AccountKind::Managed => ENTERPRISE_DOMAIN.to_string(),
+            AccountKind::External => d.pick(names::EXTERNAL_DOMAINS).to_string(),
+            AccountKind::Personal => "personal-mail.example".to_string(),
+        };
+        let mut local = format!(
+            "{}.{}",
+            first.to_ascii_lowercase(),
+            last.to_ascii_lowercase()
+        );
+        if i == 0 {
+            local = "admin".into();
+        }
+        let mut login = format!("{local}@{domain}");
+        let mut k = 2;
+        while !used.insert(login.clone()) {
+            login = format!("{local}{k}@{domain}");
+            k += 1;
+        }
+        out.push(Account {
+            id: USER_ID_BASE + i as u64,
+            name: format!("{first} {last}"),
+            login,
+            role,
+            kind,
+            created_at: anchor - (800 + d.below(1500)) as i64 * DAY,
+            job_title: d.pick(names::JOBS).to_string(),
+        });
+    }
+    out
+}

@@ -1,0 +1,253 @@
+//! Authorization codes, access tokens and rotating refresh tokens.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use rand::distributions::Alphanumeric;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Rotation;
+
+pub fn now_unix() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+pub fn random_token(len: usize) -> String {
+    rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthCode {
+    pub user: u32,
+    pub client_id: String,
+    pub redirect_uri: Option<String>,
+    pub code_challenge: Option<String>,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessRec {
+    pub user: u32,
+    pub client_id: String,
+    pub expires_at: i64,
+    pub grant: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefreshRec {
+    pub user: u32,
+    pub client_id: String,
+    pub expires_at: i64,
+    pub grant: u64,
+    pub used: bool,
+    /// The pair issued when this token was used (returned again in grace mode).
+    pub successor: Option<(String, String)>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct TokenStore {
+    #[serde(skip)]
+    pub codes: HashMap<String, AuthCode>,
+    pub access: HashMap<String, AccessRec>,
+    pub refresh: HashMap<String, RefreshRec>,
+    pub next_grant: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: i64,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum RefreshError {
+    Invalid,
+    Expired,
+    WrongClient,
+}
+
+impl TokenStore {
+    pub fn load(path: &Path) -> TokenStore {
+        std::fs::read(path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    /// Write atomically (temp file + rename) so a crash never leaves half a file.
+    pub fn save(&self, path: &Path) {
+        let Ok(bytes) = serde_json::to_vec(self) else {
+            return;
+        };
+        let tmp = path.with_extension("tmp");
+        if std::fs::write(&tmp, bytes).is_ok() {
+            let _ = std::fs::rename(&tmp, path);
+        }
+    }
+
+    pub fn issue_code(&mut self, code: AuthCode) -> String {
+        let now = now_unix();
+        self.codes.retain(|_, c| c.expires_at > now - 60);
+        let value = random_token(32);
+        self.codes.insert(value.clone(), code);
+        value
+    }
+
+    pub fn issue_pair(
+        &mut self,
+        user: u32,
+        client_id: &str,
+        grant: Option<u64>,
+        access_ttl: i64,
+        refresh_ttl: i64,
+    ) -> IssuedPair {
+        let now = now_unix();
+        let grant = grant.unwrap_or_else(|| {
+            self.next_grant += 1;
+            self.next_grant
+        });
+        let access = random_token(32);
+        let refresh = random_token(64);
+        self.access.insert(
+            access.clone(),
+            AccessRec {
+                user,
+                client_id: client_id.into(),
+                expires_at: now + access_ttl,
+                grant,
+            },
+        );
+        self.refresh.insert(
+            refresh.clone(),
+            RefreshRec {
+                user,
+                client_id: client_id.into(),
+                expires_at: now + refresh_ttl,
+                grant,
+                used: false,
+                successor: None,
+            },
+        );
+        // Dead records are dropped lazily so the store stays small.
+        self.access.retain(|_, a| a.expires_at > now - 86_400);
+        self.refresh
+            .retain(|_, r| r.expires_at > now && !(r.used && r.successor.is_none()));
+        IssuedPair {
+            access_token: access,
+            refresh_token: refresh,
+            expires_in: access_ttl,
+        }
+    }
+
+    pub fn refresh(
+        &mut self,
+        token: &str,
+        client_id: &str,
+        rotation: Rotation,
+        access_ttl: i64,
+        refresh_ttl: i64,
+    ) -> Result<IssuedPair, RefreshError> {
+        let now = now_unix();
+        let rec = self
+            .refresh
+            .get(token)
+            .cloned()
+            .ok_or(RefreshError::Invalid)?;
+        if rec.client_id != client_id {
+            return Err(RefreshError::WrongClient);
+        }
+        if rec.expires_at <= now {
+            return Err(RefreshError::Expired);
+        }
+        if rec.used {
+            // Grace: the previous token still answers with the same pair until the new
+            // refresh token is itself used.
+            if rotation == Rotation::Grace {
+                if let Some((a, r)) = &rec.successor {
+                    if self.refresh.get(r).is_some_and(|n| !n.used) {
+                        let expires_in = self
+                            .access
+                            .get(a)
+                            .map(|x| (x.expires_at - now).max(0))
+                            .unwrap_or(0);
+                        return Ok(IssuedPair {
+                            access_token: a.clone(),
+                            refresh_token: r.clone(),
+                            expires_in,
+                        });
+                    }
+                }
+            }
+            return Err(RefreshError::Invalid);
+        }
+        let pair = self.issue_pair(
+            rec.user,
+            client_id,
+            Some(rec.grant),
+            access_ttl,
+            refresh_ttl,
+        );
+        match rotation {
+            Rotation::Strict => {
+                self.refresh.remove(token);
+            }
+            Rotation::Grace => {
+                if let Some(r) = self.refresh.get_mut(token) {
+                    r.used = true;
+                    r.successor = Some((pair.access_token.clone(), pair.refresh_token.clone()));
+                }
+            }
+        }
+        // The previous pair's predecessor (if any) is now dead for good.
+        self.refresh.retain(|_, r| {
+            !(r.used
+                && r.successor
+                    .as_ref()
+                    .is_some_and(|(_, n)| n.as_str() == token))
+        });
+        Ok(pair)
+    }
+
+    /// Revoke a token of either kind: the whole grant (every token issued from the
+    /// same sign-in) stops working.
+    pub fn revoke(&mut self, token: &str) -> bool {
+        let grant = self
+            .access
+            .get(token)
+            .map(|a| a.grant)
+            .or_else(|| self.refresh.get(token).map(|r| r.grant));
+        match grant {
+            Some(g) => {
+                self.access.retain(|_, a| a.grant != g);
+                self.refresh.retain(|_, r| r.grant != g);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Access token lookup: the user, or None when unknown or expired.
+    pub fn user_of(&self, access: &str) -> Option<u32> {
+        self.access
+            .get(access)
+            .filter(|a| a.expires_at > now_unix())
+            .map(|a| a.user)
+    }
+
+    pub fn expire_all_access(&mut self) {
+        for a in self.access.values_mut() {
+            a.expires_at = now_unix() - 1;
+        }
+    }
+
+    pub fn revoke_all(&mut self) {
+        self.access.clear();
+        self.refresh.clear();
+    }
+}

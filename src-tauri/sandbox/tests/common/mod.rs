@@ -1,0 +1,167 @@
+//! Helpers shared by the integration tests: a loopback callback that echoes its query,
+//! sign-in through the scripted browser, and a small Box client.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+
+use box_sandbox::browser::{sign_in, Decision};
+use box_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
+use serde_json::Value;
+
+/// A loopback "app" whose callback page body is the raw query string it received.
+pub async fn callback_server() -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let app = axum::Router::new().route(
+        "/callback",
+        axum::routing::get(
+            |uri: axum::http::Uri| async move { uri.query().unwrap_or("").to_string() },
+        ),
+    );
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (format!("http://127.0.0.1:{port}/callback"), task)
+}
+
+pub fn query_map(q: &str) -> HashMap<String, String> {
+    url::form_urlencoded::parse(q.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+pub fn authorize_url(
+    sb: &SandboxHandle,
+    redirect_uri: &str,
+    state: &str,
+    extra: &[(&str, &str)],
+) -> String {
+    let mut url = url::Url::parse(&format!("{}/api/oauth2/authorize", sb.base_url())).unwrap();
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("response_type", "code");
+        q.append_pair("client_id", "sandbox-client");
+        q.append_pair("redirect_uri", redirect_uri);
+        q.append_pair("state", state);
+        for (k, v) in extra {
+            q.append_pair(k, v);
+        }
+    }
+    url.to_string()
+}
+
+pub async fn start(cfg: SandboxConfig) -> SandboxHandle {
+    Sandbox::start(cfg).await.expect("sandbox starts")
+}
+
+/// Sign in as `login` and return the authorization code.
+pub async fn code_for(sb: &SandboxHandle, login: &str, extra: &[(&str, &str)]) -> (String, String) {
+    let (redirect, _task) = callback_server().await;
+    let body = sign_in(
+        &authorize_url(sb, &redirect, "st4te", extra),
+        Decision::Allow,
+        login,
+    )
+    .await
+    .unwrap();
+    let q = query_map(&body);
+    assert_eq!(
+        q.get("state").map(String::as_str),
+        Some("st4te"),
+        "state echoed: {body}"
+    );
+    (
+        q.get("code")
+            .cloned()
+            .unwrap_or_else(|| panic!("no code in {body}")),
+        redirect,
+    )
+}
+
+pub async fn token_call(sb: &SandboxHandle, form: &[(&str, &str)]) -> (u16, Value) {
+    let resp = reqwest::Client::new()
+        .post(format!("{}/oauth2/token", sb.base_url()))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+pub async fn exchange(sb: &SandboxHandle, code: &str, redirect: &str) -> (u16, Value) {
+    token_call(
+        sb,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("client_id", "sandbox-client"),
+            ("client_secret", "sandbox-secret"),
+            ("redirect_uri", redirect),
+        ],
+    )
+    .await
+}
+
+pub async fn refresh(sb: &SandboxHandle, rt: &str) -> (u16, Value) {
+    token_call(
+        sb,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", rt),
+            ("client_id", "sandbox-client"),
+            ("client_secret", "sandbox-secret"),
+        ],
+    )
+    .await
+}
+
+/// Full sign-in as `login`; returns (access_token, refresh_token).
+pub async fn login(sb: &SandboxHandle, login: &str) -> (String, String) {
+    let (code, redirect) = code_for(sb, login, &[]).await;
+    let (status, body) = exchange(sb, &code, &redirect).await;
+    assert_eq!(status, 200, "{body}");
+    (
+        body["access_token"].as_str().unwrap().to_string(),
+        body["refresh_token"].as_str().unwrap().to_string(),
+    )
+}
+
+pub struct Resp {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+pub async fn get(sb: &SandboxHandle, token: &str, path: &str, headers: &[(&str, &str)]) -> Resp {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut req = client
+        .get(format!("{}{}", sb.base_url(), path))
+        .bearer_auth(token);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let text = resp.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Resp {
+        status,
+        headers,
+        body,
+        text,
+    }
+}
+
+pub fn small() -> SandboxConfig {
+    SandboxConfig {
+        users: 12,
+        files: 600,
+        ..SandboxConfig::default()
+    }
+}
