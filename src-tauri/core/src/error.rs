@@ -31,6 +31,10 @@ pub enum ErrorCode {
     BoxApi,
     MalformedResponse,
     NoEnterprise,
+    /// The data center needs its client secret entered (asked once, kept in the keychain).
+    ClientSecretMissing,
+    /// The embedded sandbox could not start.
+    SandboxUnavailable,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]

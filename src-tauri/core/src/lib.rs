@@ -1,9 +1,14 @@
 //! connector-core: everything Box Connector does, with no Tauri dependency,
 //! so the desktop shell, the CLI and the tests all drive the same code.
 
+pub mod api_test;
+pub mod app;
+pub mod auth;
+pub mod box_api;
 pub mod datacenter;
 pub mod error;
 pub mod health;
+pub mod ipc;
 pub mod keychain;
 pub mod store;
 

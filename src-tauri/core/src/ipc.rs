@@ -1,0 +1,236 @@
+//! What crosses IPC: the state snapshot the UI starts from and the events
+//! pushed after it. TypeScript types are generated from these (ts-rs) into
+//! `ui/src/lib/bindings/` by `cargo test -p connector-core`.
+//! Nothing here may carry a secret: tokens and client secrets stay in `auth`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::datacenter::{DataCenter, Endpoints};
+use crate::error::UserError;
+use crate::health::Health;
+
+/// Everything the UI shows, in one value. Sent once at start-up and again
+/// (whole) in `CoreEvent::SnapshotChanged` whenever it changes.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct Snapshot {
+    pub datacenters: Vec<DataCenterView>,
+    /// Id of the data center the admin picked (`sandbox` until they pick another).
+    pub selected_datacenter: String,
+    /// The seed's step 1 (allowlist the API key), shown beside the key.
+    pub allowlist_steps: Vec<String>,
+    pub connection: ConnectionView,
+    /// Present while a sign-in is waiting for the browser.
+    pub sign_in: Option<SignInView>,
+    /// `None` while the database cannot be opened.
+    pub health: Option<Health>,
+    /// The last API test, from the store: shown offline too.
+    pub last_api_test: Option<ApiTestReport>,
+    pub database: DatabaseStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct DataCenterView {
+    #[serde(flatten)]
+    pub profile: DataCenter,
+    /// Whether a client secret for this data center is in the keychain
+    /// (the sandbox brings its own, so it is always true there).
+    pub has_client_secret: bool,
+    /// For Custom: the client id and URLs the admin entered (no secret).
+    pub custom: Option<CustomSettings>,
+}
+
+/// The admin's own app (Custom data center). The client secret is not here:
+/// it lives in the keychain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CustomSettings {
+    pub client_id: String,
+    /// Empty fields fall back to Box's public endpoints.
+    pub authorize_url: Option<String>,
+    pub token_url: Option<String>,
+    pub api_url: Option<String>,
+}
+
+impl CustomSettings {
+    pub fn endpoints(&self) -> Endpoints {
+        let mut e = Endpoints::box_public();
+        let given = |v: &Option<String>| {
+            v.as_ref()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        if let Some(a) = given(&self.authorize_url) {
+            e.authorize_url = a;
+        }
+        if let Some(t) = given(&self.token_url) {
+            // Standard servers put revoke beside token; Box does too.
+            e.revoke_url = match t.strip_suffix("/token") {
+                Some(base) => format!("{base}/revoke"),
+                None => e.revoke_url,
+            };
+            e.token_url = t;
+        }
+        if let Some(a) = given(&self.api_url) {
+            e.api_url = a.trim_end_matches('/').to_string();
+        }
+        e
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ConnectionState {
+    NotConnected,
+    /// A sign-in is in progress (browser open, waiting for the callback).
+    Connecting,
+    Connected,
+    /// Box refused the stored tokens (`invalid_grant`, app removed...): sign in again.
+    NeedsReconnect,
+    /// Tokens are fine but Box could not be reached.
+    Offline,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ConnectionView {
+    pub state: ConnectionState,
+    /// Data center of the current (or last) connection.
+    pub datacenter_id: Option<String>,
+    pub account: Option<AccountView>,
+    /// One sentence on what the admin does next in this state.
+    pub what_to_do: String,
+    /// Why the last connect / refresh failed, if it did.
+    pub error: Option<UserError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AccountView {
+    pub user_id: String,
+    pub name: String,
+    pub login: String,
+    /// `admin`, `coadmin` or `user`.
+    pub role: String,
+    pub enterprise_id: Option<String>,
+    pub enterprise_name: Option<String>,
+}
+
+/// A sign-in waiting for the browser: the UI offers "copy sign-in link" and
+/// "paste the redirect URL" from this.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SignInView {
+    pub datacenter_id: String,
+    pub authorize_url: String,
+    pub redirect_uri: String,
+    pub started_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// False when the browser could not be opened: the UI stresses the copy link.
+    pub browser_opened: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum CheckStatus {
+    Pending,
+    Running,
+    Pass,
+    Warn,
+    Fail,
+    /// Not run because an earlier check failed.
+    Skipped,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ApiCheckId {
+    TokenValid,
+    Role,
+    EnterpriseEvents,
+    UsersListable,
+    ActAsUser,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ApiCheck {
+    pub id: ApiCheckId,
+    pub label: String,
+    pub status: CheckStatus,
+    /// What was found ("Signed in as admin@example.com (admin)").
+    pub detail: Option<String>,
+    /// Box's own error message, when Box refused.
+    pub box_error: Option<String>,
+    /// What the admin does about a warning or failure.
+    pub fix: Option<String>,
+}
+
+/// One run of the API test (the seed's step 8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ApiTestReport {
+    pub datacenter_id: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Worst status over the checks once finished; `running` before.
+    pub outcome: CheckStatus,
+    pub checks: Vec<ApiCheck>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum DatabaseState {
+    Ok,
+    Corrupt,
+    TooNew,
+    Unavailable,
+}
+
+/// The local database. When it is not `ok` the app still starts, says what is
+/// wrong and offers `move_database_aside` (never deletes it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct DatabaseStatus {
+    pub state: DatabaseState,
+    pub path: String,
+    pub error: Option<UserError>,
+}
+
+/// Pushed to the UI (Tauri Channel) and the CLI (broadcast).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[ts(export)]
+pub enum CoreEvent {
+    /// The whole state after any change; the UI may simply replace its copy.
+    SnapshotChanged {
+        snapshot: Box<Snapshot>,
+    },
+    /// A sign-in is waiting: the URL for "copy sign-in link".
+    SignInStarted {
+        sign_in: SignInView,
+    },
+    /// The browser hit the callback: the shell brings its window to the front.
+    BringToFront,
+    /// The sign-in finished; `error` is set when it failed.
+    SignInFinished {
+        error: Option<UserError>,
+    },
+    /// One check of a running API test changed.
+    ApiTestProgress {
+        report: ApiTestReport,
+    },
+    ApiTestFinished {
+        report: ApiTestReport,
+    },
+    HealthChanged {
+        health: Box<Health>,
+    },
+}
