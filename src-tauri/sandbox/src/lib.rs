@@ -2,6 +2,7 @@
 //! generator), faithful to Box's OpenAPI spec. Every test and the app's demo mode
 //! talk to it as they would to Box, with only the base URLs changed.
 
+pub mod activity;
 pub mod api;
 pub mod browser;
 pub mod config;
@@ -17,6 +18,7 @@ pub mod routes;
 mod server;
 pub mod state;
 pub mod tokens;
+pub mod truth;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -79,13 +81,18 @@ impl Sandbox {
         let base_url = format!("http://{addr}");
         let inner = tokio::task::spawn_blocking(move || build_state(config, base_url)).await?;
         let app = server::router(inner.clone());
+        let activity = tokio::spawn(activity::run(inner.clone()));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
+            let _ = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+            activity.abort();
         });
         Ok(SandboxHandle {
             addr,
@@ -109,6 +116,11 @@ impl SandboxHandle {
     /// The shared state, for tests and the ground truth.
     pub fn state(&self) -> &Arc<Inner> {
         &self.inner
+    }
+
+    /// Everything planted in the enterprise as it is now.
+    pub fn ground_truth(&self) -> truth::GroundTruth {
+        truth::ground_truth(&self.inner)
     }
 
     pub async fn stop(self) {

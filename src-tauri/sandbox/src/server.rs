@@ -15,6 +15,19 @@ pub fn router(inner: Arc<Inner>) -> Router {
     let api = Router::new()
         .route("/2.0/users/me", get(api::users::me))
         .route("/2.0/users", get(api::users::list))
+        .route("/2.0/folders/{folder_id}", get(api::folders::get_folder))
+        .route("/2.0/folders/{folder_id}/items", get(api::folders::items))
+        .route(
+            "/2.0/folders/{folder_id}/collaborations",
+            get(api::collaborations::of_folder),
+        )
+        .route("/2.0/files/{file_id}", get(api::files::get_file))
+        .route("/2.0/files/{file_id}/content", get(api::files::content))
+        .route(
+            "/2.0/files/{file_id}/collaborations",
+            get(api::collaborations::of_file),
+        )
+        .route("/2.0/events", get(api::events::events))
         .route_layer(from_fn_with_state(inner.clone(), api::gate));
     Router::new()
         .route(
@@ -23,6 +36,10 @@ pub fn router(inner: Arc<Inner>) -> Router {
         )
         .route("/oauth2/token", post(oauth::token))
         .route("/oauth2/revoke", post(oauth::revoke))
+        .route(
+            "/d/{file_id}/{version}/{expires}/{sig}",
+            get(api::files::download),
+        )
         .merge(api)
         .merge(control::router())
         .with_state(inner)

@@ -87,3 +87,54 @@ impl Inner {
         }
     }
 }
+
+impl Inner {
+    pub fn file_plan(
+        &self,
+        ent: &crate::enterprise::Enterprise,
+        file: u32,
+    ) -> crate::content::Plan {
+        crate::content::plan(
+            ent.seed,
+            file,
+            ent.file_version(file),
+            ent.file_kind(file),
+            self.cfg.sensitive_rate,
+            self.cfg.near_miss_rate,
+        )
+    }
+
+    /// The bytes of the current version of a file.
+    pub fn file_bytes(&self, ent: &crate::enterprise::Enterprise, file: u32) -> Vec<u8> {
+        let plan = self.file_plan(ent, file);
+        crate::content::build(
+            ent.seed,
+            file,
+            ent.file_version(file),
+            ent.file_kind(file),
+            &ent.file_name(file),
+            &plan,
+        )
+    }
+
+    /// sha1 of the current version, computed once per version.
+    pub fn file_sha1(&self, ent: &crate::enterprise::Enterprise, file: u32) -> String {
+        use sha1::Digest;
+        let version = ent.file_version(file);
+        if let Some((v, hash)) = self.sha1_cache.lock().unwrap().get(&file) {
+            if *v == version {
+                return hex(hash);
+            }
+        }
+        let hash: [u8; 20] = sha1::Sha1::digest(self.file_bytes(ent, file)).into();
+        self.sha1_cache
+            .lock()
+            .unwrap()
+            .insert(file, (version, hash));
+        hex(&hash)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -3,8 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::content;
-use crate::enterprise::{Access, AccountKind, Enterprise, FOLDER_ID_BASE};
+use crate::enterprise::{Access, AccountKind, Enterprise};
 
 pub fn ts(unix: i64) -> String {
     chrono::DateTime::from_timestamp(unix, 0)
@@ -265,7 +264,6 @@ pub fn folder_field(ent: &Enterprise, f: u32, field: &str, base: &str) -> Option
 }
 
 pub fn folder(ent: &Enterprise, f: u32, fields: Option<&[String]>, base: &str) -> Value {
-    let _ = FOLDER_ID_BASE;
     select(fields, FOLDER_STANDARD, |x| folder_field(ent, f, x, base))
 }
 
@@ -322,7 +320,7 @@ pub fn file_field(
         "sha1" => json!(sha1(file)),
         "file_version" => json!({
             "type": "file_version",
-            "id": (crate::enterprise::FILE_ID_BASE * 2 + (file as u64) * 64 + version as u64).to_string(),
+            "id": file_version_id(file, version),
             "sha1": sha1(file),
         }),
         "name" => json!(ent.file_name(file)),
@@ -410,6 +408,6 @@ pub fn file_entry(
     )
 }
 
-pub fn kind_label(ent: &Enterprise, file: u32) -> &'static str {
-    content::Kind::ext(ent.file_kind(file))
+pub fn file_version_id(file: u32, version: u32) -> String {
+    (crate::enterprise::FILE_ID_BASE * 2 + (file as u64) * 64 + version as u64).to_string()
 }
