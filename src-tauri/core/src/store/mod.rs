@@ -273,6 +273,17 @@ impl Store {
             tracing::warn!(%err, "could not checkpoint the database before closing");
         }
         self.pool.close().await;
+        // `Pool::close` can return while a just-returned connection is still
+        // closing on its worker thread. SQLite removes the `-wal` file when the
+        // last connection closes, so wait for that (briefly: another process
+        // may legitimately keep the file open).
+        let wal = sidecar(&self.path, "-wal");
+        for _ in 0..100 {
+            if !wal.exists() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 }
 
@@ -335,9 +346,7 @@ fn check_header(path: &Path) -> Result<(), StoreOpenError> {
 /// content it is also `immutable`, so SQLite creates no `-wal` / `-shm`
 /// files next to a database it is about to refuse.
 fn inspect_options(path: &Path) -> SqliteConnectOptions {
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    let wal_has_content = std::fs::metadata(PathBuf::from(wal)).is_ok_and(|m| m.len() > 0);
+    let wal_has_content = std::fs::metadata(sidecar(path, "-wal")).is_ok_and(|m| m.len() > 0);
     SqliteConnectOptions::new()
         .filename(path)
         .read_only(true)
@@ -416,6 +425,13 @@ async fn backup_before_migrating(path: &Path, old_version: i64) -> Result<PathBu
     Ok(backup)
 }
 
+/// `path` with `suffix` appended to its file name (`-wal`, `-shm`).
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
 /// `path` + `suffix`, with `-2`, `-3`... added if that name is taken.
 fn unused_sibling(path: &Path, suffix: &str) -> PathBuf {
     let base = path.as_os_str().to_owned();
@@ -455,13 +471,9 @@ pub fn move_aside(path: impl AsRef<Path>) -> Result<PathBuf, UserError> {
     };
     std::fs::rename(path, &target).map_err(|err| fail(path, err))?;
     for companion in ["-wal", "-shm"] {
-        let mut from = path.as_os_str().to_owned();
-        from.push(companion);
-        let from = PathBuf::from(from);
+        let from = sidecar(path, companion);
         if from.exists() {
-            let mut to = target.as_os_str().to_owned();
-            to.push(companion);
-            std::fs::rename(&from, PathBuf::from(to)).map_err(|err| fail(&from, err))?;
+            std::fs::rename(&from, sidecar(&target, companion)).map_err(|err| fail(&from, err))?;
         }
     }
     tracing::info!(from = %path.display(), to = %target.display(), "database moved aside");

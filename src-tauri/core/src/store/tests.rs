@@ -450,8 +450,7 @@ async fn concurrent_writers_never_hit_sqlite_busy() {
     }
     let total = second.setting("counter").await.unwrap().unwrap();
     assert_eq!(total, (TASKS * INCREMENTS).to_string(), "lost updates");
-    first.close().await;
-    second.close().await;
+    tokio::join!(first.close(), second.close());
 }
 
 #[tokio::test]
