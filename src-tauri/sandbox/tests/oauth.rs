@@ -75,7 +75,11 @@ async fn login_by_email_and_personal_account_has_no_enterprise() {
     let sb = start(small()).await;
     let (access, _) = common::login(&sb, "personal").await;
     let me = get(&sb, &access, "/2.0/users/me?fields=enterprise,login", &[]).await;
-    assert!(me.body["enterprise"].is_null());
+    assert!(
+        me.body.get("enterprise").is_none(),
+        "no enterprise: {}",
+        me.text
+    );
     let users = get(&sb, &access, "/2.0/users", &[]).await;
     assert_eq!(users.status, 403);
     assert_eq!(

@@ -47,7 +47,7 @@ fn ip_of(seed: u64, actor: u32) -> String {
 
 pub fn event_json(ent: &Enterprise, index: usize, e: &Event) -> Value {
     let created_by = if e.actor == ANONYMOUS {
-        json!({"type": "user", "id": "2", "name": "Anonymous User", "login": ""})
+        json!({"type": "user", "id": "2", "name": "Anonymous User"})
     } else {
         repr::user_mini(ent, e.actor)
     };
@@ -82,7 +82,6 @@ pub fn event_json(ent: &Enterprise, index: usize, e: &Event) -> Value {
         "created_by": created_by,
         "source": source,
         "ip_address": if e.actor == ANONYMOUS { "Unknown IP".to_string() } else { ip_of(ent.seed, e.actor) },
-        "session_id": Value::Null,
     });
     match e.kind {
         EventKind::Share => {

@@ -68,13 +68,8 @@ pub fn user_field(ent: &Enterprise, u: u32, field: &str, base: &str) -> Option<V
         "is_external_collab_restricted" => json!(false),
         "is_exempt_from_device_limits" => json!(false),
         "is_exempt_from_login_verification" => json!(false),
-        "enterprise" => {
-            if a.kind == AccountKind::Personal || a.kind == AccountKind::External {
-                Value::Null
-            } else {
-                json!({"type": "enterprise", "id": ent.id, "name": ent.name})
-            }
-        }
+        // Accounts without an enterprise have none; the spec does not allow null here.
+        "enterprise" if managed => json!({"type": "enterprise", "id": ent.id, "name": ent.name}),
         "my_tags" => json!([]),
         "hostname" => json!(format!("{base}/")),
         "is_platform_access_only" => json!(false),
@@ -258,7 +253,6 @@ pub fn folder_field(ent: &Enterprise, f: u32, field: &str, base: &str) -> Option
         ]),
         "is_accessible_via_shared_link" => json!(ent.folder_shared(f) == Some(Access::Open)),
         "can_non_owners_view_collaborators" => json!(true),
-        "tags" => json!([]),
         _ => return None,
     })
 }
@@ -370,7 +364,6 @@ pub fn file_field(
             "viewer uploader",
             "co-owner"
         ]),
-        "tags" => json!([]),
         "uploader_display_name" => json!(ent.accounts[owner as usize].name),
         _ => return None,
     })
