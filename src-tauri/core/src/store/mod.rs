@@ -194,6 +194,10 @@ impl Store {
                 .map_err(|err| StoreOpenError::unavailable(&path, err))?;
         }
 
+        // One opener at a time (the app and the CLI may start together on a
+        // fresh data dir): checks, backup and migrations must not interleave.
+        let _open_lock = OpenLock::acquire(&path).await?;
+
         let mut backup = None;
         if has_content(&path)? {
             check_header(&path)?;
@@ -283,6 +287,48 @@ impl Store {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// An advisory lock on `<database>.lock`, held while a process opens and
+/// migrates the database. SQLite's own locks cannot cover this: switching to
+/// WAL and running migrations are several transactions.
+struct OpenLock {
+    _file: std::fs::File,
+}
+
+/// Long enough for another process's migrations and pre-upgrade copy.
+const OPEN_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+
+impl OpenLock {
+    async fn acquire(path: &Path) -> Result<OpenLock, StoreOpenError> {
+        let lock_path = sidecar(path, ".lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|err| {
+                StoreOpenError::unavailable(path, format!("{}: {err}", lock_path.display()))
+            })?;
+        let started = std::time::Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(OpenLock { _file: file }),
+                Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < OPEN_LOCK_TIMEOUT => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(StoreOpenError::unavailable(
+                        path,
+                        "another Box Connector process has been opening it for over a minute",
+                    ))
+                }
+                Err(std::fs::TryLockError::Error(err)) => {
+                    return Err(StoreOpenError::unavailable(path, err))
+                }
+            }
         }
     }
 }

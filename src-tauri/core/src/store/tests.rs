@@ -54,12 +54,14 @@ fn call(connection: &str, at_secs: i64, status: Option<u16>, latency_ms: u32) ->
     }
 }
 
-/// Name, size and content hash of every file in the database's folder.
+/// Name, size and content hash of every file in the database's folder
+/// except the opener's (empty) lock file.
 fn folder_fingerprint(path: &Path) -> Vec<(PathBuf, usize, u64)> {
     use std::hash::{Hash, Hasher};
     let mut files: Vec<(PathBuf, usize, u64)> = std::fs::read_dir(path.parent().unwrap())
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_none_or(|ext| ext != "lock"))
         .map(|p| {
             let bytes = std::fs::read(&p).unwrap();
             let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -742,4 +744,25 @@ async fn api_calls_are_logged_queried_and_pruned() {
         .unwrap();
     assert_eq!(pruned, 1);
     assert_eq!(store.api_calls_since(at(0), None).await.unwrap().len(), 5);
+}
+
+/// The app and the CLI may start at the same moment on a fresh data dir:
+/// both opens must succeed and the schema be migrated exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simultaneous_first_opens_both_succeed() {
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = db_path(&dir);
+        let (a, b, c) = tokio::join!(Store::open(&path), Store::open(&path), Store::open(&path));
+        let stores = [a.expect("first"), b.expect("second"), c.expect("third")];
+        let (applied,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations")
+            .fetch_one(stores[0].pool())
+            .await
+            .unwrap();
+        assert_eq!(applied as usize, known_versions().len());
+        for store in &stores {
+            store.set_setting("k", "v").await.unwrap();
+        }
+        tokio::join!(stores[0].close(), stores[1].close(), stores[2].close());
+    }
 }
