@@ -236,10 +236,17 @@ async fn truncate(resp: Response) -> Response {
     };
     let half = bytes.slice(0..bytes.len() / 2);
     parts.headers.insert("content-length", bytes.len().into());
-    let stream = futures_util::stream::iter(vec![
-        Ok::<bytes::Bytes, std::io::Error>(half),
-        Err(std::io::Error::other("injected truncation")),
-    ]);
+    // Pause before failing so the headers and the first half really reach the client.
+    let stream = futures_util::stream::unfold(Some(Some(half)), |state| async move {
+        match state {
+            Some(Some(half)) => Some((Ok::<bytes::Bytes, std::io::Error>(half), Some(None))),
+            Some(None) => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                Some((Err(std::io::Error::other("injected truncation")), None))
+            }
+            None => None,
+        }
+    });
     Response::from_parts(parts, Body::from_stream(stream))
 }
 

@@ -1,0 +1,232 @@
+//! Rate limits, injected faults and the `/_sandbox/` control surface.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use box_sandbox::{Faults, SandboxConfig};
+use common::*;
+use serde_json::{json, Value};
+
+async fn control(sb: &box_sandbox::SandboxHandle, path: &str, body: Value) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}/_sandbox/{path}", sb.base_url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn rate_limit_answers_429_with_lower_case_retry_after_per_user() {
+    let sb = start(SandboxConfig {
+        rate_limit_per_minute: 30,
+        ..small()
+    })
+    .await;
+    let (admin, _) = login(&sb, "admin").await;
+    let (user, _) = login(&sb, "user").await;
+    let mut ok = 0;
+    let mut limited = None;
+    for _ in 0..40 {
+        let r = get(&sb, &admin, "/2.0/users/me", &[]).await;
+        if r.status == 429 {
+            limited = Some(r);
+            break;
+        }
+        ok += 1;
+    }
+    assert_eq!(ok, 30, "the bucket holds a minute's worth");
+    let r = limited.expect("429 after the limit");
+    // HTTP/1.1 header names go on the wire as written; reqwest lower-cases them anyway,
+    // so check the raw value exists and is whole seconds.
+    let secs: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=2).contains(&secs), "{secs}");
+    assert_eq!(r.body["code"], "too_many_requests");
+    // Another user is not affected.
+    assert_eq!(get(&sb, &user, "/2.0/users/me", &[]).await.status, 200);
+    sb.stop().await;
+}
+
+#[tokio::test]
+async fn as_user_calls_count_against_the_setting_choice() {
+    for charge_target in [true, false] {
+        let sb = start(SandboxConfig {
+            rate_limit_per_minute: 5,
+            as_user_counts_against_target: charge_target,
+            ..small()
+        })
+        .await;
+        let (admin, _) = login(&sb, "admin").await;
+        let (user, _) = login(&sb, "user").await;
+        let uid = get(&sb, &user, "/2.0/users/me", &[]).await.body["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        for _ in 0..4 {
+            assert_eq!(
+                get(&sb, &admin, "/2.0/users/me", &[("as-user", &uid)])
+                    .await
+                    .status,
+                200
+            );
+        }
+        // The user made 1 call, the admin 4 more as the user.
+        let user_status = get(&sb, &user, "/2.0/users/me", &[]).await.status;
+        let admin_status = get(&sb, &admin, "/2.0/users/me", &[]).await.status;
+        if charge_target {
+            assert_eq!((user_status, admin_status), (429, 200));
+        } else {
+            assert_eq!((user_status, admin_status), (200, 200));
+            assert_eq!(
+                get(&sb, &admin, "/2.0/users/me", &[]).await.status,
+                429,
+                "the admin paid for the as-user calls"
+            );
+        }
+        sb.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn faults_set_at_runtime_fail_calls_the_way_networks_do() {
+    let sb = start(small()).await;
+    let (admin, _) = login(&sb, "admin").await;
+    let client = reqwest::Client::new();
+    let me = format!("{}/2.0/users/me", sb.base_url());
+
+    control(&sb, "faults", json!({"p502": 1.0})).await;
+    assert_eq!(get(&sb, &admin, "/2.0/users/me", &[]).await.status, 502);
+
+    control(&sb, "faults", json!({"p429_burst": 1.0, "burst_len": 3})).await;
+    control(&sb, "faults", json!({})).await;
+    assert_eq!(
+        get(&sb, &admin, "/2.0/users/me", &[]).await.status,
+        200,
+        "clearing faults ends a burst"
+    );
+    let sb_faults = Faults {
+        p429_burst: 1.0,
+        burst_len: 3,
+        ..Faults::default()
+    };
+    control(&sb, "faults", serde_json::to_value(&sb_faults).unwrap()).await;
+    let first = get(&sb, &admin, "/2.0/users/me", &[]).await;
+    assert_eq!(first.status, 429);
+    assert!(first.headers.contains_key("retry-after"));
+    control(&sb, "faults", json!({"latency_ms": 300})).await;
+    let t = Instant::now();
+    assert_eq!(get(&sb, &admin, "/2.0/users/me", &[]).await.status, 200);
+    assert!(t.elapsed() >= Duration::from_millis(300));
+
+    control(&sb, "faults", json!({"p_reset": 1.0})).await;
+    let outcome = match client.get(&me).bearer_auth(&admin).send().await {
+        Err(e) => Err(e),
+        Ok(r) => r.bytes().await.map(|_| ()),
+    };
+    assert!(
+        outcome.is_err(),
+        "a reset connection is an error for the client"
+    );
+
+    control(&sb, "faults", json!({"p_truncate": 1.0})).await;
+    // A fresh client: the reset killed the pooled connection.
+    let resp = reqwest::Client::new()
+        .get(&me)
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.bytes().await.is_err(),
+        "a truncated body fails to read"
+    );
+
+    control(&sb, "faults", json!({})).await;
+    assert_eq!(get(&sb, &admin, "/2.0/users/me", &[]).await.status, 200);
+    sb.stop().await;
+}
+
+#[tokio::test]
+async fn control_expires_and_revokes_tokens_disables_apps_and_counts() {
+    let sb = start(small()).await;
+    let (admin, rt) = login(&sb, "admin").await;
+    assert_eq!(control(&sb, "tokens/expire", json!({})).await.status(), 204);
+    assert_eq!(get(&sb, &admin, "/2.0/users/me", &[]).await.status, 401);
+    let (status, pair) = refresh(&sb, &rt).await;
+    assert_eq!(status, 200, "expired access tokens refresh fine");
+    let access = pair["access_token"].as_str().unwrap().to_string();
+    assert_eq!(get(&sb, &access, "/2.0/users/me", &[]).await.status, 200);
+    control(&sb, "tokens/revoke", json!({})).await;
+    assert_eq!(get(&sb, &access, "/2.0/users/me", &[]).await.status, 401);
+    assert_eq!(
+        refresh(&sb, pair["refresh_token"].as_str().unwrap())
+            .await
+            .1["error"],
+        "invalid_grant"
+    );
+
+    // Disable unpublished apps at runtime; an exception re-enables the client.
+    control(&sb, "settings", json!({"disable_unpublished_apps": true})).await;
+    let page = reqwest::get(authorize_url(&sb, "http://127.0.0.1:1/callback", "s", &[]))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Disabled by Administrator"));
+    control(
+        &sb,
+        "settings",
+        json!({"app_exceptions": ["sandbox-client"]}),
+    )
+    .await;
+    let (access, _) = login(&sb, "admin").await;
+
+    control(&sb, "stats/reset", json!({})).await;
+    for _ in 0..3 {
+        get(&sb, &access, "/2.0/users/me", &[]).await;
+    }
+    get(&sb, &access, "/2.0/folders/0/items", &[]).await;
+    let stats: Value = reqwest::get(format!("{}/_sandbox/stats", sb.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["by_endpoint"]["GET /2.0/users/me"], 3);
+    assert_eq!(
+        stats["by_endpoint"]["GET /2.0/folders/{folder_id}/items"],
+        1
+    );
+    let me = get(&sb, &access, "/2.0/users/me", &[]).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(stats["by_user"][&me], 4);
+    sb.stop().await;
+}
+
+#[tokio::test]
+async fn tokens_survive_a_restart_with_state_path() {
+    let dir = std::env::temp_dir().join(format!("box-sandbox-state-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("tokens.json");
+    let cfg = SandboxConfig {
+        state_path: Some(path.clone()),
+        ..small()
+    };
+    let sb = start(cfg.clone()).await;
+    let (access, rt) = login(&sb, "admin").await;
+    sb.stop().await;
+    let sb = start(cfg).await;
+    assert_eq!(
+        get(&sb, &access, "/2.0/users/me", &[]).await.status,
+        200,
+        "access token still valid"
+    );
+    assert_eq!(refresh(&sb, &rt).await.0, 200, "refresh token still valid");
+    sb.stop().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
