@@ -23,9 +23,9 @@ fn call(at: chrono::DateTime<Utc>, i: u32) -> ApiCallRecord {
         at,
         method: "GET".into(),
         endpoint: "/2.0/events".into(),
-        status: Some(if i % 50 == 0 { 429 } else { 200 }),
+        status: Some(if i.is_multiple_of(50) { 429 } else { 200 }),
         latency_ms: 40 + i % 300,
-        rate_limited: i % 50 == 0,
+        rate_limited: i.is_multiple_of(50),
         error_code: None,
     }
 }
