@@ -199,6 +199,9 @@ impl Store {
         let _open_lock = OpenLock::acquire(&path).await?;
 
         let mut backup = None;
+        if !path.exists() {
+            create_private_file(&path).map_err(|err| StoreOpenError::unavailable(&path, err))?;
+        }
         if has_content(&path)? {
             check_header(&path)?;
             let applied = inspect_existing(&path).await?;
@@ -468,7 +471,35 @@ async fn backup_before_migrating(path: &Path, old_version: i64) -> Result<PathBu
             format!("could not copy the database before upgrading it: {err}"),
         )
     })?;
+    make_private(&backup);
     Ok(backup)
+}
+
+/// Creates an empty database file only its owner can read: it names the
+/// admin's account and enterprise. SQLite gives `-wal` / `-shm` the same mode.
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        // Another process created it first: fine.
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) => Err(err),
+    }
+}
+
+fn make_private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Err(err) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+            tracing::warn!(%err, path = %path.display(), "could not restrict permissions");
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 /// `path` with `suffix` appended to its file name (`-wal`, `-shm`).

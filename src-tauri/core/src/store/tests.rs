@@ -136,6 +136,12 @@ async fn opens_migrates_and_reopens_keeping_data() {
         Some("eu1")
     );
     store.close().await;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the database names the admin: owner-only");
+    }
     // Fresh file and an up-to-date reopen need no backup.
     assert!(sidecars(&path)
         .iter()
@@ -253,6 +259,12 @@ async fn backup_taken_when_an_old_schema_is_upgraded() {
         .filter(|p| p.to_string_lossy().ends_with(".bak"))
         .collect();
     assert_eq!(backups.len(), 1, "{backups:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&backups[0]).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
     let mut conn =
         SqliteConnection::connect_with(&SqliteConnectOptions::new().filename(&backups[0]))
             .await
