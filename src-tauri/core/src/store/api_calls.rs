@@ -12,7 +12,7 @@ use super::{Store, StoreResult};
 pub const API_CALL_RETENTION: TimeDelta = TimeDelta::days(7);
 
 /// Prune on every this-many inserts, so a long-running app stays bounded.
-const PRUNE_EVERY: i64 = 1000;
+pub(super) const PRUNE_EVERY: i64 = 1000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
 pub struct ApiCallRecord {

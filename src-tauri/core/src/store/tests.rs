@@ -778,3 +778,47 @@ async fn simultaneous_first_opens_both_succeed() {
         tokio::join!(stores[0].close(), stores[1].close(), stores[2].close());
     }
 }
+
+/// A long-running app never calls `prune_api_calls` itself: logging prunes
+/// on its own every so often, so the log stays bounded to the retention.
+#[tokio::test]
+async fn logging_calls_prunes_old_ones_on_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(db_path(&dir)).await.unwrap();
+    let now = 1_764_100_000;
+    let retention = API_CALL_RETENTION.num_seconds();
+    for i in 0..5 {
+        store
+            .record_api_call(&call("c1", now - retention - 3600 - i, Some(200), 10))
+            .await
+            .unwrap();
+    }
+    let count = |store: Store| async move {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_calls")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        n
+    };
+    for i in 5..(api_calls::PRUNE_EVERY - 1) {
+        store
+            .record_api_call(&call("c1", now - 60 + i % 60, Some(200), 10))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        count(store.clone()).await,
+        api_calls::PRUNE_EVERY - 1,
+        "nothing pruned yet"
+    );
+    store
+        .record_api_call(&call("c1", now, Some(200), 10))
+        .await
+        .unwrap();
+    assert_eq!(
+        count(store.clone()).await,
+        api_calls::PRUNE_EVERY - 5,
+        "the 5 old calls went"
+    );
+    store.close().await;
+}
