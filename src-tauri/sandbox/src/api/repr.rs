@@ -6,10 +6,10 @@ use serde_json::{json, Map, Value};
 use crate::enterprise::{Access, AccountKind, Enterprise};
 
 pub fn ts(unix: i64) -> String {
+    // Box writes an explicit offset ("+00:00"), not "Z".
     chrono::DateTime::from_timestamp(unix, 0)
         .unwrap_or_default()
-        .format("%Y-%m-%dT%H:%M:%S%:z")
-        .to_string()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
 pub fn user_mini(ent: &Enterprise, u: u32) -> Value {
