@@ -39,6 +39,8 @@ use session::Session;
 use target::Target;
 
 pub const DATA_DIR_ENV: &str = "BOX_CONNECTOR_DATA_DIR";
+/// Overrides the keychain service (tests give each run its own).
+pub const KEYCHAIN_SERVICE_ENV: &str = "BOX_CONNECTOR_KEYCHAIN_SERVICE";
 pub const SANDBOX_ID: &str = "sandbox";
 pub const CUSTOM_ID: &str = "custom";
 
@@ -66,14 +68,18 @@ pub struct AppConfig {
 
 impl AppConfig {
     /// Defaults with the environment overrides the shell and the CLI honour:
-    /// `BOX_CONNECTOR_DATA_DIR`, `BOX_CONNECTOR_BROWSER`, `BOX_CONNECTOR_SANDBOX_URL`.
+    /// `BOX_CONNECTOR_DATA_DIR`, `BOX_CONNECTOR_BROWSER`, `BOX_CONNECTOR_SANDBOX_URL`,
+    /// `BOX_CONNECTOR_KEYCHAIN_SERVICE`.
     pub fn from_env(default_data_dir: PathBuf) -> AppConfig {
         let data_dir = std::env::var_os(DATA_DIR_ENV)
             .map(PathBuf::from)
             .unwrap_or(default_data_dir);
         AppConfig {
             data_dir,
-            keychain_service: default_keychain_service().to_string(),
+            keychain_service: std::env::var(KEYCHAIN_SERVICE_ENV)
+                .ok()
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or_else(|| default_keychain_service().to_string()),
             browser: BrowserLauncher::from_env(),
             sign_in_timeout: loopback::DEFAULT_TIMEOUT,
             sandbox_url: std::env::var(SANDBOX_URL_ENV)
@@ -624,8 +630,8 @@ impl App {
         let report = outcome.report;
 
         if let Some(store) = self.store().await {
-            self.store_api_test(&store, &session.connection_id, &report)
-                .await?;
+            // The row is saved first: `save_connection` replaces the row, and
+            // the replace cascades to the connection's API test runs.
             if let Some(me) = outcome.me {
                 if let Ok(Some(mut record)) = store.connection(&session.connection_id).await {
                     record.account_id = Some(me.id.clone());
@@ -646,6 +652,8 @@ impl App {
                     store.save_connection(&record).await?;
                 }
             }
+            self.store_api_test(&store, &session.connection_id, &report)
+                .await?;
         }
         self.inner.ui.lock().expect("ui lock").running_test = None;
         self.emit(CoreEvent::ApiTestFinished {

@@ -1,16 +1,16 @@
 //! The Sandbox data center: an already running box-sandbox named by
 //! `BOX_CONNECTOR_SANDBOX_URL`, or one started inside the app on first use.
 
+use std::path::{Path, PathBuf};
+
+use box_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
+
 use crate::error::{ErrorCode, UserError};
 use crate::keychain::Sensitive;
 
 use super::AppConfig;
 
 pub const SANDBOX_URL_ENV: &str = "BOX_CONNECTOR_SANDBOX_URL";
-
-/// The sandbox's well-known demo client (not a secret: it only opens the sandbox).
-const SANDBOX_CLIENT_ID: &str = "sandbox-client";
-const SANDBOX_CLIENT_SECRET: &str = "sandbox-secret";
 
 pub(super) struct SandboxEndpoint {
     pub base_url: String,
@@ -20,30 +20,77 @@ pub(super) struct SandboxEndpoint {
 
 #[derive(Default)]
 pub(super) struct SandboxSlot {
-    base_url: tokio::sync::Mutex<Option<String>>,
+    running: tokio::sync::Mutex<Option<Running>>,
+}
+
+enum Running {
+    External(String),
+    Embedded(SandboxHandle),
 }
 
 impl SandboxSlot {
     pub async fn ensure(&self, config: &AppConfig) -> Result<SandboxEndpoint, UserError> {
-        let mut slot = self.base_url.lock().await;
+        let mut slot = self.running.lock().await;
         if slot.is_none() {
             *slot = Some(match &config.sandbox_url {
-                Some(url) => url.trim_end_matches('/').to_string(),
-                None => start_embedded().await?,
+                Some(url) => Running::External(url.trim_end_matches('/').to_string()),
+                None => Running::Embedded(start_embedded(&config.data_dir).await?),
             });
         }
+        // The sandbox's demo client is public knowledge, not a secret.
+        let defaults = SandboxConfig::default();
+        let base_url = match slot.as_ref() {
+            Some(Running::External(url)) => url.clone(),
+            Some(Running::Embedded(handle)) => handle.base_url(),
+            None => unreachable!("set above"),
+        };
         Ok(SandboxEndpoint {
-            base_url: slot.clone().unwrap_or_default(),
-            client_id: SANDBOX_CLIENT_ID.into(),
-            client_secret: Sensitive::new(SANDBOX_CLIENT_SECRET.into()),
+            base_url,
+            client_id: defaults.client_id,
+            client_secret: Sensitive::new(defaults.client_secret),
         })
     }
 }
 
-async fn start_embedded() -> Result<String, UserError> {
-    Err(UserError::new(
-        ErrorCode::SandboxUnavailable,
-        "The built-in sandbox is not available in this build.",
-        "Start one with `box-sandbox` and set BOX_CONNECTOR_SANDBOX_URL to its address.",
-    ))
+/// The sandbox plays Box's servers, so what it remembers (the tokens it
+/// issued) lives beside the app's data folder, not in it.
+fn server_state_path(data_dir: &Path) -> PathBuf {
+    let name = data_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "box-connector".into());
+    data_dir
+        .with_file_name(format!("{name}.sandbox-server"))
+        .join("issued-tokens.json")
+}
+
+async fn start_embedded(data_dir: &Path) -> Result<SandboxHandle, UserError> {
+    let state_path = server_state_path(data_dir);
+    if let Some(dir) = state_path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let config = SandboxConfig {
+        state_path: Some(state_path),
+        ..SandboxConfig::default()
+    };
+    Sandbox::start(config).await.map_err(|e| {
+        UserError::new(
+            ErrorCode::SandboxUnavailable,
+            format!("The built-in sandbox could not start: {e}."),
+            "Restart Box Connector; if it persists, pick a Box data center instead.",
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sandbox_server_state_is_outside_the_data_dir() {
+        let data = Path::new("/home/a/.local/share/com.boxconnector.app");
+        let p = server_state_path(data);
+        assert!(!p.starts_with(data), "{}", p.display());
+        assert!(p.starts_with("/home/a/.local/share"));
+    }
 }

@@ -3,7 +3,7 @@ import type { ApiTestReport } from "./ApiTestReport";
 import type { ConnectionView } from "./ConnectionView";
 import type { DataCenterView } from "./DataCenterView";
 import type { DatabaseStatus } from "./DatabaseStatus";
-import type { HealthView } from "./HealthView";
+import type { Health } from "./Health";
 import type { SignInView } from "./SignInView";
 
 /**
@@ -22,7 +22,11 @@ allowlist_steps: Array<string>, connection: ConnectionView,
 /**
  * Present while a sign-in is waiting for the browser.
  */
-sign_in: SignInView | null, health: HealthView, 
+sign_in: SignInView | null, 
+/**
+ * `None` while the database cannot be opened.
+ */
+health: Health | null, 
 /**
  * The last API test, from the store: shown offline too.
  */

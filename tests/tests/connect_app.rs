@@ -1,0 +1,339 @@
+//! The core's `App` facade in-process against the sandbox: hostile
+//! callbacks, an expired code, token rotation under concurrency, another
+//! process refreshing first, and `invalid_grant`.
+//! Run under `scripts/with-keyring.sh` (real Secret Service).
+
+mod connect_support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use box_sandbox::{Rotation, SandboxConfig};
+use connect_support::*;
+use connector_core::app::{App, AppConfig, BrowserLauncher};
+use connector_core::ipc::{ConnectionState, CoreEvent, SignInView};
+use connector_core::ErrorCode;
+
+async fn open_app(world: &World, sandbox: &TestSandbox) -> App {
+    App::open(AppConfig {
+        data_dir: world.data_dir(),
+        keychain_service: world.service.clone(),
+        browser: BrowserLauncher::Disabled,
+        sign_in_timeout: Duration::from_secs(30),
+        sandbox_url: Some(sandbox.base_url.clone()),
+    })
+    .await
+    .unwrap()
+}
+
+/// Starts `connect()` in the background and returns the sign-in it announced.
+async fn start_connect(
+    app: &App,
+) -> (
+    SignInView,
+    tokio::task::JoinHandle<Result<connector_core::ipc::ConnectionView, connector_core::UserError>>,
+) {
+    let mut events = app.subscribe();
+    let a = app.clone();
+    let task = tokio::spawn(async move { a.connect().await });
+    let view = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Ok(CoreEvent::SignInStarted { sign_in }) = events.recv().await {
+                return sign_in;
+            }
+        }
+    })
+    .await
+    .expect("sign-in started");
+    (view, task)
+}
+
+/// What the browser would be sent to after Allow (auto-approving sandbox).
+async fn approved_redirect(authorize_url: &str) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = http.get(authorize_url).send().await.unwrap();
+    assert!(
+        resp.status().is_redirection(),
+        "auto-approve redirects: {}",
+        resp.status()
+    );
+    resp.headers()["location"].to_str().unwrap().to_string()
+}
+
+fn auto_approving() -> SandboxConfig {
+    SandboxConfig {
+        auto_approve: true,
+        ..small_sandbox()
+    }
+}
+
+async fn connected_app(world: &World, sandbox: &TestSandbox) -> App {
+    let app = open_app(world, sandbox).await;
+    let (view, task) = start_connect(&app).await;
+    let callback = approved_redirect(&view.authorize_url).await;
+    reqwest::get(&callback).await.unwrap();
+    let conn = task.await.unwrap().expect("connected");
+    assert_eq!(conn.state, ConnectionState::Connected);
+    app
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn forged_mismatched_and_replayed_callbacks_are_refused_and_the_sign_in_keeps_waiting() {
+    require_keyring();
+    let sandbox = TestSandbox::start(auto_approving()).await;
+    let world = World::new("hostile");
+    let app = open_app(&world, &sandbox).await;
+    assert_eq!(
+        app.snapshot().await.selected_datacenter,
+        "sandbox",
+        "Sandbox is the default"
+    );
+
+    let (view, task) = start_connect(&app).await;
+    assert_eq!(
+        app.snapshot().await.connection.state,
+        ConnectionState::Connecting
+    );
+    assert_eq!(
+        app.sign_in_link().as_deref(),
+        Some(view.authorize_url.as_str()),
+        "copy sign-in link"
+    );
+    let good = approved_redirect(&view.authorize_url).await;
+    let good_url = url::Url::parse(&good).unwrap();
+    let code = good_url
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .to_string();
+    let http = reqwest::Client::new();
+
+    // Forged: a code with no state, and a real code with a made-up state.
+    for forged in [
+        format!("{}?code=attacker", view.redirect_uri),
+        format!("{}?code={code}&state=guess", view.redirect_uri),
+    ] {
+        let resp = http.get(&forged).send().await.unwrap();
+        assert_eq!(resp.status(), 400, "{forged}");
+        assert!(resp.text().await.unwrap().contains("ignored"));
+    }
+    // A forged Deny with the wrong state does not end the sign-in.
+    let resp = http
+        .get(format!(
+            "{}?error=access_denied&state=guess",
+            view.redirect_uri
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    assert!(!task.is_finished(), "still waiting for the real callback");
+    assert_eq!(
+        sandbox.code_calls.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "no forged code was exchanged"
+    );
+
+    // The real one connects.
+    let page = http.get(&good).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("return to Box Connector"));
+    task.await.unwrap().expect("connected");
+    // Replayed: once used, the listener is gone; a later sign-in refuses it (other state).
+    assert!(
+        http.get(&good).send().await.is_err(),
+        "the one-shot listener is closed"
+    );
+    let (_view2, task2) = start_connect(&app).await;
+    let err = app.submit_redirect_url(&good).unwrap_err();
+    assert_eq!(err.code, ErrorCode::SignInInvalidCallback);
+    assert!(!task2.is_finished());
+    app.cancel_connect();
+    let err = task2.await.unwrap().unwrap_err();
+    assert_eq!(err.code, ErrorCode::SignInCancelled);
+    assert_eq!(
+        sandbox.code_calls.load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_expired_code_ends_with_a_clear_error() {
+    require_keyring();
+    let sandbox = TestSandbox::start(SandboxConfig {
+        auth_code_ttl: Duration::from_secs(1),
+        ..auto_approving()
+    })
+    .await;
+    let world = World::new("expired");
+    let app = open_app(&world, &sandbox).await;
+    let (view, task) = start_connect(&app).await;
+    let redirect = approved_redirect(&view.authorize_url).await;
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    // The paste path delivers it late.
+    app.submit_redirect_url(&redirect).unwrap();
+    let err = task.await.unwrap().unwrap_err();
+    assert_eq!(err.code, ErrorCode::SignInInvalidCallback, "{err:?}");
+    assert!(err.message.contains("expired"), "{err:?}");
+    assert!(err.hint.contains("30 seconds"), "{err:?}");
+    assert!(world.stored_tokens("sandbox").is_none());
+    let snap = app.snapshot().await;
+    assert_eq!(snap.connection.state, ConnectionState::NotConnected);
+    assert_eq!(
+        snap.connection.error.unwrap().code,
+        ErrorCode::SignInInvalidCallback
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn thirty_two_requests_on_an_expired_token_make_exactly_one_refresh_under_strict_rotation() {
+    require_keyring();
+    // 32 paced calls take ~2 s at 16/s; the fresh token must outlive them.
+    let sandbox = TestSandbox::start(SandboxConfig {
+        rotation: Rotation::Strict,
+        access_token_ttl: Duration::from_secs(5),
+        ..auto_approving()
+    })
+    .await;
+    let world = World::new("rotation");
+    let app = connected_app(&world, &sandbox).await;
+    let before = world.stored_tokens("sandbox").unwrap();
+    tokio::time::sleep(Duration::from_millis(5300)).await;
+
+    let client = app.box_client().await.unwrap();
+    let calls: Vec<_> = (0..32)
+        .map(|_| {
+            let c = client.clone();
+            tokio::spawn(async move { c.me(None).await })
+        })
+        .collect();
+    for call in calls {
+        let me = call
+            .await
+            .unwrap()
+            .map_err(|e| e.user)
+            .expect("no request fails");
+        assert!(me.login.is_some());
+    }
+    assert_eq!(sandbox.refreshes(), 1, "exactly one refresh call");
+    let after = world.stored_tokens("sandbox").unwrap();
+    assert_ne!(
+        after.refresh_token.expose(),
+        before.refresh_token.expose(),
+        "rotated token is in the keychain"
+    );
+    assert!(after.access_expires_at > before.access_expires_at);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refresh_by_another_process_is_picked_up_from_the_keychain() {
+    require_keyring();
+    let sandbox = TestSandbox::start(SandboxConfig {
+        rotation: Rotation::Strict,
+        access_token_ttl: Duration::from_secs(2),
+        ..auto_approving()
+    })
+    .await;
+    let world = World::new("twoproc");
+    let first = connected_app(&world, &sandbox).await;
+    let first_client = first.box_client().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2300)).await;
+
+    // A second instance (same data dir and keychain) refreshes first.
+    let second = open_app(&world, &sandbox).await;
+    second
+        .box_client()
+        .await
+        .unwrap()
+        .me(None)
+        .await
+        .map_err(|e| e.user)
+        .unwrap();
+    assert_eq!(sandbox.refreshes(), 1);
+    // The first one's cached token is stale; it must read the keychain, not
+    // refresh with the refresh token the second one already used.
+    first_client
+        .me(None)
+        .await
+        .map_err(|e| e.user)
+        .expect("first instance keeps working");
+    assert_eq!(sandbox.refreshes(), 1, "no second refresh");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn invalid_grant_means_needs_reconnect_with_the_troubleshooting_text() {
+    require_keyring();
+    let sandbox = TestSandbox::start(SandboxConfig {
+        rotation: Rotation::Strict,
+        access_token_ttl: Duration::from_secs(2),
+        ..auto_approving()
+    })
+    .await;
+    let world = World::new("invalidgrant");
+    let app = connected_app(&world, &sandbox).await;
+    let client = app.box_client().await.unwrap();
+    // Someone else uses the refresh token (e.g. a copy of the app elsewhere).
+    let stolen = world.stored_tokens("sandbox").unwrap();
+    let resp = reqwest::Client::new()
+        .post(format!("{}/oauth2/token", sandbox.base_url))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", stolen.refresh_token.expose().as_str()),
+            ("client_id", "sandbox-client"),
+            ("client_secret", "sandbox-secret"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+    tokio::time::sleep(Duration::from_millis(2300)).await;
+
+    let err = client.me(None).await.unwrap_err().user;
+    assert_eq!(err.code, ErrorCode::NeedsReconnect, "{err:?}");
+    assert!(
+        err.message.contains("invalid_grant") && err.message.contains("Invalid refresh token"),
+        "{err:?}"
+    );
+    assert!(err.hint.contains("Reconnect"), "{err:?}");
+    // The state reaches the snapshot (the watcher updates the store).
+    let mut state = ConnectionState::Connected;
+    for _ in 0..50 {
+        state = app.snapshot().await.connection.state;
+        if state == ConnectionState::NeedsReconnect {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(state, ConnectionState::NeedsReconnect);
+    let snap = app.snapshot().await;
+    assert!(
+        snap.connection.what_to_do.contains("Reconnect"),
+        "{}",
+        snap.connection.what_to_do
+    );
+    // Reconnecting fixes it.
+    let app = Arc::new(app);
+    let (view, task) = start_connect(&app).await;
+    reqwest::get(approved_redirect(&view.authorize_url).await)
+        .await
+        .unwrap();
+    assert_eq!(
+        task.await.unwrap().unwrap().state,
+        ConnectionState::Connected
+    );
+    app.box_client()
+        .await
+        .unwrap()
+        .me(None)
+        .await
+        .map_err(|e| e.user)
+        .unwrap();
+}
