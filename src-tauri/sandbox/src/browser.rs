@@ -92,12 +92,15 @@ async fn follow_to_callback(
         .and_then(|v| v.to_str().ok())
         .context("redirect without Location")?;
     let url = Url::parse(location).context("redirect Location is not an absolute URL")?;
-    let cb = client
-        .get(url.clone())
-        .send()
-        .await
-        .with_context(|| format!("calling back {}", url.origin().ascii_serialization()))?;
-    Ok(cb.text().await?)
+    // The callback URL carries the code: keep it out of error messages.
+    let target = format!("{}{}", url.origin().ascii_serialization(), url.path());
+    let cb = client.get(url).send().await.map_err(|e| {
+        anyhow::Error::from(e.without_url()).context(format!("calling back {target}"))
+    })?;
+    cb.text().await.map_err(|e| {
+        anyhow::Error::from(e.without_url())
+            .context(format!("reading the callback page of {target}"))
+    })
 }
 
 /// Drive the sandbox's sign-in page like a person would.

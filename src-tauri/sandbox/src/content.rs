@@ -543,3 +543,99 @@ fn binary(seed: u64, file: u32, version: u32, kind: Kind, size: usize) -> Vec<u8
     out.truncate(size);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validators_know_good_from_bad() {
+        assert!(luhn_valid("4539 1488 0343 6467"));
+        assert!(!luhn_valid("4539 1488 0343 6468"));
+        assert!(iban_valid("DE89 3704 0044 0532 0130 00"));
+        assert!(!iban_valid("DE88 3704 0044 0532 0130 00"));
+        assert!(iban_valid("GB82 WEST 1234 5698 7654 32"));
+    }
+
+    #[test]
+    fn planted_values_are_valid_and_near_misses_are_not() {
+        let (mut planted, mut misses) = (0, 0);
+        for file in 0..4000 {
+            let p = plan(7, file, 1, Kind::Txt, 0.5, 0.5);
+            for x in &p.planted {
+                planted += 1;
+                match x.kind {
+                    SensitiveKind::CreditCard => assert!(luhn_valid(&x.value), "{}", x.value),
+                    SensitiveKind::Iban => assert!(iban_valid(&x.value), "{}", x.value),
+                    SensitiveKind::UsSsn => {
+                        let area: u32 = x.value[..3].parse().unwrap();
+                        assert!(area > 0 && area != 666 && area < 900, "{}", x.value);
+                    }
+                    _ => {}
+                }
+            }
+            for n in &p.near_misses {
+                misses += 1;
+                match n.kind {
+                    NearMissKind::LuhnFailingCard => assert!(!luhn_valid(&n.value), "{}", n.value),
+                    NearMissKind::InvalidSsnArea => {
+                        let area: u32 = n.value[..3].parse().unwrap();
+                        assert!(area == 0 || area == 666 || area >= 900, "{}", n.value);
+                    }
+                }
+            }
+        }
+        assert!(planted > 1500 && misses > 1000, "{planted} {misses}");
+    }
+
+    #[test]
+    fn the_planting_rate_is_the_configured_one() {
+        let n = 20_000;
+        let hit = (0..n)
+            .filter(|&f| !plan(3, f, 1, Kind::Csv, 0.1, 0.0).planted.is_empty())
+            .count();
+        let rate = hit as f64 / n as f64;
+        assert!((0.09..0.11).contains(&rate), "{rate}");
+        assert!(
+            plan(3, 1, 1, Kind::Jpg, 1.0, 1.0) == Plan::default(),
+            "binaries carry nothing"
+        );
+    }
+
+    #[test]
+    fn content_length_is_the_declared_size_for_every_kind() {
+        for file in 0..60 {
+            for kind in [
+                Kind::Txt,
+                Kind::Md,
+                Kind::Csv,
+                Kind::Docx,
+                Kind::Xlsx,
+                Kind::Pdf,
+                Kind::Png,
+            ] {
+                let p = plan(1, file, 2, kind, 0.5, 0.5);
+                let bytes = build(1, file, 2, kind, "Title", &p);
+                assert_eq!(
+                    bytes.len() as u64,
+                    declared_size(1, file, 2, kind),
+                    "{kind:?} {file}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_new_version_has_new_content() {
+        let p1 = plan(1, 5, 1, Kind::Txt, 0.5, 0.5);
+        let p2 = plan(1, 5, 2, Kind::Txt, 0.5, 0.5);
+        assert_ne!(
+            build(1, 5, 1, Kind::Txt, "T", &p1),
+            build(1, 5, 2, Kind::Txt, "T", &p2)
+        );
+        assert_eq!(
+            build(1, 5, 1, Kind::Txt, "T", &p1),
+            build(1, 5, 1, Kind::Txt, "T", &p1)
+        );
+    }
+}

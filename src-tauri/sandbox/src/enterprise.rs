@@ -730,3 +730,81 @@ fn generate_accounts(cfg: &SandboxConfig, anchor: i64) -> Vec<Account> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ent(seed: u64, files: usize) -> Enterprise {
+        Enterprise::generate(
+            &SandboxConfig {
+                seed,
+                files,
+                ..SandboxConfig::default()
+            },
+            1_750_000_000,
+        )
+    }
+
+    #[test]
+    fn same_seed_same_enterprise_other_seed_other_enterprise() {
+        let (a, b, c) = (ent(5, 3000), ent(5, 3000), ent(6, 3000));
+        let names = |e: &Enterprise| {
+            (0..3000)
+                .map(|f| (e.file_name(f), e.file_size(f), e.file_owner(f)))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&a), names(&b));
+        assert_ne!(names(&a), names(&c));
+        assert_eq!(
+            a.accounts.iter().map(|x| &x.login).collect::<Vec<_>>(),
+            b.accounts.iter().map(|x| &x.login).collect::<Vec<_>>()
+        );
+        assert_eq!(a.collabs.len(), b.collabs.len());
+    }
+
+    #[test]
+    fn roles_trees_and_files_are_laid_out_as_configured() {
+        let e = Enterprise::generate(
+            &SandboxConfig {
+                users: 10,
+                coadmins: 3,
+                external_users: 2,
+                files: 5000,
+                folder_depth: 2,
+                folder_fanout: 4,
+                ..SandboxConfig::default()
+            },
+            1_750_000_000,
+        );
+        let managed: Vec<_> = e
+            .accounts
+            .iter()
+            .filter(|a| a.kind == AccountKind::Managed)
+            .collect();
+        assert_eq!(managed.len(), 10);
+        assert_eq!(managed[0].role, Role::Admin);
+        assert_eq!(
+            managed.iter().filter(|a| a.role == Role::Coadmin).count(),
+            3
+        );
+        assert_eq!(
+            e.accounts
+                .iter()
+                .filter(|a| a.kind == AccountKind::External)
+                .count(),
+            2
+        );
+        // Per user: a root, 4 top folders, 16 below them.
+        assert_eq!(e.folders.parent.len(), 10 * (1 + 4 + 16));
+        assert_eq!(e.files.parent.len(), 5000);
+        let covered: u32 = e.folders.file_range.iter().map(|(a, b)| b - a).sum();
+        assert_eq!(covered, 5000, "every file is in exactly one folder range");
+        // Names are unique within a folder.
+        for f in 0..e.folders.parent.len() as u32 {
+            let (a, b) = e.folders.file_range[f as usize];
+            let names: std::collections::HashSet<_> = (a..b).map(|x| e.file_name(x)).collect();
+            assert_eq!(names.len(), (b - a) as usize);
+        }
+    }
+}

@@ -408,3 +408,22 @@ pub async fn revoke(State(inner): State<Arc<Inner>>, Form(p): Form<Params>) -> R
     inner.save_tokens(&store);
     StatusCode::OK.into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::redirect_matches;
+
+    #[test]
+    fn loopback_redirects_match_any_port_only() {
+        let reg = "http://127.0.0.1/callback";
+        assert!(redirect_matches(reg, "http://127.0.0.1:49152/callback"));
+        assert!(redirect_matches(reg, "http://127.0.0.1/callback"));
+        assert!(!redirect_matches(reg, "http://127.0.0.1:49152/callback/x"));
+        assert!(!redirect_matches(reg, "http://localhost:49152/callback"));
+        assert!(!redirect_matches(reg, "https://127.0.0.1:49152/callback"));
+        assert!(!redirect_matches(
+            "https://app.example/cb",
+            "https://app.example:8443/cb"
+        ));
+    }
+}
