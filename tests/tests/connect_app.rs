@@ -138,7 +138,8 @@ async fn forged_mismatched_and_replayed_callbacks_are_refused_and_the_sign_in_ke
         "no forged code was exchanged"
     );
 
-    // The real one connects.
+    // The real one connects, and asks the shell to bring its window forward.
+    let mut events = app.subscribe();
     let page = http.get(&good).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page
@@ -147,6 +148,11 @@ async fn forged_mismatched_and_replayed_callbacks_are_refused_and_the_sign_in_ke
         .unwrap()
         .contains("return to Box Connector"));
     task.await.unwrap().expect("connected");
+    let mut brought_to_front = false;
+    while let Ok(e) = events.try_recv() {
+        brought_to_front |= e == CoreEvent::BringToFront;
+    }
+    assert!(brought_to_front, "BringToFront emitted on the callback");
     // Replayed: once used, the listener is gone; a later sign-in refuses it (other state).
     assert!(
         http.get(&good).send().await.is_err(),

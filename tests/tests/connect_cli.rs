@@ -357,3 +357,67 @@ async fn killed_around_the_keychain_write_loses_nothing() {
         assert_eq!(stdout_json(&out)["outcome"], "pass");
     }
 }
+
+/// Custom: the admin's own app (here the sandbox's), with its secret from an
+/// environment variable into the keychain, never onto disk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn custom_data_center_with_own_client_and_urls() {
+    require_keyring();
+    let sandbox = TestSandbox::start(small_sandbox()).await;
+    let world = World::new("custom");
+    let base = &sandbox.base_url;
+    let mut cmd = world.cli(&sandbox, "--login admin");
+    cmd.env("MY_BOX_SECRET", "sandbox-secret")
+        .env_remove("BOX_CONNECTOR_SANDBOX_URL")
+        .args([
+            "--json",
+            "connect",
+            "--datacenter",
+            "custom",
+            "--client-id",
+            "sandbox-client",
+        ])
+        .args(["--client-secret-env", "MY_BOX_SECRET"])
+        .args(["--authorize-url", &format!("{base}/api/oauth2/authorize")])
+        .args(["--token-url", &format!("{base}/oauth2/token")])
+        .args(["--api-url", &format!("{base}/2.0")]);
+    let out = run(cmd).await;
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(stdout_json(&out)["datacenter_id"], "custom");
+    let secret = world
+        .keychain()
+        .get("client-secret:custom")
+        .unwrap()
+        .expect("secret kept in the keychain");
+    assert_eq!(secret.expose(), "sandbox-secret");
+
+    let mut cmd = world.cli(&sandbox, "");
+    cmd.env_remove("BOX_CONNECTOR_SANDBOX_URL")
+        .args(["--json", "test-api"]);
+    let out = run(cmd).await;
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(stdout_json(&out)["outcome"], "pass");
+    assert!(files_containing(world.dir.path(), "sandbox-secret").is_empty());
+
+    // A missing secret variable is named in the error.
+    let mut cmd = world.cli(&sandbox, "");
+    cmd.args([
+        "--json",
+        "connect",
+        "--datacenter",
+        "custom",
+        "--client-id",
+        "x",
+        "--client-secret-env",
+        "NOT_SET_ANYWHERE",
+    ]);
+    let err = stdout_json(&run(cmd).await);
+    assert_eq!(err["code"], "invalid_input");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("NOT_SET_ANYWHERE"),
+        "{err}"
+    );
+}

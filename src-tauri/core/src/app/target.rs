@@ -7,7 +7,7 @@ use crate::datacenter::{self, EndpointSource, Endpoints};
 use crate::error::{ErrorCode, UserError};
 use crate::ipc::CustomSettings;
 use crate::keychain::Sensitive;
-use crate::store::{setting_keys, Store, StoreResult};
+use crate::store::Store;
 
 use super::App;
 
@@ -35,15 +35,13 @@ pub fn client_secret_account(datacenter_id: &str) -> String {
     format!("client-secret:{datacenter_id}")
 }
 
+/// The Custom profile (client id and URLs, no secret) as one JSON setting,
+/// so it is saved and read as a whole.
+const CUSTOM_PROFILE_KEY: &str = "custom.profile";
+
 pub(super) async fn custom_settings(store: &Store) -> Option<CustomSettings> {
-    let get = |k: &'static str| async move { store.setting(k).await.ok().flatten() };
-    let client_id = get(setting_keys::CUSTOM_CLIENT_ID).await?;
-    Some(CustomSettings {
-        client_id,
-        authorize_url: get(setting_keys::CUSTOM_AUTHORIZE_URL).await,
-        token_url: get(setting_keys::CUSTOM_TOKEN_URL).await,
-        api_url: get(setting_keys::CUSTOM_API_URL).await,
-    })
+    let json = store.setting(CUSTOM_PROFILE_KEY).await.ok().flatten()?;
+    serde_json::from_str(&json).ok()
 }
 
 pub(super) async fn save_custom_settings(
@@ -57,11 +55,26 @@ pub(super) async fn save_custom_settings(
             "Copy the client id from your Box app's Configuration page.",
         ));
     }
-    for url in [&s.authorize_url, &s.token_url, &s.api_url]
-        .into_iter()
-        .flatten()
+    let clean = |v: &Option<String>| {
+        v.as_ref()
+            .map(|u| u.trim().to_string())
+            .filter(|u| !u.is_empty())
+    };
+    let settings = CustomSettings {
+        client_id: s.client_id.trim().to_string(),
+        authorize_url: clean(&s.authorize_url),
+        token_url: clean(&s.token_url),
+        api_url: clean(&s.api_url),
+    };
+    for url in [
+        &settings.authorize_url,
+        &settings.token_url,
+        &settings.api_url,
+    ]
+    .into_iter()
+    .flatten()
     {
-        if !url.trim().is_empty() && url::Url::parse(url.trim()).is_err() {
+        if url::Url::parse(url).is_err() {
             return Err(UserError::new(
                 ErrorCode::InvalidInput,
                 format!("\"{url}\" is not a valid address."),
@@ -69,21 +82,8 @@ pub(super) async fn save_custom_settings(
             ));
         }
     }
-    async fn put(store: &Store, key: &str, value: Option<&String>) -> StoreResult<()> {
-        match value.map(|v| v.trim()).filter(|v| !v.is_empty()) {
-            Some(v) => store.set_setting(key, v).await,
-            None => store.delete_setting(key).await,
-        }
-    }
-    put(store, setting_keys::CUSTOM_CLIENT_ID, Some(&s.client_id)).await?;
-    put(
-        store,
-        setting_keys::CUSTOM_AUTHORIZE_URL,
-        s.authorize_url.as_ref(),
-    )
-    .await?;
-    put(store, setting_keys::CUSTOM_TOKEN_URL, s.token_url.as_ref()).await?;
-    put(store, setting_keys::CUSTOM_API_URL, s.api_url.as_ref()).await?;
+    let json = serde_json::to_string(&settings).expect("plain struct serializes");
+    store.set_setting(CUSTOM_PROFILE_KEY, &json).await?;
     Ok(())
 }
 
