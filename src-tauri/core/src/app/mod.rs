@@ -955,3 +955,112 @@ fn connection_view(
         error: ui.last_error.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: T) {}
+
+    /// The shell runs these as async Tauri commands, which need `Send` futures.
+    #[allow(dead_code, clippy::let_underscore_future)]
+    fn facade_futures_are_send(app: &App) {
+        assert_send(App::open(AppConfig::from_env(PathBuf::new())));
+        assert_send(app.snapshot());
+        assert_send(app.select_datacenter("sandbox"));
+        assert_send(app.set_client_secret("eu1", Sensitive::new(String::new())));
+        assert_send(app.set_custom_settings(CustomSettings {
+            client_id: String::new(),
+            authorize_url: None,
+            token_url: None,
+            api_url: None,
+        }));
+        assert_send(app.connect());
+        assert_send(app.run_api_test());
+        assert_send(app.disconnect());
+        assert_send(app.move_database_aside());
+        assert_send(app.box_client());
+    }
+
+    #[tokio::test]
+    async fn opens_on_the_sandbox_with_every_data_center_and_no_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = App::open(AppConfig {
+            data_dir: dir.path().join("data"),
+            keychain_service: "com.boxconnector.app.unit-test".into(),
+            browser: BrowserLauncher::Disabled,
+            sign_in_timeout: Duration::from_secs(5),
+            sandbox_url: Some("http://127.0.0.1:9".into()),
+        })
+        .await
+        .unwrap();
+        let snap = app.snapshot().await;
+        assert_eq!(snap.selected_datacenter, "sandbox");
+        assert_eq!(snap.datacenters.len(), 8);
+        assert!(
+            snap.datacenters
+                .iter()
+                .find(|d| d.profile.id == "sandbox")
+                .unwrap()
+                .has_client_secret
+        );
+        assert_eq!(snap.connection.state, ConnectionState::NotConnected);
+        assert_eq!(snap.database.state, DatabaseState::Ok);
+        assert_eq!(snap.allowlist_steps.len(), 3);
+        let err = app.select_datacenter("mars").await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::UnknownDatacenter);
+        app.select_datacenter("EU1").await.unwrap();
+        assert_eq!(app.snapshot().await.selected_datacenter, "eu1");
+        // Remembered across restarts.
+        drop(app);
+        let again = App::open(AppConfig {
+            data_dir: dir.path().join("data"),
+            keychain_service: "com.boxconnector.app.unit-test".into(),
+            browser: BrowserLauncher::Disabled,
+            sign_in_timeout: Duration::from_secs(5),
+            sandbox_url: None,
+        })
+        .await
+        .unwrap();
+        assert_eq!(again.selected_datacenter(), "eu1");
+        assert_eq!(
+            again.run_api_test().await.unwrap_err().code,
+            ErrorCode::NotConnected
+        );
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_database_still_opens_and_can_be_moved_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        std::fs::write(
+            data.join(store::DATABASE_FILE_NAME),
+            b"this is not sqlite at all, not even close....",
+        )
+        .unwrap();
+        let app = App::open(AppConfig {
+            data_dir: data.clone(),
+            keychain_service: "com.boxconnector.app.unit-test".into(),
+            browser: BrowserLauncher::Disabled,
+            sign_in_timeout: Duration::from_secs(5),
+            sandbox_url: None,
+        })
+        .await
+        .unwrap();
+        let snap = app.snapshot().await;
+        assert_eq!(snap.database.state, DatabaseState::Corrupt);
+        assert_eq!(
+            snap.database.error.as_ref().unwrap().code,
+            ErrorCode::DatabaseCorrupt
+        );
+        assert!(snap.health.is_none());
+        assert_eq!(
+            app.connect().await.unwrap_err().code,
+            ErrorCode::DatabaseCorrupt
+        );
+        let moved = app.move_database_aside().await.unwrap();
+        assert!(moved.exists(), "the old file is kept");
+        assert_eq!(app.snapshot().await.database.state, DatabaseState::Ok);
+    }
+}
