@@ -343,3 +343,58 @@ async fn invalid_grant_means_needs_reconnect_with_the_troubleshooting_text() {
         .map_err(|e| e.user)
         .unwrap();
 }
+
+/// The default path of a new admin: no Box credentials, the Sandbox data
+/// center runs inside the app, the browser is a real separate program.
+/// The connection survives a restart (a new embedded sandbox on a new port).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn embedded_sandbox_connects_in_one_click_and_survives_a_restart() {
+    require_keyring();
+    let world = World::new("embedded");
+    let browser = bins().browser.display().to_string();
+    let config = || AppConfig {
+        data_dir: world.data_dir(),
+        keychain_service: world.service.clone(),
+        browser: BrowserLauncher::Program {
+            program: browser.clone(),
+            args: vec!["--login".into(), "admin".into()],
+        },
+        sign_in_timeout: Duration::from_secs(60),
+        sandbox_url: None,
+    };
+    let app = App::open(config()).await.unwrap();
+    assert_eq!(app.selected_datacenter(), "sandbox");
+    let conn = app.connect().await.expect("one click connects");
+    assert_eq!(conn.state, ConnectionState::Connected);
+    assert_eq!(conn.account.as_ref().unwrap().role, "admin");
+    let report = app.run_api_test().await.unwrap();
+    assert_eq!(
+        report.outcome,
+        connector_core::ipc::CheckStatus::Pass,
+        "{report:?}"
+    );
+    drop(app);
+
+    let again = App::open(config()).await.unwrap();
+    let snap = again.snapshot().await;
+    assert_eq!(snap.connection.state, ConnectionState::Connected);
+    assert_eq!(
+        snap.last_api_test.as_ref().unwrap().outcome,
+        connector_core::ipc::CheckStatus::Pass,
+        "shown offline"
+    );
+    again
+        .box_client()
+        .await
+        .unwrap()
+        .me(None)
+        .await
+        .map_err(|e| e.user)
+        .expect("still signed in after restart");
+
+    let tokens = world.stored_tokens("sandbox").unwrap();
+    for secret in [tokens.access_token.expose(), tokens.refresh_token.expose()] {
+        let hits = files_containing(&world.data_dir(), secret);
+        assert!(hits.is_empty(), "a token was written to {hits:?}");
+    }
+}

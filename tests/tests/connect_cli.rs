@@ -280,6 +280,10 @@ async fn errors_carry_code_message_and_hint_and_exit_non_zero() {
         text.contains("error: ") && text.contains("hint: "),
         "{text}"
     );
+    assert!(
+        text.contains("client secret") && text.contains("--client-secret-env"),
+        "{text}"
+    );
 }
 
 /// No D-Bus session: the keychain is unavailable and connect says how to fix

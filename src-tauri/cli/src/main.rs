@@ -84,7 +84,13 @@ fn main() -> ExitCode {
         .expect("tokio runtime");
     match runtime.block_on(run(cli, &out)) {
         Ok(code) => code,
-        Err(err) => {
+        Err(mut err) => {
+            if err.code == ErrorCode::ClientSecretMissing {
+                err.hint = format!(
+                    "{} From the CLI: put it in an environment variable and pass --client-secret-env VAR.",
+                    err.hint
+                );
+            }
             out.error(&err);
             ExitCode::from(1)
         }
