@@ -244,14 +244,14 @@ async fn a_refresh_by_another_process_is_picked_up_from_the_keychain() {
     require_keyring();
     let sandbox = TestSandbox::start(SandboxConfig {
         rotation: Rotation::Strict,
-        access_token_ttl: Duration::from_secs(2),
+        access_token_ttl: Duration::from_secs(4),
         ..auto_approving()
     })
     .await;
     let world = World::new("twoproc");
     let first = connected_app(&world, &sandbox).await;
     let first_client = first.box_client().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(2300)).await;
+    tokio::time::sleep(Duration::from_millis(4300)).await;
 
     // A second instance (same data dir and keychain) refreshes first.
     let second = open_app(&world, &sandbox).await;

@@ -323,7 +323,7 @@ async fn killed_around_the_keychain_write_loses_nothing() {
     ] {
         let sandbox = TestSandbox::start(SandboxConfig {
             rotation,
-            access_token_ttl: Duration::from_secs(2),
+            access_token_ttl: Duration::from_secs(4),
             ..small_sandbox()
         })
         .await;
@@ -332,7 +332,7 @@ async fn killed_around_the_keychain_write_loses_nothing() {
         cmd.args(["--json", "connect", "--datacenter", "sandbox"]);
         let out = run(cmd).await;
         assert!(out.status.success(), "{}", describe(&out));
-        tokio::time::sleep(Duration::from_millis(2500)).await;
+        tokio::time::sleep(Duration::from_millis(4500)).await;
 
         let mut cmd = world.cli(&sandbox, "");
         cmd.env("BOX_CONNECTOR_FAILPOINT", failpoint)

@@ -224,10 +224,17 @@ impl BoxClient {
             let resp = match result {
                 Ok(r) => r,
                 Err(err) => {
+                    // Nothing listening (no network, proxy down): give up
+                    // sooner than on a dropped connection mid-request.
+                    let limit = if err.is_connect() {
+                        self.retry.max_attempts.min(3)
+                    } else {
+                        self.retry.max_attempts
+                    };
                     let user = network_error(err);
                     self.record(&method, path, None, latency_ms, Some(user.code))
                         .await;
-                    if attempt < self.retry.max_attempts.min(3) {
+                    if attempt < limit {
                         tokio::time::sleep(self.backoff(attempt)).await;
                         continue;
                     }
@@ -248,7 +255,7 @@ impl BoxClient {
                         Some(user.code),
                     )
                     .await;
-                    if attempt < self.retry.max_attempts.min(3) {
+                    if attempt < self.retry.max_attempts {
                         tokio::time::sleep(self.backoff(attempt)).await;
                         continue;
                     }
