@@ -398,3 +398,34 @@ async fn embedded_sandbox_connects_in_one_click_and_survives_a_restart() {
         assert!(hits.is_empty(), "a token was written to {hits:?}");
     }
 }
+
+/// Box unreachable: calls fail with a network error and the connection
+/// reads "offline" with what to do, not "needs reconnect".
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_unreachable_box_shows_offline_and_keeps_the_sign_in() {
+    require_keyring();
+    let sandbox = TestSandbox::start(auto_approving()).await;
+    let world = World::new("offline");
+    let app = connected_app(&world, &sandbox).await;
+    let client = app.box_client().await.unwrap();
+    drop(sandbox);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let err = client.me(None).await.unwrap_err().user;
+    assert_eq!(err.code, ErrorCode::Network, "{err:?}");
+    let snap = app.snapshot().await;
+    assert_eq!(
+        snap.connection.state,
+        ConnectionState::Offline,
+        "{:?}",
+        snap.connection
+    );
+    assert!(
+        snap.connection.what_to_do.contains("internet connection"),
+        "{}",
+        snap.connection.what_to_do
+    );
+    assert!(
+        world.stored_tokens("sandbox").is_some(),
+        "the sign-in is kept"
+    );
+}

@@ -327,3 +327,179 @@ pub async fn blocking<T: Send + 'static>(
         ))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::routing::post;
+    use axum::Router;
+
+    use super::*;
+    use crate::datacenter::Endpoints;
+
+    /// Counts saves; can be told to fail them (a keychain that went away).
+    #[derive(Default)]
+    struct TestVault {
+        tokens: std::sync::Mutex<Option<TokenSet>>,
+        saves: AtomicUsize,
+        fail_saves: bool,
+    }
+
+    impl TokenVault for TestVault {
+        fn load(&self) -> Result<Option<TokenSet>, UserError> {
+            Ok(self.tokens.lock().unwrap().clone())
+        }
+        fn save(&self, tokens: &TokenSet) -> Result<(), UserError> {
+            if self.fail_saves {
+                return Err(UserError::new(
+                    ErrorCode::KeychainLocked,
+                    "locked",
+                    "unlock it",
+                ));
+            }
+            self.saves.fetch_add(1, Ordering::SeqCst);
+            *self.tokens.lock().unwrap() = Some(tokens.clone());
+            Ok(())
+        }
+        fn clear(&self) -> Result<(), UserError> {
+            *self.tokens.lock().unwrap() = None;
+            Ok(())
+        }
+    }
+
+    fn expired() -> TokenSet {
+        let now = Utc::now();
+        TokenSet {
+            access_token: Sensitive::new("old-access".into()),
+            refresh_token: Sensitive::new("old-refresh".into()),
+            access_expires_at: now - chrono::Duration::seconds(1),
+            access_issued_at: now - chrono::Duration::hours(1),
+            refresh_issued_at: now - chrono::Duration::hours(1),
+        }
+    }
+
+    /// A token endpoint that rotates and counts; slow enough that callers pile up.
+    async fn token_server(calls: Arc<AtomicUsize>) -> String {
+        let app = Router::new().route(
+            "/oauth2/token",
+            post(move || {
+                let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
+                async move {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    axum::Json(serde_json::json!({
+                        "access_token": format!("access-{n}"),
+                        "refresh_token": format!("refresh-{n}"),
+                        "expires_in": 3600
+                    }))
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        origin
+    }
+
+    fn manager(origin: &str, vault: Arc<TestVault>) -> TokenManager {
+        vault.tokens.lock().unwrap().replace(expired());
+        let oauth = OAuthClient::new(
+            OAuthClient::default_http(),
+            Endpoints::under_origin(origin),
+            "cid".into(),
+            Sensitive::new("secret".into()),
+        );
+        TokenManager::new(oauth, vault, Some(expired()))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_callers_on_an_expired_token_share_one_refresh() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let origin = token_server(calls.clone()).await;
+        let vault = Arc::new(TestVault::default());
+        let m = Arc::new(manager(&origin, vault.clone()));
+        let tasks: Vec<_> = (0..32)
+            .map(|_| {
+                let m = m.clone();
+                tokio::spawn(async move { m.access_token().await })
+            })
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.unwrap().unwrap().token.expose(), "access-1");
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert_eq!(vault.saves.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            vault.load().unwrap().unwrap().refresh_token.expose(),
+            "refresh-1"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_new_token_is_not_used_when_the_keychain_write_fails() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let origin = token_server(calls.clone()).await;
+        let vault = Arc::new(TestVault {
+            fail_saves: true,
+            ..TestVault::default()
+        });
+        let m = manager(&origin, vault);
+        let err = m.access_token().await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::KeychainLocked);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // The unsaved pair never became the current token.
+        assert_eq!(m.current().0.unwrap().access_token.expose(), "old-access");
+    }
+
+    #[tokio::test]
+    async fn invalid_grant_marks_needs_reconnect_and_stops_asking() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let c = calls.clone();
+        let app = Router::new().route(
+            "/oauth2/token",
+            post(move || {
+                c.fetch_add(1, Ordering::SeqCst);
+                async {
+                    (
+                        axum::http::StatusCode::BAD_REQUEST,
+                        axum::Json(serde_json::json!({"error":"invalid_grant","error_description":"Invalid refresh token"})),
+                    )
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let m = manager(&origin, Arc::new(TestVault::default()));
+        let err = m.access_token().await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::NeedsReconnect);
+        assert!(err.hint.contains("Reconnect"));
+        assert!(matches!(m.status(), TokenStatus::NeedsReconnect(_)));
+        assert_eq!(
+            m.access_token().await.unwrap_err().code,
+            ErrorCode::NeedsReconnect
+        );
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "a dead refresh token is not retried"
+        );
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_token() {
+        let shown = format!("{:?}", expired());
+        assert!(
+            !shown.contains("old-access") && !shown.contains("old-refresh"),
+            "{shown}"
+        );
+        let stored = expired().to_secret();
+        assert_eq!(
+            TokenSet::from_secret(&stored)
+                .unwrap()
+                .refresh_token
+                .expose(),
+            "old-refresh"
+        );
+    }
+}
