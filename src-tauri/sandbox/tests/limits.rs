@@ -28,6 +28,7 @@ async fn rate_limit_answers_429_with_lower_case_retry_after_per_user() {
     let (user, _) = login(&sb, "user").await;
     let mut ok = 0;
     let mut limited = None;
+    let started = Instant::now();
     for _ in 0..40 {
         let r = get(&sb, &admin, "/2.0/users/me", &[]).await;
         if r.status == 429 {
@@ -36,7 +37,9 @@ async fn rate_limit_answers_429_with_lower_case_retry_after_per_user() {
         }
         ok += 1;
     }
-    assert_eq!(ok, 30, "the bucket holds a minute's worth");
+    // A minute's worth, plus what refilled (0.5/s) while the loop ran on a busy machine.
+    let refilled = (started.elapsed().as_secs_f64() * 0.5).floor() as u32;
+    assert!((30..=30 + refilled).contains(&ok), "{ok} calls before 429");
     let r = limited.expect("429 after the limit");
     // HTTP/1.1 header names go on the wire as written; reqwest lower-cases them anyway,
     // so check the raw value exists and is whole seconds.
