@@ -129,6 +129,8 @@ describe('connect flow', () => {
     await userEvent.click(connect);
     expect(mock.calls.map((c) => c.cmd)).toEqual(['app_start', 'set_client_secret', 'connect']);
     expect(mock.calls[1].args).toEqual({ datacenterId: 'eu1', secret: 's3cret' });
+    // The secret is not kept in the page once sent.
+    expect((screen.queryByLabelText('Client secret') as HTMLInputElement | null)?.value ?? '').toBe('');
 
     const signIn = {
       datacenter_id: 'eu1',
@@ -199,7 +201,7 @@ describe('states', () => {
     const s = connected();
     s.connection.state = 'offline';
     s.connection.what_to_do = 'Box cannot be reached; showing stored results.';
-    s.health.state = 'offline';
+    s.health!.state = 'offline';
     mockShell(s);
     render(App);
     expect(await screen.findByTestId('offline-banner')).toHaveTextContent('Box cannot be reached');
@@ -210,7 +212,7 @@ describe('states', () => {
     mockShell(connected());
     render(App);
     const health = await screen.findByTestId('health');
-    expect(health).toHaveTextContent('42 ms');
+    expect(health).toHaveTextContent('42 / 90 ms');
     expect(health).toHaveTextContent('10%');
   });
 

@@ -77,6 +77,7 @@ export class AppState {
   private async run(action: Action, work: () => Promise<Snapshot | void>) {
     this.busy = action;
     this.error = null;
+    this.dismissed = null;
     try {
       const next = await work();
       if (next) this.snapshot = next;
@@ -103,7 +104,7 @@ export class AppState {
     return this.run('connect', async () => {
       if (form.custom) await ipc.saveCustomSettings(form.custom);
       if (form.secret) await ipc.setClientSecret(dc.id, form.secret);
-      return ipc.connect(dc.id);
+      return ipc.connect();
     });
   }
 
@@ -112,5 +113,17 @@ export class AppState {
   runApiTest = () => this.run('api_test', ipc.runApiTest);
   disconnect = () => this.run('disconnect', ipc.disconnect);
   moveDatabaseAside = () => this.run('move_aside', ipc.moveDatabaseAside);
-  dismissError = () => (this.error = null);
+  /** What the error banner shows: the last failed action, else the connection's
+   *  last failure from core (a cancelled sign-in is the admin's own doing, not an error). */
+  shownError: UserError | null = $derived.by(() => {
+    const e = this.error ?? this.snapshot?.connection.error ?? null;
+    if (!e || e.code === 'sign_in_cancelled') return null;
+    return this.dismissed && this.dismissed.code === e.code && this.dismissed.message === e.message ? null : e;
+  });
+  private dismissed = $state<UserError | null>(null);
+
+  dismissError = () => {
+    this.dismissed = this.shownError;
+    this.error = null;
+  };
 }

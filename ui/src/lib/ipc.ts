@@ -20,7 +20,8 @@ export const setClientSecret = (datacenterId: string, secret: string) =>
   call<Snapshot>('set_client_secret', { datacenterId, secret });
 export const saveCustomSettings = (settings: CustomSettings) =>
   call<Snapshot>('save_custom_settings', { settings });
-export const connect = (datacenterId: string) => call<Snapshot>('connect', { datacenterId });
+/** Signs in to the selected data center; resolves when the sign-in ends. */
+export const connect = () => call<Snapshot>('connect');
 export const cancelConnect = () => call<Snapshot>('cancel_connect');
 export const submitRedirectUrl = (url: string) => call<Snapshot>('submit_redirect_url', { url });
 export const runApiTest = () => call<Snapshot>('run_api_test');

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# End-to-end tests of the real app window: builds the UI, the app and the
+# sandbox's scripted browser, then runs tests/tests/window*.rs under Xvfb
+# through tauri-driver + WebKitWebDriver. Each test starts its own app with its
+# own data dir and its own D-Bus session + unlocked gnome-keyring.
+# Screenshots: artifacts/e2e/*.png (git-ignored).
+# Env: CARGO_TARGET_DIR (optional), BOX_CONNECTOR_APP (use another app binary),
+#      E2E_FILTER (only tests whose name contains it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CARGO=${CARGO:-cargo}
+
+for tool in tauri-driver WebKitWebDriver xvfb-run dbus-daemon gnome-keyring-daemon; do
+  if ! command -v "$tool" >/dev/null && ! [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/$tool" ]; then
+    echo "e2e: $tool is missing (run scripts/setup.sh --for test)" >&2
+    exit 1
+  fi
+done
+
+if [ ! -d ui/node_modules ]; then (cd ui && npm ci --no-audit --no-fund); fi
+(cd ui && npm run build)
+$CARGO build -p box-connector
+$CARGO build -p box-sandbox --bin sandbox-browser
+mkdir -p artifacts/e2e
+
+# WebKit in Xvfb: software rendering, no compositing surprises.
+export WEBKIT_DISABLE_COMPOSITING_MODE=1 WEBKIT_DISABLE_DMABUF_RENDERER=1 LIBGL_ALWAYS_SOFTWARE=1
+xvfb-run -a -s "-screen 0 1400x1000x24" \
+  $CARGO test -p box-connector-e2e --test 'window*' -- --ignored --test-threads=1 ${E2E_FILTER:+"$E2E_FILTER"}

@@ -1,0 +1,123 @@
+//! Issue 4 in the real window: select Sandbox, Connect; the "browser" is the
+//! sandbox's scripted browser (a separate program) that clicks Allow; the
+//! window shows Connected; the API test runs and shows the role result.
+//! `#[ignore]`d: `scripts/e2e.sh` runs them under Xvfb.
+
+use std::time::Duration;
+
+use anyhow::{ensure, Result};
+use box_connector_e2e::webdriver::{built_binary, workspace_root, AppSession, Options};
+
+const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(90);
+const API_TEST_TIMEOUT: Duration = Duration::from_secs(90);
+
+async fn start_with_scripted_browser(name: &str, login: &str) -> Result<AppSession> {
+    let browser = built_binary("sandbox-browser")?;
+    let browser = format!("{} --login {login}", browser.display());
+    AppSession::start_with(
+        name,
+        Options {
+            env: vec![("BOX_CONNECTOR_BROWSER".into(), browser)],
+        },
+    )
+    .await
+}
+
+/// Connects the default data center (Sandbox) and waits for the account card.
+async fn connect_sandbox(s: &AppSession) -> Result<()> {
+    s.wait_attr(
+        "li[data-dc='sandbox'] button.choose",
+        "aria-checked",
+        "true",
+        Duration::from_secs(10),
+    )
+    .await?;
+    s.click("[data-testid=connect]").await?;
+    s.wait_attr(
+        "[data-testid=connection-state]",
+        "data-state",
+        "connected",
+        SIGN_IN_TIMEOUT,
+    )
+    .await?;
+    s.find("[data-testid=account]").await?;
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "opens the real window: run scripts/e2e.sh"]
+async fn sandbox_admin_connects_in_one_click_and_passes_the_api_test() -> Result<()> {
+    let s = start_with_scripted_browser("connect-sandbox-admin", "admin").await?;
+    let outcome = async {
+        connect_sandbox(&s).await?;
+        let role = s.text("[data-testid=role]").await?;
+        ensure!(role == "Admin", "role shown: {role:?}");
+        ensure!(
+            !s.text("[data-testid=enterprise]")
+                .await?
+                .trim()
+                .starts_with('—'),
+            "enterprise shown"
+        );
+
+        s.click("[data-testid=run-api-test]").await?;
+        let panel = s
+            .wait_attr(
+                "[data-testid=api-test]",
+                "data-outcome",
+                "pass",
+                API_TEST_TIMEOUT,
+            )
+            .await?;
+        let checks = s.find_all("[data-testid=api-test] li[data-check]").await?;
+        ensure!(checks.len() == 5, "5 checks, saw {}", checks.len());
+        let role_check = s
+            .find("[data-testid=api-test] li[data-check='role']")
+            .await?;
+        ensure!(
+            role_check.attr("data-status").await?.as_deref() == Some("pass"),
+            "role check passes for an admin"
+        );
+        ensure!(panel.text().await?.contains("Pass"), "outcome shown");
+
+        // The README's screenshot: the real window, connected, with the API test.
+        let shot = s.screenshot("connected").await?;
+        let docs = workspace_root().join("docs");
+        std::fs::create_dir_all(&docs)?;
+        std::fs::copy(&shot, docs.join("screenshot.png"))?;
+        Ok(())
+    }
+    .await;
+    s.finish(outcome).await
+}
+
+#[tokio::test]
+#[ignore = "opens the real window: run scripts/e2e.sh"]
+async fn sandbox_coadmin_gets_a_role_warning_with_the_fix() -> Result<()> {
+    let s = start_with_scripted_browser("connect-sandbox-coadmin", "coadmin").await?;
+    let outcome = async {
+        connect_sandbox(&s).await?;
+        let role = s.text("[data-testid=role]").await?;
+        ensure!(role == "Co-admin", "role shown: {role:?}");
+        s.click("[data-testid=run-api-test]").await?;
+        s.wait_attr(
+            "[data-testid=api-test]",
+            "data-outcome",
+            "warn",
+            API_TEST_TIMEOUT,
+        )
+        .await?;
+        let check = s
+            .find("[data-testid=api-test] li[data-check='role']")
+            .await?;
+        ensure!(
+            check.attr("data-status").await?.as_deref() == Some("warn"),
+            "role check warns for a co-admin"
+        );
+        let text = check.text().await?;
+        ensure!(text.contains("Fix:"), "the fix is shown: {text:?}");
+        Ok(())
+    }
+    .await;
+    s.finish(outcome).await
+}
