@@ -63,6 +63,8 @@ pub fn app_binary() -> Result<PathBuf> {
 pub struct Options {
     /// Extra environment for the app (e.g. BOX_CONNECTOR_BROWSER).
     pub env: Vec<(String, String)>,
+    /// Files written into the data dir before the app starts (name, bytes).
+    pub data_files: Vec<(String, Vec<u8>)>,
 }
 
 /// A child process killed when dropped, so a failing test leaves nothing running.
@@ -199,6 +201,9 @@ impl AppSession {
         let _ = std::fs::remove_dir_all(&home);
         let data_dir = home.join("data");
         std::fs::create_dir_all(&data_dir)?;
+        for (name, bytes) in &options.data_files {
+            std::fs::write(data_dir.join(name), bytes)?;
+        }
         let keyring = Keyring::start(&home)?;
 
         let port = free_port()?;

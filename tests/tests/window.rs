@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use anyhow::{ensure, Result};
-use box_connector_e2e::webdriver::AppSession;
+use box_connector_e2e::webdriver::{AppSession, Options};
 
 /// The seed's API keys (BOX-FACTS.md), written out here rather than read
 /// from core so a wrong key in core fails this test.
@@ -113,6 +113,67 @@ async fn copy_button_confirms_the_copy() -> Result<()> {
         let label = s.text(copy).await?;
         ensure!(label.contains("Copied"), "button says {label:?}");
         s.screenshot("copied").await?;
+        Ok(())
+    }
+    .await;
+    s.finish(outcome).await
+}
+
+#[tokio::test]
+#[ignore = "opens the real window: run scripts/e2e.sh"]
+async fn a_corrupt_database_is_reported_and_moved_aside_not_deleted() -> Result<()> {
+    let db = connector_core::store::DATABASE_FILE_NAME;
+    let garbage = b"this is not an SQLite database, just damaged bytes".repeat(100);
+    let options = Options {
+        data_files: vec![(db.to_string(), garbage.clone())],
+        ..Options::default()
+    };
+    let s = AppSession::start_with("corrupt-database", options).await?;
+    let outcome = async {
+        s.find("[data-testid=database-problem][data-db-state='corrupt']")
+            .await?;
+        s.screenshot("problem").await?;
+        s.click("[data-testid=move-aside]").await?;
+        // The app carries on with a fresh database and the normal first screen.
+        s.find("ul[role=radiogroup] li[data-dc='eu1']").await?;
+        let kept = std::fs::read_dir(&s.data_dir)?
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy() != db)
+            .any(|e| {
+                std::fs::read(e.path())
+                    .map(|b| b == garbage)
+                    .unwrap_or(false)
+            });
+        ensure!(kept, "the damaged file is kept beside the new database");
+        Ok(())
+    }
+    .await;
+    s.finish(outcome).await
+}
+
+#[tokio::test]
+#[ignore = "opens the real window: run scripts/e2e.sh"]
+async fn theme_toggle_switches_to_dark_and_back_to_the_system_setting() -> Result<()> {
+    let s = AppSession::start("dark-mode").await?;
+    let outcome = async {
+        s.find("li[data-dc='eu1']").await?;
+        // system -> light -> dark
+        s.click("[data-testid=theme]").await?;
+        s.wait_attr("html", "data-theme", "light", Duration::from_secs(5))
+            .await?;
+        s.click("[data-testid=theme]").await?;
+        s.wait_attr("html", "data-theme", "dark", Duration::from_secs(5))
+            .await?;
+        s.click("li[data-dc='eu1'] button.choose").await?;
+        s.find("[data-testid=datacenter-detail][data-dc='eu1']")
+            .await?;
+        s.screenshot("dark").await?;
+        s.click("[data-testid=theme]").await?;
+        let html = s.find("html").await?;
+        ensure!(
+            html.attr("data-theme").await?.is_none(),
+            "back to following the system"
+        );
         Ok(())
     }
     .await;

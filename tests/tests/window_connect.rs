@@ -18,6 +18,7 @@ async fn start_with_scripted_browser(name: &str, login: &str) -> Result<AppSessi
         name,
         Options {
             env: vec![("BOX_CONNECTOR_BROWSER".into(), browser)],
+            ..Options::default()
         },
     )
     .await
