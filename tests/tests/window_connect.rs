@@ -45,6 +45,26 @@ async fn connect_sandbox(s: &AppSession) -> Result<()> {
     Ok(())
 }
 
+/// box-sandbox's default client secret (SandboxConfig::default()).
+const SANDBOX_CLIENT_SECRET: &str = "sandbox-secret";
+
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
 #[tokio::test]
 #[ignore = "opens the real window: run scripts/e2e.sh"]
 async fn sandbox_admin_connects_in_one_click_and_passes_the_api_test() -> Result<()> {
@@ -80,6 +100,22 @@ async fn sandbox_admin_connects_in_one_click_and_passes_the_api_test() -> Result
             "role check passes for an admin"
         );
         ensure!(panel.text().await?.contains("Pass"), "outcome shown");
+
+        // Logs go to the data dir's logs/, and no file there holds the client secret.
+        let files = files_under(&s.data_dir);
+        ensure!(
+            files.iter().any(|f| f.starts_with(s.data_dir.join("logs"))),
+            "a log file in {:?}",
+            s.data_dir
+        );
+        for file in &files {
+            let bytes = std::fs::read(file)?;
+            ensure!(
+                !contains(&bytes, SANDBOX_CLIENT_SECRET.as_bytes()),
+                "{} holds the client secret",
+                file.display()
+            );
+        }
 
         // The README's screenshot: the real window, connected, with the API test.
         let shot = s.screenshot("connected").await?;
