@@ -1,4 +1,4 @@
-import { render, screen, within } from '@testing-library/svelte';
+import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import App from './App.svelte';
@@ -111,6 +111,21 @@ describe('errors', () => {
     });
     render(App);
     expect(await screen.findByRole('alert')).toHaveTextContent('Core failed.');
+  });
+});
+
+describe('connection errors from core', () => {
+  it("shows the connection's last failure, but not a sign-in the admin cancelled", async () => {
+    const denied = snapshot();
+    denied.connection.error = { code: 'sign_in_denied', message: 'You clicked Deny in Box.', hint: 'Click Connect and choose Allow.' };
+    const mock = mockShell(denied);
+    render(App);
+    expect(await screen.findByRole('alert')).toHaveTextContent('You clicked Deny in Box.');
+
+    const cancelled = snapshot();
+    cancelled.connection.error = { code: 'sign_in_cancelled', message: 'Sign-in cancelled.', hint: '' };
+    mock.push({ type: 'snapshot_changed', snapshot: cancelled });
+    await waitFor(() => expect(screen.queryByRole('alert')).toBeNull());
   });
 });
 
