@@ -179,3 +179,30 @@ async fn theme_toggle_switches_to_dark_and_back_to_the_system_setting() -> Resul
     .await;
     s.finish(outcome).await
 }
+
+#[tokio::test]
+#[ignore = "opens the real window: run scripts/e2e.sh"]
+async fn the_content_security_policy_blocks_inline_scripts_and_remote_content() -> Result<()> {
+    let s = AppSession::start("csp").await?;
+    let outcome = async {
+        s.find("li[data-dc='eu1']").await?;
+        // An injected inline script must not run: scripts come only from the app.
+        let inline = "const el = document.createElement('script'); el.textContent = 'window.__injected = 1'; \
+                      document.head.appendChild(el); return window.__injected === 1;";
+        let ran = s.client.execute(inline, vec![]).await?;
+        ensure!(ran == serde_json::json!(false), "inline script ran: {ran}");
+        // The webview talks to nothing but IPC: a fetch to a server that is
+        // listening right here is refused by the CSP before it connects.
+        let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+        server.set_nonblocking(true)?;
+        let url = format!("http://127.0.0.1:{}/", server.local_addr()?.port());
+        let fetch = "const done = arguments[1]; fetch(arguments[0]).then(() => done('allowed'), () => done('blocked'));";
+        let answer = s.client.execute_async(fetch, vec![serde_json::json!(url)]).await?;
+        ensure!(answer == serde_json::json!("blocked"), "fetch: {answer}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        ensure!(server.accept().is_err(), "the page opened a connection to {url}");
+        Ok(())
+    }
+    .await;
+    s.finish(outcome).await
+}
