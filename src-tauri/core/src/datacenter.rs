@@ -128,7 +128,10 @@ mod tests {
     #[test]
     fn sandbox_urls_mirror_box_paths() {
         let e = Endpoints::under_origin("http://127.0.0.1:4000/");
-        assert_eq!(e.authorize_url, "http://127.0.0.1:4000/api/oauth2/authorize");
+        assert_eq!(
+            e.authorize_url,
+            "http://127.0.0.1:4000/api/oauth2/authorize"
+        );
         assert_eq!(e.token_url, "http://127.0.0.1:4000/oauth2/token");
         assert_eq!(e.api_url, "http://127.0.0.1:4000/2.0");
     }

@@ -48,6 +48,10 @@ pub struct UserError {
 
 impl UserError {
     pub fn new(code: ErrorCode, message: impl Into<String>, hint: impl Into<String>) -> Self {
-        UserError { code, message: message.into(), hint: hint.into() }
+        UserError {
+            code,
+            message: message.into(),
+            hint: hint.into(),
+        }
     }
 }
