@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# `make bench`: the benchmarks. Each prints its figures with a ratio against a
+# baseline measured in the same run; none asserts a time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+echo "== box-sandbox: generator time/memory, requests per second on loopback"
+cargo bench -p box-sandbox
+echo "== connector-core store: call logging, health, open"
+cargo run -q --release -p connector-core --example store_bench
