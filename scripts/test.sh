@@ -20,6 +20,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "Rust tests (all crates; keychain tests use a private gnome-keyring)"
 # Includes the check that ui/src/lib/bindings matches the Rust types (src-tauri/src/bindings.rs).
 
+step "sandbox fidelity: Box's own Python SDK against the sandbox"
+scripts/box-sdk-check.sh
+
 step "end-to-end: the real app window over WebDriver"
 scripts/e2e.sh
 
