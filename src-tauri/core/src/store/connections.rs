@@ -59,12 +59,22 @@ fn secs(at: Option<DateTime<Utc>>) -> Option<i64> {
 }
 
 impl Store {
-    /// Inserts the connection, or replaces every field of the row with its id.
+    /// Inserts the connection, or updates every field of the row with its id.
+    /// An upsert, not `INSERT OR REPLACE`: a replace deletes the row first,
+    /// and the delete would cascade to the connection's API-test history.
     pub async fn save_connection(&self, record: &ConnectionRecord) -> StoreResult<()> {
+        let updates = COLUMNS
+            .split(',')
+            .map(str::trim)
+            .filter(|column| *column != "id")
+            .map(|column| format!("{column} = excluded.{column}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let mut tx = self.begin_write().await?;
         sqlx::query(&format!(
-            "INSERT OR REPLACE INTO connections ({COLUMNS}) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO connections ({COLUMNS}) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET {updates}"
         ))
         .bind(&record.id)
         .bind(&record.datacenter_id)

@@ -509,6 +509,34 @@ async fn settings_refuse_secret_looking_keys() {
 }
 
 #[tokio::test]
+async fn saving_a_connection_again_keeps_its_api_test_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(db_path(&dir)).await.unwrap();
+    let mut record = sample_connection("c1");
+    store.save_connection(&record).await.unwrap();
+    let run = store
+        .start_api_test_run("c1", at(1_764_000_010))
+        .await
+        .unwrap();
+    store
+        .finish_api_test_run(run, at(1_764_000_020))
+        .await
+        .unwrap();
+
+    record.role = Some("coadmin".into());
+    record.updated_at = at(1_764_000_100);
+    store.save_connection(&record).await.unwrap();
+
+    assert_eq!(store.connection("c1").await.unwrap(), Some(record));
+    let latest = store.latest_api_test_run("c1").await.unwrap();
+    assert_eq!(
+        latest.map(|r| r.id),
+        Some(run),
+        "history survived the update"
+    );
+}
+
+#[tokio::test]
 async fn connections_round_trip_and_change_state() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(db_path(&dir)).await.unwrap();
