@@ -19,6 +19,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 step "Rust tests (all crates; keychain tests use a private gnome-keyring)"
 # Includes the check that ui/src/lib/bindings matches the Rust types (src-tauri/src/bindings.rs).
+scripts/with-keyring.sh cargo test --workspace --no-fail-fast
 
 step "sandbox fidelity: Box's own Python SDK against the sandbox"
 scripts/box-sdk-check.sh
