@@ -136,6 +136,7 @@ describe('connect flow', () => {
       set_client_secret: () => start,
       connect: () => undefined,
       cancel_connect: () => start,
+      'plugin:clipboard-manager|write_text': () => null,
     });
     render(App);
     const connect = await screen.findByRole('button', { name: 'Connect to EU1' });
@@ -161,12 +162,36 @@ describe('connect flow', () => {
     expect(screen.getByRole('button', { name: 'Cancel' })).toBeTruthy();
     expect(screen.getByTestId('connection-state')).toHaveTextContent('Signing in');
 
+    // The sign-in link can be copied for a browser the app could not open.
+    await userEvent.click(screen.getByRole('button', { name: 'Copy sign-in link' }));
+    expect(mock.calls.find((c) => c.cmd === 'plugin:clipboard-manager|write_text')?.args.text).toBe(signIn.authorize_url);
+
     const done = connected({ ...start, selected_datacenter: 'sandbox' });
     mock.push({ type: 'snapshot_changed', snapshot: done });
     expect(await screen.findByTestId('account')).toHaveTextContent('Ada Admin');
     expect(screen.getByTestId('role')).toHaveTextContent('Admin');
     expect(screen.getByTestId('enterprise')).toHaveTextContent('Sandbox Corp');
     expect(screen.getByTestId('connection-state')).toHaveTextContent('Connected to Sandbox');
+  });
+
+  it('cancels a sign-in in progress and returns to the Connect button', async () => {
+    const waiting = snapshot({ selected_datacenter: 'sandbox' });
+    waiting.connection.state = 'connecting';
+    waiting.sign_in = {
+      datacenter_id: 'sandbox',
+      authorize_url: 'http://127.0.0.1:1/api/oauth2/authorize?x',
+      redirect_uri: 'http://127.0.0.1:2/callback',
+      started_at: new Date().toISOString(),
+      expires_at: new Date(Date.now() + 60_000).toISOString(),
+      browser_opened: true,
+    };
+    const mock = mockShell(waiting, { cancel_connect: () => snapshot({ selected_datacenter: 'sandbox' }) });
+    render(App);
+    await screen.findByText(/Waiting for you to sign in to Sandbox/);
+    await userEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(mock.calls.at(-1)?.cmd).toBe('cancel_connect');
+    await waitFor(() => expect(screen.queryByTestId('sign-in')).toBeNull());
+    expect(await screen.findByRole('button', { name: 'Connect to Sandbox' })).toBeEnabled();
   });
 
   it('pastes the redirect URL when no browser comes back', async () => {
