@@ -70,6 +70,10 @@ pub struct SandboxConfig {
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub auth_code_ttl: Duration,
+    /// Refuse a code exchange without `redirect_uri` when the authorize request had
+    /// one (RFC 6749 §4.1.3). Off by default: Box's spec has no such token field and
+    /// Box's own SDK never sends it, so Box cannot be enforcing it.
+    pub require_token_redirect_uri: bool,
     /// "Disable unpublished apps by default" in the Admin Console.
     pub disable_unpublished_apps: bool,
     /// Client ids enabled as exceptions while unpublished apps are disabled.
@@ -120,6 +124,7 @@ impl Default for SandboxConfig {
             access_token_ttl: Duration::from_secs(3600),
             refresh_token_ttl: Duration::from_secs(60 * 24 * 3600),
             auth_code_ttl: Duration::from_secs(30),
+            require_token_redirect_uri: false,
             disable_unpublished_apps: false,
             app_exceptions: Vec::new(),
             shared_link_rate: 0.08,

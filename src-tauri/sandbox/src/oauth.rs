@@ -279,6 +279,32 @@ fn check_client(inner: &Inner, p: &Params) -> Result<(), OAuthError> {
     Ok(())
 }
 
+/// RFC 6749 §4.1.3: a token request repeats the authorize request's redirect_uri
+/// exactly (the port included: any-port applies to the registered URI only). Box's
+/// spec has no redirect_uri on the token request and its SDKs never send it, so a
+/// missing one is refused only when `require_token_redirect_uri` is set.
+fn check_token_redirect(
+    inner: &Inner,
+    sent: Option<&String>,
+    authorized: Option<&str>,
+) -> Result<(), OAuthError> {
+    let Some(authorized) = authorized else {
+        return Ok(());
+    };
+    match sent {
+        Some(s) if s == authorized => Ok(()),
+        None if !inner.cfg.require_token_redirect_uri => Ok(()),
+        None => Err(OAuthError::new(
+            "invalid_grant",
+            "Missing redirect_uri: the authorization request carried one",
+        )),
+        Some(_) => Err(OAuthError::new(
+            "invalid_grant",
+            "The redirect_uri does not match the authorization request",
+        )),
+    }
+}
+
 pub async fn token(State(inner): State<Arc<Inner>>, Form(p): Form<Params>) -> Response {
     match token_inner(&inner, &p) {
         Ok(r) => r,
@@ -303,7 +329,7 @@ fn token_inner(inner: &Inner, p: &Params) -> Result<Response, OAuthError> {
                 .get("code")
                 .ok_or_else(|| OAuthError::new("invalid_request", "Missing parameter: \"code\""))?;
             // Single use: the code is gone whatever happens next.
-            let code = store.codes.remove(code_value).ok_or_else(|| {
+            let code = store.take_code(code_value).ok_or_else(|| {
                 OAuthError::new(
                     "invalid_grant",
                     "Auth code doesn't exist or is invalid for the client",
@@ -321,14 +347,7 @@ fn token_inner(inner: &Inner, p: &Params) -> Result<Response, OAuthError> {
                     "Auth code doesn't exist or is invalid for the client",
                 ));
             }
-            if let (Some(sent), Some(orig)) = (p.get("redirect_uri"), &code.redirect_uri) {
-                if sent != orig {
-                    return Err(OAuthError::new(
-                        "invalid_grant",
-                        "The redirect_uri does not match the authorization request",
-                    ));
-                }
-            }
+            check_token_redirect(inner, p.get("redirect_uri"), code.redirect_uri.as_deref())?;
             if let Some(challenge) = &code.code_challenge {
                 let ok = p
                     .get("code_verifier")

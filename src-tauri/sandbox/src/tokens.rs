@@ -1,4 +1,7 @@
 //! Authorization codes, access tokens and rotating refresh tokens.
+//!
+//! The store keys every secret by its SHA-256 digest: the state file sits next to
+//! the desktop app's data, so what lands on disk must not be usable as a token.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -6,6 +9,7 @@ use std::path::Path;
 use rand::distributions::Alphanumeric;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 
 use crate::config::Rotation;
 
@@ -19,6 +23,22 @@ pub fn random_token(len: usize) -> String {
         .take(len)
         .map(char::from)
         .collect()
+}
+
+/// SHA-256 of a token, hex: the only form in which a token is kept.
+pub fn digest(token: &str) -> String {
+    sha2::Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Keys written by older versions were the tokens themselves.
+fn is_digest(key: &str) -> bool {
+    key.len() == 64
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 #[derive(Debug, Clone)]
@@ -45,10 +65,16 @@ pub struct RefreshRec {
     pub expires_at: i64,
     pub grant: u64,
     pub used: bool,
-    /// The pair issued when this token was used (returned again in grace mode).
+    /// Digest of the refresh token issued when this one was used.
+    #[serde(default)]
+    pub successor_digest: Option<String>,
+    /// That pair in clear, returned again in grace mode. Memory only: after a
+    /// restart a re-sent old token is simply invalid, never a secret on disk.
+    #[serde(skip)]
     pub successor: Option<(String, String)>,
 }
 
+/// Every map is keyed by `digest(token)`.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct TokenStore {
     #[serde(skip)]
@@ -57,6 +83,8 @@ pub struct TokenStore {
     pub refresh: HashMap<String, RefreshRec>,
     pub next_grant: u64,
 }
+
+const DAY: i64 = 86_400;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssuedPair {
@@ -74,10 +102,23 @@ pub enum RefreshError {
 
 impl TokenStore {
     pub fn load(path: &Path) -> TokenStore {
-        std::fs::read(path)
+        let mut store: TokenStore = std::fs::read(path)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        // A file from before digests holds tokens in clear: re-key it and rewrite it
+        // at once so the clear tokens leave the disk.
+        if store
+            .access
+            .keys()
+            .chain(store.refresh.keys())
+            .any(|k| !is_digest(k))
+        {
+            store.access = rekey(std::mem::take(&mut store.access));
+            store.refresh = rekey(std::mem::take(&mut store.refresh));
+            store.save(path);
+        }
+        store
     }
 
     /// Write atomically (temp file + rename) so a crash never leaves half a file.
@@ -95,8 +136,13 @@ impl TokenStore {
         let now = now_unix();
         self.codes.retain(|_, c| c.expires_at > now - 60);
         let value = random_token(32);
-        self.codes.insert(value.clone(), code);
+        self.codes.insert(digest(&value), code);
         value
+    }
+
+    /// Codes are single use: the code is gone whether or not it is still valid.
+    pub fn take_code(&mut self, value: &str) -> Option<AuthCode> {
+        self.codes.remove(&digest(value))
     }
 
     pub fn issue_pair(
@@ -115,7 +161,7 @@ impl TokenStore {
         let access = random_token(32);
         let refresh = random_token(64);
         self.access.insert(
-            access.clone(),
+            digest(&access),
             AccessRec {
                 user,
                 client_id: client_id.into(),
@@ -124,20 +170,22 @@ impl TokenStore {
             },
         );
         self.refresh.insert(
-            refresh.clone(),
+            digest(&refresh),
             RefreshRec {
                 user,
                 client_id: client_id.into(),
                 expires_at: now + refresh_ttl,
                 grant,
                 used: false,
+                successor_digest: None,
                 successor: None,
             },
         );
-        // Dead records are dropped lazily so the store stays small.
-        self.access.retain(|_, a| a.expires_at > now - 86_400);
+        // Dead records are dropped lazily so the store stays small; expired ones are
+        // kept a day so their error says "expired" rather than "invalid".
+        self.access.retain(|_, a| a.expires_at > now - DAY);
         self.refresh
-            .retain(|_, r| r.expires_at > now && !(r.used && r.successor.is_none()));
+            .retain(|_, r| r.expires_at > now - DAY && !(r.used && r.successor.is_none()));
         IssuedPair {
             access_token: access,
             refresh_token: refresh,
@@ -154,9 +202,10 @@ impl TokenStore {
         refresh_ttl: i64,
     ) -> Result<IssuedPair, RefreshError> {
         let now = now_unix();
+        let key = digest(token);
         let rec = self
             .refresh
-            .get(token)
+            .get(&key)
             .cloned()
             .ok_or(RefreshError::Invalid)?;
         if rec.client_id != client_id {
@@ -170,10 +219,10 @@ impl TokenStore {
             // refresh token is itself used.
             if rotation == Rotation::Grace {
                 if let Some((a, r)) = &rec.successor {
-                    if self.refresh.get(r).is_some_and(|n| !n.used) {
+                    if self.refresh.get(&digest(r)).is_some_and(|n| !n.used) {
                         let expires_in = self
                             .access
-                            .get(a)
+                            .get(&digest(a))
                             .map(|x| (x.expires_at - now).max(0))
                             .unwrap_or(0);
                         return Ok(IssuedPair {
@@ -195,33 +244,31 @@ impl TokenStore {
         );
         match rotation {
             Rotation::Strict => {
-                self.refresh.remove(token);
+                self.refresh.remove(&key);
             }
             Rotation::Grace => {
-                if let Some(r) = self.refresh.get_mut(token) {
+                if let Some(r) = self.refresh.get_mut(&key) {
                     r.used = true;
+                    r.successor_digest = Some(digest(&pair.refresh_token));
                     r.successor = Some((pair.access_token.clone(), pair.refresh_token.clone()));
                 }
             }
         }
         // The previous pair's predecessor (if any) is now dead for good.
-        self.refresh.retain(|_, r| {
-            !(r.used
-                && r.successor
-                    .as_ref()
-                    .is_some_and(|(_, n)| n.as_str() == token))
-        });
+        self.refresh
+            .retain(|_, r| !(r.used && r.successor_digest.as_deref() == Some(key.as_str())));
         Ok(pair)
     }
 
     /// Revoke a token of either kind: the whole grant (every token issued from the
     /// same sign-in) stops working.
     pub fn revoke(&mut self, token: &str) -> bool {
+        let key = digest(token);
         let grant = self
             .access
-            .get(token)
+            .get(&key)
             .map(|a| a.grant)
-            .or_else(|| self.refresh.get(token).map(|r| r.grant));
+            .or_else(|| self.refresh.get(&key).map(|r| r.grant));
         match grant {
             Some(g) => {
                 self.access.retain(|_, a| a.grant != g);
@@ -235,7 +282,7 @@ impl TokenStore {
     /// Access token lookup: the user, or None when unknown or expired.
     pub fn user_of(&self, access: &str) -> Option<u32> {
         self.access
-            .get(access)
+            .get(&digest(access))
             .filter(|a| a.expires_at > now_unix())
             .map(|a| a.user)
     }
@@ -250,4 +297,16 @@ impl TokenStore {
         self.access.clear();
         self.refresh.clear();
     }
+}
+
+fn rekey<V>(map: HashMap<String, V>) -> HashMap<String, V> {
+    map.into_iter()
+        .map(|(k, v)| {
+            if is_digest(&k) {
+                (k, v)
+            } else {
+                (digest(&k), v)
+            }
+        })
+        .collect()
 }

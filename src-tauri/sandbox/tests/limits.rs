@@ -211,25 +211,90 @@ async fn control_expires_and_revokes_tokens_disables_apps_and_counts() {
     sb.stop().await;
 }
 
-#[tokio::test]
-async fn tokens_survive_a_restart_with_state_path() {
-    let dir = std::env::temp_dir().join(format!("box-sandbox-state-{}", std::process::id()));
+fn state_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("box-sandbox-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("tokens.json");
+    dir
+}
+
+#[tokio::test]
+async fn tokens_survive_a_restart_with_state_path_and_only_digests_reach_the_disk() {
+    let dir = state_dir("state");
+    let path = dir.join("issued-tokens.json");
     let cfg = SandboxConfig {
         state_path: Some(path.clone()),
         ..small()
     };
     let sb = start(cfg.clone()).await;
-    let (access, rt) = login(&sb, "admin").await;
-    sb.stop().await;
-    let sb = start(cfg).await;
-    assert_eq!(
-        get(&sb, &access, "/2.0/users/me", &[]).await.status,
-        200,
-        "access token still valid"
+    let (code, redirect) = code_for(&sb, "admin", &[]).await;
+    let (_, first) = exchange(&sb, &code, &redirect).await;
+    let (access1, rt1) = (
+        first["access_token"].as_str().unwrap().to_string(),
+        first["refresh_token"].as_str().unwrap().to_string(),
     );
-    assert_eq!(refresh(&sb, &rt).await.0, 200, "refresh token still valid");
+    let (status, second) = refresh(&sb, &rt1).await;
+    assert_eq!(status, 200);
+    let (access2, rt2) = (
+        second["access_token"].as_str().unwrap().to_string(),
+        second["refresh_token"].as_str().unwrap().to_string(),
+    );
+    sb.stop().await;
+
+    let on_disk = std::fs::read_to_string(&path).expect("state file written");
+    for secret in [&code, &access1, &rt1, &access2, &rt2] {
+        assert!(
+            !on_disk.contains(secret.as_str()),
+            "a token in clear on disk: {on_disk}"
+        );
+    }
+    assert!(on_disk.contains(&box_sandbox::tokens::digest(&access2)));
+
+    let sb = start(cfg).await;
+    for access in [&access1, &access2] {
+        assert_eq!(
+            get(&sb, access, "/2.0/users/me", &[]).await.status,
+            200,
+            "access token still valid after a restart"
+        );
+    }
+    assert_eq!(refresh(&sb, &rt2).await.0, 200, "refresh token still valid");
+    assert_eq!(
+        refresh(&sb, &rt1).await.1["error"],
+        "invalid_grant",
+        "the used one stays dead"
+    );
+    sb.stop().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn a_state_file_with_tokens_in_clear_is_rewritten_as_digests() {
+    // What versions before digests wrote: the tokens themselves as keys.
+    let dir = state_dir("legacy");
+    let path = dir.join("issued-tokens.json");
+    let far = chrono::Utc::now().timestamp() + 3600;
+    let (access, rt) = (
+        "LegacyAccessToken0123456789abcdef",
+        "LegacyRefreshToken0123456789abcdef",
+    );
+    let legacy = json!({
+        "access": {access: {"user": 0, "client_id": "sandbox-client", "expires_at": far, "grant": 1}},
+        "refresh": {rt: {"user": 0, "client_id": "sandbox-client", "expires_at": far, "grant": 1, "used": false, "successor": null}},
+        "next_grant": 1
+    });
+    std::fs::write(&path, legacy.to_string()).unwrap();
+    let sb = start(SandboxConfig {
+        state_path: Some(path.clone()),
+        ..small()
+    })
+    .await;
+    let on_disk = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        !on_disk.contains(access) && !on_disk.contains(rt),
+        "rewritten at start: {on_disk}"
+    );
+    assert_eq!(get(&sb, access, "/2.0/users/me", &[]).await.status, 200);
+    assert_eq!(refresh(&sb, rt).await.0, 200);
     sb.stop().await;
     let _ = std::fs::remove_dir_all(dir);
 }

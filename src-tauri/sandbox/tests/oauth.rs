@@ -403,3 +403,90 @@ async fn wrong_client_secret_and_disabled_app() {
     );
     sb.stop().await;
 }
+
+#[tokio::test]
+async fn token_request_must_repeat_the_authorize_redirect_uri_when_required() {
+    let sb = start(SandboxConfig {
+        require_token_redirect_uri: true,
+        ..small()
+    })
+    .await;
+    let (code, _) = code_for(&sb, "admin", &[]).await;
+    let (status, body) = exchange_without_redirect(&sb, &code).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "missing redirect_uri: {body}"
+    );
+    // Another port is another URI: any-port applies to the registered URI only.
+    let (code, redirect) = code_for(&sb, "admin", &[]).await;
+    let port = url::Url::parse(&redirect).unwrap().port().unwrap();
+    let other = redirect.replace(&format!(":{port}/"), &format!(":{}/", port ^ 1));
+    let (status, body) = exchange(&sb, &code, &other).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (code, redirect) = code_for(&sb, "admin", &[]).await;
+    assert_eq!(exchange(&sb, &code, &redirect).await.0, 200);
+    sb.stop().await;
+}
+
+#[tokio::test]
+async fn by_default_a_token_request_without_redirect_uri_is_accepted_as_box_does() {
+    // Box's token schema has no redirect_uri and Box's own SDK never sends one.
+    let sb = start(small()).await;
+    let (code, _) = code_for(&sb, "admin", &[]).await;
+    let (status, body) = exchange_without_redirect(&sb, &code).await;
+    assert_eq!(status, 200, "{body}");
+    sb.stop().await;
+}
+
+#[tokio::test]
+async fn revoking_either_token_kind_ends_the_grant_and_only_that_grant() {
+    let sb = start(small()).await;
+    for kind in ["access", "refresh"] {
+        let (access, rt) = login(&sb, "admin").await;
+        let (other_access, other_rt) = login(&sb, "admin").await;
+        let target = if kind == "access" { &access } else { &rt };
+        assert_eq!(revoke(&sb, target).await, 200);
+        assert_eq!(
+            get(&sb, &access, "/2.0/users/me", &[]).await.status,
+            401,
+            "revoking the {kind} token ends the access token"
+        );
+        let (status, body) = refresh(&sb, &rt).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "revoking the {kind} token ends the refresh token"
+        );
+        // Another sign-in of the same account is another grant.
+        assert_eq!(
+            get(&sb, &other_access, "/2.0/users/me", &[]).await.status,
+            200
+        );
+        assert_eq!(refresh(&sb, &other_rt).await.0, 200);
+    }
+    sb.stop().await;
+}
+
+#[tokio::test]
+async fn refresh_tokens_expire_after_their_ttl() {
+    let sb = start(SandboxConfig {
+        refresh_token_ttl: Duration::from_secs(2),
+        ..small()
+    })
+    .await;
+    let (_, rt) = login(&sb, "admin").await;
+    let (status, pair) = refresh(&sb, &rt).await;
+    assert_eq!(status, 200, "a fresh refresh token works: {pair}");
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    let (status, body) = refresh(&sb, pair["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(
+        body,
+        serde_json::json!({"error": "invalid_grant", "error_description": "Refresh token has expired"})
+    );
+    assert_eq!(status, 400);
+    sb.stop().await;
+}

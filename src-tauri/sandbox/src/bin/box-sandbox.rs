@@ -50,8 +50,15 @@ struct Args {
     rotation: Rotation,
     #[arg(long, default_value_t = 3600)]
     access_token_ttl_secs: u64,
+    /// Refresh token lifetime (Box: 60 days).
+    #[arg(long, default_value_t = 60 * 24 * 3600)]
+    refresh_token_ttl_secs: u64,
     #[arg(long, default_value_t = 30)]
     auth_code_ttl_secs: u64,
+    /// Refuse code exchanges that omit the authorize request's redirect_uri (RFC 6749
+    /// §4.1.3); Box itself does not, so off by default.
+    #[arg(long)]
+    require_token_redirect_uri: bool,
     #[arg(long)]
     disable_unpublished_apps: bool,
     /// Client id enabled while unpublished apps are disabled (repeatable).
@@ -116,7 +123,9 @@ async fn main() -> anyhow::Result<()> {
         as_user_counts_against_target: !a.as_user_charges_caller,
         rotation: a.rotation,
         access_token_ttl: Duration::from_secs(a.access_token_ttl_secs),
+        refresh_token_ttl: Duration::from_secs(a.refresh_token_ttl_secs),
         auth_code_ttl: Duration::from_secs(a.auth_code_ttl_secs),
+        require_token_redirect_uri: a.require_token_redirect_uri,
         disable_unpublished_apps: a.disable_unpublished_apps,
         app_exceptions: a.app_exceptions,
         shared_link_rate: a.shared_link_rate,

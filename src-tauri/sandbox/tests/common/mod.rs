@@ -165,3 +165,33 @@ pub fn small() -> SandboxConfig {
         ..SandboxConfig::default()
     }
 }
+
+/// POST /oauth2/revoke with the sandbox client's credentials; returns the status.
+pub async fn revoke(sb: &SandboxHandle, token: &str) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{}/oauth2/revoke", sb.base_url()))
+        .form(&[
+            ("token", token),
+            ("client_id", "sandbox-client"),
+            ("client_secret", "sandbox-secret"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// A code exchange that leaves `redirect_uri` out, as Box's own SDK does.
+pub async fn exchange_without_redirect(sb: &SandboxHandle, code: &str) -> (u16, Value) {
+    token_call(
+        sb,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("client_id", "sandbox-client"),
+            ("client_secret", "sandbox-secret"),
+        ],
+    )
+    .await
+}
