@@ -253,3 +253,45 @@ async fn live_activity_changes_the_api_and_appends_events() {
     }
     sb.stop().await;
 }
+
+#[tokio::test]
+async fn streaming_pages_never_exceed_the_limit_even_with_many_duplicates() {
+    let sb = start(SandboxConfig {
+        streaming_disorder_rate: 1.0,
+        ..small()
+    })
+    .await;
+    let (admin, _) = login(&sb, "admin").await;
+    let mut pos = "0".to_string();
+    let (mut total, mut full_pages) = (0, 0);
+    let mut ids = HashSet::new();
+    for _ in 0..1000 {
+        let p = page(
+            &sb,
+            &admin,
+            &format!("stream_type=admin_logs_streaming&limit=500&stream_position={pos}"),
+        )
+        .await;
+        let entries = p["entries"].as_array().unwrap();
+        assert!(entries.len() <= 500, "a page of {}", entries.len());
+        assert_eq!(p["chunk_size"], entries.len());
+        pos = p["next_stream_position"].as_str().unwrap().to_string();
+        if entries.is_empty() {
+            break;
+        }
+        full_pages += usize::from(entries.len() == 500);
+        total += entries.len();
+        ids.extend(
+            entries
+                .iter()
+                .map(|e| e["event_id"].as_str().unwrap().to_string()),
+        );
+    }
+    assert!(full_pages > 0, "the limit was reached at least once");
+    assert!(
+        ids.len() * 5 < total * 4,
+        "duplicates are frequent: {} unique of {total}",
+        ids.len()
+    );
+    sb.stop().await;
+}

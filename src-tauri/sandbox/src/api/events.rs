@@ -187,21 +187,18 @@ fn events_inner(inner: &Inner, c: &Caller, q: Q) -> Result<Value, ApiError> {
         let e = &log.entries[next];
         if kinds.as_ref().is_none_or(|k| k.contains(&e.kind)) {
             picked.push(next);
+            // Streaming may deliver an entry twice, but a page never exceeds `limit`.
+            if streaming && picked.len() < limit && d.chance(disorder / 2.0) {
+                picked.push(next);
+            }
         }
         next += 1;
     }
     if streaming && disorder > 0.0 {
-        let mut i = 0;
-        while i + 1 < picked.len() {
-            if d.chance(disorder) {
-                if d.chance(0.5) {
-                    picked.swap(i, i + 1);
-                } else {
-                    picked.insert(i + 1, picked[i]);
-                    i += 1;
-                }
+        for i in 0..picked.len().saturating_sub(1) {
+            if d.chance(disorder / 2.0) {
+                picked.swap(i, i + 1);
             }
-            i += 1;
         }
     }
     let entries: Vec<Value> = picked
