@@ -63,8 +63,12 @@ enum Command {
         /// Custom: API base URL (default Box's).
         #[arg(long)]
         api_url: Option<String>,
+        /// Custom: revoke URL used by disconnect (default: beside the token
+        /// URL when it ends in /token; otherwise the sign-in is not revoked).
+        #[arg(long)]
+        revoke_url: Option<String>,
         /// Give up waiting for the browser after this many seconds.
-        #[arg(long, default_value_t = 300)]
+        #[arg(long, default_value_t = connector_core::auth::loopback::DEFAULT_TIMEOUT.as_secs())]
         timeout_secs: u64,
     },
     /// Run the API test checklist against the current connection.
@@ -126,6 +130,7 @@ async fn run(cli: Cli, out: &Output) -> Result<ExitCode, UserError> {
             authorize_url,
             token_url,
             api_url,
+            revoke_url,
             ..
         } => {
             let dc = datacenter::by_id(&datacenter).ok_or_else(|| {
@@ -148,6 +153,7 @@ async fn run(cli: Cli, out: &Output) -> Result<ExitCode, UserError> {
                     authorize_url,
                     token_url,
                     api_url,
+                    revoke_url,
                 })
                 .await?;
             }
@@ -255,4 +261,19 @@ async fn connect(app: &App, out: &Output) -> Result<ExitCode, UserError> {
     let view = result?;
     out.connected(&view);
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_waits_five_minutes_for_the_browser_by_default() {
+        let cli = Cli::try_parse_from(["box-connector-cli", "connect", "--datacenter", "sandbox"])
+            .unwrap();
+        let Command::Connect { timeout_secs, .. } = cli.command else {
+            panic!("parsed as connect");
+        };
+        assert_eq!(timeout_secs, 300);
+    }
 }

@@ -47,7 +47,9 @@ pub struct DataCenter {
 pub struct Endpoints {
     pub authorize_url: String,
     pub token_url: String,
-    pub revoke_url: String,
+    /// `None`: the server has no known revoke endpoint, so Disconnect only
+    /// forgets the sign-in locally (never guesses another host).
+    pub revoke_url: Option<String>,
     pub api_url: String,
 }
 
@@ -56,7 +58,7 @@ impl Endpoints {
         Endpoints {
             authorize_url: BOX_AUTHORIZE_URL.into(),
             token_url: BOX_TOKEN_URL.into(),
-            revoke_url: BOX_REVOKE_URL.into(),
+            revoke_url: Some(BOX_REVOKE_URL.into()),
             api_url: BOX_API_URL.into(),
         }
     }
@@ -67,7 +69,7 @@ impl Endpoints {
         Endpoints {
             authorize_url: format!("{origin}/api/oauth2/authorize"),
             token_url: format!("{origin}/oauth2/token"),
-            revoke_url: format!("{origin}/oauth2/revoke"),
+            revoke_url: Some(format!("{origin}/oauth2/revoke")),
             api_url: format!("{origin}/2.0"),
         }
     }

@@ -35,6 +35,9 @@ pub enum ErrorCode {
     ClientSecretMissing,
     /// The embedded sandbox could not start.
     SandboxUnavailable,
+    /// Disconnect removed the local sign-in but did not revoke it at the
+    /// server, which has no known revoke address (a warning, not a failure).
+    RevokeSkipped,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]

@@ -104,6 +104,9 @@ struct Inner {
     ui: std::sync::Mutex<UiState>,
     session: tokio::sync::Mutex<Option<Arc<Session>>>,
     sandbox: sandbox::SandboxSlot,
+    /// The health last announced with `CoreEvent::HealthChanged`, without
+    /// its per-call figures (so every call does not count as a change).
+    last_health: std::sync::Mutex<Option<Health>>,
 }
 
 #[derive(Default)]
@@ -182,6 +185,7 @@ impl App {
                 }),
                 session: tokio::sync::Mutex::new(None),
                 sandbox: sandbox::SandboxSlot::default(),
+                last_health: std::sync::Mutex::new(None),
                 config,
             }),
         })
@@ -202,9 +206,46 @@ impl App {
 
     async fn emit_snapshot(&self) {
         let snapshot = self.snapshot().await;
+        let health = snapshot.health.clone();
         self.emit(CoreEvent::SnapshotChanged {
             snapshot: Box::new(snapshot),
         });
+        if let Some(h) = health {
+            self.note_health(h);
+        }
+    }
+
+    /// Emits `HealthChanged` when the health differs from the last one
+    /// announced in anything but the per-call figures (call counts, latency,
+    /// seconds left on the access token), which change with every call.
+    fn note_health(&self, health: Health) {
+        let mut stable = health.clone();
+        stable.last_hour = crate::health::call_stats(&[], Utc::now());
+        stable.access_token_expires_in_secs = None;
+        {
+            let mut last = self.inner.last_health.lock().expect("health lock");
+            if last.as_ref() == Some(&stable) {
+                return;
+            }
+            *last = Some(stable);
+        }
+        self.emit(CoreEvent::HealthChanged {
+            health: Box::new(health),
+        });
+    }
+
+    /// Re-reads health from the store (after a Box call that may have
+    /// changed it: no answer, a 429, or the first answer after those).
+    async fn check_health(&self) {
+        let Some(store) = self.store().await else {
+            return;
+        };
+        if let Ok(h) = store
+            .health(None, self.token_facts().await, Utc::now())
+            .await
+        {
+            self.note_health(h);
+        }
     }
 
     async fn store(&self) -> Option<Store> {
@@ -427,6 +468,7 @@ impl App {
 
         let app = self.clone();
         let oauth = target.oauth_client();
+        let install_store = store.clone();
         sign_in
             .finish(
                 self.inner.config.sign_in_timeout,
@@ -436,10 +478,89 @@ impl App {
                     let tokens = oauth
                         .exchange_code(&code, &redirect_uri, verifier.as_ref())
                         .await?;
-                    self.install_connection(&store, &target, tokens).await
+                    self.install_connection(&install_store, &target, tokens)
+                        .await
                 },
             )
-            .await
+            .await?;
+        self.retire_other_connections(&store, &dc_id).await;
+        Ok(())
+    }
+
+    /// The app has one active connection: once a new sign-in is in place,
+    /// every other data center's connection is revoked at its server, its
+    /// keychain entry removed and its row marked disconnected, so it can
+    /// neither resurface as connected nor leave a live token behind.
+    async fn retire_other_connections(&self, store: &Store, keep: &str) {
+        let others = match store.connections().await {
+            Ok(all) => all
+                .into_iter()
+                .filter(|r| r.id != keep && r.state != store::ConnectionState::Disconnected)
+                .collect::<Vec<_>>(),
+            Err(e) => {
+                tracing::warn!("could not list earlier connections to retire: {e}");
+                return;
+            }
+        };
+        let label = datacenter::by_id(keep)
+            .map(|d| d.label)
+            .unwrap_or_else(|| keep.to_string());
+        for old in others {
+            let reason = format!("Replaced by the connection to {label}.");
+            match self.retire_connection(store, &old, None, &reason).await {
+                Ok(None) => {}
+                Ok(Some(w)) => tracing::warn!("earlier connection {}: {}", old.id, w.message),
+                Err(e) => tracing::warn!("earlier connection {}: {}", old.id, e.message),
+            }
+        }
+    }
+
+    /// Revokes one connection's sign-in at its server (best effort), removes
+    /// its keychain entry and marks its row disconnected. `live` is the
+    /// running session's token manager for that connection, if any.
+    async fn retire_connection(
+        &self,
+        store: &Store,
+        record: &ConnectionRecord,
+        live: Option<Arc<TokenManager>>,
+        reason: &str,
+    ) -> Result<Option<UserError>, UserError> {
+        let manager = match live {
+            Some(m) => Ok(m),
+            None => self
+                .resolve_target(&record.datacenter_id)
+                .await
+                .map(|target| {
+                    let vault: Arc<dyn TokenVault> =
+                        Arc::new(KeychainVault::new(self.inner.keychain.clone(), &record.id));
+                    Arc::new(TokenManager::new(target.oauth_client(), vault, None))
+                }),
+        };
+        let warning = match manager {
+            Ok(m) => m.revoke_and_forget().await?,
+            Err(why) => {
+                let kc = self.inner.keychain.clone();
+                let account = KeychainVault::account_for(&record.id);
+                blocking(move || kc.delete(&account)).await?;
+                Some(UserError::new(
+                    ErrorCode::RevokeSkipped,
+                    format!(
+                        "The sign-in was removed from this computer but not revoked at the server: {}",
+                        why.message
+                    ),
+                    "To be sure, remove the app's access in Box → Account Settings → Apps (or your OAuth server's console).",
+                ))
+            }
+        };
+        store
+            .set_connection_state(
+                &record.id,
+                store::ConnectionState::Disconnected,
+                Some(reason),
+                Utc::now(),
+            )
+            .await?;
+        Ok(warning)
     }
 
     /// After a successful exchange: keychain first, then the store row, then
@@ -466,7 +587,7 @@ impl App {
             client_id: target.client_id.clone(),
             authorize_url: target.endpoints.authorize_url.clone(),
             token_url: target.endpoints.token_url.clone(),
-            revoke_url: target.endpoints.revoke_url.clone(),
+            revoke_url: target.endpoints.revoke_url.clone().unwrap_or_default(),
             api_url: target.endpoints.api_url.clone(),
             account_id: None,
             account_login: None,
@@ -628,6 +749,14 @@ impl App {
         };
         let outcome = api_test::run(&session.client, &session.datacenter_id, &progress).await;
         let report = outcome.report;
+        // The session's watcher mirrors this too, but a short-lived process
+        // (the CLI) may exit first: a dead sign-in must reach the store now.
+        if let status @ TokenStatus::NeedsReconnect(_) = session.tokens.status() {
+            if let Some(store) = self.store().await {
+                self.on_token_status(&store, &session.connection_id, status)
+                    .await;
+            }
+        }
 
         if let Some(store) = self.store().await {
             // The row is saved first: `save_connection` replaces the row, and
@@ -700,50 +829,37 @@ impl App {
         Ok(())
     }
 
-    /// Revokes the sign-in at Box and removes the connection's keychain entry.
-    /// The local state is cleared even when Box cannot be reached; that case
-    /// comes back as `Ok(Some(warning))`.
+    /// Revokes the sign-in at Box and removes the connection's keychain entry
+    /// — for every connection not yet disconnected (normally one; databases
+    /// from before connections replaced each other may hold several).
+    /// The local state is cleared even when Box cannot be reached or the
+    /// server has no revoke address; that case comes back as `Ok(Some(warning))`.
     pub async fn disconnect(&self) -> Result<Option<UserError>, UserError> {
         let store = self.require_store().await?;
-        let Some(record) = store.current_connection(None).await? else {
+        let active: Vec<ConnectionRecord> = store
+            .connections()
+            .await?
+            .into_iter()
+            .filter(|r| r.state != store::ConnectionState::Disconnected)
+            .collect();
+        if active.is_empty() {
             return Err(not_connected());
-        };
+        }
         let session = self.inner.session.lock().await.take();
-        let manager = match session {
-            Some(s) => {
-                s.stop();
-                Some(s.tokens.clone())
-            }
-            None => match self.resolve_target(&record.datacenter_id).await {
-                Ok(target) => {
-                    let vault: Arc<dyn TokenVault> =
-                        Arc::new(KeychainVault::new(self.inner.keychain.clone(), &record.id));
-                    Some(Arc::new(TokenManager::new(
-                        target.oauth_client(),
-                        vault,
-                        None,
-                    )))
-                }
-                Err(_) => None,
-            },
-        };
-        let warning = match manager {
-            Some(m) => m.revoke_and_forget().await?,
-            None => {
-                let kc = self.inner.keychain.clone();
-                let account = KeychainVault::account_for(&record.id);
-                blocking(move || kc.delete(&account)).await?;
-                None
-            }
-        };
-        store
-            .set_connection_state(
-                &record.id,
-                store::ConnectionState::Disconnected,
-                Some("Disconnected by the admin."),
-                Utc::now(),
-            )
-            .await?;
+        if let Some(s) = &session {
+            s.stop();
+        }
+        let mut warning = None;
+        for record in &active {
+            let live = session
+                .as_ref()
+                .filter(|s| s.connection_id == record.id)
+                .map(|s| s.tokens.clone());
+            let w = self
+                .retire_connection(&store, record, live, "Disconnected by the admin.")
+                .await?;
+            warning = warning.or(w);
+        }
         self.inner.ui.lock().expect("ui lock").last_error = warning.clone();
         self.emit_snapshot().await;
         Ok(warning)
@@ -974,12 +1090,19 @@ mod tests {
             authorize_url: None,
             token_url: None,
             api_url: None,
+            revoke_url: None,
         }));
         assert_send(app.connect());
         assert_send(app.run_api_test());
         assert_send(app.disconnect());
         assert_send(app.move_database_aside());
         assert_send(app.box_client());
+    }
+
+    #[test]
+    fn sign_in_waits_five_minutes_by_default() {
+        let config = AppConfig::from_env(PathBuf::from("/nonexistent"));
+        assert_eq!(config.sign_in_timeout, Duration::from_secs(5 * 60));
     }
 
     #[tokio::test]

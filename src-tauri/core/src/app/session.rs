@@ -3,13 +3,14 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 
 use crate::auth::TokenManager;
 use crate::box_api::{ApiCall, BoxClient, CallRecorder};
 use crate::store::{ApiCallRecord, Store};
 
-use super::App;
+use super::{App, Inner};
 
 pub(super) struct Session {
     pub connection_id: String,
@@ -31,6 +32,8 @@ impl Session {
         let recorder = Arc::new(StoreRecorder {
             store: store.clone(),
             connection_id: connection_id.clone(),
+            app: Arc::downgrade(&app.inner),
+            unsettled: AtomicBool::new(false),
         });
         let client = Arc::new(BoxClient::new(api_url, tokens.clone()).with_recorder(recorder));
         let mut status = tokens.watch_status();
@@ -55,10 +58,16 @@ impl Session {
     }
 }
 
-/// Writes each Box call to the store's call log (health reads it back).
+/// Writes each Box call to the store's call log (health reads it back),
+/// and has the app re-check health after a call that may have changed it.
 struct StoreRecorder {
     store: Store,
     connection_id: String,
+    /// Weak: the app owns the session that owns this recorder.
+    app: Weak<Inner>,
+    /// The previous call got no answer or was rate-limited, so the next one
+    /// (success or not) may change health again.
+    unsettled: AtomicBool,
 }
 
 impl CallRecorder for StoreRecorder {
@@ -76,6 +85,16 @@ impl CallRecorder for StoreRecorder {
             };
             if let Err(e) = self.store.record_api_call(&record).await {
                 tracing::warn!("could not log a Box call for health: {e}");
+                return;
+            }
+            // Offline and rate-limit warnings come from the call log; normal
+            // answers after normal answers change nothing worth announcing.
+            let troubled = record.status.is_none() || record.rate_limited;
+            let was_troubled = self.unsettled.swap(troubled, Ordering::SeqCst);
+            if troubled || was_troubled {
+                if let Some(inner) = self.app.upgrade() {
+                    App { inner }.check_health().await;
+                }
             }
         })
     }

@@ -65,11 +65,13 @@ pub(super) async fn save_custom_settings(
         authorize_url: clean(&s.authorize_url),
         token_url: clean(&s.token_url),
         api_url: clean(&s.api_url),
+        revoke_url: clean(&s.revoke_url),
     };
     for url in [
         &settings.authorize_url,
         &settings.token_url,
         &settings.api_url,
+        &settings.revoke_url,
     ]
     .into_iter()
     .flatten()
@@ -82,6 +84,8 @@ pub(super) async fn save_custom_settings(
             ));
         }
     }
+    // Refuse settings that would send a credential to a host not named.
+    settings.endpoints()?;
     let json = serde_json::to_string(&settings).expect("plain struct serializes");
     store.set_setting(CUSTOM_PROFILE_KEY, &json).await?;
     Ok(())
@@ -125,7 +129,7 @@ impl App {
                 let secret = self.client_secret(&dc.id, &dc.label).await?;
                 Ok(Target {
                     datacenter_id: dc.id,
-                    endpoints: settings.endpoints(),
+                    endpoints: settings.endpoints()?,
                     client_id: settings.client_id,
                     client_secret: secret,
                     pkce: dc.pkce,

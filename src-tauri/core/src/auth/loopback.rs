@@ -199,8 +199,11 @@ impl LoopbackSignIn {
             deliver: Mutex::new(Some(deliver_tx)),
         });
         let shutdown = CancellationToken::new();
+        // Anything but `GET /callback` (a favicon, a probe, a typo) gets the
+        // same kind of page as a refused callback, never an empty 404.
         let app = Router::new()
-            .route(CALLBACK_PATH, get(callback))
+            .route(CALLBACK_PATH, get(callback).fallback(not_the_callback))
+            .fallback(not_the_callback)
             .with_state(gate.clone());
         let stop = shutdown.clone();
         let server = tokio::spawn(async move {
@@ -382,6 +385,22 @@ async fn callback(
     }
 }
 
+/// Not the sign-in callback: an error page that says so. It neither ends
+/// nor disturbs the sign-in that is waiting.
+async fn not_the_callback() -> Response {
+    page(
+        StatusCode::NOT_FOUND,
+        &Page {
+            ok: false,
+            title: "Not the sign-in callback".into(),
+            body:
+                "This address is not Box Connector's sign-in callback, so the request was ignored. \
+                   Finish signing in on Box's page, which sends you back here by itself."
+                    .into(),
+        },
+    )
+}
+
 fn page(status: StatusCode, p: &Page) -> Response {
     let colour = if p.ok { "#0a7d32" } else { "#b00020" };
     let html = format!(
@@ -486,6 +505,62 @@ mod tests {
             .await
             .unwrap()
             .contains("return to Box Connector"));
+    }
+
+    #[tokio::test]
+    async fn unknown_paths_and_methods_get_the_error_page_and_the_flow_keeps_waiting() {
+        let s = LoopbackSignIn::start(&request()).await.unwrap();
+        let state = query(&s.authorize_url)["state"].clone();
+        let base = s.redirect_uri.trim_end_matches(CALLBACK_PATH).to_string();
+        let http = reqwest::Client::new();
+        for resp in [
+            http.get(format!("{base}/favicon.ico"))
+                .send()
+                .await
+                .unwrap(),
+            http.get(format!("{base}/?code=x&state={state}"))
+                .send()
+                .await
+                .unwrap(),
+            http.post(format!("{base}/callback?code=x&state={state}"))
+                .send()
+                .await
+                .unwrap(),
+        ] {
+            assert!(resp.status().is_client_error(), "{}", resp.status());
+            assert!(resp
+                .headers()
+                .get("content-type")
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"));
+            let body = resp.text().await.unwrap();
+            assert!(
+                body.contains("not Box Connector's sign-in callback"),
+                "{body}"
+            );
+            assert!(body.contains("Return to the Box Connector app"), "{body}");
+        }
+        // None of them consumed the one valid callback.
+        let good = format!("{}?code=real&state={state}", s.redirect_uri);
+        let browser = tokio::spawn(async move { reqwest::get(good).await.unwrap() });
+        let got = s
+            .finish(
+                Duration::from_secs(10),
+                CancellationToken::new(),
+                || {},
+                |code, _, _| async move { Ok(code) },
+            )
+            .await
+            .unwrap();
+        assert_eq!(got, "real");
+        assert_eq!(browser.await.unwrap().status(), 200);
+    }
+
+    #[test]
+    fn the_default_sign_in_timeout_is_five_minutes() {
+        assert_eq!(DEFAULT_TIMEOUT, Duration::from_secs(300));
     }
 
     #[tokio::test]

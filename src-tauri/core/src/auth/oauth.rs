@@ -104,7 +104,16 @@ impl OAuthClient {
 
     /// Revokes a token (Box revokes the whole grant). Best effort for the
     /// caller: a network failure is reported, Box's "already invalid" is not.
+    /// Without a revoke URL nothing is sent anywhere: the caller reports that
+    /// the sign-in was only removed locally.
     pub async fn revoke(&self, token: &Sensitive<String>) -> Result<(), UserError> {
+        let Some(revoke_url) = self.endpoints.revoke_url.as_deref() else {
+            return Err(UserError::new(
+                ErrorCode::RevokeSkipped,
+                "The sign-in was removed from this computer but not revoked at the server: the Custom data center has no revoke URL (and its token URL does not end in /token).",
+                "Revoke the app's access in your OAuth server's console, or enter its revoke URL (CLI: --revoke-url) before disconnecting next time.",
+            ));
+        };
         let form = [
             ("token", token.expose().as_str()),
             ("client_id", self.client_id.as_str()),
@@ -112,7 +121,7 @@ impl OAuthClient {
         ];
         let resp = self
             .http
-            .post(&self.endpoints.revoke_url)
+            .post(revoke_url)
             .form(&form)
             .send()
             .await

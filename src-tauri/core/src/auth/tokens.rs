@@ -486,6 +486,36 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn without_a_revoke_url_disconnect_sends_nothing_and_still_forgets() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let c = calls.clone();
+        let app = Router::new().fallback(move || {
+            c.fetch_add(1, Ordering::SeqCst);
+            async { "ok" }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let mut endpoints = Endpoints::under_origin(&origin);
+        endpoints.revoke_url = None;
+        let vault = Arc::new(TestVault::default());
+        vault.tokens.lock().unwrap().replace(expired());
+        let oauth = OAuthClient::new(
+            OAuthClient::default_http(),
+            endpoints,
+            "cid".into(),
+            Sensitive::new("secret".into()),
+        );
+        let m = TokenManager::new(oauth, vault.clone(), Some(expired()));
+        let warning = m.revoke_and_forget().await.unwrap().expect("says so");
+        assert_eq!(warning.code, ErrorCode::RevokeSkipped);
+        assert!(warning.message.contains("not revoked"), "{warning:?}");
+        assert_eq!(calls.load(Ordering::SeqCst), 0, "no request at all");
+        assert!(vault.load().unwrap().is_none(), "keychain entry removed");
+        assert_eq!(m.status(), TokenStatus::Missing);
+    }
+
     #[test]
     fn debug_output_never_shows_a_token() {
         let shown = format!("{:?}", expired());

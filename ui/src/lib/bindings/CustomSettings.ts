@@ -6,6 +6,14 @@
  */
 export type CustomSettings = { client_id: string, 
 /**
- * Empty fields fall back to Box's public endpoints.
+ * Empty fields fall back to Box's public endpoints — but only while every
+ * address given is Box's own: a credential never goes to a host the admin
+ * did not name (see [`CustomSettings::endpoints`]).
  */
-authorize_url: string | null, token_url: string | null, api_url: string | null, };
+authorize_url: string | null, token_url: string | null, api_url: string | null, 
+/**
+ * Where Disconnect revokes the sign-in. Empty: beside the token URL when
+ * that ends in `/token`, else the sign-in is not revoked at Disconnect
+ * (the local copy is still removed).
+ */
+revoke_url?: string | null, };

@@ -3,4 +3,9 @@
 /**
  * Concrete OAuth and API URLs for one connection.
  */
-export type Endpoints = { authorize_url: string, token_url: string, revoke_url: string, api_url: string, };
+export type Endpoints = { authorize_url: string, token_url: string, 
+/**
+ * `None`: the server has no known revoke endpoint, so Disconnect only
+ * forgets the sign-in locally (never guesses another host).
+ */
+revoke_url: string | null, api_url: string, };
