@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::content::{NearMiss, Planted};
-use crate::enterprise::{AccountKind, CollabStatus};
+use crate::enterprise::{AccountKind, CollabStatus, COLLAB_ID_BASE};
 use crate::state::Inner;
 
 #[derive(Debug, Serialize)]
@@ -21,14 +21,21 @@ pub struct FileTruth {
 pub struct SharedTruth {
     pub item_type: &'static str,
     pub item_id: String,
+    /// Box user id of the item's owner: the `as-user` that sees it.
+    pub owner_id: String,
     pub access: &'static str,
 }
 
 #[derive(Debug, Serialize)]
-pub struct ExternalCollabTruth {
+pub struct CollabTruth {
+    pub collaboration_id: String,
     pub item_type: &'static str,
     pub item_id: String,
+    pub owner_id: String,
     pub collaborator_login: String,
+    /// "internal" (a managed user) or "external" (outside the enterprise domain).
+    pub kind: &'static str,
+    pub role: &'static str,
     pub status: &'static str,
 }
 
@@ -40,7 +47,8 @@ pub struct GroundTruth {
     /// Live files carrying planted sensitive data or near-misses (current versions).
     pub files: Vec<FileTruth>,
     pub shared_links: Vec<SharedTruth>,
-    pub external_collaborations: Vec<ExternalCollabTruth>,
+    /// Active collaborations (pending invites included), internal and external.
+    pub collaborations: Vec<CollabTruth>,
 }
 
 pub fn ground_truth(inner: &Inner) -> GroundTruth {
@@ -71,6 +79,7 @@ pub fn ground_truth(inner: &Inner) -> GroundTruth {
             shared_links.push(SharedTruth {
                 item_type: "file",
                 item_id: ent.file_box_id(f),
+                owner_id: ent.accounts[ent.file_owner(f) as usize].id.to_string(),
                 access: a.as_str(),
             });
         }
@@ -80,27 +89,46 @@ pub fn ground_truth(inner: &Inner) -> GroundTruth {
             shared_links.push(SharedTruth {
                 item_type: "folder",
                 item_id: ent.folder_box_id(d),
+                owner_id: ent.accounts[ent.folders.owner[d as usize] as usize]
+                    .id
+                    .to_string(),
                 access: a.as_str(),
             });
         }
     }
-    let external_collaborations = ent
+    let collaborations = ent
         .collabs
         .iter()
-        .filter(|c| !c.removed && ent.accounts[c.grantee as usize].kind != AccountKind::Managed)
-        .map(|c| ExternalCollabTruth {
-            item_type: if c.item_is_file { "file" } else { "folder" },
-            item_id: if c.item_is_file {
-                ent.file_box_id(c.item)
+        .enumerate()
+        .filter(|(_, c)| !c.removed && collab_item_alive(ent, c))
+        .map(|(ci, c)| {
+            let (item_id, owner) = if c.item_is_file {
+                (ent.file_box_id(c.item), ent.file_owner(c.item))
             } else {
-                ent.folder_box_id(c.item)
-            },
-            collaborator_login: ent.accounts[c.grantee as usize].login.clone(),
-            status: if c.status == CollabStatus::Pending {
-                "pending"
-            } else {
-                "accepted"
-            },
+                (
+                    ent.folder_box_id(c.item),
+                    ent.folders.owner[c.item as usize],
+                )
+            };
+            let grantee = &ent.accounts[c.grantee as usize];
+            CollabTruth {
+                collaboration_id: (COLLAB_ID_BASE + ci as u64).to_string(),
+                item_type: if c.item_is_file { "file" } else { "folder" },
+                item_id,
+                owner_id: ent.accounts[owner as usize].id.to_string(),
+                collaborator_login: grantee.login.clone(),
+                kind: if grantee.kind == AccountKind::Managed {
+                    "internal"
+                } else {
+                    "external"
+                },
+                role: c.role,
+                status: if c.status == CollabStatus::Pending {
+                    "pending"
+                } else {
+                    "accepted"
+                },
+            }
         })
         .collect();
     GroundTruth {
@@ -109,6 +137,15 @@ pub fn ground_truth(inner: &Inner) -> GroundTruth {
         files_alive: alive,
         files,
         shared_links,
-        external_collaborations,
+        collaborations,
+    }
+}
+
+/// A collaboration on a deleted item is no longer served, so it is no longer truth.
+fn collab_item_alive(ent: &crate::enterprise::Enterprise, c: &crate::enterprise::Collab) -> bool {
+    if c.item_is_file {
+        ent.file_alive(c.item)
+    } else {
+        !ent.folder_trashed(c.item)
     }
 }

@@ -2,10 +2,11 @@
 
 mod common;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use box_sandbox::SandboxConfig;
 use common::*;
+use serde_json::Value;
 
 #[tokio::test]
 async fn folder_items_paginate_by_marker_and_offset_with_fields() {
@@ -221,94 +222,202 @@ async fn file_etag_if_none_match_and_ranged_download() {
     sb.stop().await;
 }
 
+/// All collaborations of an item as the API serves them to its owner, one per page.
+async fn collaborations_of(
+    sb: &box_sandbox::SandboxHandle,
+    admin: &str,
+    item_type: &str,
+    item_id: &str,
+    owner: &str,
+) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut marker = String::new();
+    loop {
+        let r = get(
+            sb,
+            admin,
+            &format!("/2.0/{item_type}s/{item_id}/collaborations?limit=1&marker={marker}"),
+            &[("as-user", owner)],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        out.extend(r.body["entries"].as_array().unwrap().iter().cloned());
+        match r.body["next_marker"].as_str() {
+            Some(m) if !m.is_empty() => marker = m.to_string(),
+            _ => return out,
+        }
+    }
+}
+
 #[tokio::test]
-async fn collaborations_and_shared_links_match_ground_truth() {
+async fn ground_truth_over_http_lists_internal_and_external_collaborations_as_served() {
     let sb = start(SandboxConfig {
         collaboration_rate: 0.6,
-        shared_link_rate: 0.2,
+        rate_limit_per_minute: 0,
         ..small()
     })
     .await;
     let (admin, _) = login(&sb, "admin").await;
-    let truth = sb.ground_truth();
-    assert!(!truth.external_collaborations.is_empty());
-    let accounts: Vec<serde_json::Value> =
-        reqwest::get(format!("{}/_sandbox/accounts", sb.base_url()))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-    let mut checked = 0;
-    for ext in truth
-        .external_collaborations
-        .iter()
-        .filter(|c| c.item_type == "folder")
-        .take(5)
-    {
-        // Find the owner: try each managed user until the folder is visible.
-        let mut found = false;
-        for a in accounts.iter().filter(|a| a["kind"] == "managed") {
-            let r = get(
-                &sb,
-                &admin,
-                &format!("/2.0/folders/{}/collaborations?limit=1", ext.item_id),
-                &[("as-user", a["id"].as_str().unwrap())],
-            )
-            .await;
-            if r.status != 200 {
+    let truth = ground_truth_http(&sb).await;
+    let collabs = truth["collaborations"].as_array().unwrap();
+    let (mut internal, mut external) = (0, 0);
+    for c in collabs {
+        let login = c["collaborator_login"].as_str().unwrap();
+        match c["kind"].as_str().unwrap() {
+            "internal" => {
+                internal += 1;
+                assert!(login.ends_with("@northwind.example"), "{login}");
+            }
+            "external" => {
+                external += 1;
+                assert!(!login.ends_with("@northwind.example"), "{login}");
+            }
+            other => panic!("kind {other}"),
+        }
+    }
+    assert!(
+        internal > 0 && external > 0,
+        "{internal} internal, {external} external"
+    );
+
+    // Every item's collaborations in the API are exactly the truth's, kinds included.
+    let mut by_item: HashMap<(String, String, String), Vec<&Value>> = HashMap::new();
+    for c in collabs {
+        let key = (
+            c["item_type"].as_str().unwrap().to_string(),
+            c["item_id"].as_str().unwrap().to_string(),
+            c["owner_id"].as_str().unwrap().to_string(),
+        );
+        by_item.entry(key).or_default().push(c);
+    }
+    let mut checked_kinds = HashSet::new();
+    for ((item_type, item_id, owner), expected) in by_item.iter().take(40) {
+        let served = collaborations_of(&sb, &admin, item_type, item_id, owner).await;
+        let served: HashSet<(String, String, String, String)> = served
+            .iter()
+            .map(|e| {
+                (
+                    e["id"].as_str().unwrap().to_string(),
+                    e["accessible_by"]["login"].as_str().unwrap().to_string(),
+                    e["status"].as_str().unwrap().to_string(),
+                    e["role"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let expected: HashSet<(String, String, String, String)> = expected
+            .iter()
+            .map(|c| {
+                checked_kinds.insert(c["kind"].as_str().unwrap().to_string());
+                (
+                    c["collaboration_id"].as_str().unwrap().to_string(),
+                    c["collaborator_login"].as_str().unwrap().to_string(),
+                    c["status"].as_str().unwrap().to_string(),
+                    c["role"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(served, expected, "{item_type} {item_id}");
+    }
+    assert_eq!(checked_kinds.len(), 2, "both kinds compared with the API");
+    sb.stop().await;
+}
+
+#[tokio::test]
+async fn shared_links_in_listings_match_ground_truth_at_the_configured_rates() {
+    let (link_rate, collab_rate, external_rate) = (0.2, 0.5, 0.3);
+    let sb = start(SandboxConfig {
+        seed: 11,
+        shared_link_rate: link_rate,
+        collaboration_rate: collab_rate,
+        external_collaboration_rate: external_rate,
+        rate_limit_per_minute: 0,
+        ..small()
+    })
+    .await;
+    let (admin, _) = login(&sb, "admin").await;
+    let mut served = HashSet::new();
+    let (mut files, mut folders, mut shared_files, mut shared_folders) = (0, 0, 0, 0);
+    for uid in managed_ids(&sb).await {
+        for e in walk_owned(&sb, &admin, &uid, "shared_link").await {
+            let is_file = e["type"] == "file";
+            if is_file {
+                files += 1;
+            } else {
+                folders += 1;
+            }
+            let link = &e["shared_link"];
+            if link.is_null() {
                 continue;
             }
-            // Walk all pages with markers.
-            let mut logins = Vec::new();
-            let mut body = r.body;
-            loop {
-                for e in body["entries"].as_array().unwrap() {
-                    logins.push((
-                        e["accessible_by"]["login"].as_str().unwrap().to_string(),
-                        e["status"].as_str().unwrap().to_string(),
-                    ));
-                }
-                match body["next_marker"].as_str() {
-                    Some(m) => {
-                        body = get(
-                            &sb,
-                            &admin,
-                            &format!(
-                                "/2.0/folders/{}/collaborations?limit=1&marker={m}",
-                                ext.item_id
-                            ),
-                            &[("as-user", a["id"].as_str().unwrap())],
-                        )
-                        .await
-                        .body
-                    }
-                    None => break,
-                }
+            if is_file {
+                shared_files += 1;
+            } else {
+                shared_folders += 1;
             }
-            assert!(
-                logins.contains(&(ext.collaborator_login.clone(), ext.status.to_string())),
-                "{logins:?} vs {}",
-                ext.collaborator_login
-            );
-            assert!(!ext.collaborator_login.ends_with("@northwind.example"));
-            found = true;
-            break;
+            assert!(link["url"].as_str().unwrap().starts_with("http"), "{link}");
+            served.insert((
+                e["type"].as_str().unwrap().to_string(),
+                e["id"].as_str().unwrap().to_string(),
+                uid.clone(),
+                link["access"].as_str().unwrap().to_string(),
+            ));
         }
-        assert!(found);
-        checked += 1;
     }
-    assert!(checked > 0);
-    let open = truth
-        .shared_links
+    let truth = ground_truth_http(&sb).await;
+    let expected: HashSet<(String, String, String, String)> = truth["shared_links"]
+        .as_array()
+        .unwrap()
         .iter()
-        .filter(|s| s.access == "open")
-        .count();
-    let company = truth
-        .shared_links
+        .map(|s| {
+            (
+                s["item_type"].as_str().unwrap().to_string(),
+                s["item_id"].as_str().unwrap().to_string(),
+                s["owner_id"].as_str().unwrap().to_string(),
+                s["access"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(served, expected, "the API serves exactly the planted links");
+    assert_eq!(files, truth["files_alive"].as_u64().unwrap() as usize);
+
+    // Rates near the configured ones (seeded, so the tolerance only absorbs sampling).
+    let near = |what: &str, got: f64, want: f64, tol: f64| {
+        assert!((got - want).abs() <= tol, "{what}: {got:.3} vs {want}");
+    };
+    near(
+        "file links",
+        shared_files as f64 / files as f64,
+        link_rate,
+        0.04,
+    );
+    near(
+        "folder links",
+        shared_folders as f64 / folders as f64,
+        link_rate,
+        0.06,
+    );
+    for (access, share) in [("open", 0.35), ("company", 0.40), ("collaborators", 0.25)] {
+        let n = served.iter().filter(|s| s.3 == access).count();
+        near(access, n as f64 / served.len() as f64, share, 0.08);
+    }
+    let collabs = truth["collaborations"].as_array().unwrap();
+    let collaborated_folders: HashSet<&str> = collabs
         .iter()
-        .filter(|s| s.access == "company")
-        .count();
-    assert!(open > 0 && company > 0, "both link kinds exist");
+        .filter(|c| c["item_type"] == "folder")
+        .map(|c| c["item_id"].as_str().unwrap())
+        .collect();
+    near(
+        "folders with collaborations",
+        collaborated_folders.len() as f64 / folders as f64,
+        collab_rate,
+        0.07,
+    );
+    let external = collabs.iter().filter(|c| c["kind"] == "external").count();
+    near(
+        "external collaborations",
+        external as f64 / collabs.len() as f64,
+        external_rate,
+        0.07,
+    );
     sb.stop().await;
 }

@@ -195,3 +195,67 @@ pub async fn exchange_without_redirect(sb: &SandboxHandle, code: &str) -> (u16, 
     )
     .await
 }
+
+/// Every item a user owns, walked from their root with `as-user` and marker paging.
+/// Entries carry `fields` (plus type and id); folders collaborated into the root are
+/// someone else's and are skipped.
+pub async fn walk_owned(
+    sb: &SandboxHandle,
+    admin: &str,
+    user_id: &str,
+    fields: &str,
+) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut folders = vec!["0".to_string()];
+    while let Some(folder) = folders.pop() {
+        let mut marker = String::new();
+        loop {
+            let r = get(
+                sb,
+                admin,
+                &format!("/2.0/folders/{folder}/items?usemarker=true&limit=1000&fields=owned_by,{fields}&marker={marker}"),
+                &[("as-user", user_id)],
+            )
+            .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            for e in r.body["entries"].as_array().unwrap() {
+                if e["owned_by"]["id"] != user_id {
+                    continue;
+                }
+                if e["type"] == "folder" {
+                    folders.push(e["id"].as_str().unwrap().to_string());
+                }
+                out.push(e.clone());
+            }
+            match r.body["next_marker"].as_str() {
+                Some(m) if !m.is_empty() => marker = m.to_string(),
+                _ => break,
+            }
+        }
+    }
+    out
+}
+
+/// `GET /_sandbox/ground-truth`, over HTTP as a scorer would read it.
+pub async fn ground_truth_http(sb: &SandboxHandle) -> Value {
+    let r = reqwest::get(format!("{}/_sandbox/ground-truth", sb.base_url()))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+/// Ids of the managed users, from the control surface.
+pub async fn managed_ids(sb: &SandboxHandle) -> Vec<String> {
+    let accounts: Vec<Value> = reqwest::get(format!("{}/_sandbox/accounts", sb.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    accounts
+        .iter()
+        .filter(|a| a["kind"] == "managed")
+        .map(|a| a["id"].as_str().unwrap().to_string())
+        .collect()
+}
