@@ -102,6 +102,11 @@ async fn faults_set_at_runtime_fail_calls_the_way_networks_do() {
     assert_eq!(get(&sb, &admin, "/2.0/users/me", &[]).await.status, 502);
 
     control(&sb, "faults", json!({"p429_burst": 1.0, "burst_len": 3})).await;
+    assert_eq!(
+        get(&sb, &admin, "/2.0/users/me", &[]).await.status,
+        429,
+        "a burst has begun"
+    );
     control(&sb, "faults", json!({})).await;
     assert_eq!(
         get(&sb, &admin, "/2.0/users/me", &[]).await.status,
@@ -146,6 +151,47 @@ async fn faults_set_at_runtime_fail_calls_the_way_networks_do() {
         "a truncated body fails to read"
     );
 
+    control(&sb, "faults", json!({})).await;
+    assert_eq!(get(&sb, &admin, "/2.0/users/me", &[]).await.status, 200);
+    sb.stop().await;
+}
+
+#[tokio::test]
+async fn a_burst_is_burst_len_429s_in_a_row_then_success() {
+    let sb = start(small()).await;
+    let (admin, _) = login(&sb, "admin").await;
+    control(&sb, "faults", json!({"p429_burst": 1.0, "burst_len": 4})).await;
+    let first = get(&sb, &admin, "/2.0/users/me", &[]).await;
+    assert_eq!(first.status, 429, "this call starts the burst");
+    // No new bursts from here on, but the one running must play out.
+    sb.state().control.lock().unwrap().faults.p429_burst = 0.0;
+    for n in 2..=4 {
+        let r = get(&sb, &admin, "/2.0/users/me", &[]).await;
+        assert_eq!(r.status, 429, "429 number {n} of the burst");
+        assert_eq!(r.headers["retry-after"], "1");
+    }
+    for _ in 0..2 {
+        assert_eq!(get(&sb, &admin, "/2.0/users/me", &[]).await.status, 200);
+    }
+    sb.stop().await;
+}
+
+#[tokio::test]
+async fn faults_in_the_config_apply_from_the_first_call() {
+    let sb = start(SandboxConfig {
+        faults: Faults {
+            p503: 1.0,
+            ..Faults::default()
+        },
+        ..small()
+    })
+    .await;
+    let (admin, _) = login(&sb, "admin").await;
+    let r = get(&sb, &admin, "/2.0/users/me", &[]).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (503, Some("unavailable"))
+    );
     control(&sb, "faults", json!({})).await;
     assert_eq!(get(&sb, &admin, "/2.0/users/me", &[]).await.status, 200);
     sb.stop().await;
