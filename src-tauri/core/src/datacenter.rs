@@ -90,7 +90,7 @@ pub fn by_id(id: &str) -> Option<DataCenter> {
 /// The step-1 guidance shown beside the API key.
 pub const ALLOWLIST_STEPS: [&str; 3] = [
     "In Box, open Admin Console → Apps → Custom Apps → Settings (newer consoles: Integrations → Platform Apps Manager).",
-    "If \"Disable unpublished apps by default\" is selected, add the API key below under \"Except for\".",
+    "If \"Disable unpublished apps by default\" is selected, add the API key shown above under \"Except for\".",
     "Click Save.",
 ];
 
