@@ -6,7 +6,7 @@
 CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 
-.PHONY: run test setup-run setup-test ui app lint test-rust test-ui e2e bench clean-artifacts
+.PHONY: run test setup-run setup-test ui app lint test-rust test-ui e2e screenshot bench clean-artifacts
 
 run: setup-run app
 	scripts/run.sh "$(TARGET_DIR)/debug/box-connector"
@@ -39,5 +39,12 @@ test-ui:
 e2e:
 	scripts/e2e.sh
 
+# Retakes docs/screenshot.png (the README's) from the real window, connected to the Sandbox.
+screenshot:
+	UPDATE_README_SCREENSHOT=1 E2E_FILTER=sandbox_admin_connects scripts/e2e.sh
+
 bench:
 	scripts/bench.sh
+
+clean-artifacts:
+	rm -rf artifacts
