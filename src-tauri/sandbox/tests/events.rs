@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use box_sandbox::SandboxConfig;
 use common::*;
@@ -191,16 +191,65 @@ async fn streaming_covers_14_days_with_duplicates_and_reordering() {
     sb.stop().await;
 }
 
+/// Events of a live batch, and for each file the last event about it (later events
+/// could undo what an earlier one did).
+fn last_event_per_file(entries: &[Value]) -> HashMap<String, &Value> {
+    let mut last = HashMap::new();
+    for e in entries
+        .iter()
+        .filter(|e| e["source"]["item_type"] == "file")
+    {
+        last.insert(e["source"]["item_id"].as_str().unwrap().to_string(), e);
+    }
+    last
+}
+
+async fn file_as_owner(
+    sb: &box_sandbox::SandboxHandle,
+    admin: &str,
+    e: &Value,
+    fields: &str,
+) -> Resp {
+    let id = e["source"]["item_id"].as_str().unwrap();
+    let owner = e["source"]["owned_by"]["id"].as_str().unwrap();
+    get(
+        sb,
+        admin,
+        &format!("/2.0/files/{id}?fields={fields}"),
+        &[("as-user", owner)],
+    )
+    .await
+}
+
 #[tokio::test]
 async fn live_activity_changes_the_api_and_appends_events() {
-    let sb = start(small()).await;
+    let sb = start(SandboxConfig {
+        rate_limit_per_minute: 0,
+        ..small()
+    })
+    .await;
     let (admin, _) = login(&sb, "admin").await;
+    // What the API served before: every file's etag and link, every collaboration.
+    let mut before: HashMap<String, Value> = HashMap::new();
+    for uid in managed_ids(&sb).await {
+        for e in walk_owned(&sb, &admin, &uid, "etag,shared_link").await {
+            if e["type"] == "file" {
+                before.insert(e["id"].as_str().unwrap().to_string(), e);
+            }
+        }
+    }
+    let collabs_before: HashSet<String> = ground_truth_http(&sb).await["collaborations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["collaboration_id"].as_str().unwrap().to_string())
+        .collect();
     let end = page(&sb, &admin, "stream_type=admin_logs&stream_position=now").await
         ["next_stream_position"]
         .as_str()
         .unwrap()
         .to_string();
-    let before = sb.ground_truth();
+    let truth_before = sb.ground_truth();
     let resp: Value = reqwest::Client::new()
         .post(format!("{}/_sandbox/activity", sb.base_url()))
         .json(&serde_json::json!({"count": 300}))
@@ -211,10 +260,13 @@ async fn live_activity_changes_the_api_and_appends_events() {
         .await
         .unwrap();
     assert!(resp["applied"].as_u64().unwrap() > 200);
-    let after = sb.ground_truth();
-    assert!(after.files_total > before.files_total, "uploads add files");
+    let truth_after = sb.ground_truth();
     assert!(
-        after.files_alive < after.files_total,
+        truth_after.files_total > truth_before.files_total,
+        "uploads add files"
+    );
+    assert!(
+        truth_after.files_alive < truth_after.files_total,
         "deletes remove files"
     );
     let fresh = page(
@@ -223,34 +275,155 @@ async fn live_activity_changes_the_api_and_appends_events() {
         &format!("stream_type=admin_logs&limit=500&stream_position={end}"),
     )
     .await;
-    let types: HashSet<_> = fresh["entries"]
-        .as_array()
-        .unwrap()
+    let entries = fresh["entries"].as_array().unwrap();
+    let types: HashSet<_> = entries
         .iter()
         .map(|e| e["event_type"].as_str().unwrap().to_string())
         .collect();
-    for t in ["EDIT", "UPLOAD", "SHARE", "PREVIEW", "DOWNLOAD", "DELETE"] {
+    for t in [
+        "EDIT",
+        "UPLOAD",
+        "SHARE",
+        "UNSHARE",
+        "COLLABORATION_INVITE",
+        "PREVIEW",
+        "DOWNLOAD",
+        "DELETE",
+    ] {
         assert!(types.contains(t), "{t} not in {types:?}");
     }
-    // An edited file serves a new etag.
-    let edit = fresh["entries"]
-        .as_array()
-        .unwrap()
+
+    let last = last_event_per_file(entries);
+    let (mut edits, mut unshares) = (0, 0);
+    for (id, e) in &last {
+        let Some(old) = before.get(id) else { continue };
+        match e["event_type"].as_str().unwrap() {
+            "EDIT" => {
+                let now = file_as_owner(&sb, &admin, e, "etag").await;
+                assert_eq!(now.status, 200);
+                assert_ne!(
+                    now.body["etag"], old["etag"],
+                    "an edited file has a new etag"
+                );
+                edits += 1;
+            }
+            "UNSHARE" => {
+                let shared_in_batch = entries
+                    .iter()
+                    .any(|x| x["event_type"] == "SHARE" && x["source"]["item_id"] == id.as_str());
+                assert!(
+                    !old["shared_link"].is_null() || shared_in_batch,
+                    "only shared files are unshared"
+                );
+                let now = file_as_owner(&sb, &admin, e, "shared_link").await;
+                assert_eq!(now.status, 200);
+                assert!(now.body["shared_link"].is_null(), "unshared: {}", now.text);
+                unshares += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        edits > 0 && unshares > 0,
+        "{edits} edits, {unshares} unshares checked"
+    );
+
+    let mut invites = 0;
+    for e in entries
         .iter()
-        .find(|e| e["event_type"] == "EDIT")
-        .unwrap();
-    let fid = edit["source"]["item_id"].as_str().unwrap();
-    let owner = edit["source"]["owned_by"]["id"].as_str().unwrap();
-    let f = get(
+        .filter(|e| e["event_type"] == "COLLABORATION_INVITE")
+    {
+        let collab = e["additional_details"]["collab_id"].as_str().unwrap();
+        assert!(!collabs_before.contains(collab), "a new collaboration");
+        let folder = e["source"]["item_id"].as_str().unwrap();
+        let owner = e["source"]["owned_by"]["id"].as_str().unwrap();
+        let r = get(
+            &sb,
+            &admin,
+            &format!("/2.0/folders/{folder}/collaborations?limit=1000"),
+            &[("as-user", owner)],
+        )
+        .await;
+        if r.status == 404 {
+            continue; // the folder went with a later delete
+        }
+        let served = r.body["entries"].as_array().unwrap();
+        let found = served
+            .iter()
+            .find(|c| c["id"] == collab)
+            .unwrap_or_else(|| {
+                panic!(
+                    "collaboration {collab} not served on folder {folder}: {}",
+                    r.text
+                )
+            });
+        assert_eq!(found["accessible_by"]["id"], e["accessible_by"]["id"]);
+        invites += 1;
+    }
+    assert!(invites > 0);
+    sb.stop().await;
+}
+
+#[tokio::test]
+async fn live_mode_at_a_configured_rate_logs_events_the_api_reflects() {
+    let rate = 20.0;
+    let sb = start(SandboxConfig {
+        activity_per_second: rate,
+        rate_limit_per_minute: 0,
+        ..small()
+    })
+    .await;
+    let (admin, _) = login(&sb, "admin").await;
+    let start_pos = page(&sb, &admin, "stream_type=admin_logs&stream_position=now").await
+        ["next_stream_position"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let started = std::time::Instant::now();
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let fresh = page(
         &sb,
         &admin,
-        &format!("/2.0/files/{fid}"),
-        &[("as-user", owner)],
+        &format!("stream_type=admin_logs&limit=500&stream_position={start_pos}"),
     )
     .await;
-    if f.status == 200 {
-        assert_ne!(f.body["etag"], "0", "an edited file has a later version");
+    let elapsed = started.elapsed().as_secs_f64();
+    let entries = fresh["entries"].as_array().unwrap();
+    // At most the configured rate; at least a fair share of it on a busy machine.
+    assert!(
+        entries.len() >= 10 && entries.len() as f64 <= rate * elapsed + 5.0,
+        "{} events in {elapsed:.1}s at {rate}/s",
+        entries.len()
+    );
+    // Each file's last change is what the API serves now.
+    let last = last_event_per_file(entries);
+    let mut checked = 0;
+    for e in last.values() {
+        let at = e["created_at"].as_str().unwrap();
+        match e["event_type"].as_str().unwrap() {
+            "UPLOAD" => {
+                let f = file_as_owner(&sb, &admin, e, "created_at").await;
+                assert_eq!((f.status, f.body["created_at"].as_str()), (200, Some(at)));
+            }
+            "EDIT" => {
+                let f = file_as_owner(&sb, &admin, e, "content_modified_at").await;
+                assert_eq!(
+                    (f.status, f.body["content_modified_at"].as_str()),
+                    (200, Some(at))
+                );
+            }
+            "DELETE" => {
+                assert_eq!(file_as_owner(&sb, &admin, e, "id").await.status, 404);
+            }
+            _ => continue,
+        }
+        checked += 1;
     }
+    assert!(
+        checked > 0,
+        "no content change among {} events",
+        entries.len()
+    );
     sb.stop().await;
 }
 
