@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -31,6 +31,8 @@ pub struct TestSandbox {
     pub base_url: String,
     pub refresh_calls: Arc<AtomicUsize>,
     pub code_calls: Arc<AtomicUsize>,
+    /// Every request's method and path, in order.
+    pub requests: Arc<Mutex<Vec<String>>>,
     pub handle: box_sandbox::SandboxHandle,
     task: tokio::task::JoinHandle<()>,
 }
@@ -41,14 +43,24 @@ struct Proxy {
     http: reqwest::Client,
     refresh_calls: Arc<AtomicUsize>,
     code_calls: Arc<AtomicUsize>,
+    requests: Arc<Mutex<Vec<String>>>,
 }
+
+/// A token endpoint at a path that does not end in `/token` (some OAuth
+/// servers do this): the proxy serves the sandbox's token endpoint there.
+pub const ODD_TOKEN_PATH: &str = "/idp/oauth/access";
 
 async fn forward(State(p): State<Proxy>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let bytes = axum::body::to_bytes(body, 1 << 24)
         .await
         .unwrap_or_default();
-    if parts.uri.path() == "/oauth2/token" {
+    p.requests
+        .lock()
+        .unwrap()
+        .push(format!("{} {}", parts.method, parts.uri.path()));
+    let odd_token = parts.uri.path() == ODD_TOKEN_PATH;
+    if parts.uri.path() == "/oauth2/token" || odd_token {
         let form = String::from_utf8_lossy(&bytes);
         if form.contains("grant_type=refresh_token") {
             p.refresh_calls.fetch_add(1, Ordering::SeqCst);
@@ -56,11 +68,15 @@ async fn forward(State(p): State<Proxy>, req: Request) -> Response {
             p.code_calls.fetch_add(1, Ordering::SeqCst);
         }
     }
-    let path = parts
-        .uri
-        .path_and_query()
-        .map(|x| x.as_str())
-        .unwrap_or("/");
+    let path = if odd_token {
+        "/oauth2/token"
+    } else {
+        parts
+            .uri
+            .path_and_query()
+            .map(|x| x.as_str())
+            .unwrap_or("/")
+    };
     let mut up = p
         .http
         .request(parts.method.clone(), format!("{}{path}", p.upstream))
@@ -96,7 +112,9 @@ impl TestSandbox {
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let refresh_calls = Arc::new(AtomicUsize::new(0));
         let code_calls = Arc::new(AtomicUsize::new(0));
+        let requests = Arc::new(Mutex::new(Vec::new()));
         let proxy = Proxy {
+            requests: requests.clone(),
             upstream: handle.base_url(),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -113,6 +131,7 @@ impl TestSandbox {
             base_url,
             refresh_calls,
             code_calls,
+            requests,
             handle,
             task,
         }
@@ -120,6 +139,87 @@ impl TestSandbox {
 
     pub fn refreshes(&self) -> usize {
         self.refresh_calls.load(Ordering::SeqCst)
+    }
+
+    /// Requests seen so far whose "METHOD /path" contains `needle`.
+    pub fn requests_to(&self, needle: &str) -> Vec<String> {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.contains(needle))
+            .cloned()
+            .collect()
+    }
+
+    /// Whether the sandbox still accepts `refresh_token` (a refresh with it
+    /// succeeds). Note: under rotation this uses the token up.
+    pub async fn accepts_refresh_token(&self, refresh_token: &str) -> bool {
+        reqwest::Client::new()
+            .post(format!("{}/oauth2/token", self.base_url))
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+                ("client_id", "sandbox-client"),
+                ("client_secret", "sandbox-secret"),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .is_success()
+    }
+}
+
+/// Stands in for every HTTPS proxy: set as `HTTPS_PROXY` for a child
+/// process, it records the target (`CONNECT host:port`) of every HTTPS
+/// request the child tries, and lets none through. The sandbox is plain
+/// HTTP on 127.0.0.1, so only requests to real (https) hosts land here.
+pub struct HttpsTrap {
+    pub url: String,
+    pub seen: Arc<Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl HttpsTrap {
+    pub async fn start() -> HttpsTrap {
+        use tokio::io::{AsyncBufReadExt, BufReader};
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = seen.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let mut line = String::new();
+                let _ = BufReader::new(stream).read_line(&mut line).await;
+                record.lock().unwrap().push(line.trim().to_string());
+            }
+        });
+        HttpsTrap { url, seen, task }
+    }
+
+    pub fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// Routes the command's HTTPS (and only HTTPS) through the trap.
+    pub fn apply(&self, cmd: &mut Command) {
+        cmd.env("HTTPS_PROXY", &self.url)
+            .env("https_proxy", &self.url)
+            .env_remove("HTTP_PROXY")
+            .env_remove("http_proxy")
+            .env_remove("ALL_PROXY")
+            .env_remove("all_proxy")
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy");
+    }
+}
+
+impl Drop for HttpsTrap {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 
@@ -217,6 +317,32 @@ impl World {
             .get(&format!("connection:{datacenter}"))
             .unwrap()?;
         TokenSet::from_secret(&secret)
+    }
+
+    /// Keychain entries of this world's connections that still exist.
+    pub fn connection_entries(&self) -> Vec<String> {
+        connector_core::datacenter::all()
+            .into_iter()
+            .map(|dc| format!("connection:{}", dc.id))
+            .filter(|account| self.keychain().get(account).unwrap().is_some())
+            .collect()
+    }
+
+    /// Like [`World::cli`], but the data dir comes from `--data-dir` (the
+    /// environment variable is unset), and the platform's default data
+    /// folder is moved into the world so a flag that is ignored shows.
+    pub fn cli_with_data_dir_flag(&self, sandbox: &TestSandbox, browser_args: &str) -> Command {
+        let mut cmd = self.cli(sandbox, browser_args);
+        cmd.env_remove("BOX_CONNECTOR_DATA_DIR")
+            .env("XDG_DATA_HOME", self.default_data_home())
+            .arg("--data-dir")
+            .arg(self.data_dir());
+        cmd
+    }
+
+    /// Where the CLI would put its data without a data dir (see above).
+    pub fn default_data_home(&self) -> PathBuf {
+        self.dir.path().join("xdg-data-home")
     }
 
     /// The CLI with this world's data dir and keychain, against `sandbox`.
