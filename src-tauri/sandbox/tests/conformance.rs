@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::{BTreeSet, HashMap};
 
-use box_sandbox::routes::{HEADERS, ROUTES};
+use box_sandbox::routes::{Route, HEADERS, ROUTES};
 use box_sandbox::{Faults, SandboxConfig};
 use common::*;
 use serde_json::{json, Value};
@@ -37,20 +37,23 @@ fn spec_params(spec: &Value, op: &Value, location: &str) -> BTreeSet<String> {
         .collect()
 }
 
-#[test]
-fn every_served_route_and_parameter_is_in_the_spec() {
-    let spec = spec();
-    for r in ROUTES {
-        let op = spec["paths"][r.spec_path].get(r.method.to_ascii_lowercase());
-        let op = op.unwrap_or_else(|| panic!("{} {} is not in the spec", r.method, r.spec_path));
-        let query = spec_params(&spec, op, "query");
+/// What a route table serves that the spec lacks: unknown paths or methods, query
+/// parameters, path parameters and headers. Empty when the table is faithful.
+fn route_problems(spec: &Value, routes: &[Route], headers: &[(&str, &str)]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for r in routes {
+        let Some(op) = spec["paths"][r.spec_path].get(r.method.to_ascii_lowercase()) else {
+            problems.push(format!("{} {} is not in the spec", r.method, r.spec_path));
+            continue;
+        };
+        let query = spec_params(spec, op, "query");
         for q in r.query {
-            assert!(
-                query.contains(*q),
-                "{} {} reads query parameter {q}, which the spec does not have ({query:?})",
-                r.method,
-                r.spec_path
-            );
+            if !query.contains(*q) {
+                problems.push(format!(
+                    "{} {} reads query parameter {q}, which the spec does not have",
+                    r.method, r.spec_path
+                ));
+            }
         }
         // Path parameters of the served path are the spec's.
         let served: BTreeSet<String> = r
@@ -58,24 +61,101 @@ fn every_served_route_and_parameter_is_in_the_spec() {
             .split('/')
             .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}').map(str::to_string))
             .collect();
-        assert_eq!(served, spec_params(&spec, op, "path"), "{}", r.spec_path);
+        let in_spec = spec_params(spec, op, "path");
+        if served != in_spec {
+            problems.push(format!(
+                "{} path parameters {served:?}, spec {in_spec:?}",
+                r.spec_path
+            ));
+        }
     }
-    for (path, header) in HEADERS {
+    for (path, header) in headers {
         let op = &spec["paths"][path]["get"];
-        assert!(
-            spec_params(&spec, op, "header").contains(*header),
-            "{path} header {header}"
-        );
+        if !spec_params(spec, op, "header").contains(*header) {
+            problems.push(format!(
+                "{path} honours header {header}, which the spec does not have"
+            ));
+        }
     }
+    problems
+}
+
+#[test]
+fn every_served_route_and_parameter_is_in_the_spec() {
+    let problems = route_problems(&spec(), ROUTES, HEADERS);
+    assert!(problems.is_empty(), "{problems:#?}");
 }
 
 #[test]
 fn the_route_check_catches_a_parameter_the_spec_lacks() {
-    // Guard against a vacuous check: a made-up parameter must be reported missing.
-    let spec = spec();
-    let op = &spec["paths"]["/users"]["get"];
-    assert!(!spec_params(&spec, op, "query").contains("page"));
-    assert!(spec_params(&spec, op, "query").contains("usemarker"));
+    // Guard against a vacuous check: the real table plus invented rows must be
+    // reported, each for its own reason.
+    let mut routes: Vec<Route> = ROUTES
+        .iter()
+        .map(|r| Route {
+            method: r.method,
+            spec_path: r.spec_path,
+            served_path: r.served_path,
+            query: r.query,
+        })
+        .collect();
+    routes.push(Route {
+        method: "GET",
+        spec_path: "/users",
+        served_path: "/2.0/users",
+        query: &["usemarker", "page"],
+    });
+    routes.push(Route {
+        method: "GET",
+        spec_path: "/sandbox_only/{thing_id}",
+        served_path: "/2.0/sandbox_only/{thing_id}",
+        query: &[],
+    });
+    routes.push(Route {
+        method: "DELETE",
+        spec_path: "/users/me",
+        served_path: "/2.0/users/me",
+        query: &[],
+    });
+    routes.push(Route {
+        method: "GET",
+        spec_path: "/files/{file_id}",
+        served_path: "/2.0/files/{id}",
+        query: &[],
+    });
+    let mut headers = HEADERS.to_vec();
+    headers.push(("/users/me", "x-sandbox-header"));
+    let problems = route_problems(&spec(), &routes, &headers);
+    for expected in [
+        "GET /users reads query parameter page",
+        "GET /sandbox_only/{thing_id} is not in the spec",
+        "DELETE /users/me is not in the spec",
+        "/files/{file_id} path parameters",
+        "/users/me honours header x-sandbox-header",
+    ] {
+        assert!(
+            problems.iter().any(|p| p.starts_with(expected)),
+            "{expected:?} not reported in {problems:#?}"
+        );
+    }
+    assert_eq!(problems.len(), 5, "only the invented rows: {problems:#?}");
+}
+
+#[tokio::test]
+async fn unknown_query_parameters_are_ignored_as_box_does() {
+    let sb = start(small()).await;
+    let (admin, _) = login(&sb, "admin").await;
+    let plain = get(&sb, &admin, "/2.0/users?limit=3", &[]).await;
+    let extra = get(
+        &sb,
+        &admin,
+        "/2.0/users?limit=3&page=2&sandbox_bogus=1",
+        &[],
+    )
+    .await;
+    assert_eq!((plain.status, extra.status), (200, 200));
+    assert_eq!(plain.body["entries"], extra.body["entries"]);
+    sb.stop().await;
 }
 
 /// OpenAPI 3.0 → JSON Schema: `nullable: true` becomes `anyOf [schema, null]`.

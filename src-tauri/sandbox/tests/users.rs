@@ -154,5 +154,54 @@ async fn external_users_only_by_exact_login() {
         .iter()
         .all(|e| e["login"].as_str().unwrap().ends_with("@northwind.example")));
     assert_eq!(managed["total_count"], 12);
+
+    let accounts: Vec<serde_json::Value> =
+        reqwest::get(format!("{}/_sandbox/accounts", sb.base_url()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let external = accounts
+        .iter()
+        .find(|a| a["kind"] == "external")
+        .expect("an external identity");
+    let ext_login = external["login"].as_str().unwrap();
+    let logins = |body: &serde_json::Value| -> Vec<String> {
+        body["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["login"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let search = |term: &str, user_type: &str| {
+        let term: String = url::form_urlencoded::byte_serialize(term.as_bytes()).collect();
+        format!("/2.0/users?fields=login&user_type={user_type}&filter_term={term}")
+    };
+    // The exact login finds that user, and only that user.
+    for user_type in ["all", "external"] {
+        let r = get(&sb, &admin, &search(ext_login, user_type), &[]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(logins(&r.body), vec![ext_login.to_string()], "{user_type}");
+        assert_eq!(r.body["entries"][0]["id"], external["id"]);
+    }
+    // A partial login does not, and managed-only searches never do.
+    let partial = &ext_login[..ext_login.len() - 3];
+    for (term, user_type) in [
+        (partial, "all"),
+        (partial, "external"),
+        (ext_login, "managed"),
+    ] {
+        let r = get(&sb, &admin, &search(term, user_type), &[]).await;
+        assert!(
+            !logins(&r.body).iter().any(|l| l == ext_login),
+            "{term} ({user_type}) found the external user"
+        );
+    }
+    // Managed users match by the start of their login.
+    let someone = managed["entries"][3]["login"].as_str().unwrap();
+    let r = get(&sb, &admin, &search(&someone[..4], "managed"), &[]).await;
+    assert!(logins(&r.body).iter().any(|l| l == someone));
     sb.stop().await;
 }

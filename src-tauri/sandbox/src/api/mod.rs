@@ -300,3 +300,24 @@ pub async fn gate(State(inner): State<Arc<Inner>>, mut req: Request, next: Next)
     *stats.by_status.entry(resp.status().as_u16()).or_default() += 1;
     resp
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Q;
+
+    /// Handlers may read only what the route table (checked against the spec) lists.
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "not in the route table")]
+    fn reading_a_parameter_the_route_table_lacks_panics_in_tests() {
+        let q = Q::new(Default::default(), "GET", "/users");
+        let _ = q.get("page");
+    }
+
+    #[test]
+    fn listed_parameters_are_read() {
+        let map = [("usemarker".to_string(), "True".to_string())].into();
+        let q = Q::new(map, "GET", "/users");
+        assert_eq!(q.bool("usemarker").unwrap(), Some(true));
+    }
+}
