@@ -468,3 +468,83 @@ async fn streaming_pages_never_exceed_the_limit_even_with_many_duplicates() {
     );
     sb.stop().await;
 }
+
+#[tokio::test]
+async fn history_agrees_with_the_files_the_api_serves() {
+    let sb = start(SandboxConfig {
+        rate_limit_per_minute: 0,
+        ..small()
+    })
+    .await;
+    let (admin, _) = login(&sb, "admin").await;
+    let mut history: Vec<Value> = Vec::new();
+    let mut pos = "0".to_string();
+    loop {
+        let p = page(
+            &sb,
+            &admin,
+            &format!("stream_type=admin_logs&limit=500&event_type=UPLOAD,EDIT,SHARE&stream_position={pos}"),
+        )
+        .await;
+        pos = p["next_stream_position"].as_str().unwrap().to_string();
+        let entries = p["entries"].as_array().unwrap();
+        if entries.is_empty() {
+            break;
+        }
+        history.extend(entries.iter().cloned());
+    }
+    let of_type = |t: &str| -> HashMap<String, Value> {
+        history
+            .iter()
+            .filter(|e| e["event_type"] == t && e["source"]["item_type"] == "file")
+            .map(|e| {
+                (
+                    e["source"]["item_id"].as_str().unwrap().to_string(),
+                    e.clone(),
+                )
+            })
+            .collect()
+    };
+    let (uploads, edits, shares) = (of_type("UPLOAD"), of_type("EDIT"), of_type("SHARE"));
+    assert!(!uploads.is_empty() && !edits.is_empty() && !shares.is_empty());
+
+    let ts = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    let now = chrono::Utc::now();
+    let days_ago = |v: &Value| now.signed_duration_since(ts(v)).num_hours() as f64 / 24.0;
+    let (mut files, mut matched_uploads) = (0, 0);
+    for uid in managed_ids(&sb).await {
+        let walked = walk_owned(
+            &sb,
+            &admin,
+            &uid,
+            "created_at,content_modified_at,shared_link",
+        )
+        .await;
+        for f in walked.iter().filter(|e| e["type"] == "file") {
+            files += 1;
+            let id = f["id"].as_str().unwrap();
+            // Uploaded within the 90-day window <=> an UPLOAD event at the same instant.
+            let age = days_ago(&f["created_at"]);
+            match uploads.get(id) {
+                Some(e) => {
+                    assert_eq!(e["created_at"], f["created_at"], "upload of {id}");
+                    matched_uploads += 1;
+                }
+                None => assert!(age > 89.9, "{id} uploaded {age:.1} days ago has no UPLOAD"),
+            }
+            if let Some(e) = edits.get(id) {
+                assert_eq!(e["created_at"], f["content_modified_at"], "edit of {id}");
+            }
+            if let Some(e) = shares.get(id) {
+                assert_eq!(
+                    e["additional_details"]["shared_link_access"], f["shared_link"]["access"],
+                    "share of {id}"
+                );
+            }
+        }
+    }
+    assert_eq!(files, sb.ground_truth().files_alive);
+    // Every UPLOAD is of a file the API serves (history deletes nothing).
+    assert_eq!(matched_uploads, uploads.len());
+    sb.stop().await;
+}
