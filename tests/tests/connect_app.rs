@@ -11,6 +11,7 @@ use std::time::Duration;
 use box_sandbox::{Rotation, SandboxConfig};
 use connect_support::*;
 use connector_core::app::{App, AppConfig, BrowserLauncher};
+use connector_core::health::{Health, HealthState};
 use connector_core::ipc::{ConnectionState, CoreEvent, SignInView};
 use connector_core::ErrorCode;
 
@@ -72,12 +73,37 @@ fn auto_approving() -> SandboxConfig {
 
 async fn connected_app(world: &World, sandbox: &TestSandbox) -> App {
     let app = open_app(world, sandbox).await;
+    let mut events = app.subscribe();
     let (view, task) = start_connect(&app).await;
     let callback = approved_redirect(&view.authorize_url).await;
     reqwest::get(&callback).await.unwrap();
     let conn = task.await.unwrap().expect("connected");
     assert_eq!(conn.state, ConnectionState::Connected);
+    let health = next_health(&mut events, HealthState::Connected).await;
+    assert_eq!(health.datacenter_id.as_deref(), Some("sandbox"));
     app
+}
+
+/// Waits for a `HealthChanged` event in `state` (other events are skipped).
+async fn next_health(
+    events: &mut tokio::sync::broadcast::Receiver<CoreEvent>,
+    state: HealthState,
+) -> Health {
+    let mut seen = Vec::new();
+    let found = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match events.recv().await {
+                Ok(CoreEvent::HealthChanged { health }) if health.state == state => {
+                    return *health;
+                }
+                Ok(CoreEvent::HealthChanged { health }) => seen.push(health.state),
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(e) => panic!("event channel: {e}"),
+            }
+        }
+    })
+    .await;
+    found.unwrap_or_else(|_| panic!("no HealthChanged({state:?}); saw {seen:?}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -302,6 +328,7 @@ async fn invalid_grant_means_needs_reconnect_with_the_troubleshooting_text() {
     assert!(resp.status().is_success());
     tokio::time::sleep(Duration::from_millis(2300)).await;
 
+    let mut events = app.subscribe();
     let err = client.me(None).await.unwrap_err().user;
     assert_eq!(err.code, ErrorCode::NeedsReconnect, "{err:?}");
     assert!(
@@ -319,6 +346,13 @@ async fn invalid_grant_means_needs_reconnect_with_the_troubleshooting_text() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(state, ConnectionState::NeedsReconnect);
+    // Subscribers hear it as a health change, with what to do.
+    let health = next_health(&mut events, HealthState::NeedsReconnect).await;
+    assert!(
+        health.what_to_do.contains("Reconnect") && health.what_to_do.contains("invalid_grant"),
+        "{}",
+        health.what_to_do
+    );
     let snap = app.snapshot().await;
     assert!(
         snap.connection.what_to_do.contains("Reconnect"),
@@ -373,6 +407,7 @@ async fn embedded_sandbox_connects_in_one_click_and_survives_a_restart() {
         connector_core::ipc::CheckStatus::Pass,
         "{report:?}"
     );
+    let before = world.stored_tokens("sandbox").unwrap();
     drop(app);
 
     let again = App::open(config()).await.unwrap();
@@ -392,10 +427,33 @@ async fn embedded_sandbox_connects_in_one_click_and_survives_a_restart() {
         .map_err(|e| e.user)
         .expect("still signed in after restart");
 
-    let tokens = world.stored_tokens("sandbox").unwrap();
-    for secret in [tokens.access_token.expose(), tokens.refresh_token.expose()] {
-        let hits = files_containing(&world.data_dir(), secret);
-        assert!(hits.is_empty(), "a token was written to {hits:?}");
+    // No token or client secret in any file of the data dir (store, WAL,
+    // logs/), nor in the embedded sandbox's server state beside it (which
+    // plays Box and may keep only digests of what it issued). The tokens
+    // are the real ones, read from the keychain before and after restart.
+    let after = world.stored_tokens("sandbox").unwrap();
+    let server_state = world.dir.path().join(format!(
+        "{}.sandbox-server",
+        world.data_dir().file_name().unwrap().to_string_lossy()
+    ));
+    assert!(
+        server_state.join("issued-tokens.json").is_file(),
+        "the sandbox's state is where the scan looks: {}",
+        server_state.display()
+    );
+    let client_secret = box_sandbox::SandboxConfig::default().client_secret;
+    for secret in [
+        before.access_token.expose().as_str(),
+        before.refresh_token.expose().as_str(),
+        after.access_token.expose().as_str(),
+        after.refresh_token.expose().as_str(),
+        client_secret.as_str(),
+    ] {
+        assert!(secret.len() >= 12, "a real secret, not a placeholder");
+        for dir in [world.data_dir(), server_state.clone()] {
+            let hits = files_containing(&dir, secret);
+            assert!(hits.is_empty(), "a secret was written to {hits:?}");
+        }
     }
 }
 
@@ -408,10 +466,18 @@ async fn an_unreachable_box_shows_offline_and_keeps_the_sign_in() {
     let world = World::new("offline");
     let app = connected_app(&world, &sandbox).await;
     let client = app.box_client().await.unwrap();
+    let mut events = app.subscribe();
     drop(sandbox);
     tokio::time::sleep(Duration::from_millis(100)).await;
     let err = client.me(None).await.unwrap_err().user;
     assert_eq!(err.code, ErrorCode::Network, "{err:?}");
+    // Nothing else happened but failed calls: the health event still comes.
+    let health = next_health(&mut events, HealthState::Offline).await;
+    assert!(
+        health.what_to_do.contains("internet connection"),
+        "{}",
+        health.what_to_do
+    );
     let snap = app.snapshot().await;
     assert_eq!(
         snap.connection.state,

@@ -259,6 +259,13 @@ impl TokenManager {
             fresh
         };
 
+        // The one window no ordering can close: if the process dies right
+        // here, Box has already rotated. Under strict rotation the old
+        // refresh token in the keychain is dead and the new one existed only
+        // in this process's memory, so the next run gets `invalid_grant` and
+        // ends in "needs reconnect" (the admin signs in again). Under grace
+        // rotation Box answers the old token with the same new pair until
+        // that pair is used, so the next run simply refreshes again.
         failpoint::hit(failpoint::AFTER_REFRESH_BEFORE_KEYCHAIN);
         // Persist first: the old refresh token is already dead at Box.
         let vault = self.vault.clone();
