@@ -467,6 +467,7 @@ async fn an_unreachable_box_shows_offline_and_keeps_the_sign_in() {
     let app = connected_app(&world, &sandbox).await;
     let client = app.box_client().await.unwrap();
     let mut events = app.subscribe();
+    let mut snapshots = app.subscribe();
     drop(sandbox);
     tokio::time::sleep(Duration::from_millis(100)).await;
     let err = client.me(None).await.unwrap_err().user;
@@ -478,6 +479,14 @@ async fn an_unreachable_box_shows_offline_and_keeps_the_sign_in() {
         "{}",
         health.what_to_do
     );
+    // ...with the whole snapshot, whose connection state follows health.
+    let mut offline_snapshot = false;
+    while let Ok(e) = snapshots.try_recv() {
+        if let CoreEvent::SnapshotChanged { snapshot } = e {
+            offline_snapshot |= snapshot.connection.state == ConnectionState::Offline;
+        }
+    }
+    assert!(offline_snapshot, "a snapshot says offline");
     let snap = app.snapshot().await;
     assert_eq!(
         snap.connection.state,

@@ -145,7 +145,7 @@ async fn run(cli: Cli, out: &Output) -> Result<ExitCode, UserError> {
                     UserError::new(
                         ErrorCode::InvalidInput,
                         "The custom data center needs --client-id.",
-                        "Pass --client-id and --client-secret-env VAR (and --authorize-url, --token-url, --api-url if it is not Box).",
+                        "Pass --client-id and --client-secret-env VAR (and --authorize-url, --token-url, --api-url, optionally --revoke-url, if it is not Box).",
                     )
                 })?;
                 app.set_custom_settings(CustomSettings {

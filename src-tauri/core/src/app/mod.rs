@@ -215,13 +215,19 @@ impl App {
         }
     }
 
-    /// Emits `HealthChanged` when the health differs from the last one
-    /// announced in anything but the per-call figures (call counts, latency,
-    /// seconds left on the access token), which change with every call.
-    fn note_health(&self, health: Health) {
+    /// Health without the per-call figures (call counts, latency, seconds
+    /// left on the access token), which change with every call.
+    fn stable_health(health: &Health) -> Health {
         let mut stable = health.clone();
         stable.last_hour = crate::health::call_stats(&[], Utc::now());
         stable.access_token_expires_in_secs = None;
+        stable
+    }
+
+    /// Emits `HealthChanged` when the health differs from the last one
+    /// announced in anything but the per-call figures.
+    fn note_health(&self, health: Health) {
+        let stable = Self::stable_health(&health);
         {
             let mut last = self.inner.last_health.lock().expect("health lock");
             if last.as_ref() == Some(&stable) {
@@ -234,17 +240,24 @@ impl App {
         });
     }
 
-    /// Re-reads health from the store (after a Box call that may have
-    /// changed it: no answer, a 429, or the first answer after those).
+    /// Re-reads health from the store after a Box call that may have changed
+    /// it (no answer, a 429, or the first answer after those). A change is
+    /// announced with the whole snapshot too, since the connection's state
+    /// (connected / offline) follows health.
     async fn check_health(&self) {
         let Some(store) = self.store().await else {
             return;
         };
-        if let Ok(h) = store
+        let Ok(health) = store
             .health(None, self.token_facts().await, Utc::now())
             .await
-        {
-            self.note_health(h);
+        else {
+            return;
+        };
+        let stable = Self::stable_health(&health);
+        let changed = self.inner.last_health.lock().expect("health lock").as_ref() != Some(&stable);
+        if changed {
+            self.emit_snapshot().await;
         }
     }
 
