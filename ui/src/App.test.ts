@@ -174,6 +174,32 @@ describe('connect flow', () => {
     expect(screen.getByTestId('connection-state')).toHaveTextContent('Connected to Sandbox');
   });
 
+  it('saves a Custom app with its own URLs, revoke URL included, before connecting', async () => {
+    const start = snapshot({ selected_datacenter: 'custom' });
+    const mock = mockShell(start, {
+      save_custom_settings: () => start,
+      set_client_secret: () => start,
+      connect: () => undefined,
+    });
+    render(App);
+    await userEvent.type(await screen.findByLabelText('Client ID'), 'my-client');
+    await userEvent.type(screen.getByLabelText(/Token URL/), 'https://idp.example/oauth/token2');
+    await userEvent.type(screen.getByLabelText(/API URL/), 'https://idp.example/api');
+    await userEvent.type(screen.getByLabelText(/Revoke URL/), 'https://idp.example/oauth/revoke');
+    await userEvent.type(screen.getByLabelText('Client secret'), 'sec');
+    await userEvent.click(screen.getByRole('button', { name: 'Connect to Custom' }));
+    expect(mock.calls.map((c) => c.cmd)).toEqual(['app_start', 'save_custom_settings', 'set_client_secret', 'connect']);
+    expect(mock.calls[1].args).toEqual({
+      settings: {
+        client_id: 'my-client',
+        authorize_url: null,
+        token_url: 'https://idp.example/oauth/token2',
+        api_url: 'https://idp.example/api',
+        revoke_url: 'https://idp.example/oauth/revoke',
+      },
+    });
+  });
+
   it('cancels a sign-in in progress and returns to the Connect button', async () => {
     const waiting = snapshot({ selected_datacenter: 'sandbox' });
     waiting.connection.state = 'connecting';
