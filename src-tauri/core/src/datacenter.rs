@@ -4,6 +4,9 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::error::{ErrorCode, UserError};
+use crate::ipc::CustomSettings;
+
 /// Box's public OAuth and API endpoints. Every Box data center shares them;
 /// the data centers differ only in the connector's API key (client id).
 pub const BOX_AUTHORIZE_URL: &str = "https://account.box.com/api/oauth2/authorize";
@@ -94,6 +97,79 @@ pub const ALLOWLIST_STEPS: [&str; 3] = [
     "Click Save.",
 ];
 
+// The Custom profile's endpoints: the admin's own addresses, with Box's
+// only where that cannot send a credential to a host the admin did not name.
+/// Hosts whose endpoints may stand in for an address the admin left empty.
+fn is_box_host(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| {
+        u.scheme() == "https"
+            && u.host_str()
+                .is_some_and(|h| h == "box.com" || h.ends_with(".box.com"))
+    })
+}
+
+impl CustomSettings {
+    /// The addresses a Custom connection uses. An empty field falls back to
+    /// Box's public endpoint only while every address the admin gave is on
+    /// Box (their own Box app); for another OAuth server the token and API
+    /// addresses must be given, since both receive credentials. Revocation
+    /// goes to the given revoke URL, else beside a token URL ending in
+    /// `/token`, else nowhere (`revoke_url: None`).
+    pub fn endpoints(&self) -> Result<Endpoints, UserError> {
+        let given = |v: &Option<String>| {
+            v.as_ref()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        let authorize = given(&self.authorize_url);
+        let token = given(&self.token_url);
+        let api = given(&self.api_url);
+        let revoke = given(&self.revoke_url);
+        let all_box = [&authorize, &token, &api, &revoke]
+            .into_iter()
+            .flatten()
+            .all(|u| is_box_host(u));
+        let mut e = Endpoints::box_public();
+        if !all_box {
+            let mut missing = Vec::new();
+            if token.is_none() {
+                missing.push("token URL");
+            }
+            if api.is_none() {
+                missing.push("API URL");
+            }
+            if !missing.is_empty() {
+                return Err(UserError::new(
+                    ErrorCode::InvalidInput,
+                    format!(
+                        "The Custom data center points at a server other than Box but has no {}; Box Connector will not send its sign-in to Box's instead.",
+                        missing.join(" and ")
+                    ),
+                    "Enter the token URL and the API URL of your OAuth server too (CLI: --token-url and --api-url), or leave every address empty to use Box's.",
+                ));
+            }
+        }
+        if let Some(a) = authorize {
+            e.authorize_url = a;
+        }
+        if let Some(t) = token {
+            // Standard servers put revoke beside token; Box does too. Any
+            // other token URL gives no safe guess: no revocation.
+            e.revoke_url = t
+                .strip_suffix("/token")
+                .map(|base| format!("{base}/revoke"));
+            e.token_url = t;
+        }
+        if let Some(r) = revoke {
+            e.revoke_url = Some(r);
+        }
+        if let Some(a) = api {
+            e.api_url = a.trim_end_matches('/').to_string();
+        }
+        Ok(e)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,5 +212,115 @@ mod tests {
         );
         assert_eq!(e.token_url, "http://127.0.0.1:4000/oauth2/token");
         assert_eq!(e.api_url, "http://127.0.0.1:4000/2.0");
+    }
+}
+
+#[cfg(test)]
+mod custom_endpoint_tests {
+    use super::*;
+
+    fn custom(token: Option<&str>, api: Option<&str>, revoke: Option<&str>) -> CustomSettings {
+        CustomSettings {
+            client_id: "cid".into(),
+            authorize_url: Some("https://idp.example.com/authorize".into()),
+            token_url: token.map(Into::into),
+            api_url: api.map(Into::into),
+            revoke_url: revoke.map(Into::into),
+        }
+    }
+
+    /// Every address of a Custom connection that receives a credential.
+    fn credential_hosts(e: &Endpoints) -> Vec<String> {
+        [Some(&e.token_url), e.revoke_url.as_ref(), Some(&e.api_url)]
+            .into_iter()
+            .flatten()
+            .map(|u| url::Url::parse(u).unwrap().host_str().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_token_url_not_ending_in_token_is_never_revoked_at_box() {
+        let e = custom(
+            Some("https://idp.example.com/oauth/v2/access"),
+            Some("https://api.example.com/2.0"),
+            None,
+        )
+        .endpoints()
+        .unwrap();
+        assert_eq!(e.revoke_url, None, "no guess, and never Box's");
+        assert!(
+            credential_hosts(&e).iter().all(|h| !h.ends_with("box.com")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn revoke_url_is_given_or_derived_beside_token() {
+        let given = custom(
+            Some("https://idp.example.com/oauth/v2/access"),
+            Some("https://api.example.com/2.0/"),
+            Some("https://idp.example.com/oauth/v2/revoke-it"),
+        )
+        .endpoints()
+        .unwrap();
+        assert_eq!(
+            given.revoke_url.as_deref(),
+            Some("https://idp.example.com/oauth/v2/revoke-it")
+        );
+        assert_eq!(given.api_url, "https://api.example.com/2.0");
+        let derived = custom(
+            Some("https://idp.example.com/oauth2/token"),
+            Some("https://api.example.com/2.0"),
+            None,
+        )
+        .endpoints()
+        .unwrap();
+        assert_eq!(
+            derived.revoke_url.as_deref(),
+            Some("https://idp.example.com/oauth2/revoke")
+        );
+    }
+
+    #[test]
+    fn another_server_without_token_or_api_url_is_refused_not_sent_to_box() {
+        for (token, api) in [
+            (None, Some("https://api.example.com/2.0")),
+            (Some("https://idp.example.com/oauth2/token"), None),
+        ] {
+            let err = custom(token, api, None).endpoints().unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidInput);
+            assert!(err.hint.contains("--token-url"), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn the_admins_own_box_app_falls_back_to_box_endpoints() {
+        let own = CustomSettings {
+            client_id: "cid".into(),
+            authorize_url: Some("https://ent.box.com/api/oauth2/authorize".into()),
+            token_url: None,
+            api_url: None,
+            revoke_url: None,
+        };
+        let e = own.endpoints().unwrap();
+        assert_eq!(e.authorize_url, "https://ent.box.com/api/oauth2/authorize");
+        assert_eq!(e.token_url, BOX_TOKEN_URL);
+        assert_eq!(e.revoke_url.as_deref(), Some(BOX_REVOKE_URL));
+        assert_eq!(e.api_url, BOX_API_URL);
+        // A look-alike host is not Box.
+        let fake = CustomSettings {
+            authorize_url: Some("https://evilbox.com/authorize".into()),
+            ..own
+        };
+        assert!(fake.endpoints().is_err());
+    }
+
+    #[test]
+    fn older_saved_settings_without_revoke_url_still_load() {
+        let s: CustomSettings = serde_json::from_str(
+            r#"{"client_id":"c","authorize_url":null,"token_url":null,"api_url":null}"#,
+        )
+        .unwrap();
+        assert_eq!(s.revoke_url, None);
     }
 }
