@@ -13,7 +13,7 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 use axum::Router;
 use box_sandbox::SandboxConfig;
-use connector_core::auth::TokenSet;
+use connector_core::auth::{KeychainVault, TokenSet};
 use connector_core::keychain::Keychain;
 
 /// Fails (never skips) without the keyring harness, so a plain `cargo test`
@@ -314,7 +314,7 @@ impl World {
     pub fn stored_tokens(&self, datacenter: &str) -> Option<TokenSet> {
         let secret = self
             .keychain()
-            .get(&format!("connection:{datacenter}"))
+            .get(&KeychainVault::account_for(datacenter))
             .unwrap()?;
         TokenSet::from_secret(&secret)
     }
@@ -323,7 +323,7 @@ impl World {
     pub fn connection_entries(&self) -> Vec<String> {
         connector_core::datacenter::all()
             .into_iter()
-            .map(|dc| format!("connection:{}", dc.id))
+            .map(|dc| KeychainVault::account_for(&dc.id))
             .filter(|account| self.keychain().get(account).unwrap().is_some())
             .collect()
     }
