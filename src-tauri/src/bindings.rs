@@ -1,7 +1,9 @@
 //! The UI's TypeScript types (ui/src/lib/bindings/) are generated from the
-//! Rust IPC types by ts-rs and committed. This test regenerates them into a
-//! temporary directory and fails when the committed files differ, so a Rust
-//! change can't silently drift from the UI.
+//! Rust IPC types by ts-rs and committed, and so are the command callers
+//! (`commands.ts`: each command's name, argument names and types, read from
+//! the `#[tauri::command]` functions in commands.rs). This test regenerates
+//! both and fails when the committed files differ, so a Rust change can't
+//! silently drift from the UI.
 
 #[cfg(test)]
 mod tests {
@@ -22,14 +24,174 @@ mod tests {
             .to_path_buf()
     }
 
-    /// Every type a command takes or returns, or an event carries (with their dependencies).
+    /// Every type a command takes or returns, or an event carries (with
+    /// their dependencies), and the command callers.
     fn generate(dir: &Path) -> BTreeMap<String, String> {
         let cfg = Config::new().with_out_dir(dir);
         Snapshot::export_all(&cfg).expect("export Snapshot");
         CoreEvent::export_all(&cfg).expect("export CoreEvent");
         UserError::export_all(&cfg).expect("export UserError");
         CustomSettings::export_all(&cfg).expect("export CustomSettings");
-        read_dir(dir)
+        let mut files = read_dir(dir);
+        let commands = commands_ts();
+        // Written into the tree like ts-rs's files, so a change is one commit away.
+        let _ = std::fs::write(workspace_root().join(BINDINGS).join(COMMANDS_TS), &commands);
+        files.insert(COMMANDS_TS.to_string(), commands);
+        files
+    }
+
+    const COMMANDS_TS: &str = "commands.ts";
+
+    /// One IPC command as the UI calls it.
+    struct CommandSig {
+        name: String,
+        /// (Rust name, TypeScript type)
+        args: Vec<(String, String)>,
+        returns: String,
+    }
+
+    /// Reads the `#[tauri::command]` functions of commands.rs.
+    fn commands() -> Vec<CommandSig> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/commands.rs");
+        let file = syn::parse_file(&std::fs::read_to_string(path).unwrap()).unwrap();
+        file.items
+            .iter()
+            .filter_map(|item| match item {
+                syn::Item::Fn(f)
+                    if f.attrs.iter().any(|a| {
+                        a.path()
+                            .segments
+                            .last()
+                            .is_some_and(|s| s.ident == "command")
+                    }) =>
+                {
+                    Some(f)
+                }
+                _ => None,
+            })
+            .map(|f| CommandSig {
+                name: f.sig.ident.to_string(),
+                args: f
+                    .sig
+                    .inputs
+                    .iter()
+                    .filter_map(|arg| match arg {
+                        syn::FnArg::Typed(t) => Some(t),
+                        syn::FnArg::Receiver(_) => None,
+                    })
+                    .filter_map(|t| {
+                        let syn::Pat::Ident(name) = &*t.pat else {
+                            panic!(
+                                "command {}: argument patterns must be plain names",
+                                f.sig.ident
+                            )
+                        };
+                        ts_type(&t.ty).map(|ty| (name.ident.to_string(), ty))
+                    })
+                    .collect(),
+                returns: match &f.sig.output {
+                    syn::ReturnType::Type(_, ty) => ts_type(ty).expect("a command returns a value"),
+                    syn::ReturnType::Default => "void".into(),
+                },
+            })
+            .collect()
+    }
+
+    /// The TypeScript type of a command argument or result; `None` for what
+    /// Tauri injects (`State`). Unknown types fail loudly so the mapping grows
+    /// with the commands.
+    fn ts_type(ty: &syn::Type) -> Option<String> {
+        let syn::Type::Path(p) = ty else {
+            panic!("unsupported command type")
+        };
+        let last = p.path.segments.last().unwrap();
+        let inner = || match &last.arguments {
+            syn::PathArguments::AngleBracketed(a) => a
+                .args
+                .iter()
+                .find_map(|g| match g {
+                    syn::GenericArgument::Type(t) => ts_type(t),
+                    _ => None,
+                })
+                .unwrap(),
+            _ => panic!("{} needs a type argument", last.ident),
+        };
+        Some(match last.ident.to_string().as_str() {
+            "State" => return None,
+            "String" | "str" => "string".into(),
+            "bool" => "boolean".into(),
+            "u8" | "u16" | "u32" | "i32" | "i64" | "u64" | "f64" | "usize" => "number".into(),
+            // `Reply` is `Result<Snapshot, UserError>`: the promise gives the snapshot.
+            "Reply" => "Snapshot".into(),
+            "Option" => format!("{} | null", inner()),
+            "Vec" => format!("Array<{}>", inner()),
+            "Channel" => format!("Channel<{}>", inner()),
+            other => other.to_string(),
+        })
+    }
+
+    fn camel(snake: &str) -> String {
+        let mut out = String::new();
+        let mut upper = false;
+        for c in snake.chars() {
+            if c == '_' {
+                upper = true;
+            } else if upper {
+                out.extend(c.to_uppercase());
+                upper = false;
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// The callers: one typed function per command. Tauri takes arguments
+    /// by their camelCase names.
+    fn commands_ts() -> String {
+        let cmds = commands();
+        let mut types: std::collections::BTreeSet<String> = Default::default();
+        let mut body = String::new();
+        for c in &cmds {
+            let params: Vec<String> = c
+                .args
+                .iter()
+                .map(|(n, t)| format!("{}: {t}", camel(n)))
+                .collect();
+            let names: Vec<String> = c.args.iter().map(|(n, _)| camel(n)).collect();
+            for t in c.args.iter().map(|(_, t)| t).chain([&c.returns]) {
+                for word in t.split(|ch: char| !ch.is_alphanumeric()) {
+                    if word.chars().next().is_some_and(char::is_uppercase)
+                        && !["Channel", "Array"].contains(&word)
+                    {
+                        types.insert(word.to_string());
+                    }
+                }
+            }
+            let args = if names.is_empty() {
+                String::new()
+            } else {
+                format!(", {{ {} }}", names.join(", "))
+            };
+            body.push_str(&format!(
+                "  {}: ({}) => invoke<{}>('{}'{args}),\n",
+                camel(&c.name),
+                params.join(", "),
+                c.returns,
+                c.name
+            ));
+        }
+        let mut out = String::from(
+            "// Generated from src-tauri/src/commands.rs by the shell's bindings test. Do not edit.\n\n",
+        );
+        out.push_str("import { invoke, type Channel } from '@tauri-apps/api/core';\n");
+        for t in &types {
+            out.push_str(&format!("import type {{ {t} }} from './{t}';\n"));
+        }
+        out.push_str("\n/** Every IPC command, by name, with its arguments' types. */\nexport const commands = {\n");
+        out.push_str(&body);
+        out.push_str("};\n");
+        out
     }
 
     fn read_dir(dir: &Path) -> BTreeMap<String, String> {

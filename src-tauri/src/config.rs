@@ -5,34 +5,34 @@
 
 use std::path::PathBuf;
 
-use tauri::{AppHandle, Manager};
-
-pub const DATA_DIR_ENV: &str = "BOX_CONNECTOR_DATA_DIR";
+use connector_core::app;
 
 #[derive(Debug, Clone)]
 pub struct ShellConfig {
     pub data_dir: PathBuf,
-    /// The app identifier: dev builds (`com.boxconnector.app.dev`) get their
-    /// own keychain entries, like their own data dir.
+    /// Core's identifier for this build kind: debug builds
+    /// (`com.boxconnector.app.dev`) get their own keychain entries, like
+    /// their own data dir.
     pub keychain_service: String,
 }
 
 impl ShellConfig {
-    pub fn resolve(app: &AppHandle) -> tauri::Result<Self> {
-        let data_dir = match data_dir_override() {
-            Some(dir) => dir,
-            None => app.path().app_data_dir()?,
-        };
+    pub fn resolve() -> std::io::Result<Self> {
+        let data_dir = data_dir();
         std::fs::create_dir_all(&data_dir)?;
         Ok(ShellConfig {
             data_dir,
-            keychain_service: app.config().identifier.clone(),
+            keychain_service: app::default_keychain_service().to_string(),
         })
     }
 }
 
-pub fn data_dir_override() -> Option<PathBuf> {
-    non_empty_env(DATA_DIR_ENV).map(PathBuf::from)
+/// `BOX_CONNECTOR_DATA_DIR`, else core's default for this build kind (the
+/// CLI of the same build kind uses the same folder and keychain service).
+pub fn data_dir() -> PathBuf {
+    non_empty_env(app::DATA_DIR_ENV)
+        .map(PathBuf::from)
+        .unwrap_or_else(app::default_data_dir)
 }
 
 fn non_empty_env(name: &str) -> Option<String> {

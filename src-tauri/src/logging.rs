@@ -9,12 +9,10 @@ use tauri_plugin_log::{RotationStrategy, Target, TargetKind};
 use crate::config;
 
 pub fn plugin<R: Runtime>() -> TauriPlugin<R> {
-    let file = match config::data_dir_override() {
-        Some(dir) => TargetKind::Folder {
-            path: dir.join("logs"),
-            file_name: None,
-        },
-        None => TargetKind::LogDir { file_name: None },
+    // Beside the database, in the data dir the CLI shares.
+    let file = TargetKind::Folder {
+        path: config::data_dir().join("logs"),
+        file_name: None,
     };
     tauri_plugin_log::Builder::new()
         .clear_targets()

@@ -27,7 +27,7 @@ fn main() {
         .plugin(logging::plugin())
         .plugin(tauri_plugin_clipboard_manager::init())
         .setup(|app| {
-            let config = config::ShellConfig::resolve(app.handle())?;
+            let config = config::ShellConfig::resolve()?;
             log::info!(
                 "Box Connector {} starting: data dir {}, keychain service {}",
                 app.package_info().version,

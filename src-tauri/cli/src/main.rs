@@ -101,13 +101,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn default_data_dir() -> PathBuf {
-    let base = dirs::data_dir().unwrap_or_else(|| PathBuf::from("."));
-    base.join(app::default_keychain_service())
-}
-
 async fn run(cli: Cli, out: &Output) -> Result<ExitCode, UserError> {
-    let mut config = AppConfig::from_env(default_data_dir());
+    let mut config = AppConfig::from_env(app::default_data_dir());
     if let Some(dir) = cli.data_dir {
         config.data_dir = dir;
     }

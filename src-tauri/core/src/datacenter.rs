@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::{ErrorCode, UserError};
-use crate::ipc::CustomSettings;
 
 /// Box's public OAuth and API endpoints. Every Box data center shares them;
 /// the data centers differ only in the connector's API key (client id).
@@ -96,6 +95,26 @@ pub const ALLOWLIST_STEPS: [&str; 3] = [
     "If \"Disable unpublished apps by default\" is selected, add the API key shown above under \"Except for\".",
     "Click Save.",
 ];
+
+/// The admin's own app (Custom data center). The client secret is not here:
+/// it lives in the keychain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CustomSettings {
+    pub client_id: String,
+    /// Empty fields fall back to Box's public endpoints — but only while every
+    /// address given is Box's own: a credential never goes to a host the admin
+    /// did not name (see [`CustomSettings::endpoints`]).
+    pub authorize_url: Option<String>,
+    pub token_url: Option<String>,
+    pub api_url: Option<String>,
+    /// Where Disconnect revokes the sign-in. Empty: beside the token URL when
+    /// that ends in `/token`, else the sign-in is not revoked at Disconnect
+    /// (the local copy is still removed).
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub revoke_url: Option<String>,
+}
 
 // The Custom profile's endpoints: the admin's own addresses, with Box's
 // only where that cannot send a credential to a host the admin did not name.

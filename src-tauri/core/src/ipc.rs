@@ -7,9 +7,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+pub use crate::datacenter::CustomSettings;
 use crate::datacenter::DataCenter;
 use crate::error::UserError;
 use crate::health::Health;
+use crate::store;
 
 /// Everything the UI shows, in one value. Sent once at start-up and again
 /// (whole) in `CoreEvent::SnapshotChanged` whenever it changes.
@@ -41,26 +43,6 @@ pub struct DataCenterView {
     pub has_client_secret: bool,
     /// For Custom: the client id and URLs the admin entered (no secret).
     pub custom: Option<CustomSettings>,
-}
-
-/// The admin's own app (Custom data center). The client secret is not here:
-/// it lives in the keychain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct CustomSettings {
-    pub client_id: String,
-    /// Empty fields fall back to Box's public endpoints — but only while every
-    /// address given is Box's own: a credential never goes to a host the admin
-    /// did not name (see [`CustomSettings::endpoints`]).
-    pub authorize_url: Option<String>,
-    pub token_url: Option<String>,
-    pub api_url: Option<String>,
-    /// Where Disconnect revokes the sign-in. Empty: beside the token URL when
-    /// that ends in `/token`, else the sign-in is not revoked at Disconnect
-    /// (the local copy is still removed).
-    #[serde(default)]
-    #[ts(optional = nullable)]
-    pub revoke_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -138,6 +120,52 @@ pub enum ApiCheckId {
     EnterpriseEvents,
     UsersListable,
     ActAsUser,
+}
+
+impl ApiCheckId {
+    /// Every check, in the order the API test runs them.
+    pub const ALL: [ApiCheckId; 5] = [
+        ApiCheckId::TokenValid,
+        ApiCheckId::Role,
+        ApiCheckId::EnterpriseEvents,
+        ApiCheckId::UsersListable,
+        ApiCheckId::ActAsUser,
+    ];
+
+    /// The id as stored and serialized (`token_valid`, `role`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiCheckId::TokenValid => "token_valid",
+            ApiCheckId::Role => "role",
+            ApiCheckId::EnterpriseEvents => "enterprise_events",
+            ApiCheckId::UsersListable => "users_listable",
+            ApiCheckId::ActAsUser => "act_as_user",
+        }
+    }
+}
+
+// The one mapping between a check's status as shown and as stored: only
+// finished checks (pass, warn, fail) are kept.
+impl From<store::CheckStatus> for CheckStatus {
+    fn from(stored: store::CheckStatus) -> Self {
+        match stored {
+            store::CheckStatus::Pass => CheckStatus::Pass,
+            store::CheckStatus::Warn => CheckStatus::Warn,
+            store::CheckStatus::Fail => CheckStatus::Fail,
+        }
+    }
+}
+
+impl CheckStatus {
+    /// The stored form, `None` for a status that is not a result.
+    pub fn stored(self) -> Option<store::CheckStatus> {
+        match self {
+            CheckStatus::Pass => Some(store::CheckStatus::Pass),
+            CheckStatus::Warn => Some(store::CheckStatus::Warn),
+            CheckStatus::Fail => Some(store::CheckStatus::Fail),
+            CheckStatus::Pending | CheckStatus::Running | CheckStatus::Skipped => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -239,6 +239,16 @@ pub fn small_sandbox() -> SandboxConfig {
     }
 }
 
+/// A connection row as the tests read it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ConnectionRow {
+    pub id: String,
+    pub datacenter_id: String,
+    /// `connected`, `needs_reconnect` or `disconnected`.
+    pub state: String,
+    pub enterprise_id: Option<String>,
+}
+
 pub struct Bins {
     pub cli: PathBuf,
     pub browser: PathBuf,
@@ -310,20 +320,73 @@ impl World {
         Keychain::new(&self.service)
     }
 
-    /// The tokens the keychain holds for a data center's connection.
+    /// The tokens the keychain holds for the newest connection to a data center.
     pub fn stored_tokens(&self, datacenter: &str) -> Option<TokenSet> {
+        let id = self.connection_id(datacenter)?;
         let secret = self
             .keychain()
-            .get(&KeychainVault::account_for(datacenter))
+            .get(&KeychainVault::account_for(&id))
             .unwrap()?;
         TokenSet::from_secret(&secret)
     }
 
-    /// Keychain entries of this world's connections that still exist.
-    pub fn connection_entries(&self) -> Vec<String> {
-        connector_core::datacenter::all()
+    /// Every connection row in this world's database, live ones first, then
+    /// newest first; read without changing the file.
+    pub fn connection_rows(&self) -> Vec<ConnectionRow> {
+        let path = self
+            .data_dir()
+            .join(connector_core::store::DATABASE_FILE_NAME);
+        if !path.exists() {
+            return Vec::new();
+        }
+        // Its own runtime on its own thread: callers may be sync or async.
+        std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(async move {
+                    use sqlx::Connection;
+                    let options = sqlx::sqlite::SqliteConnectOptions::new()
+                        .filename(&path)
+                        .read_only(true);
+                    let mut conn = sqlx::SqliteConnection::connect_with(&options).await.ok()?;
+                    let rows: Vec<ConnectionRow> = sqlx::query_as(
+                        "SELECT id, datacenter_id, state, enterprise_id FROM connections \
+                         ORDER BY state = 'disconnected', connected_at DESC",
+                    )
+                    .fetch_all(&mut conn)
+                    .await
+                    .ok()?;
+                    let _ = conn.close().await;
+                    Some(rows)
+                })
+                .unwrap_or_default()
+        })
+        .join()
+        .unwrap()
+    }
+
+    /// The id of the live (else the newest) connection to a data center (it
+    /// names the enterprise: `sandbox:enterprise:<id>`).
+    pub fn connection_id(&self, datacenter: &str) -> Option<String> {
+        self.connection_rows()
             .into_iter()
-            .map(|dc| KeychainVault::account_for(&dc.id))
+            .find(|r| r.datacenter_id == datacenter)
+            .map(|r| r.id)
+    }
+
+    /// Keychain entries of this world's connections that still exist
+    /// (including a sign-in's provisional entry).
+    pub fn connection_entries(&self) -> Vec<String> {
+        let provisional = connector_core::datacenter::all()
+            .into_iter()
+            .map(|dc| format!("{}:signing-in", dc.id));
+        self.connection_rows()
+            .into_iter()
+            .map(|r| r.id)
+            .chain(provisional)
+            .map(|id| KeychainVault::account_for(&id))
             .filter(|account| self.keychain().get(account).unwrap().is_some())
             .collect()
     }

@@ -1,7 +1,8 @@
-// The only place the UI talks to the Rust shell. Every command and event type
-// comes from the generated bindings, so a Rust change that breaks the UI
-// breaks `npm run check`.
-import { Channel, invoke } from '@tauri-apps/api/core';
+// The only place the UI talks to the Rust shell. Every command (name,
+// argument names and types) and event type comes from the generated bindings,
+// so a Rust change that breaks the UI breaks `npm run check`.
+import { Channel } from '@tauri-apps/api/core';
+import { commands } from './bindings/commands';
 import type { CoreEvent } from './bindings/CoreEvent';
 import type { CustomSettings } from './bindings/CustomSettings';
 import type { ErrorCode } from './bindings/ErrorCode';
@@ -12,25 +13,25 @@ import type { UserError } from './bindings/UserError';
 export async function start(onEvent: (event: CoreEvent) => void): Promise<Snapshot> {
   const events = new Channel<CoreEvent>();
   events.onmessage = onEvent;
-  return call<Snapshot>('app_start', { events });
+  return call(() => commands.appStart(events));
 }
 
-export const selectDatacenter = (id: string) => call<Snapshot>('select_datacenter', { id });
+export const selectDatacenter = (id: string) => call(() => commands.selectDatacenter(id));
 export const setClientSecret = (datacenterId: string, secret: string) =>
-  call<Snapshot>('set_client_secret', { datacenterId, secret });
+  call(() => commands.setClientSecret(datacenterId, secret));
 export const saveCustomSettings = (settings: CustomSettings) =>
-  call<Snapshot>('save_custom_settings', { settings });
+  call(() => commands.saveCustomSettings(settings));
 /** Signs in to the selected data center; resolves when the sign-in ends. */
-export const connect = () => call<Snapshot>('connect');
-export const cancelConnect = () => call<Snapshot>('cancel_connect');
-export const submitRedirectUrl = (url: string) => call<Snapshot>('submit_redirect_url', { url });
-export const runApiTest = () => call<Snapshot>('run_api_test');
-export const disconnect = () => call<Snapshot>('disconnect');
-export const moveDatabaseAside = () => call<Snapshot>('move_database_aside');
+export const connect = () => call(() => commands.connect());
+export const cancelConnect = () => call(() => commands.cancelConnect());
+export const submitRedirectUrl = (url: string) => call(() => commands.submitRedirectUrl(url));
+export const runApiTest = () => call(() => commands.runApiTest());
+export const disconnect = () => call(() => commands.disconnect());
+export const moveDatabaseAside = () => call(() => commands.moveDatabaseAside());
 
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+async function call<T>(run: () => Promise<T>): Promise<T> {
   try {
-    return await invoke<T>(command, args);
+    return await run();
   } catch (e) {
     throw toUserError(e);
   }

@@ -108,6 +108,19 @@ impl Store {
         Ok(at)
     }
 
+    /// Gives the calls logged under one connection id to another: a sign-in's
+    /// calls before Box named the enterprise belong to the connection it became.
+    pub async fn reassign_api_calls(&self, from: &str, to: &str) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("UPDATE api_calls SET connection_id = ?2 WHERE connection_id = ?1")
+            .bind(from)
+            .bind(to)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
     /// Deletes calls older than `before`; returns how many went.
     pub async fn prune_api_calls(&self, before: DateTime<Utc>) -> StoreResult<u64> {
         let mut tx = self.begin_write().await?;

@@ -1,0 +1,175 @@
+//! The snapshot the UI renders: built from the store and the app's own
+//! state, never from Box, so it renders offline.
+
+use chrono::Utc;
+
+use crate::api_test;
+use crate::auth::TokenStatus;
+use crate::datacenter::{self, EndpointSource, ALLOWLIST_STEPS};
+use crate::health::{Health, HealthState, TokenFacts};
+use crate::ipc::{
+    AccountView, ApiCheck, ApiCheckId, ApiTestReport, CheckStatus, ConnectionState, ConnectionView,
+    DataCenterView, Snapshot,
+};
+use crate::store::{self, ConnectionRecord};
+
+use super::App;
+use super::{target, UiState};
+
+impl App {
+    pub async fn snapshot(&self) -> Snapshot {
+        let store = self.store().await;
+        let custom = match &store {
+            Some(s) => target::custom_settings(s).await,
+            None => None,
+        };
+        let record = match &store {
+            Some(s) => s.current_connection(None).await.ok().flatten(),
+            None => None,
+        };
+        let health = match &store {
+            Some(s) => s
+                .health(None, self.token_facts().await, Utc::now())
+                .await
+                .ok(),
+            None => None,
+        };
+        let stored_test = match (&store, &record) {
+            (Some(s), Some(r)) => s.latest_api_test_run(&r.id).await.ok().flatten(),
+            _ => None,
+        };
+        let ui = self.inner.ui.lock().expect("ui lock");
+        let datacenters = datacenter::all()
+            .into_iter()
+            .map(|dc| DataCenterView {
+                has_client_secret: dc.endpoints == EndpointSource::Sandbox
+                    || ui.secrets_present.contains(&dc.id),
+                custom: if dc.endpoints == EndpointSource::Custom {
+                    custom.clone()
+                } else {
+                    None
+                },
+                profile: dc,
+            })
+            .collect();
+        let last_api_test = ui
+            .running_test
+            .clone()
+            .or_else(|| stored_test.map(|run| report_from_store(&run, record.as_ref())));
+        Snapshot {
+            datacenters,
+            selected_datacenter: ui.selected.clone(),
+            allowlist_steps: ALLOWLIST_STEPS.iter().map(|s| s.to_string()).collect(),
+            connection: connection_view(record.as_ref(), health.as_ref(), &ui),
+            sign_in: ui.sign_in.clone(),
+            health,
+            last_api_test,
+            database: self.inner.db_status.lock().expect("db status lock").clone(),
+        }
+    }
+
+    pub(super) async fn token_facts(&self) -> TokenFacts {
+        let session = self.inner.session.lock().await.clone();
+        match session.map(|s| s.tokens.status()) {
+            Some(TokenStatus::Valid {
+                access_expires_at,
+                refresh_issued_at,
+            }) => TokenFacts {
+                access_token_expires_at: Some(access_expires_at),
+                refresh_token_issued_at: Some(refresh_issued_at),
+                refresh_token_present: Some(true),
+            },
+            _ => TokenFacts::default(),
+        }
+    }
+}
+
+/// A stored run as the UI shows it; checks not stored were skipped.
+pub(super) fn report_from_store(
+    run: &store::ApiTestRun,
+    record: Option<&ConnectionRecord>,
+) -> ApiTestReport {
+    let checks = ApiCheckId::ALL
+        .iter()
+        .map(
+            |&id| match run.checks.iter().find(|c| c.check_id == id.as_str()) {
+                Some(c) => ApiCheck {
+                    id,
+                    label: c.label.clone(),
+                    status: c.status.into(),
+                    detail: c.detail.clone(),
+                    box_error: c.box_error.clone(),
+                    fix: c.fix.clone(),
+                },
+                None => ApiCheck {
+                    id,
+                    label: api_test::label(id).to_string(),
+                    status: CheckStatus::Skipped,
+                    detail: Some("Not run: an earlier check failed.".into()),
+                    box_error: None,
+                    fix: None,
+                },
+            },
+        )
+        .collect::<Vec<_>>();
+    ApiTestReport {
+        datacenter_id: record.map(|r| r.datacenter_id.clone()).unwrap_or_default(),
+        started_at: run.started_at,
+        finished_at: run.finished_at,
+        outcome: run.outcome.map_or(CheckStatus::Running, CheckStatus::from),
+        checks,
+    }
+}
+
+pub(super) fn connection_view(
+    record: Option<&ConnectionRecord>,
+    health: Option<&Health>,
+    ui: &UiState,
+) -> ConnectionView {
+    let account = record.and_then(|r| {
+        Some(AccountView {
+            user_id: r.account_id.clone()?,
+            name: r.account_name.clone().unwrap_or_default(),
+            login: r.account_login.clone().unwrap_or_default(),
+            role: r.role.clone().unwrap_or_default(),
+            enterprise_id: r.enterprise_id.clone(),
+            enterprise_name: r.enterprise_name.clone(),
+        })
+    });
+    let (state, what_to_do) = if ui.sign_in.is_some() {
+        (
+            ConnectionState::Connecting,
+            "Sign in to Box in the browser and click Allow. If no browser opened, copy the sign-in link.".to_string(),
+        )
+    } else {
+        let state = match (record.map(|r| r.state), health.map(|h| h.state)) {
+            (None, _) | (Some(store::ConnectionState::Disconnected), _) => {
+                ConnectionState::NotConnected
+            }
+            (Some(store::ConnectionState::NeedsReconnect), _)
+            | (_, Some(HealthState::NeedsReconnect)) => ConnectionState::NeedsReconnect,
+            (_, Some(HealthState::Offline)) => ConnectionState::Offline,
+            _ => ConnectionState::Connected,
+        };
+        let what = health
+            .map(|h| h.what_to_do.clone())
+            .unwrap_or_else(|| match state {
+                ConnectionState::NotConnected => {
+                    "Choose your Box data center and click Connect.".into()
+                }
+                ConnectionState::NeedsReconnect => {
+                    "Click Reconnect and sign in to Box again.".into()
+                }
+                ConnectionState::Offline => "Check this computer's internet connection.".into(),
+                _ => "Nothing to do: the connection works.".into(),
+            });
+        (state, what)
+    };
+    ConnectionView {
+        state,
+        datacenter_id: record.map(|r| r.datacenter_id.clone()),
+        account,
+        what_to_do,
+        error: ui.last_error.clone(),
+    }
+}
