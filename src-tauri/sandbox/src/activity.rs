@@ -70,6 +70,7 @@ pub fn step(world: &mut World, rng: &mut impl Rng) -> Option<Event> {
             let access =
                 [Access::Open, Access::Company, Access::Collaborators][rng.gen_range(0..3)];
             ent.set_file_shared(f, Some(access), now);
+            ent.files.changed.touch(f, now);
             Event {
                 at: now,
                 kind,
@@ -84,6 +85,7 @@ pub fn step(world: &mut World, rng: &mut impl Rng) -> Option<Event> {
                 .map(|k| (f + k) % nfiles)
                 .find(|&x| ent.file_shared(x).is_some() && ent.file_alive(x))?;
             ent.set_file_shared(target, None, now);
+            ent.files.changed.touch(target, now);
             Event {
                 at: now,
                 kind,

@@ -62,6 +62,8 @@ struct Settings {
     rate_limit_per_minute: Option<u32>,
     activity_per_second: Option<f64>,
     streaming_disorder_rate: Option<f64>,
+    /// "EDIT" | "UPLOAD": what a new version uploaded through the API logs.
+    new_version_event: Option<String>,
 }
 
 fn settings_json(inner: &Inner) -> serde_json::Value {
@@ -72,6 +74,7 @@ fn settings_json(inner: &Inner) -> serde_json::Value {
         "rate_limit_per_minute": c.rate_limit_per_minute,
         "activity_per_second": c.activity_per_second,
         "streaming_disorder_rate": c.streaming_disorder_rate,
+        "new_version_event": c.new_version_event.as_str(),
     })
 }
 
@@ -80,6 +83,11 @@ async fn get_settings(State(inner): State<Arc<Inner>>) -> Response {
 }
 
 async fn set_settings(State(inner): State<Arc<Inner>>, Json(s): Json<Settings>) -> Response {
+    let new_version_event = match s.new_version_event.as_deref().map(str::parse) {
+        None => None,
+        Some(Ok(v)) => Some(v),
+        Some(Err(e)) => return (StatusCode::BAD_REQUEST, e).into_response(),
+    };
     {
         let mut c = inner.control.lock().unwrap();
         if let Some(v) = s.disable_unpublished_apps {
@@ -97,6 +105,9 @@ async fn set_settings(State(inner): State<Arc<Inner>>, Json(s): Json<Settings>) 
         }
         if let Some(v) = s.streaming_disorder_rate {
             c.streaming_disorder_rate = v.clamp(0.0, 1.0);
+        }
+        if let Some(v) = new_version_event {
+            c.new_version_event = v;
         }
     }
     Json(settings_json(&inner)).into_response()
