@@ -192,15 +192,18 @@ pub fn file_conflict(ent: &Enterprise, f: u32, sha1: &str) -> Value {
 }
 
 /// The item of a folder named `name` (any letter case), other than `except`.
-pub fn name_clash(ent: &Enterprise, folder: u32, name: &str, except: (bool, u32)) -> Option<(bool, u32)> {
+pub fn name_clash(
+    ent: &Enterprise,
+    folder: u32,
+    name: &str,
+    except: (bool, u32),
+) -> Option<(bool, u32)> {
     let want = name.to_lowercase();
     let same = |n: String| n.to_lowercase() == want;
     let sub = ent.folders.children[folder as usize]
         .iter()
         .copied()
-        .filter(|&c| {
-            !ent.folders.trashed[c as usize] && ent.folders.parent[c as usize] == folder
-        })
+        .filter(|&c| !ent.folders.trashed[c as usize] && ent.folders.parent[c as usize] == folder)
         .find(|&c| (false, c) != except && same(ent.folder_name(c)));
     if let Some(c) = sub {
         return Some((false, c));

@@ -147,7 +147,7 @@ pub struct Changed {
 }
 
 impl Changed {
-    fn get<'a, V>(map: &'a HashMap<u32, V>, k: u32) -> Option<&'a V> {
+    fn get<V>(map: &HashMap<u32, V>, k: u32) -> Option<&V> {
         // Listings read these per entry: skip hashing while nothing was written.
         if map.is_empty() {
             None
@@ -578,7 +578,10 @@ impl Enterprise {
         let settings = if self.links.is_empty() {
             LinkSettings::default()
         } else {
-            self.links.get(&(is_file, item)).cloned().unwrap_or_default()
+            self.links
+                .get(&(is_file, item))
+                .cloned()
+                .unwrap_or_default()
         };
         Some((access, settings))
     }
@@ -715,10 +718,9 @@ impl Enterprise {
         let mut consider = |key: (bool, u32)| {
             for &c in self.collabs_by_item.get(&key).into_iter().flatten() {
                 let c = &self.collabs[c as usize];
-                if c.grantee == user && !c.removed && c.status == CollabStatus::Accepted {
-                    if best.is_none_or(|b| role_rank(c.role) > role_rank(b)) {
-                        best = Some(c.role);
-                    }
+                let held = c.grantee == user && !c.removed && c.status == CollabStatus::Accepted;
+                if held && best.is_none_or(|b| role_rank(c.role) > role_rank(b)) {
+                    best = Some(c.role);
                 }
             }
         };
@@ -768,7 +770,8 @@ impl Enterprise {
         }
         let (a, b) = self.folders.file_range[folder as usize];
         // A file moved away keeps its place in the generated range: its parent says where it is.
-        let here = |i: u32| !self.files.trashed[i as usize] && self.files.parent[i as usize] == folder;
+        let here =
+            |i: u32| !self.files.trashed[i as usize] && self.files.parent[i as usize] == folder;
         let mut files: Vec<u32> = (a..b).filter(|&i| here(i)).collect();
         if let Some(extra) = self.folders.extra_files.get(&folder) {
             files.extend(extra.iter().copied().filter(|&i| here(i)));

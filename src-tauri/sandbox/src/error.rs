@@ -8,13 +8,28 @@ use serde_json::json;
 /// Codes Box sends that the spec's `ClientError.code` enum lacks, with where Box
 /// documents each; the conformance test admits exactly these beyond the enum.
 pub const CODES_BEYOND_SPEC_ENUM: &[(&str, &str)] = &[
-    ("metadata_after_file_contents", "spec: POST /files/content, description"),
-    ("item_name_in_use", "spec: PUT /folders/{folder_id}, 409 description"),
-    ("item_name_too_long", "spec: POST /files/content, 400 description"),
-    ("access_denied_insufficient_permissions", "spec: PUT /files/{file_id}, 403 description"),
+    (
+        "metadata_after_file_contents",
+        "spec: POST /files/content, description",
+    ),
+    (
+        "item_name_in_use",
+        "spec: PUT /folders/{folder_id}, 409 description",
+    ),
+    (
+        "item_name_too_long",
+        "spec: POST /files/content, 400 description",
+    ),
+    (
+        "access_denied_insufficient_permissions",
+        "spec: PUT /files/{file_id}, 403 description",
+    ),
     ("bad_digest", "Box guide: common errors, 400"),
     ("cyclical_folder_structure", "Box guide: common errors, 400"),
-    ("collaborations_not_available_on_root_folder", "Box guide: common errors, 400"),
+    (
+        "collaborations_not_available_on_root_folder",
+        "Box guide: common errors, 400",
+    ),
     ("user_already_collaborator", "Box guide: common errors, 400"),
 ];
 

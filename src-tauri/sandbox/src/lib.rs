@@ -4,8 +4,8 @@
 
 pub mod activity;
 pub mod api;
-pub mod changes;
 pub mod browser;
+pub mod changes;
 pub mod config;
 pub mod content;
 pub mod control;

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use axum::middleware::from_fn_with_state;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
 use axum::routing::{delete, get, post, put};
 use axum::Router;
 

@@ -314,7 +314,10 @@ fn codes_beyond_the_spec_enum_are_named_where_the_list_says() {
         .unwrap()
         .clone();
     for (code, source) in box_sandbox::error::CODES_BEYOND_SPEC_ENUM {
-        assert!(!enum_codes.contains(&json!(code)), "{code} is in the enum already");
+        assert!(
+            !enum_codes.contains(&json!(code)),
+            "{code} is in the enum already"
+        );
         if source.starts_with("spec:") {
             assert!(text.contains(code), "{code}: the spec never names it");
         } else {
@@ -400,7 +403,12 @@ async fn write(
     r.body
 }
 
-fn upload_body(name: &str, parent: &str, bytes: &[u8], attributes_first: bool) -> Option<(String, Vec<u8>)> {
+fn upload_body(
+    name: &str,
+    parent: &str,
+    bytes: &[u8],
+    attributes_first: bool,
+) -> Option<(String, Vec<u8>)> {
     let attrs = json!({"name": name, "parent": {"id": parent}}).to_string();
     let a = ("attributes", None, attrs.as_bytes());
     let f = ("file", Some(name), bytes);
@@ -773,28 +781,196 @@ async fn every_response_validates_against_the_spec() {
     // part of the history validated below.
     let up = "/files/content";
     let new_version = "/files/{file_id}/content";
-    let created = write(&sb, &admin, "POST", up, "/api/2.0/files/content", &[], upload_body("conformance.txt", "0", b"hello", true), &mut s).await;
+    let created = write(
+        &sb,
+        &admin,
+        "POST",
+        up,
+        "/api/2.0/files/content",
+        &[],
+        upload_body("conformance.txt", "0", b"hello", true),
+        &mut s,
+    )
+    .await;
     let fid = created["entries"][0]["id"].as_str().unwrap().to_string();
-    write(&sb, &admin, "POST", up, "/api/2.0/files/content?fields=name,sha1", &[], upload_body("second.txt", "0", b"two", true), &mut s).await;
-    write(&sb, &admin, "POST", up, "/api/2.0/files/content", &[], upload_body("Conformance.TXT", "0", b"again", true), &mut s).await;
-    write(&sb, &admin, "POST", up, "/api/2.0/files/content", &[], upload_body("late.txt", "0", b"x", false), &mut s).await;
-    write(&sb, &admin, "POST", up, "/api/2.0/files/content", &[], upload_body("x.txt", "123", b"x", true), &mut s).await;
+    write(
+        &sb,
+        &admin,
+        "POST",
+        up,
+        "/api/2.0/files/content?fields=name,sha1",
+        &[],
+        upload_body("second.txt", "0", b"two", true),
+        &mut s,
+    )
+    .await;
+    write(
+        &sb,
+        &admin,
+        "POST",
+        up,
+        "/api/2.0/files/content",
+        &[],
+        upload_body("Conformance.TXT", "0", b"again", true),
+        &mut s,
+    )
+    .await;
+    write(
+        &sb,
+        &admin,
+        "POST",
+        up,
+        "/api/2.0/files/content",
+        &[],
+        upload_body("late.txt", "0", b"x", false),
+        &mut s,
+    )
+    .await;
+    write(
+        &sb,
+        &admin,
+        "POST",
+        up,
+        "/api/2.0/files/content",
+        &[],
+        upload_body("x.txt", "123", b"x", true),
+        &mut s,
+    )
+    .await;
     let vbody = || upload_body("conformance.txt", "0", b"hello v2", true);
-    write(&sb, &admin, "POST", new_version, &format!("/api/2.0/files/{fid}/content"), &[], vbody(), &mut s).await;
-    write(&sb, &admin, "POST", new_version, &format!("/api/2.0/files/{fid}/content"), &[("if-match", "99")], vbody(), &mut s).await;
-    write(&sb, &admin, "POST", new_version, "/api/2.0/files/123/content", &[], vbody(), &mut s).await;
+    write(
+        &sb,
+        &admin,
+        "POST",
+        new_version,
+        &format!("/api/2.0/files/{fid}/content"),
+        &[],
+        vbody(),
+        &mut s,
+    )
+    .await;
+    write(
+        &sb,
+        &admin,
+        "POST",
+        new_version,
+        &format!("/api/2.0/files/{fid}/content"),
+        &[("if-match", "99")],
+        vbody(),
+        &mut s,
+    )
+    .await;
+    write(
+        &sb,
+        &admin,
+        "POST",
+        new_version,
+        "/api/2.0/files/123/content",
+        &[],
+        vbody(),
+        &mut s,
+    )
+    .await;
     let fp = "/files/{file_id}";
     let furl = format!("/2.0/files/{fid}");
-    write(&sb, &admin, "PUT", fp, &format!("{furl}?fields=name,etag"), &[], json_body(&json!({"name": "renamed.txt"})), &mut s).await;
+    write(
+        &sb,
+        &admin,
+        "PUT",
+        fp,
+        &format!("{furl}?fields=name,etag"),
+        &[],
+        json_body(&json!({"name": "renamed.txt"})),
+        &mut s,
+    )
+    .await;
     write(&sb, &admin, "PUT", fp, &furl, &[], json_body(&json!({"shared_link": {"access": "open", "password": "Secret-123", "unshared_at": "2099-01-01T00:00:00Z", "permissions": {"can_download": true, "can_edit": true}}})), &mut s).await;
-    write(&sb, &admin, "PUT", fp, &format!("{furl}?fields={file_fields}"), &[], json_body(&json!({"shared_link": {"access": "collaborators"}})), &mut s).await;
-    write(&sb, &admin, "PUT", fp, &furl, &[], json_body(&json!({"shared_link": null})), &mut s).await;
-    write(&sb, &admin, "PUT", fp, &furl, &[], json_body(&json!({"name": "a/b"})), &mut s).await;
-    write(&sb, &admin, "PUT", fp, &furl, &[], json_body(&json!({"name": "second.txt"})), &mut s).await;
-    write(&sb, &admin, "PUT", fp, &furl, &[("if-match", "99")], json_body(&json!({"name": "x.txt"})), &mut s).await;
-    write(&sb, &admin, "PUT", fp, "/2.0/files/123", &[], json_body(&json!({"name": "x.txt"})), &mut s).await;
-    write(&sb, &user, "PUT", fp, &furl, &[], json_body(&json!({"name": "x.txt"})), &mut s).await;
-    let root_items = api(&sb, &admin, "/folders/{folder_id}/items", "/2.0/folders/0/items?limit=1000", &[], &mut s).await;
+    write(
+        &sb,
+        &admin,
+        "PUT",
+        fp,
+        &format!("{furl}?fields={file_fields}"),
+        &[],
+        json_body(&json!({"shared_link": {"access": "collaborators"}})),
+        &mut s,
+    )
+    .await;
+    write(
+        &sb,
+        &admin,
+        "PUT",
+        fp,
+        &furl,
+        &[],
+        json_body(&json!({"shared_link": null})),
+        &mut s,
+    )
+    .await;
+    write(
+        &sb,
+        &admin,
+        "PUT",
+        fp,
+        &furl,
+        &[],
+        json_body(&json!({"name": "a/b"})),
+        &mut s,
+    )
+    .await;
+    write(
+        &sb,
+        &admin,
+        "PUT",
+        fp,
+        &furl,
+        &[],
+        json_body(&json!({"name": "second.txt"})),
+        &mut s,
+    )
+    .await;
+    write(
+        &sb,
+        &admin,
+        "PUT",
+        fp,
+        &furl,
+        &[("if-match", "99")],
+        json_body(&json!({"name": "x.txt"})),
+        &mut s,
+    )
+    .await;
+    write(
+        &sb,
+        &admin,
+        "PUT",
+        fp,
+        "/2.0/files/123",
+        &[],
+        json_body(&json!({"name": "x.txt"})),
+        &mut s,
+    )
+    .await;
+    write(
+        &sb,
+        &user,
+        "PUT",
+        fp,
+        &furl,
+        &[],
+        json_body(&json!({"name": "x.txt"})),
+        &mut s,
+    )
+    .await;
+    let root_items = api(
+        &sb,
+        &admin,
+        "/folders/{folder_id}/items",
+        "/2.0/folders/0/items?limit=1000",
+        &[],
+        &mut s,
+    )
+    .await;
     let sub = root_items["entries"]
         .as_array()
         .unwrap()
@@ -806,26 +982,178 @@ async fn every_response_validates_against_the_spec() {
         .to_string();
     let dp = "/folders/{folder_id}";
     let durl = format!("/2.0/folders/{sub}");
-    write(&sb, &admin, "PUT", dp, &durl, &[], json_body(&json!({"name": "Conformance Folder", "description": "renamed"})), &mut s).await;
-    write(&sb, &admin, "PUT", dp, &format!("{durl}?fields={folder_fields}"), &[], json_body(&json!({"shared_link": {"access": "open"}})), &mut s).await;
-    write(&sb, &admin, "PUT", dp, &durl, &[], json_body(&json!({"parent": {"id": sub}})), &mut s).await;
-    write(&sb, &admin, "PUT", dp, "/2.0/folders/123", &[], json_body(&json!({"name": "x"})), &mut s).await;
-    write(&sb, &admin, "PUT", dp, &durl, &[], json_body(&json!({"name": "renamed.txt"})), &mut s).await;
-    write(&sb, &admin, "PUT", fp, &furl, &[], json_body(&json!({"parent": {"id": sub}})), &mut s).await;
+    write(
+        &sb,
+        &admin,
+        "PUT",
+        dp,
+        &durl,
+        &[],
+        json_body(&json!({"name": "Conformance Folder", "description": "renamed"})),
+        &mut s,
+    )
+    .await;
+    write(
+        &sb,
+        &admin,
+        "PUT",
+        dp,
+        &format!("{durl}?fields={folder_fields}"),
+        &[],
+        json_body(&json!({"shared_link": {"access": "open"}})),
+        &mut s,
+    )
+    .await;
+    write(
+        &sb,
+        &admin,
+        "PUT",
+        dp,
+        &durl,
+        &[],
+        json_body(&json!({"parent": {"id": sub}})),
+        &mut s,
+    )
+    .await;
+    write(
+        &sb,
+        &admin,
+        "PUT",
+        dp,
+        "/2.0/folders/123",
+        &[],
+        json_body(&json!({"name": "x"})),
+        &mut s,
+    )
+    .await;
+    write(
+        &sb,
+        &admin,
+        "PUT",
+        dp,
+        &durl,
+        &[],
+        json_body(&json!({"name": "renamed.txt"})),
+        &mut s,
+    )
+    .await;
+    write(
+        &sb,
+        &admin,
+        "PUT",
+        fp,
+        &furl,
+        &[],
+        json_body(&json!({"parent": {"id": sub}})),
+        &mut s,
+    )
+    .await;
     let cp = "/collaborations";
-    let collab = |login: &str, role: &str, item: &str| json_body(&json!({"item": {"type": "folder", "id": item}, "accessible_by": {"type": "user", "login": login}, "role": role}));
-    let c = write(&sb, &admin, "POST", cp, "/2.0/collaborations", &[], collab("guest@elsewhere.example", "editor", &sub), &mut s).await;
+    let collab = |login: &str, role: &str, item: &str| {
+        json_body(
+            &json!({"item": {"type": "folder", "id": item}, "accessible_by": {"type": "user", "login": login}, "role": role}),
+        )
+    };
+    let c = write(
+        &sb,
+        &admin,
+        "POST",
+        cp,
+        "/2.0/collaborations",
+        &[],
+        collab("guest@elsewhere.example", "editor", &sub),
+        &mut s,
+    )
+    .await;
     let cid = c["id"].as_str().unwrap().to_string();
     let internal = users["entries"][1]["login"].as_str().unwrap().to_string();
-    write(&sb, &admin, "POST", cp, "/2.0/collaborations?fields=role,status&notify=false", &[], collab(&internal, "viewer", &sub), &mut s).await;
-    write(&sb, &admin, "POST", cp, "/2.0/collaborations", &[], collab("guest@elsewhere.example", "viewer", &sub), &mut s).await;
-    write(&sb, &admin, "POST", cp, "/2.0/collaborations", &[], collab("guest2@elsewhere.example", "viewer", "0"), &mut s).await;
-    write(&sb, &user, "POST", cp, "/2.0/collaborations", &[], collab("guest3@elsewhere.example", "viewer", &sub), &mut s).await;
-    api(&sb, &admin, "/folders/{folder_id}/collaborations", &format!("/2.0/folders/{sub}/collaborations"), &[], &mut s).await;
+    write(
+        &sb,
+        &admin,
+        "POST",
+        cp,
+        "/2.0/collaborations?fields=role,status&notify=false",
+        &[],
+        collab(&internal, "viewer", &sub),
+        &mut s,
+    )
+    .await;
+    write(
+        &sb,
+        &admin,
+        "POST",
+        cp,
+        "/2.0/collaborations",
+        &[],
+        collab("guest@elsewhere.example", "viewer", &sub),
+        &mut s,
+    )
+    .await;
+    write(
+        &sb,
+        &admin,
+        "POST",
+        cp,
+        "/2.0/collaborations",
+        &[],
+        collab("guest2@elsewhere.example", "viewer", "0"),
+        &mut s,
+    )
+    .await;
+    write(
+        &sb,
+        &user,
+        "POST",
+        cp,
+        "/2.0/collaborations",
+        &[],
+        collab("guest3@elsewhere.example", "viewer", &sub),
+        &mut s,
+    )
+    .await;
+    api(
+        &sb,
+        &admin,
+        "/folders/{folder_id}/collaborations",
+        &format!("/2.0/folders/{sub}/collaborations"),
+        &[],
+        &mut s,
+    )
+    .await;
     let dc = "/collaborations/{collaboration_id}";
-    write(&sb, &admin, "DELETE", dc, &format!("/2.0/collaborations/{cid}"), &[], None, &mut s).await;
-    write(&sb, &admin, "DELETE", dc, &format!("/2.0/collaborations/{cid}"), &[], None, &mut s).await;
-    write(&sb, &admin, "DELETE", fp, &furl, &[("if-match", "99")], None, &mut s).await;
+    write(
+        &sb,
+        &admin,
+        "DELETE",
+        dc,
+        &format!("/2.0/collaborations/{cid}"),
+        &[],
+        None,
+        &mut s,
+    )
+    .await;
+    write(
+        &sb,
+        &admin,
+        "DELETE",
+        dc,
+        &format!("/2.0/collaborations/{cid}"),
+        &[],
+        None,
+        &mut s,
+    )
+    .await;
+    write(
+        &sb,
+        &admin,
+        "DELETE",
+        fp,
+        &furl,
+        &[("if-match", "99")],
+        None,
+        &mut s,
+    )
+    .await;
     write(&sb, &admin, "DELETE", fp, &furl, &[], None, &mut s).await;
     write(&sb, &admin, "DELETE", fp, &furl, &[], None, &mut s).await;
     api(&sb, &admin, "/files/{file_id}", &furl, &[], &mut s).await;

@@ -13,8 +13,8 @@ use serde_json::{json, Value};
 use super::files::visible_file;
 use super::folders::visible_folder;
 use super::{decode_marker, encode_marker, limit, repr, Caller, Q};
-use crate::enterprise::{AccountKind, CollabStatus, Enterprise};
 use crate::changes::{Grantee, Writer};
+use crate::enterprise::{AccountKind, CollabStatus, Enterprise};
 use crate::error::ApiError;
 use crate::state::Inner;
 use crate::tokens::now_unix;
@@ -152,7 +152,10 @@ fn only_fields(v: Value, fields: Option<&[String]>) -> Value {
 
 fn parse_create(body: &Value) -> Result<(bool, String, Grantee, String), ApiError> {
     let bad = |what: &str| ApiError::bad_request(format!("Invalid value for '{what}'"));
-    let item = body.get("item").filter(|v| v.is_object()).ok_or_else(|| bad("item"))?;
+    let item = body
+        .get("item")
+        .filter(|v| v.is_object())
+        .ok_or_else(|| bad("item"))?;
     let is_file = match item.get("type").and_then(Value::as_str) {
         Some("file") => true,
         Some("folder") => false,
@@ -205,9 +208,8 @@ pub async fn create(
 ) -> Response {
     let q = Q::new(q, "POST", "/collaborations");
     let result: Result<Value, ApiError> = (|| {
-        let Json(body) = body.map_err(|e| {
-            ApiError::bad_request(format!("Invalid JSON body: {}", e.body_text()))
-        })?;
+        let Json(body) = body
+            .map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {}", e.body_text())))?;
         let (is_file, item_id, grantee, role) = parse_create(&body)?;
         let _ = q.bool("notify")?; // the sandbox sends no mail either way
         let mut world = inner.world.write().unwrap();

@@ -336,7 +336,15 @@ pub async fn upload(
         ("attributes", None, attrs.as_bytes()),
         ("file", Some(name), bytes),
     ]);
-    send(sb, token, "POST", "/api/2.0/files/content", headers, Some(body)).await
+    send(
+        sb,
+        token,
+        "POST",
+        "/api/2.0/files/content",
+        headers,
+        Some(body),
+    )
+    .await
 }
 
 /// Upload a new version of a file (attributes first, as Box's SDKs do).
