@@ -125,6 +125,9 @@ pub struct SandboxConfig {
     pub streaming_disorder_rate: f64,
     /// Live activity: changes per second (0 = off).
     pub activity_per_second: f64,
+    /// The live activity advances only through `/_sandbox/activity/tick`, never on
+    /// its own, so a test can drive it without waiting for time to pass.
+    pub activity_manual_ticks: bool,
     /// Event logged for a new version uploaded through the API.
     pub new_version_event: NewVersionEvent,
     pub faults: Faults,
@@ -167,6 +170,7 @@ impl Default for SandboxConfig {
             reads_per_user_per_day: 6.0,
             streaming_disorder_rate: 0.05,
             activity_per_second: 0.0,
+            activity_manual_ticks: false,
             new_version_event: NewVersionEvent::Edit,
             faults: Faults::default(),
             state_path: None,

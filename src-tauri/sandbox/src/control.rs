@@ -22,6 +22,7 @@ pub fn router() -> Router<Arc<Inner>> {
         .route("/_sandbox/faults", get(get_faults).post(set_faults))
         .route("/_sandbox/settings", get(get_settings).post(set_settings))
         .route("/_sandbox/activity", post(activity))
+        .route("/_sandbox/activity/tick", post(activity_tick))
         .route("/_sandbox/tokens/expire", post(expire_tokens))
         .route("/_sandbox/tokens/revoke", post(revoke_tokens))
         .route("/_sandbox/accounts", get(accounts))
@@ -122,6 +123,23 @@ async fn activity(State(inner): State<Arc<Inner>>, Json(r): Json<ActivityReq>) -
     let applied = crate::activity::burst(&inner, r.count);
     let events = inner.world.read().unwrap().events.entries.len();
     Json(json!({"applied": applied, "events_total": events})).into_response()
+}
+
+#[derive(Deserialize)]
+struct TickReq {
+    ticks: usize,
+}
+
+/// Run `ticks` ticks of the live activity now, as its loop would over that much time.
+async fn activity_tick(State(inner): State<Arc<Inner>>, Json(r): Json<TickReq>) -> Response {
+    let (mut steps, mut applied) = (0, 0);
+    for _ in 0..r.ticks {
+        let (s, a) = inner.ticker.lock().unwrap().tick(&inner);
+        steps += s;
+        applied += a;
+    }
+    let events = inner.world.read().unwrap().events.entries.len();
+    Json(json!({"steps": steps, "applied": applied, "events_total": events})).into_response()
 }
 
 async fn expire_tokens(State(inner): State<Arc<Inner>>) -> Response {

@@ -71,6 +71,7 @@ pub fn build_state(config: SandboxConfig, base_url: String) -> Arc<Inner> {
         control: Mutex::new(control),
         buckets: Mutex::new(HashMap::new()),
         stats: Mutex::new(Stats::default()),
+        ticker: Mutex::new(Default::default()),
         sha1_cache: Mutex::new(HashMap::new()),
     })
 }

@@ -48,6 +48,8 @@ pub struct Inner {
     pub control: Mutex<Control>,
     pub buckets: Mutex<HashMap<u32, Bucket>>,
     pub stats: Mutex<Stats>,
+    /// The live activity's pace, shared by its loop and `/_sandbox/activity/tick`.
+    pub ticker: Mutex<crate::activity::Ticker>,
     /// sha1 of file versions, computed on first use: (version, sha1).
     pub sha1_cache: Mutex<HashMap<u32, (u32, [u8; 20])>>,
 }
