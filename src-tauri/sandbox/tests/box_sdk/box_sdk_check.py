@@ -129,7 +129,7 @@ removed = client.shared_links_files.remove_shared_link_from_file(f.id, 'shared_l
 assert removed.shared_link is None
 print('shared link: created (open, password), changed (company), removed')
 
-def field(e, name):  # entries listed with `fields` may come back as plain dicts
+def field(e, name):  # the SDK types folder entries as FolderMini, whose `owned_by` stays a dict
     return e[name] if isinstance(e, dict) else getattr(e, name)
 root_folder_id = next(field(e, 'id') for e in client.folders.get_folder_items('0', fields=['owned_by']).entries
                       if field(e, 'type') == 'folder' and field(field(e, 'owned_by'), 'id') == me.id)
