@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Fidelity check: Box's own Python SDK (box-sdk-gen, written from Box's docs,
 # not from our code) signs in, refreshes, lists users, walks folders as users
-# and pages events against the sandbox, with only its base URLs changed.
+# and pages events against the sandbox, with only its base URLs changed; then
+# writes (upload, new version, shared link create/change/remove, collaboration
+# add/remove, delete) and finds each write's event in both enterprise streams.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-$PWD/target}"

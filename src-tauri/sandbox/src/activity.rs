@@ -70,6 +70,7 @@ pub fn step(world: &mut World, rng: &mut impl Rng) -> Option<Event> {
             let access =
                 [Access::Open, Access::Company, Access::Collaborators][rng.gen_range(0..3)];
             ent.set_file_shared(f, Some(access), now);
+            ent.files.changed.touch(f, now);
             Event {
                 at: now,
                 kind,
@@ -84,6 +85,7 @@ pub fn step(world: &mut World, rng: &mut impl Rng) -> Option<Event> {
                 .map(|k| (f + k) % nfiles)
                 .find(|&x| ent.file_shared(x).is_some() && ent.file_alive(x))?;
             ent.set_file_shared(target, None, now);
+            ent.files.changed.touch(target, now);
             Event {
                 at: now,
                 kind,
@@ -156,22 +158,41 @@ pub fn burst(inner: &Inner, count: usize) -> usize {
         .count()
 }
 
-/// Background loop: reads the current rate each tick so `/_sandbox/` can change it.
-pub async fn run(inner: Arc<Inner>) {
-    let mut carry = 0.0f64;
-    let tick = Duration::from_millis(100);
-    loop {
-        tokio::time::sleep(tick).await;
+/// One tick of the live activity: the background loop runs one every `TICK`.
+pub const TICK: Duration = Duration::from_millis(100);
+
+/// The fraction of a change owed from earlier ticks, so low rates still add up.
+#[derive(Default)]
+pub struct Ticker {
+    carry: f64,
+}
+
+impl Ticker {
+    /// Run one tick at the current rate; returns (steps run, changes applied).
+    pub fn tick(&mut self, inner: &Inner) -> (usize, usize) {
         let rate = inner.control.lock().unwrap().activity_per_second;
         if rate <= 0.0 {
-            carry = 0.0;
-            continue;
+            self.carry = 0.0;
+            return (0, 0);
         }
-        carry += rate * tick.as_secs_f64();
-        let n = carry.floor() as usize;
-        if n > 0 {
-            carry -= n as f64;
-            burst(&inner, n);
+        self.carry += rate * TICK.as_secs_f64();
+        let n = self.carry.floor() as usize;
+        if n == 0 {
+            return (0, 0);
         }
+        self.carry -= n as f64;
+        (n, burst(inner, n))
+    }
+}
+
+/// Background loop: reads the current rate each tick so `/_sandbox/` can change it.
+/// With `activity_manual_ticks` it never ticks: only `/_sandbox/activity/tick` does.
+pub async fn run(inner: Arc<Inner>) {
+    if inner.cfg.activity_manual_ticks {
+        return;
+    }
+    loop {
+        tokio::time::sleep(TICK).await;
+        inner.ticker.lock().unwrap().tick(&inner);
     }
 }

@@ -26,6 +26,35 @@ impl std::str::FromStr for Rotation {
     }
 }
 
+/// What Box logs for a new version uploaded through the API: *unverified* whether
+/// that is `UPLOAD` or `EDIT` (BOX-FACTS), so both are offered; EDIT by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NewVersionEvent {
+    #[default]
+    Edit,
+    Upload,
+}
+
+impl NewVersionEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NewVersionEvent::Edit => "EDIT",
+            NewVersionEvent::Upload => "UPLOAD",
+        }
+    }
+}
+
+impl std::str::FromStr for NewVersionEvent {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_uppercase().as_str() {
+            "EDIT" => Ok(NewVersionEvent::Edit),
+            "UPLOAD" => Ok(NewVersionEvent::Upload),
+            other => Err(format!("unknown new-version event {other:?} (EDIT|UPLOAD)")),
+        }
+    }
+}
+
 /// Probabilities and delays of injected failures on `/2.0` calls.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
@@ -96,6 +125,11 @@ pub struct SandboxConfig {
     pub streaming_disorder_rate: f64,
     /// Live activity: changes per second (0 = off).
     pub activity_per_second: f64,
+    /// The live activity advances only through `/_sandbox/activity/tick`, never on
+    /// its own, so a test can drive it without waiting for time to pass.
+    pub activity_manual_ticks: bool,
+    /// Event logged for a new version uploaded through the API.
+    pub new_version_event: NewVersionEvent,
     pub faults: Faults,
     /// Where issued tokens are kept so an embedded sandbox survives restarts.
     pub state_path: Option<PathBuf>,
@@ -136,6 +170,8 @@ impl Default for SandboxConfig {
             reads_per_user_per_day: 6.0,
             streaming_disorder_rate: 0.05,
             activity_per_second: 0.0,
+            activity_manual_ticks: false,
+            new_version_event: NewVersionEvent::Edit,
             faults: Faults::default(),
             state_path: None,
             port: 0,

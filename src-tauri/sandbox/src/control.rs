@@ -22,6 +22,7 @@ pub fn router() -> Router<Arc<Inner>> {
         .route("/_sandbox/faults", get(get_faults).post(set_faults))
         .route("/_sandbox/settings", get(get_settings).post(set_settings))
         .route("/_sandbox/activity", post(activity))
+        .route("/_sandbox/activity/tick", post(activity_tick))
         .route("/_sandbox/tokens/expire", post(expire_tokens))
         .route("/_sandbox/tokens/revoke", post(revoke_tokens))
         .route("/_sandbox/accounts", get(accounts))
@@ -62,6 +63,8 @@ struct Settings {
     rate_limit_per_minute: Option<u32>,
     activity_per_second: Option<f64>,
     streaming_disorder_rate: Option<f64>,
+    /// "EDIT" | "UPLOAD": what a new version uploaded through the API logs.
+    new_version_event: Option<String>,
 }
 
 fn settings_json(inner: &Inner) -> serde_json::Value {
@@ -72,6 +75,7 @@ fn settings_json(inner: &Inner) -> serde_json::Value {
         "rate_limit_per_minute": c.rate_limit_per_minute,
         "activity_per_second": c.activity_per_second,
         "streaming_disorder_rate": c.streaming_disorder_rate,
+        "new_version_event": c.new_version_event.as_str(),
     })
 }
 
@@ -80,6 +84,11 @@ async fn get_settings(State(inner): State<Arc<Inner>>) -> Response {
 }
 
 async fn set_settings(State(inner): State<Arc<Inner>>, Json(s): Json<Settings>) -> Response {
+    let new_version_event = match s.new_version_event.as_deref().map(str::parse) {
+        None => None,
+        Some(Ok(v)) => Some(v),
+        Some(Err(e)) => return (StatusCode::BAD_REQUEST, e).into_response(),
+    };
     {
         let mut c = inner.control.lock().unwrap();
         if let Some(v) = s.disable_unpublished_apps {
@@ -98,6 +107,9 @@ async fn set_settings(State(inner): State<Arc<Inner>>, Json(s): Json<Settings>) 
         if let Some(v) = s.streaming_disorder_rate {
             c.streaming_disorder_rate = v.clamp(0.0, 1.0);
         }
+        if let Some(v) = new_version_event {
+            c.new_version_event = v;
+        }
     }
     Json(settings_json(&inner)).into_response()
 }
@@ -111,6 +123,23 @@ async fn activity(State(inner): State<Arc<Inner>>, Json(r): Json<ActivityReq>) -
     let applied = crate::activity::burst(&inner, r.count);
     let events = inner.world.read().unwrap().events.entries.len();
     Json(json!({"applied": applied, "events_total": events})).into_response()
+}
+
+#[derive(Deserialize)]
+struct TickReq {
+    ticks: usize,
+}
+
+/// Run `ticks` ticks of the live activity now, as its loop would over that much time.
+async fn activity_tick(State(inner): State<Arc<Inner>>, Json(r): Json<TickReq>) -> Response {
+    let (mut steps, mut applied) = (0, 0);
+    for _ in 0..r.ticks {
+        let (s, a) = inner.ticker.lock().unwrap().tick(&inner);
+        steps += s;
+        applied += a;
+    }
+    let events = inner.world.read().unwrap().events.entries.len();
+    Json(json!({"steps": steps, "applied": applied, "events_total": events})).into_response()
 }
 
 async fn expire_tokens(State(inner): State<Arc<Inner>>) -> Response {

@@ -71,7 +71,12 @@ impl Access {
             Access::Collaborators => "collaborators",
         }
     }
-    fn code(a: Option<Access>) -> u8 {
+    pub fn parse(s: &str) -> Option<Access> {
+        [Access::Open, Access::Company, Access::Collaborators]
+            .into_iter()
+            .find(|a| a.as_str() == s)
+    }
+    pub fn code(a: Option<Access>) -> u8 {
         match a {
             None => 0,
             Some(Access::Open) => 1,
@@ -79,7 +84,7 @@ impl Access {
             Some(Access::Collaborators) => 3,
         }
     }
-    fn from_code(c: u8) -> Option<Access> {
+    pub fn from_code(c: u8) -> Option<Access> {
         match c {
             1 => Some(Access::Open),
             2 => Some(Access::Company),
@@ -102,9 +107,11 @@ pub struct Folders {
     pub children: Vec<Vec<u32>>,
     /// Generated files of a folder are one contiguous range of file indexes.
     pub file_range: Vec<(u32, u32)>,
-    /// Files added later by live activity.
+    /// Files added later (live activity, uploads) or moved in from another folder.
     pub extra_files: HashMap<u32, Vec<u32>>,
     pub trashed: Vec<bool>,
+    /// What the write API changed; sparse, so an untouched enterprise pays nothing.
+    pub changed: Changed,
 }
 
 /// Files; one entry per file index, everything else is derived.
@@ -118,6 +125,72 @@ pub struct Files {
     pub shared_at: Vec<i64>,
     pub trashed: Vec<bool>,
     pub modified_by: Vec<u32>,
+    /// What the write API changed; sparse, so an untouched enterprise pays nothing.
+    pub changed: Changed,
+    /// Content stored by uploads, for the version it was uploaded as.
+    pub stored: HashMap<u32, Stored>,
+    /// Kinds of uploaded files, from their names (generated ones derive it from the seed).
+    pub kinds: HashMap<u32, Kind>,
+}
+
+/// Per-item overrides written through the API, for files or folders alike.
+#[derive(Default)]
+pub struct Changed {
+    /// Names given by uploads and renames; the rest derive from the seed.
+    pub names: HashMap<u32, String>,
+    pub descriptions: HashMap<u32, String>,
+    /// Etag bumps from metadata changes (rename, move, shared link, description);
+    /// a file's new content versions bump its etag on top of these.
+    pub etag_bumps: HashMap<u32, u32>,
+    /// When the item's metadata last changed (its `modified_at`).
+    pub touched_at: HashMap<u32, i64>,
+}
+
+impl Changed {
+    fn get<V>(map: &HashMap<u32, V>, k: u32) -> Option<&V> {
+        // Listings read these per entry: skip hashing while nothing was written.
+        if map.is_empty() {
+            None
+        } else {
+            map.get(&k)
+        }
+    }
+    pub fn name(&self, k: u32) -> Option<&String> {
+        Self::get(&self.names, k)
+    }
+    pub fn description(&self, k: u32) -> Option<&String> {
+        Self::get(&self.descriptions, k)
+    }
+    pub fn bumps(&self, k: u32) -> u32 {
+        Self::get(&self.etag_bumps, k).copied().unwrap_or(0)
+    }
+    pub fn touched(&self, k: u32) -> i64 {
+        Self::get(&self.touched_at, k).copied().unwrap_or(0)
+    }
+    /// Record a metadata change: new etag, new `modified_at`.
+    pub fn touch(&mut self, k: u32, at: i64) {
+        *self.etag_bumps.entry(k).or_default() += 1;
+        self.touched_at.insert(k, at);
+    }
+}
+
+/// The bytes of one uploaded version, with the sha1 Box reports for it.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub version: u32,
+    pub bytes: bytes::Bytes,
+    pub sha1: String,
+}
+
+/// Shared-link settings set through the API; generated links use the defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkSettings {
+    pub password: bool,
+    pub unshared_at: Option<i64>,
+    /// None: downloadable unless the access is `collaborators`.
+    pub can_download: Option<bool>,
+    pub can_edit: bool,
+    pub vanity_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,6 +223,8 @@ pub struct Enterprise {
     pub files: Files,
     pub collabs: Vec<Collab>,
     pub collabs_by_item: HashMap<(bool, u32), Vec<u32>>,
+    /// Non-default shared-link settings, by (is_file, index).
+    pub links: HashMap<(bool, u32), LinkSettings>,
 }
 
 const DAY: i64 = 86_400;
@@ -173,6 +248,7 @@ impl Enterprise {
             files: Files::default(),
             collabs: Vec::new(),
             collabs_by_item: HashMap::new(),
+            links: HashMap::new(),
         };
         ent.generate_folders(cfg);
         ent.generate_files(cfg);
@@ -414,10 +490,22 @@ impl Enterprise {
     }
 
     pub fn file_kind(&self, file: u32) -> Kind {
-        content::kind_of(self.seed, file)
+        match Changed::get(&self.files.kinds, file) {
+            Some(k) => *k,
+            None => content::kind_of(self.seed, file),
+        }
     }
 
     pub fn file_name(&self, file: u32) -> String {
+        match self.files.changed.name(file) {
+            Some(n) => n.clone(),
+            None => self.generated_file_name(file),
+        }
+    }
+
+    /// The name the generator gave a file: generated content is derived from it, so a
+    /// rename changes neither the bytes nor the sha1.
+    pub fn generated_file_name(&self, file: u32) -> String {
         let mut d = Draw::new(self.seed, 0x4A3E, file as u64);
         let adj = d.pick(names::ADJ);
         let noun = d.pick(names::NOUN);
@@ -428,7 +516,25 @@ impl Enterprise {
         self.files.version[file as usize] as u32
     }
 
+    /// Uploaded bytes of the current version, if it was uploaded.
+    pub fn file_stored(&self, file: u32) -> Option<&Stored> {
+        Changed::get(&self.files.stored, file).filter(|s| s.version == self.file_version(file))
+    }
+
+    /// `etag` and `sequence_id`: every content version and metadata change bumps it.
+    pub fn file_etag(&self, file: u32) -> u32 {
+        self.file_version(file) - 1 + self.files.changed.bumps(file)
+    }
+
+    /// `etag` of a folder; a root has none.
+    pub fn folder_etag(&self, folder: u32) -> Option<u32> {
+        (!self.is_root(folder)).then(|| 1 + self.folders.changed.bumps(folder))
+    }
+
     pub fn file_size(&self, file: u32) -> u64 {
+        if let Some(s) = self.file_stored(file) {
+            return s.bytes.len() as u64;
+        }
         content::declared_size(
             self.seed,
             file,
@@ -448,6 +554,36 @@ impl Enterprise {
     pub fn set_file_shared(&mut self, file: u32, access: Option<Access>, at: i64) {
         self.files.shared[file as usize] = Access::code(access);
         self.files.shared_at[file as usize] = at;
+        // Settings belong to the link they were made for; a caller with new ones adds them.
+        if !self.links.is_empty() {
+            self.links.remove(&(true, file));
+        }
+    }
+
+    pub fn set_folder_shared(&mut self, folder: u32, access: Option<Access>, at: i64) {
+        self.folders.shared[folder as usize] = Access::code(access);
+        self.folders.shared_at[folder as usize] = at;
+        if !self.links.is_empty() {
+            self.links.remove(&(false, folder));
+        }
+    }
+
+    /// An item's shared link with its settings, if it has one.
+    pub fn link_of(&self, is_file: bool, item: u32) -> Option<(Access, LinkSettings)> {
+        let access = if is_file {
+            self.file_shared(item)
+        } else {
+            self.folder_shared(item)
+        }?;
+        let settings = if self.links.is_empty() {
+            LinkSettings::default()
+        } else {
+            self.links
+                .get(&(is_file, item))
+                .cloned()
+                .unwrap_or_default()
+        };
+        Some((access, settings))
     }
 
     pub fn is_root(&self, folder: u32) -> bool {
@@ -458,6 +594,9 @@ impl Enterprise {
         let i = folder as usize;
         if self.is_root(folder) {
             return "All Files".into();
+        }
+        if let Some(n) = self.folders.changed.name(folder) {
+            return n.clone();
         }
         let code = self.folders.name_code[i] as usize;
         if self.folders.depth[i] == 1 {
@@ -564,6 +703,50 @@ impl Enterprise {
         self.file_owner(file) == user || self.has_collab_access(user, file, true)
     }
 
+    /// The user's role on an item: "owner", or the strongest accepted collaboration
+    /// on it or on a folder above it (a folder's collaborators reach everything inside).
+    pub fn role_on(&self, user: u32, item: u32, is_file: bool) -> Option<&'static str> {
+        let owner = if is_file {
+            self.file_owner(item)
+        } else {
+            self.folders.owner[item as usize]
+        };
+        if owner == user {
+            return Some("owner");
+        }
+        let mut best: Option<&'static str> = None;
+        let mut consider = |key: (bool, u32)| {
+            for &c in self.collabs_by_item.get(&key).into_iter().flatten() {
+                let c = &self.collabs[c as usize];
+                let held = c.grantee == user && !c.removed && c.status == CollabStatus::Accepted;
+                if held && best.is_none_or(|b| role_rank(c.role) > role_rank(b)) {
+                    best = Some(c.role);
+                }
+            }
+        };
+        let mut folder = if is_file {
+            consider((true, item));
+            self.files.parent[item as usize]
+        } else {
+            item
+        };
+        loop {
+            consider((false, folder));
+            let p = self.folders.parent[folder as usize];
+            if p == NO_PARENT {
+                return best;
+            }
+            folder = p;
+        }
+    }
+
+    /// Active (not removed) collaborations directly on an item.
+    pub fn has_collaborations(&self, item: u32, is_file: bool) -> bool {
+        self.collabs_by_item
+            .get(&(is_file, item))
+            .is_some_and(|v| v.iter().any(|&c| !self.collabs[c as usize].removed))
+    }
+
     /// Items of a folder as the listing shows them: sub-folders, then files.
     /// A user's root also shows folders collaborated with them.
     pub fn folder_items(&self, folder: u32, viewer: u32) -> (Vec<u32>, Vec<u32>) {
@@ -586,16 +769,12 @@ impl Enterprise {
             }
         }
         let (a, b) = self.folders.file_range[folder as usize];
-        let mut files: Vec<u32> = (a..b)
-            .filter(|&i| !self.files.trashed[i as usize])
-            .collect();
+        // A file moved away keeps its place in the generated range: its parent says where it is.
+        let here =
+            |i: u32| !self.files.trashed[i as usize] && self.files.parent[i as usize] == folder;
+        let mut files: Vec<u32> = (a..b).filter(|&i| here(i)).collect();
         if let Some(extra) = self.folders.extra_files.get(&folder) {
-            files.extend(
-                extra
-                    .iter()
-                    .copied()
-                    .filter(|&i| !self.files.trashed[i as usize]),
-            );
+            files.extend(extra.iter().copied().filter(|&i| here(i)));
         }
         (subfolders, files)
     }
@@ -664,6 +843,21 @@ impl Enterprise {
                 })
                 .map(|i| i as u32),
         }
+    }
+}
+
+/// Strength of a collaboration role, for picking the strongest one a user holds.
+pub fn role_rank(role: &str) -> u8 {
+    match role {
+        "owner" => 8,
+        "co-owner" => 7,
+        "editor" => 6,
+        "viewer uploader" => 5,
+        "previewer uploader" => 4,
+        "viewer" => 3,
+        "previewer" => 2,
+        "uploader" => 1,
+        _ => 0,
     }
 }
 

@@ -21,10 +21,13 @@ pub enum EventKind {
     Download,
     Login,
     Delete,
+    Rename,
+    Move,
+    ItemSharedUpdate,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 11] = [
+    pub const ALL: [EventKind; 14] = [
         EventKind::Upload,
         EventKind::Edit,
         EventKind::Share,
@@ -36,6 +39,9 @@ impl EventKind {
         EventKind::Download,
         EventKind::Login,
         EventKind::Delete,
+        EventKind::Rename,
+        EventKind::Move,
+        EventKind::ItemSharedUpdate,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -50,6 +56,9 @@ impl EventKind {
             EventKind::Download => "DOWNLOAD",
             EventKind::Login => "LOGIN",
             EventKind::Delete => "DELETE",
+            EventKind::Rename => "RENAME",
+            EventKind::Move => "MOVE",
+            EventKind::ItemSharedUpdate => "ITEM_SHARED_UPDATE",
         }
     }
     pub fn parse(s: &str) -> Option<EventKind> {
@@ -82,9 +91,21 @@ pub struct Event {
 
 pub const ANONYMOUS: u32 = u32::MAX;
 
+/// The item as it was when a write-API event happened (Box logs the name, parent and
+/// owner of that moment; a later rename or move must not rewrite the history).
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub name: String,
+    /// Folder index of the parent, or `NO_PARENT`.
+    pub parent: u32,
+    pub owner: u32,
+}
+
 #[derive(Default)]
 pub struct EventLog {
     pub entries: Vec<Event>,
+    /// Snapshots of the events the write API logged, by position.
+    pub snapshots: std::collections::HashMap<usize, Snapshot>,
 }
 
 impl EventLog {
@@ -217,15 +238,34 @@ impl EventLog {
         }
         out.retain(|e| e.at >= start && e.at < ent.anchor);
         out.sort_by_key(|e| e.at);
-        EventLog { entries: out }
+        EventLog {
+            entries: out,
+            snapshots: Default::default(),
+        }
     }
 
-    /// Append a live event; times never go backwards.
-    pub fn push(&mut self, mut e: Event) {
+    /// Append a live event; times never go backwards. Returns its stream position.
+    pub fn push(&mut self, mut e: Event) -> usize {
         if let Some(last) = self.entries.last() {
             e.at = e.at.max(last.at);
         }
         self.entries.push(e);
+        self.entries.len() - 1
+    }
+
+    /// Append an event with the item as it is now, kept for when it changes later.
+    pub fn push_snapshot(&mut self, e: Event, snapshot: Snapshot) -> usize {
+        let at = self.push(e);
+        self.snapshots.insert(at, snapshot);
+        at
+    }
+
+    pub fn snapshot(&self, position: usize) -> Option<&Snapshot> {
+        if self.snapshots.is_empty() {
+            None
+        } else {
+            self.snapshots.get(&position)
+        }
     }
 
     /// First index with `at >= t`.

@@ -5,6 +5,7 @@
 pub mod activity;
 pub mod api;
 pub mod browser;
+pub mod changes;
 pub mod config;
 pub mod content;
 pub mod control;
@@ -24,7 +25,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 
-pub use config::{Faults, Rotation, SandboxConfig};
+pub use config::{Faults, NewVersionEvent, Rotation, SandboxConfig};
 
 use crate::enterprise::Enterprise;
 use crate::events::EventLog;
@@ -60,6 +61,7 @@ pub fn build_state(config: SandboxConfig, base_url: String) -> Arc<Inner> {
         rate_limit_per_minute: config.rate_limit_per_minute,
         activity_per_second: config.activity_per_second,
         streaming_disorder_rate: config.streaming_disorder_rate,
+        new_version_event: config.new_version_event,
     };
     Arc::new(Inner {
         cfg: config,
@@ -69,6 +71,7 @@ pub fn build_state(config: SandboxConfig, base_url: String) -> Arc<Inner> {
         control: Mutex::new(control),
         buckets: Mutex::new(HashMap::new()),
         stats: Mutex::new(Stats::default()),
+        ticker: Mutex::new(Default::default()),
         sha1_cache: Mutex::new(HashMap::new()),
     })
 }

@@ -93,13 +93,64 @@ pub const ROUTES: &[Route] = &[
             "created_before",
         ],
     },
+    // The write API. Uploads are served where Box's upload server has them
+    // (`https://upload.box.com/api/2.0`), the rest beside the reads.
+    Route {
+        method: "POST",
+        spec_path: "/files/content",
+        served_path: "/api/2.0/files/content",
+        query: &["fields"],
+    },
+    Route {
+        method: "POST",
+        spec_path: "/files/{file_id}/content",
+        served_path: "/api/2.0/files/{file_id}/content",
+        query: &["fields"],
+    },
+    Route {
+        method: "PUT",
+        spec_path: "/files/{file_id}",
+        served_path: "/2.0/files/{file_id}",
+        query: &["fields"],
+    },
+    Route {
+        method: "DELETE",
+        spec_path: "/files/{file_id}",
+        served_path: "/2.0/files/{file_id}",
+        query: &[],
+    },
+    Route {
+        method: "PUT",
+        spec_path: "/folders/{folder_id}",
+        served_path: "/2.0/folders/{folder_id}",
+        query: &["fields"],
+    },
+    Route {
+        method: "POST",
+        spec_path: "/collaborations",
+        served_path: "/2.0/collaborations",
+        query: &["fields", "notify"],
+    },
+    Route {
+        method: "DELETE",
+        spec_path: "/collaborations/{collaboration_id}",
+        served_path: "/2.0/collaborations/{collaboration_id}",
+        query: &[],
+    },
 ];
 
 /// Request headers the sandbox honours (the spec lists some as header parameters;
 /// `as-user` and `authorization` are documented outside the paths).
-pub const HEADERS: &[(&str, &str)] = &[
-    ("/files/{file_id}", "if-none-match"),
-    ("/files/{file_id}/content", "range"),
+/// Rows are (method, spec path, header).
+pub const HEADERS: &[(&str, &str, &str)] = &[
+    ("GET", "/files/{file_id}", "if-none-match"),
+    ("GET", "/files/{file_id}/content", "range"),
+    ("PUT", "/files/{file_id}", "if-match"),
+    ("DELETE", "/files/{file_id}", "if-match"),
+    ("PUT", "/folders/{folder_id}", "if-match"),
+    ("POST", "/files/{file_id}/content", "if-match"),
+    ("POST", "/files/content", "content-md5"),
+    ("POST", "/files/{file_id}/content", "content-md5"),
 ];
 
 pub fn params_of(method: &str, spec_path: &str) -> &'static [&'static str] {

@@ -1,9 +1,11 @@
-//! The router: Box's paths, the `/2.0` gate, and the sandbox-only control surface.
+//! The router: Box's paths (the API and its upload server), the gate every API call
+//! passes, and the sandbox-only control surface.
 
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 
 use crate::api;
@@ -51,6 +53,36 @@ pub fn router(inner: Arc<Inner>) -> Router {
             get(api::collaborations::of_file),
         )
         .route(listed("GET", "/2.0/events"), get(api::events::events))
+        .route(
+            listed("PUT", "/2.0/files/{file_id}"),
+            put(api::update::put_file),
+        )
+        .route(
+            listed("DELETE", "/2.0/files/{file_id}"),
+            delete(api::update::delete_file),
+        )
+        .route(
+            listed("PUT", "/2.0/folders/{folder_id}"),
+            put(api::update::put_folder),
+        )
+        .route(
+            listed("POST", "/2.0/collaborations"),
+            post(api::collaborations::create),
+        )
+        .route(
+            listed("DELETE", "/2.0/collaborations/{collaboration_id}"),
+            delete(api::collaborations::delete),
+        )
+        .route(
+            listed("POST", "/api/2.0/files/content"),
+            post(api::uploads::upload_file)
+                .layer(DefaultBodyLimit::max(api::uploads::UPLOAD_LIMIT)),
+        )
+        .route(
+            listed("POST", "/api/2.0/files/{file_id}/content"),
+            post(api::uploads::upload_version)
+                .layer(DefaultBodyLimit::max(api::uploads::UPLOAD_LIMIT)),
+        )
         .route_layer(from_fn_with_state(inner.clone(), api::gate));
     Router::new()
         .route(

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, RwLock};
 
-use crate::config::{Faults, SandboxConfig};
+use crate::config::{Faults, NewVersionEvent, SandboxConfig};
 use crate::enterprise::Enterprise;
 use crate::events::EventLog;
 use crate::tokens::TokenStore;
@@ -23,6 +23,7 @@ pub struct Control {
     pub rate_limit_per_minute: u32,
     pub activity_per_second: f64,
     pub streaming_disorder_rate: f64,
+    pub new_version_event: NewVersionEvent,
 }
 
 #[derive(Default, serde::Serialize)]
@@ -47,6 +48,8 @@ pub struct Inner {
     pub control: Mutex<Control>,
     pub buckets: Mutex<HashMap<u32, Bucket>>,
     pub stats: Mutex<Stats>,
+    /// The live activity's pace, shared by its loop and `/_sandbox/activity/tick`.
+    pub ticker: Mutex<crate::activity::Ticker>,
     /// sha1 of file versions, computed on first use: (version, sha1).
     pub sha1_cache: Mutex<HashMap<u32, (u32, [u8; 20])>>,
 }
@@ -94,6 +97,10 @@ impl Inner {
         ent: &crate::enterprise::Enterprise,
         file: u32,
     ) -> crate::content::Plan {
+        // Uploaded bytes are whatever the client sent: nothing was planted in them.
+        if ent.file_stored(file).is_some() {
+            return crate::content::Plan::default();
+        }
         crate::content::plan(
             ent.seed,
             file,
@@ -105,21 +112,28 @@ impl Inner {
     }
 
     /// The bytes of the current version of a file.
-    pub fn file_bytes(&self, ent: &crate::enterprise::Enterprise, file: u32) -> Vec<u8> {
+    pub fn file_bytes(&self, ent: &crate::enterprise::Enterprise, file: u32) -> bytes::Bytes {
+        if let Some(s) = ent.file_stored(file) {
+            return s.bytes.clone();
+        }
         let plan = self.file_plan(ent, file);
         crate::content::build(
             ent.seed,
             file,
             ent.file_version(file),
             ent.file_kind(file),
-            &ent.file_name(file),
+            &ent.generated_file_name(file),
             &plan,
         )
+        .into()
     }
 
     /// sha1 of the current version, computed once per version.
     pub fn file_sha1(&self, ent: &crate::enterprise::Enterprise, file: u32) -> String {
         use sha1::Digest;
+        if let Some(s) = ent.file_stored(file) {
+            return s.sha1.clone();
+        }
         let version = ent.file_version(file);
         if let Some((v, hash)) = self.sha1_cache.lock().unwrap().get(&file) {
             if *v == version {
@@ -135,6 +149,6 @@ impl Inner {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

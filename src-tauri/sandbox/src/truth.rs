@@ -24,6 +24,22 @@ pub struct SharedTruth {
     /// Box user id of the item's owner: the `as-user` that sees it.
     pub owner_id: String,
     pub access: &'static str,
+    pub is_password_enabled: bool,
+    pub can_download: bool,
+    /// RFC 3339, when the link was set to expire through the API.
+    pub unshared_at: Option<String>,
+}
+
+/// A live file whose current version was uploaded through the API.
+#[derive(Debug, Serialize)]
+pub struct UploadTruth {
+    pub file_id: String,
+    pub name: String,
+    pub path: String,
+    pub owner_login: String,
+    pub version: u32,
+    pub sha1: String,
+    pub size: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -49,6 +65,30 @@ pub struct GroundTruth {
     pub shared_links: Vec<SharedTruth>,
     /// Active collaborations (pending invites included), internal and external.
     pub collaborations: Vec<CollabTruth>,
+    /// Live files whose current version came through the upload API.
+    pub uploads: Vec<UploadTruth>,
+}
+
+fn shared_truth(
+    ent: &crate::enterprise::Enterprise,
+    is_file: bool,
+    item: u32,
+) -> Option<SharedTruth> {
+    let (access, s) = ent.link_of(is_file, item)?;
+    let (item_id, owner) = if is_file {
+        (ent.file_box_id(item), ent.file_owner(item))
+    } else {
+        (ent.folder_box_id(item), ent.folders.owner[item as usize])
+    };
+    Some(SharedTruth {
+        item_type: if is_file { "file" } else { "folder" },
+        item_id,
+        owner_id: ent.accounts[owner as usize].id.to_string(),
+        access: access.as_str(),
+        is_password_enabled: s.password,
+        can_download: crate::api::repr::link_can_download(access, &s),
+        unshared_at: s.unshared_at.map(crate::api::repr::ts),
+    })
 }
 
 pub fn ground_truth(inner: &Inner) -> GroundTruth {
@@ -57,6 +97,7 @@ pub fn ground_truth(inner: &Inner) -> GroundTruth {
     let n = ent.files.parent.len() as u32;
     let mut files = Vec::new();
     let mut shared_links = Vec::new();
+    let mut uploads = Vec::new();
     let mut alive = 0;
     for f in 0..n {
         if !ent.file_alive(f) {
@@ -75,25 +116,22 @@ pub fn ground_truth(inner: &Inner) -> GroundTruth {
                 near_misses: plan.near_misses,
             });
         }
-        if let Some(a) = ent.file_shared(f) {
-            shared_links.push(SharedTruth {
-                item_type: "file",
-                item_id: ent.file_box_id(f),
-                owner_id: ent.accounts[ent.file_owner(f) as usize].id.to_string(),
-                access: a.as_str(),
+        shared_links.extend(shared_truth(ent, true, f));
+        if let Some(s) = ent.file_stored(f) {
+            uploads.push(UploadTruth {
+                file_id: ent.file_box_id(f),
+                name: ent.file_name(f),
+                path: ent.file_path(f),
+                owner_login: ent.accounts[ent.file_owner(f) as usize].login.clone(),
+                version: ent.file_version(f),
+                sha1: s.sha1.clone(),
+                size: s.bytes.len() as u64,
             });
         }
     }
     for d in 0..ent.folders.parent.len() as u32 {
-        if let Some(a) = ent.folder_shared(d).filter(|_| !ent.folder_trashed(d)) {
-            shared_links.push(SharedTruth {
-                item_type: "folder",
-                item_id: ent.folder_box_id(d),
-                owner_id: ent.accounts[ent.folders.owner[d as usize] as usize]
-                    .id
-                    .to_string(),
-                access: a.as_str(),
-            });
+        if !ent.folder_trashed(d) {
+            shared_links.extend(shared_truth(ent, false, d));
         }
     }
     let collaborations = ent
@@ -138,6 +176,7 @@ pub fn ground_truth(inner: &Inner) -> GroundTruth {
         files,
         shared_links,
         collaborations,
+        uploads,
     }
 }
 

@@ -1,8 +1,10 @@
-//! `GET /2.0/folders/{id}/collaborations` and `GET /2.0/files/{id}/collaborations`.
+//! `GET /2.0/folders/{id}/collaborations`, `GET /2.0/files/{id}/collaborations`,
+//! `POST /2.0/collaborations` and `DELETE /2.0/collaborations/{id}`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -11,9 +13,11 @@ use serde_json::{json, Value};
 use super::files::visible_file;
 use super::folders::visible_folder;
 use super::{decode_marker, encode_marker, limit, repr, Caller, Q};
+use crate::changes::{Grantee, Writer};
 use crate::enterprise::{AccountKind, CollabStatus, Enterprise};
 use crate::error::ApiError;
 use crate::state::Inner;
+use crate::tokens::now_unix;
 
 pub fn collab_json(ent: &Enterprise, ci: u32, base: &str) -> Value {
     let c = &ent.collabs[ci as usize];
@@ -128,6 +132,135 @@ pub async fn of_file(
         Q::new(q, "GET", "/files/{file_id}/collaborations"),
     ) {
         Ok(v) => Json(v).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Keep `type`, `id` and the asked-for fields of a representation, as `fields` does.
+fn only_fields(v: Value, fields: Option<&[String]>) -> Value {
+    let (Some(list), Value::Object(m)) = (fields, &v) else {
+        return v;
+    };
+    let keep = |k: &str| k == "type" || k == "id" || list.iter().any(|f| f == k);
+    Value::Object(
+        m.iter()
+            .filter(|(k, _)| keep(k))
+            .map(|(k, x)| (k.clone(), x.clone()))
+            .collect(),
+    )
+}
+
+fn parse_create(body: &Value) -> Result<(bool, String, Grantee, String), ApiError> {
+    let bad = |what: &str| ApiError::bad_request(format!("Invalid value for '{what}'"));
+    let item = body
+        .get("item")
+        .filter(|v| v.is_object())
+        .ok_or_else(|| bad("item"))?;
+    let is_file = match item.get("type").and_then(Value::as_str) {
+        Some("file") => true,
+        Some("folder") => false,
+        _ => {
+            return Err(ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "invalid_collaboration_item",
+                "Item type must be specified and set to 'folder' or 'file'",
+            ))
+        }
+    };
+    let item_id = match item.get("id") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => return Err(bad("item.id")),
+    };
+    let by = body
+        .get("accessible_by")
+        .filter(|v| v.is_object())
+        .ok_or_else(|| bad("accessible_by"))?;
+    match by.get("type").and_then(Value::as_str) {
+        Some("user") => {}
+        Some("group") => {
+            return Err(ApiError::bad_request(
+                "The sandbox has no groups: invite users by id or login",
+            ))
+        }
+        _ => return Err(bad("accessible_by.type")),
+    }
+    let grantee = match (by.get("id"), by.get("login").and_then(Value::as_str)) {
+        (Some(Value::String(id)), _) => Grantee::Id(id.clone()),
+        (Some(Value::Number(n)), _) => Grantee::Id(n.to_string()),
+        (_, Some(login)) => Grantee::Login(login.to_string()),
+        _ => return Err(bad("accessible_by")),
+    };
+    let role = body
+        .get("role")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("role"))?
+        .to_string();
+    Ok((is_file, item_id, grantee, role))
+}
+
+/// `POST /2.0/collaborations`: invite a user (by id or login, outside logins too).
+pub async fn create(
+    State(inner): State<Arc<Inner>>,
+    Extension(c): Extension<Caller>,
+    Query(q): Query<HashMap<String, String>>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Response {
+    let q = Q::new(q, "POST", "/collaborations");
+    let result: Result<Value, ApiError> = (|| {
+        let Json(body) = body
+            .map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {}", e.body_text())))?;
+        let (is_file, item_id, grantee, role) = parse_create(&body)?;
+        let _ = q.bool("notify")?; // the sandbox sends no mail either way
+        let mut world = inner.world.write().unwrap();
+        let item = if is_file {
+            visible_file(&world.ent, &item_id, c.acting)?
+        } else {
+            visible_folder(&world.ent, &item_id, c.acting)?
+        };
+        let ci = Writer {
+            inner: &inner,
+            world: &mut world,
+            actor: c.acting,
+            now: now_unix(),
+        }
+        .collaborate(is_file, item, &grantee, &role)?;
+        Ok(only_fields(
+            collab_json(&world.ent, ci, &inner.base_url),
+            q.fields().as_deref(),
+        ))
+    })();
+    match result {
+        Ok(v) => (axum::http::StatusCode::CREATED, Json(v)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `DELETE /2.0/collaborations/{id}`.
+pub async fn delete(
+    State(inner): State<Arc<Inner>>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Response {
+    let result: Result<(), ApiError> = (|| {
+        let ci = id
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| n.checked_sub(crate::enterprise::COLLAB_ID_BASE))
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| ApiError::not_found("Not Found"))?;
+        let mut world = inner.world.write().unwrap();
+        Writer {
+            inner: &inner,
+            world: &mut world,
+            actor: c.acting,
+            now: now_unix(),
+        }
+        .uncollaborate(ci)
+    })();
+    match result {
+        Ok(()) => axum::http::StatusCode::NO_CONTENT.into_response(),
         Err(e) => e.into_response(),
     }
 }

@@ -13,7 +13,7 @@ use super::users::require_admin;
 use super::{limit, repr, Caller, Q};
 use crate::enterprise::{Enterprise, COLLAB_ID_BASE};
 use crate::error::ApiError;
-use crate::events::{access_of, Event, EventKind, EventLog, Subject, ANONYMOUS};
+use crate::events::{access_of, Event, EventKind, EventLog, Snapshot, Subject, ANONYMOUS};
 use crate::rng::{h, Draw};
 use crate::state::Inner;
 use crate::tokens::now_unix;
@@ -45,7 +45,7 @@ fn ip_of(seed: u64, actor: u32) -> String {
     )
 }
 
-pub fn event_json(ent: &Enterprise, index: usize, e: &Event) -> Value {
+pub fn event_json(ent: &Enterprise, index: usize, e: &Event, snap: Option<&Snapshot>) -> Value {
     let created_by = if e.actor == ANONYMOUS {
         json!({"type": "user", "id": "2", "name": "Anonymous User"})
     } else {
@@ -54,23 +54,37 @@ pub fn event_json(ent: &Enterprise, index: usize, e: &Event) -> Value {
     let source = match e.subject {
         Subject::User => repr::user_mini(ent, e.actor),
         Subject::File(f) => {
-            let parent = ent.files.parent[f as usize];
+            let (name, parent, owner) = match snap {
+                Some(s) => (s.name.clone(), s.parent, s.owner),
+                None => (
+                    ent.file_name(f),
+                    ent.files.parent[f as usize],
+                    ent.file_owner(f),
+                ),
+            };
             json!({
                 "item_type": "file",
                 "item_id": ent.file_box_id(f),
-                "item_name": ent.file_name(f),
+                "item_name": name,
                 "parent": repr::folder_mini(ent, parent),
-                "owned_by": repr::user_mini(ent, ent.file_owner(f)),
+                "owned_by": repr::user_mini(ent, owner),
             })
         }
         Subject::Folder(d) => {
-            let parent = ent.folders.parent[d as usize];
+            let (name, parent, owner) = match snap {
+                Some(s) => (s.name.clone(), s.parent, s.owner),
+                None => (
+                    ent.folder_name(d),
+                    ent.folders.parent[d as usize],
+                    ent.folders.owner[d as usize],
+                ),
+            };
             json!({
                 "item_type": "folder",
                 "item_id": ent.folder_box_id(d),
-                "item_name": ent.folder_name(d),
+                "item_name": name,
                 "parent": if parent == crate::enterprise::NO_PARENT { Value::Null } else { repr::folder_mini(ent, parent) },
-                "owned_by": repr::user_mini(ent, ent.folders.owner[d as usize]),
+                "owned_by": repr::user_mini(ent, owner),
             })
         }
     };
@@ -84,7 +98,7 @@ pub fn event_json(ent: &Enterprise, index: usize, e: &Event) -> Value {
         "ip_address": if e.actor == ANONYMOUS { "Unknown IP".to_string() } else { ip_of(ent.seed, e.actor) },
     });
     match e.kind {
-        EventKind::Share => {
+        EventKind::Share | EventKind::ItemSharedUpdate => {
             v["additional_details"] = json!({"shared_link_access": access_of(e.extra)});
         }
         EventKind::CollaborationInvite
@@ -203,7 +217,7 @@ fn events_inner(inner: &Inner, c: &Caller, q: Q) -> Result<Value, ApiError> {
     }
     let entries: Vec<Value> = picked
         .iter()
-        .map(|&i| event_json(&world.ent, i, &log.entries[i]))
+        .map(|&i| event_json(&world.ent, i, &log.entries[i], log.snapshot(i)))
         .collect();
     Ok(
         json!({"chunk_size": entries.len(), "next_stream_position": next.to_string(), "entries": entries}),

@@ -45,7 +45,7 @@ pub async fn get_file(
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };
-    let etag = (ent.file_version(f) - 1).to_string();
+    let etag = ent.file_etag(f).to_string();
     if let Some(inm) = headers.get("if-none-match").and_then(|v| v.to_str().ok()) {
         if inm
             .split(',')

@@ -6,6 +6,8 @@ pub mod events;
 pub mod files;
 pub mod folders;
 pub mod repr;
+pub mod update;
+pub mod uploads;
 pub mod users;
 
 use std::collections::HashMap;

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::enterprise::{Access, AccountKind, Enterprise};
+use crate::enterprise::{Access, AccountKind, Enterprise, LinkSettings};
 
 pub fn ts(unix: i64) -> String {
     // Box writes an explicit offset ("+00:00"), not "Z".
@@ -115,12 +115,17 @@ pub fn user(ent: &Enterprise, u: u32, fields: Option<&[String]>, base: &str) -> 
 
 // ---- folders ----
 
+fn folder_etag(ent: &Enterprise, f: u32) -> Value {
+    ent.folder_etag(f)
+        .map_or(Value::Null, |e| Value::String(e.to_string()))
+}
+
 pub fn folder_mini(ent: &Enterprise, f: u32) -> Value {
     json!({
         "type": "folder",
         "id": ent.folder_box_id(f),
-        "sequence_id": if ent.is_root(f) { Value::Null } else { json!("1") },
-        "etag": if ent.is_root(f) { Value::Null } else { json!("1") },
+        "sequence_id": folder_etag(ent, f),
+        "etag": folder_etag(ent, f),
         "name": ent.folder_name(f),
     })
 }
@@ -130,19 +135,31 @@ fn path_collection(ent: &Enterprise, ancestors: &[u32]) -> Value {
     json!({"total_count": entries.len(), "entries": entries})
 }
 
-fn shared_link(access: Access, base: &str, key: &str, is_file: bool, name: &str) -> Value {
-    let can_download = access != Access::Collaborators;
+/// Whether a link lets people download: never for `collaborators` links.
+pub fn link_can_download(access: Access, s: &LinkSettings) -> bool {
+    access != Access::Collaborators && s.can_download.unwrap_or(true)
+}
+
+fn shared_link(
+    (access, s): (Access, LinkSettings),
+    base: &str,
+    key: &str,
+    is_file: bool,
+    name: &str,
+) -> Value {
+    let can_download = link_can_download(access, &s);
+    let can_edit = s.can_edit && can_download && is_file;
     json!({
         "url": format!("{base}/s/{key}"),
         "download_url": if is_file { json!(format!("{base}/shared/static/{key}.{}", name.rsplit('.').next().unwrap_or("bin"))) } else { Value::Null },
-        "vanity_url": Value::Null,
-        "vanity_name": Value::Null,
+        "vanity_url": s.vanity_name.as_ref().map_or(Value::Null, |v| json!(format!("{base}/v/{v}"))),
+        "vanity_name": s.vanity_name,
         "access": access.as_str(),
         "effective_access": access.as_str(),
-        "effective_permission": if can_download { "can_download" } else { "can_preview" },
-        "unshared_at": Value::Null,
-        "is_password_enabled": false,
-        "permissions": {"can_download": can_download, "can_preview": true, "can_edit": false},
+        "effective_permission": if can_edit { "can_edit" } else if can_download { "can_download" } else { "can_preview" },
+        "unshared_at": s.unshared_at.map_or(Value::Null, |t| json!(ts(t))),
+        "is_password_enabled": s.password,
+        "permissions": {"can_download": can_download, "can_preview": true, "can_edit": can_edit},
         "download_count": 0,
         "preview_count": 0,
     })
@@ -187,13 +204,7 @@ pub fn folder_field(ent: &Enterprise, f: u32, field: &str, base: &str) -> Option
     Some(match field {
         "type" => json!("folder"),
         "id" => json!(ent.folder_box_id(f)),
-        "sequence_id" | "etag" => {
-            if root {
-                Value::Null
-            } else {
-                json!("1")
-            }
-        }
+        "sequence_id" | "etag" => folder_etag(ent, f),
         "name" => json!(ent.folder_name(f)),
         "created_at" | "content_created_at" => {
             if root {
@@ -206,22 +217,21 @@ pub fn folder_field(ent: &Enterprise, f: u32, field: &str, base: &str) -> Option
             if root {
                 Value::Null
             } else {
-                json!(ts(ent.folders.created_at[i].max(ent.folders.shared_at[i])))
+                json!(ts(ent.folders.created_at[i]
+                    .max(ent.folders.shared_at[i])
+                    .max(ent.folders.changed.touched(f))))
             }
         }
-        "description" => json!(""),
+        "description" => json!(ent.folders.changed.description(f).map_or("", |d| d)),
         "size" => {
-            let (a, b) = ent.folders.file_range[i];
-            json!((a..b)
-                .filter(|&x| !ent.files.trashed[x as usize])
-                .map(|x| ent.file_size(x))
-                .sum::<u64>())
+            let (_, files) = ent.folder_items(f, owner);
+            json!(files.iter().map(|&x| ent.file_size(x)).sum::<u64>())
         }
         "path_collection" => path_collection(ent, &ent.folder_ancestors(f)),
         "created_by" | "modified_by" | "owned_by" => user_mini(ent, owner),
         "trashed_at" | "purged_at" | "folder_upload_email" => Value::Null,
-        "shared_link" => match ent.folder_shared(f) {
-            Some(a) => shared_link(a, base, &link_key(0xD1, f, ent.seed), false, ""),
+        "shared_link" => match ent.link_of(false, f) {
+            Some(link) => shared_link(link, base, &link_key(0xD1, f, ent.seed), false, ""),
             None => Value::Null,
         },
         "parent" => {
@@ -237,7 +247,7 @@ pub fn folder_field(ent: &Enterprise, f: u32, field: &str, base: &str) -> Option
         } else {
             "active"
         }),
-        "has_collaborations" => json!(ent.collabs_by_item.contains_key(&(false, f))),
+        "has_collaborations" => json!(ent.has_collaborations(f, false)),
         "is_externally_owned" => json!(false),
         "can_non_owners_invite" => json!(true),
         "is_collaboration_restricted_to_enterprise" => json!(false),
@@ -310,7 +320,7 @@ pub fn file_field(
     Some(match field {
         "type" => json!("file"),
         "id" => json!(ent.file_box_id(file)),
-        "etag" | "sequence_id" => json!((version - 1).to_string()),
+        "etag" | "sequence_id" => json!(ent.file_etag(file).to_string()),
         "sha1" => json!(sha1(file)),
         "file_version" => json!({
             "type": "file_version",
@@ -318,7 +328,7 @@ pub fn file_field(
             "sha1": sha1(file),
         }),
         "name" => json!(ent.file_name(file)),
-        "description" => json!(""),
+        "description" => json!(ent.files.changed.description(file).map_or("", |d| d)),
         "size" => json!(ent.file_size(file)),
         "path_collection" => {
             let parent = ent.files.parent[i];
@@ -327,14 +337,16 @@ pub fn file_field(
             path_collection(ent, &anc)
         }
         "created_at" | "content_created_at" => json!(ts(ent.files.created_at[i])),
-        "modified_at" => json!(ts(ent.files.modified_at[i].max(ent.files.shared_at[i]))),
+        "modified_at" => json!(ts(ent.files.modified_at[i]
+            .max(ent.files.shared_at[i])
+            .max(ent.files.changed.touched(file)))),
         "content_modified_at" => json!(ts(ent.files.modified_at[i])),
         "trashed_at" | "purged_at" | "expires_at" | "lock" | "disposition_at" => Value::Null,
         "created_by" | "owned_by" => user_mini(ent, owner),
         "modified_by" => user_mini(ent, ent.files.modified_by[i]),
-        "shared_link" => match ent.file_shared(file) {
-            Some(a) => shared_link(
-                a,
+        "shared_link" => match ent.link_of(true, file) {
+            Some(link) => shared_link(
+                link,
                 base,
                 &link_key(0xF1, file, ent.seed),
                 true,
@@ -350,9 +362,12 @@ pub fn file_field(
         }),
         "version_number" => json!(version.to_string()),
         "comment_count" => json!(0),
-        "extension" => json!(ent.file_kind(file).ext()),
+        "extension" => {
+            let name = ent.file_name(file);
+            json!(name.rsplit_once('.').map_or("", |(_, e)| e).to_string())
+        }
         "is_package" => json!(false),
-        "has_collaborations" => json!(ent.collabs_by_item.contains_key(&(true, file))),
+        "has_collaborations" => json!(ent.has_collaborations(file, true)),
         "is_externally_owned" => json!(false),
         "is_accessible_via_shared_link" => json!(ent.file_shared(file) == Some(Access::Open)),
         "allowed_invitee_roles" => json!([

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use box_sandbox::{Faults, Rotation, Sandbox, SandboxConfig};
+use box_sandbox::{Faults, NewVersionEvent, Rotation, Sandbox, SandboxConfig};
 use clap::Parser;
 
 #[derive(Parser, Debug)]
@@ -77,6 +77,9 @@ struct Args {
     /// Live activity: changes per second (0 = off).
     #[arg(long, default_value_t = 0.0)]
     activity_per_second: f64,
+    /// Event a new version uploaded through the API logs: EDIT | UPLOAD (unverified on Box).
+    #[arg(long, default_value = "EDIT")]
+    new_version_event: NewVersionEvent,
     #[arg(long, default_value_t = 0.0)]
     fault_500: f64,
     #[arg(long, default_value_t = 0.0)]
@@ -134,6 +137,7 @@ async fn main() -> anyhow::Result<()> {
         near_miss_rate: a.near_miss_rate,
         streaming_disorder_rate: a.streaming_disorder_rate,
         activity_per_second: a.activity_per_second,
+        new_version_event: a.new_version_event,
         faults: Faults {
             p500: a.fault_500,
             p502: a.fault_502,

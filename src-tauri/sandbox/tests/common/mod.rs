@@ -259,3 +259,115 @@ pub async fn managed_ids(sb: &SandboxHandle) -> Vec<String> {
         .map(|a| a["id"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// A multipart/form-data body of (name, filename, bytes) parts, in the order given
+/// (built by hand so a test can put the parts in the wrong order on purpose).
+pub fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "sandbox-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, filename, bytes) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match filename {
+            Some(f) => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+            ),
+            None => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+            ),
+        }
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Any request with a bearer token; `body` is (content type, bytes).
+pub async fn send(
+    sb: &SandboxHandle,
+    token: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<(String, Vec<u8>)>,
+) -> Resp {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = client
+        .request(method, format!("{}{}", sb.base_url(), path))
+        .bearer_auth(token);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    if let Some((ct, bytes)) = body {
+        req = req.header("content-type", ct).body(bytes);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let text = resp.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Resp {
+        status,
+        headers,
+        body,
+        text,
+    }
+}
+
+pub fn json_body(v: &Value) -> Option<(String, Vec<u8>)> {
+    Some(("application/json".into(), serde_json::to_vec(v).unwrap()))
+}
+
+/// Upload `bytes` as `name` into `folder` the way Box's SDKs do (attributes first).
+pub async fn upload(
+    sb: &SandboxHandle,
+    token: &str,
+    folder: &str,
+    name: &str,
+    bytes: &[u8],
+    headers: &[(&str, &str)],
+) -> Resp {
+    let attrs = serde_json::json!({"name": name, "parent": {"id": folder}}).to_string();
+    let body = multipart(&[
+        ("attributes", None, attrs.as_bytes()),
+        ("file", Some(name), bytes),
+    ]);
+    send(
+        sb,
+        token,
+        "POST",
+        "/api/2.0/files/content",
+        headers,
+        Some(body),
+    )
+    .await
+}
+
+/// Upload a new version of a file (attributes first, as Box's SDKs do).
+pub async fn upload_version(
+    sb: &SandboxHandle,
+    token: &str,
+    file_id: &str,
+    name: &str,
+    bytes: &[u8],
+    headers: &[(&str, &str)],
+) -> Resp {
+    let attrs = serde_json::json!({"name": name}).to_string();
+    let body = multipart(&[
+        ("attributes", None, attrs.as_bytes()),
+        ("file", Some(name), bytes),
+    ]);
+    send(
+        sb,
+        token,
+        "POST",
+        &format!("/api/2.0/files/{file_id}/content"),
+        headers,
+        Some(body),
+    )
+    .await
+}
