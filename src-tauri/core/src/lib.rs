@@ -5,6 +5,7 @@ pub mod api_test;
 pub mod app;
 pub mod auth;
 pub mod box_api;
+pub mod clock;
 pub mod datacenter;
 pub mod error;
 pub mod health;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::auth::loopback;
+use crate::clock::SharedClock;
 
 use super::browser::BrowserLauncher;
 use super::sandbox::SANDBOX_URL_ENV;
@@ -51,6 +52,8 @@ pub struct AppConfig {
     /// An already running sandbox to use for the Sandbox data center
     /// (`BOX_CONNECTOR_SANDBOX_URL`); `None` starts one inside the app.
     pub sandbox_url: Option<String>,
+    /// Decides token lifetimes (tests move a manual clock).
+    pub clock: SharedClock,
 }
 
 impl AppConfig {
@@ -72,6 +75,7 @@ impl AppConfig {
             sandbox_url: std::env::var(SANDBOX_URL_ENV)
                 .ok()
                 .filter(|s| !s.trim().is_empty()),
+            clock: SharedClock::system(),
         }
     }
 }

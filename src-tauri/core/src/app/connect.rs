@@ -7,7 +7,7 @@ use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::loopback::{LoopbackSignIn, SignInRequest};
-use crate::auth::tokens::{blocking, KeychainVault, TokenManager, TokenVault};
+use crate::auth::tokens::{blocking, KeychainVault, TokenVault};
 use crate::auth::{TokenSet, DEFAULT_SCOPE};
 use crate::error::{ErrorCode, UserError};
 use crate::ipc::{ConnectionView, CoreEvent, SignInView};
@@ -85,7 +85,9 @@ impl App {
         self.emit_snapshot().await;
 
         let app = self.clone();
-        let oauth = target.oauth_client();
+        let oauth = target
+            .oauth_client()
+            .with_clock(self.inner.config.clock.clone());
         let install_store = store.clone();
         let connection = sign_in
             .finish(
@@ -135,11 +137,12 @@ impl App {
             store.clone(),
             provisional_id.clone(),
             target.datacenter_id.clone(),
-            Arc::new(TokenManager::new(
+            self.token_manager(
                 target.oauth_client(),
+                &provisional_id,
                 provisional.clone(),
                 Some(tokens.clone()),
-            )),
+            ),
             &target.endpoints.api_url,
         );
         let me = probe.client.me(None).await;
@@ -203,11 +206,12 @@ impl App {
         };
         store.save_connection(&record).await?;
 
-        let manager = Arc::new(TokenManager::new(
+        let manager = self.token_manager(
             target.oauth_client(),
+            &connection_id,
             vault,
             Some(tokens.clone()),
-        ));
+        );
         let session = Session::start(
             self.clone(),
             store.clone(),

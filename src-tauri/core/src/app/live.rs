@@ -9,6 +9,7 @@ use chrono::Utc;
 use crate::auth::tokens::{
     blocking, not_connected, KeychainVault, TokenManager, TokenStatus, TokenVault,
 };
+use crate::auth::{OAuthClient, RefreshLock, TokenSet};
 use crate::box_api::BoxClient;
 use crate::error::UserError;
 use crate::store::{self, Store};
@@ -59,7 +60,7 @@ impl App {
                 .await;
             return Err(err);
         }
-        let manager = Arc::new(TokenManager::new(target.oauth_client(), vault, tokens));
+        let manager = self.token_manager(target.oauth_client(), &record.id, vault, tokens);
         let session = Session::start(
             self.clone(),
             store,
@@ -70,6 +71,23 @@ impl App {
         );
         *slot = Some(session.clone());
         Ok(session)
+    }
+
+    /// A connection's token manager: the app's clock, and the refresh lock
+    /// every process using this connection's keychain entry shares.
+    pub(super) fn token_manager(
+        &self,
+        oauth: OAuthClient,
+        connection_id: &str,
+        vault: Arc<dyn TokenVault>,
+        tokens: Option<TokenSet>,
+    ) -> Arc<TokenManager> {
+        let lock = RefreshLock::for_connection(&self.inner.config.data_dir, connection_id);
+        Arc::new(
+            TokenManager::new(oauth, vault, tokens)
+                .with_clock(self.inner.config.clock.clone())
+                .with_refresh_lock(lock),
+        )
     }
 
     /// Called by the session when the token manager changes state.
@@ -84,6 +102,7 @@ impl App {
             TokenStatus::Valid {
                 access_expires_at,
                 refresh_issued_at,
+                ..
             } => {
                 let _ = store
                     .record_token_refresh(

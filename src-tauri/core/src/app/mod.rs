@@ -237,6 +237,7 @@ mod tests {
             browser: BrowserLauncher::Disabled,
             sign_in_timeout: Duration::from_secs(5),
             sandbox_url: Some("http://127.0.0.1:9".into()),
+            clock: Default::default(),
         })
         .await
         .unwrap();
@@ -265,6 +266,7 @@ mod tests {
             browser: BrowserLauncher::Disabled,
             sign_in_timeout: Duration::from_secs(5),
             sandbox_url: None,
+            clock: Default::default(),
         })
         .await
         .unwrap();
@@ -291,6 +293,7 @@ mod tests {
             browser: BrowserLauncher::Disabled,
             sign_in_timeout: Duration::from_secs(5),
             sandbox_url: None,
+            clock: Default::default(),
         })
         .await
         .unwrap();

@@ -64,7 +64,7 @@ impl App {
                 .map(|target| {
                     let vault: Arc<dyn TokenVault> =
                         Arc::new(KeychainVault::new(self.inner.keychain.clone(), &record.id));
-                    Arc::new(TokenManager::new(oauth_of(record, target), vault, None))
+                    self.token_manager(oauth_of(record, target), &record.id, vault, None)
                 }),
         };
         let warning = match manager {

@@ -74,6 +74,7 @@ impl App {
             Some(TokenStatus::Valid {
                 access_expires_at,
                 refresh_issued_at,
+                ..
             }) => TokenFacts {
                 access_token_expires_at: Some(access_expires_at),
                 refresh_token_issued_at: Some(refresh_issued_at),

@@ -5,18 +5,26 @@
 //! - `oauth`: the token endpoint (code exchange, refresh, revoke), hand-rolled
 //!   over reqwest because Box wants client_secret_post and its own error texts
 //!   mapped to the troubleshooting table.
-//! - `tokens`: the token set kept in the keychain and the token manager
-//!   (refresh ahead of expiry and on 401, single-flight, keychain before use).
+//! - `token_set`: one connection's token pair and its keychain form.
+//! - `tokens`: the token manager (refresh ahead of expiry and on 401,
+//!   single-flight within and across processes, keychain before use).
+//! - `refresh_lock`: the lock file that makes a refresh single-flight across
+//!   processes (the app and the CLI on one connection).
+//! - `failpoint`: crash points for tests (only in builds with `failpoints`).
 
 pub mod failpoint;
 pub mod loopback;
 pub mod oauth;
 pub mod pkce;
+pub mod refresh_lock;
+pub mod token_set;
 pub mod tokens;
 
 pub use loopback::{LoopbackSignIn, RedirectSubmitter, SignInRequest};
 pub use oauth::{OAuthClient, TokenResponse};
-pub use tokens::{KeychainVault, TokenManager, TokenSet, TokenStatus, TokenVault};
+pub use refresh_lock::RefreshLock;
+pub use token_set::TokenSet;
+pub use tokens::{KeychainVault, TokenManager, TokenStatus, TokenVault};
 
 /// Scopes the connector asks for: files, users, enterprise events.
 /// Box ignores scopes the app is not configured for, so asking is harmless.

@@ -7,11 +7,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use crate::clock::SharedClock;
 use crate::datacenter::Endpoints;
 use crate::error::{ErrorCode, UserError};
 use crate::keychain::Sensitive;
 
-use super::tokens::TokenSet;
+use super::token_set::TokenSet;
 
 /// The troubleshooting table's fix for a refresh token Box no longer accepts.
 pub const RECONNECT_HINT: &str = "Reconnect: click Connect and sign in to Box again. \
@@ -28,6 +29,8 @@ pub struct OAuthClient {
     pub endpoints: Endpoints,
     pub client_id: String,
     client_secret: Sensitive<String>,
+    /// Stamps issued tokens (their expiry is "sent at" + `expires_in`).
+    clock: SharedClock,
 }
 
 /// The token endpoint's success body.
@@ -64,7 +67,13 @@ impl OAuthClient {
             endpoints,
             client_id,
             client_secret,
+            clock: SharedClock::system(),
         }
+    }
+
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// A client for token calls: short timeouts, the code lives 30 seconds.
@@ -146,7 +155,7 @@ impl OAuthClient {
         let mut form: Vec<(&str, &str)> = grant_form.to_vec();
         form.push(("client_id", &self.client_id));
         form.push(("client_secret", self.client_secret.expose()));
-        let sent_at = Utc::now();
+        let sent_at = self.clock.now();
         let resp = self
             .http
             .post(&self.endpoints.token_url)
