@@ -25,6 +25,7 @@ pub fn router() -> Router<Arc<Inner>> {
         .route("/_sandbox/activity/tick", post(activity_tick))
         .route("/_sandbox/tokens/expire", post(expire_tokens))
         .route("/_sandbox/tokens/revoke", post(revoke_tokens))
+        .route("/_sandbox/clock", get(get_clock).post(advance_clock))
         .route("/_sandbox/accounts", get(accounts))
 }
 
@@ -154,6 +155,27 @@ async fn revoke_tokens(State(inner): State<Arc<Inner>>) -> Response {
     t.revoke_all();
     inner.save_tokens(&t);
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// The token clock: `{"advance_secs": N}` moves it forward (never back).
+#[derive(Deserialize)]
+struct ClockReq {
+    advance_secs: u64,
+}
+
+fn clock_json(clock: &crate::tokens::SandboxClock) -> serde_json::Value {
+    json!({"now": clock.now(), "offset_secs": clock.offset_secs()})
+}
+
+async fn get_clock(State(inner): State<Arc<Inner>>) -> Response {
+    Json(clock_json(&inner.tokens.lock().unwrap().clock)).into_response()
+}
+
+async fn advance_clock(State(inner): State<Arc<Inner>>, Json(r): Json<ClockReq>) -> Response {
+    let mut t = inner.tokens.lock().unwrap();
+    t.clock.advance(r.advance_secs);
+    inner.save_tokens(&t);
+    Json(clock_json(&t.clock)).into_response()
 }
 
 async fn accounts(State(inner): State<Arc<Inner>>) -> Response {

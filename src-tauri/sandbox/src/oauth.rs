@@ -15,7 +15,7 @@ use url::Url;
 use crate::enterprise::{AccountKind, Role};
 use crate::error::OAuthError;
 use crate::state::Inner;
-use crate::tokens::{now_unix, AuthCode, RefreshError};
+use crate::tokens::{AuthCode, RefreshError};
 
 type Params = HashMap<String, String>;
 
@@ -140,14 +140,16 @@ fn validate(inner: &Inner, p: &Params) -> Result<String, Response> {
 }
 
 fn approve(inner: &Inner, p: &Params, redirect_uri: &str, user: u32) -> Response {
+    let mut store = inner.tokens.lock().unwrap();
     let code = AuthCode {
         user,
         client_id: inner.cfg.client_id.clone(),
         redirect_uri: p.get("redirect_uri").cloned(),
         code_challenge: p.get("code_challenge").cloned(),
-        expires_at: now_unix() + inner.cfg.auth_code_ttl.as_secs() as i64,
+        expires_at: store.clock.now() + inner.cfg.auth_code_ttl.as_secs() as i64,
     };
-    let value = inner.tokens.lock().unwrap().issue_code(code);
+    let value = store.issue_code(code);
+    drop(store);
     let state = p.get("state").map(String::as_str).unwrap_or("");
     redirect_with(redirect_uri, &[("code", &value), ("state", state)])
 }
@@ -335,7 +337,7 @@ fn token_inner(inner: &Inner, p: &Params) -> Result<Response, OAuthError> {
                     "Auth code doesn't exist or is invalid for the client",
                 )
             })?;
-            if code.expires_at <= now_unix() {
+            if code.expires_at <= store.clock.now() {
                 return Err(OAuthError::new(
                     "invalid_grant",
                     "The authorization code has expired",

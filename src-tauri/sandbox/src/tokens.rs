@@ -2,8 +2,11 @@
 //!
 //! The store keys every secret by its SHA-256 digest: the state file sits next to
 //! the desktop app's data, so what lands on disk must not be usable as a token.
+//!
+//! Lifetimes run on the store's own [`SandboxClock`], which `/_sandbox/clock`
+//! moves forward, so a test expires a token without waiting for it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use rand::distributions::Alphanumeric;
@@ -15,6 +18,28 @@ use crate::config::Rotation;
 
 pub fn now_unix() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+/// The sandbox's time for codes and tokens: the system clock plus an offset
+/// that only ever grows (time never runs backwards for an issued token).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxClock {
+    offset_secs: i64,
+}
+
+impl SandboxClock {
+    pub fn now(&self) -> i64 {
+        now_unix() + self.offset_secs
+    }
+
+    pub fn advance(&mut self, secs: u64) {
+        let secs = i64::try_from(secs).unwrap_or(i64::MAX);
+        self.offset_secs = self.offset_secs.saturating_add(secs);
+    }
+
+    pub fn offset_secs(&self) -> i64 {
+        self.offset_secs
+    }
 }
 
 pub fn random_token(len: usize) -> String {
@@ -82,6 +107,13 @@ pub struct TokenStore {
     pub access: HashMap<String, AccessRec>,
     pub refresh: HashMap<String, RefreshRec>,
     pub next_grant: u64,
+    /// Kept with the tokens so their lifetimes stay consistent across restarts.
+    #[serde(default)]
+    pub clock: SandboxClock,
+    /// Refresh requests answered with an error since start: a client that
+    /// shares a connection safely never spends a dead refresh token.
+    #[serde(skip)]
+    pub refused_refreshes: u64,
 }
 
 const DAY: i64 = 86_400;
@@ -133,7 +165,7 @@ impl TokenStore {
     }
 
     pub fn issue_code(&mut self, code: AuthCode) -> String {
-        let now = now_unix();
+        let now = self.clock.now();
         self.codes.retain(|_, c| c.expires_at > now - 60);
         let value = random_token(32);
         self.codes.insert(digest(&value), code);
@@ -153,7 +185,7 @@ impl TokenStore {
         access_ttl: i64,
         refresh_ttl: i64,
     ) -> IssuedPair {
-        let now = now_unix();
+        let now = self.clock.now();
         let grant = grant.unwrap_or_else(|| {
             self.next_grant += 1;
             self.next_grant
@@ -201,7 +233,22 @@ impl TokenStore {
         access_ttl: i64,
         refresh_ttl: i64,
     ) -> Result<IssuedPair, RefreshError> {
-        let now = now_unix();
+        let result = self.rotate(token, client_id, rotation, access_ttl, refresh_ttl);
+        if result.is_err() {
+            self.refused_refreshes += 1;
+        }
+        result
+    }
+
+    fn rotate(
+        &mut self,
+        token: &str,
+        client_id: &str,
+        rotation: Rotation,
+        access_ttl: i64,
+        refresh_ttl: i64,
+    ) -> Result<IssuedPair, RefreshError> {
+        let now = self.clock.now();
         let key = digest(token);
         let rec = self
             .refresh
@@ -283,14 +330,36 @@ impl TokenStore {
     pub fn user_of(&self, access: &str) -> Option<u32> {
         self.access
             .get(&digest(access))
-            .filter(|a| a.expires_at > now_unix())
+            .filter(|a| a.expires_at > self.clock.now())
             .map(|a| a.user)
     }
 
     pub fn expire_all_access(&mut self) {
+        let now = self.clock.now();
         for a in self.access.values_mut() {
-            a.expires_at = now_unix() - 1;
+            a.expires_at = now - 1;
         }
+    }
+
+    /// Grants of `client_id` that can still be refreshed: each sign-in is
+    /// one grant, and under rotation one chain of refresh tokens. Two
+    /// processes sharing a connection must keep this at one.
+    pub fn live_grants(&self, client_id: &str) -> usize {
+        let now = self.clock.now();
+        self.refresh
+            .values()
+            .filter(|r| r.client_id == client_id && !r.used && r.expires_at > now)
+            .map(|r| r.grant)
+            .collect::<HashSet<_>>()
+            .len()
+    }
+
+    /// Whether a refresh with `token` would succeed (without using it up).
+    pub fn refresh_token_is_live(&self, token: &str) -> bool {
+        let now = self.clock.now();
+        self.refresh
+            .get(&digest(token))
+            .is_some_and(|r| !r.used && r.expires_at > now)
     }
 
     pub fn revoke_all(&mut self) {

@@ -10,6 +10,18 @@ use box_sandbox::{Rotation, SandboxConfig};
 use common::*;
 use sha2::Digest;
 
+/// Moves the sandbox's token clock forward, as a test would over HTTP.
+async fn advance_clock(sb: &box_sandbox::SandboxHandle, secs: u64) -> serde_json::Value {
+    let resp = reqwest::Client::new()
+        .post(format!("{}/_sandbox/clock", sb.base_url()))
+        .json(&serde_json::json!({ "advance_secs": secs }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.json().await.unwrap()
+}
+
 #[tokio::test]
 async fn consent_page_carries_the_request_and_lists_admin_first() {
     let sb = start(small()).await;
@@ -153,7 +165,7 @@ async fn auto_approve_redirects_at_once_as_login_as() {
 #[tokio::test]
 async fn codes_are_single_use_and_expire() {
     let sb = start(SandboxConfig {
-        auth_code_ttl: Duration::from_secs(1),
+        auth_code_ttl: Duration::from_secs(30),
         ..small()
     })
     .await;
@@ -165,8 +177,13 @@ async fn codes_are_single_use_and_expire() {
         (400, Some("invalid_grant"))
     );
 
+    // Inside its 30 seconds a code works...
     let (code, redirect) = code_for(&sb, "admin", &[]).await;
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    advance_clock(&sb, 25).await;
+    assert_eq!(exchange(&sb, &code, &redirect).await.0, 200);
+    // ...after them it does not.
+    let (code, redirect) = code_for(&sb, "admin", &[]).await;
+    advance_clock(&sb, 31).await;
     let (status, body) = exchange(&sb, &code, &redirect).await;
     assert_eq!(status, 400);
     assert_eq!(
@@ -313,13 +330,15 @@ async fn grace_rotation_returns_the_same_pair_until_the_new_token_is_used() {
 #[tokio::test]
 async fn revoke_ends_the_grant_and_ttl_expires_access_tokens() {
     let sb = start(SandboxConfig {
-        access_token_ttl: Duration::from_secs(1),
+        access_token_ttl: Duration::from_secs(60),
         ..small()
     })
     .await;
     let (access, rt) = login(&sb, "admin").await;
     assert_eq!(get(&sb, &access, "/2.0/users/me", &[]).await.status, 200);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    advance_clock(&sb, 50).await;
+    assert_eq!(get(&sb, &access, "/2.0/users/me", &[]).await.status, 200);
+    advance_clock(&sb, 11).await;
     let r = get(&sb, &access, "/2.0/users/me", &[]).await;
     assert_eq!(r.status, 401);
     assert!(r.headers["www-authenticate"]
@@ -474,19 +493,70 @@ async fn revoking_either_token_kind_ends_the_grant_and_only_that_grant() {
 #[tokio::test]
 async fn refresh_tokens_expire_after_their_ttl() {
     let sb = start(SandboxConfig {
-        refresh_token_ttl: Duration::from_secs(2),
+        refresh_token_ttl: Duration::from_secs(100),
         ..small()
     })
     .await;
     let (_, rt) = login(&sb, "admin").await;
+    advance_clock(&sb, 90).await;
     let (status, pair) = refresh(&sb, &rt).await;
-    assert_eq!(status, 200, "a fresh refresh token works: {pair}");
-    tokio::time::sleep(Duration::from_millis(3100)).await;
+    assert_eq!(status, 200, "a refresh token inside its life works: {pair}");
+    advance_clock(&sb, 101).await;
     let (status, body) = refresh(&sb, pair["refresh_token"].as_str().unwrap()).await;
     assert_eq!(
         body,
         serde_json::json!({"error": "invalid_grant", "error_description": "Refresh token has expired"})
     );
     assert_eq!(status, 400);
+    sb.stop().await;
+}
+
+#[tokio::test]
+async fn the_clock_only_moves_forward_and_says_where_it_is() {
+    let sb = start(small()).await;
+    let before: serde_json::Value = reqwest::get(format!("{}/_sandbox/clock", sb.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(before["offset_secs"], 0);
+    let after = advance_clock(&sb, 3600).await;
+    assert_eq!(after["offset_secs"], 3600);
+    assert!(after["now"].as_i64().unwrap() >= before["now"].as_i64().unwrap() + 3600);
+    let back = reqwest::Client::new()
+        .post(format!("{}/_sandbox/clock", sb.base_url()))
+        .json(&serde_json::json!({ "advance_secs": -10 }))
+        .send()
+        .await
+        .unwrap();
+    assert!(back.status().is_client_error(), "{}", back.status());
+    sb.stop().await;
+}
+
+#[tokio::test]
+async fn each_sign_in_is_one_live_grant_and_rotation_keeps_it_one() {
+    let sb = start(small()).await;
+    let live = || {
+        sb.state()
+            .tokens
+            .lock()
+            .unwrap()
+            .live_grants("sandbox-client")
+    };
+    let (_, rt1) = login(&sb, "admin").await;
+    assert_eq!(live(), 1);
+    let (_, pair) = refresh(&sb, &rt1).await;
+    let rt2 = pair["refresh_token"].as_str().unwrap();
+    assert_eq!(live(), 1, "a refresh continues the grant");
+    {
+        let tokens = sb.state().tokens.lock().unwrap();
+        assert!(tokens.refresh_token_is_live(rt2));
+        assert!(!tokens.refresh_token_is_live(&rt1), "spent");
+    }
+    let (_, other_rt) = login(&sb, "admin").await;
+    assert_eq!(live(), 2, "a second sign-in is a second grant");
+    assert_eq!(revoke(&sb, &other_rt).await, 200);
+    assert_eq!(live(), 1);
     sb.stop().await;
 }
