@@ -11,20 +11,36 @@ use std::time::Duration;
 use box_sandbox::{Rotation, SandboxConfig};
 use connect_support::*;
 use connector_core::app::{App, AppConfig, BrowserLauncher};
+use connector_core::clock::{ManualClock, SharedClock};
 use connector_core::health::{Health, HealthState};
 use connector_core::ipc::{ConnectionState, CoreEvent, SignInView};
 use connector_core::ErrorCode;
 
 async fn open_app(world: &World, sandbox: &TestSandbox) -> App {
+    open_app_on(world, sandbox, SharedClock::system()).await
+}
+
+async fn open_app_on(world: &World, sandbox: &TestSandbox, clock: SharedClock) -> App {
     App::open(AppConfig {
         data_dir: world.data_dir(),
         keychain_service: world.service.clone(),
         browser: BrowserLauncher::Disabled,
         sign_in_timeout: Duration::from_secs(30),
         sandbox_url: Some(sandbox.base_url.clone()),
+        clock,
     })
     .await
     .unwrap()
+}
+
+/// The access token lifetime of the sandbox (Box's: an hour).
+const ACCESS_TTL_SECS: u64 = 3600;
+
+/// An hour and a second later, at Box and on this machine: every access
+/// token issued so far has expired.
+async fn an_hour_passes(sandbox: &TestSandbox, clock: &ManualClock) {
+    sandbox.advance_clock(ACCESS_TTL_SECS + 1).await;
+    clock.advance_secs(ACCESS_TTL_SECS as i64 + 1);
 }
 
 /// Starts `connect()` in the background and returns the sign-in it announced.
@@ -72,7 +88,11 @@ fn auto_approving() -> SandboxConfig {
 }
 
 async fn connected_app(world: &World, sandbox: &TestSandbox) -> App {
-    let app = open_app(world, sandbox).await;
+    connected_app_on(world, sandbox, SharedClock::system()).await
+}
+
+async fn connected_app_on(world: &World, sandbox: &TestSandbox, clock: SharedClock) -> App {
+    let app = open_app_on(world, sandbox, clock).await;
     let mut events = app.subscribe();
     let (view, task) = start_connect(&app).await;
     let callback = approved_redirect(&view.authorize_url).await;
@@ -201,7 +221,7 @@ async fn forged_mismatched_and_replayed_callbacks_are_refused_and_the_sign_in_ke
 async fn an_expired_code_ends_with_a_clear_error() {
     require_keyring();
     let sandbox = TestSandbox::start(SandboxConfig {
-        auth_code_ttl: Duration::from_secs(1),
+        auth_code_ttl: Duration::from_secs(30),
         ..auto_approving()
     })
     .await;
@@ -209,7 +229,7 @@ async fn an_expired_code_ends_with_a_clear_error() {
     let app = open_app(&world, &sandbox).await;
     let (view, task) = start_connect(&app).await;
     let redirect = approved_redirect(&view.authorize_url).await;
-    tokio::time::sleep(Duration::from_millis(2200)).await;
+    sandbox.advance_clock(31).await;
     // The paste path delivers it late.
     app.submit_redirect_url(&redirect).unwrap();
     let err = task.await.unwrap().unwrap_err();
@@ -228,17 +248,17 @@ async fn an_expired_code_ends_with_a_clear_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn thirty_two_requests_on_an_expired_token_make_exactly_one_refresh_under_strict_rotation() {
     require_keyring();
-    // 32 paced calls take ~2 s at 16/s; the fresh token must outlive them.
     let sandbox = TestSandbox::start(SandboxConfig {
         rotation: Rotation::Strict,
-        access_token_ttl: Duration::from_secs(5),
+        access_token_ttl: Duration::from_secs(ACCESS_TTL_SECS),
         ..auto_approving()
     })
     .await;
     let world = World::new("rotation");
-    let app = connected_app(&world, &sandbox).await;
+    let clock = ManualClock::starting_now();
+    let app = connected_app_on(&world, &sandbox, clock.clone().into()).await;
     let before = world.stored_tokens("sandbox").unwrap();
-    tokio::time::sleep(Duration::from_millis(5300)).await;
+    an_hour_passes(&sandbox, &clock).await;
 
     let client = app.box_client().await.unwrap();
     let calls: Vec<_> = (0..32)
@@ -270,17 +290,19 @@ async fn a_refresh_by_another_process_is_picked_up_from_the_keychain() {
     require_keyring();
     let sandbox = TestSandbox::start(SandboxConfig {
         rotation: Rotation::Strict,
-        access_token_ttl: Duration::from_secs(4),
+        access_token_ttl: Duration::from_secs(ACCESS_TTL_SECS),
         ..auto_approving()
     })
     .await;
     let world = World::new("twoproc");
-    let first = connected_app(&world, &sandbox).await;
+    // One machine, one clock.
+    let clock = ManualClock::starting_now();
+    let first = connected_app_on(&world, &sandbox, clock.clone().into()).await;
     let first_client = first.box_client().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(4300)).await;
+    an_hour_passes(&sandbox, &clock).await;
 
     // A second instance (same data dir and keychain) refreshes first.
-    let second = open_app(&world, &sandbox).await;
+    let second = open_app_on(&world, &sandbox, clock.clone().into()).await;
     second
         .box_client()
         .await
@@ -305,12 +327,13 @@ async fn invalid_grant_means_needs_reconnect_with_the_troubleshooting_text() {
     require_keyring();
     let sandbox = TestSandbox::start(SandboxConfig {
         rotation: Rotation::Strict,
-        access_token_ttl: Duration::from_secs(2),
+        access_token_ttl: Duration::from_secs(ACCESS_TTL_SECS),
         ..auto_approving()
     })
     .await;
     let world = World::new("invalidgrant");
-    let app = connected_app(&world, &sandbox).await;
+    let clock = ManualClock::starting_now();
+    let app = connected_app_on(&world, &sandbox, clock.clone().into()).await;
     let client = app.box_client().await.unwrap();
     // Someone else uses the refresh token (e.g. a copy of the app elsewhere).
     let stolen = world.stored_tokens("sandbox").unwrap();
@@ -326,7 +349,7 @@ async fn invalid_grant_means_needs_reconnect_with_the_troubleshooting_text() {
         .await
         .unwrap();
     assert!(resp.status().is_success());
-    tokio::time::sleep(Duration::from_millis(2300)).await;
+    an_hour_passes(&sandbox, &clock).await;
 
     let mut events = app.subscribe();
     let err = client.me(None).await.unwrap_err().user;
@@ -395,6 +418,7 @@ async fn embedded_sandbox_connects_in_one_click_and_survives_a_restart() {
         },
         sign_in_timeout: Duration::from_secs(60),
         sandbox_url: None,
+        clock: SharedClock::system(),
     };
     let app = App::open(config()).await.unwrap();
     assert_eq!(app.selected_datacenter(), "sandbox");

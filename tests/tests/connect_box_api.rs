@@ -211,6 +211,7 @@ async fn faults_are_retried_and_counted_in_health() {
         browser: BrowserLauncher::Disabled,
         sign_in_timeout: Duration::from_secs(30),
         sandbox_url: Some(sandbox.base_url.clone()),
+        clock: Default::default(),
     })
     .await
     .unwrap();

@@ -137,6 +137,18 @@ impl TestSandbox {
         }
     }
 
+    /// Moves the sandbox's token clock forward (`POST /_sandbox/clock`):
+    /// tokens and codes expire without waiting.
+    pub async fn advance_clock(&self, secs: u64) {
+        let resp = reqwest::Client::new()
+            .post(format!("{}/_sandbox/clock", self.base_url))
+            .json(&serde_json::json!({ "advance_secs": secs }))
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_success(), "{}", resp.status());
+    }
+
     pub fn refreshes(&self) -> usize {
         self.refresh_calls.load(Ordering::SeqCst)
     }
@@ -263,7 +275,27 @@ pub fn bins() -> &'static Bins {
         let exe = std::env::current_exe().unwrap();
         let dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
+        let mut build = Command::new(cargo);
+        // The variables cargo set for this test would reach build scripts
+        // that watch them (ring's), which would then rebuild half the tree
+        // here and again in the next plain `cargo test`.
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy();
+            if key.starts_with("CARGO_PKG_")
+                || key.starts_with("CARGO_MANIFEST_")
+                || key.starts_with("CARGO_BIN_")
+                || [
+                    "CARGO_CRATE_NAME",
+                    "CARGO_PRIMARY_PACKAGE",
+                    "CARGO_TARGET_TMPDIR",
+                    "CARGO_RUSTC_CURRENT_DIR",
+                ]
+                .contains(&key.as_ref())
+            {
+                build.env_remove(key.as_ref());
+            }
+        }
+        let status = build
             .args([
                 "build",
                 "--quiet",
@@ -272,6 +304,9 @@ pub fn bins() -> &'static Bins {
                 "-p",
                 "box-sandbox",
                 "--bins",
+                // As the tests crate's dev-dependency has it: crash points on.
+                "--features",
+                "connector-core/failpoints",
             ])
             .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
             .env("CARGO_TARGET_DIR", dir.parent().unwrap())
