@@ -86,11 +86,11 @@ async fn the_app_and_the_cli_refreshing_together_for_fifty_rounds_end_connected_
         assert_eq!(stdout_json(&out)["outcome"], "pass", "round {round}");
     }
 
+    let stored = world
+        .stored_tokens("sandbox")
+        .expect("still in the keychain");
     let (live_grants, refused, keychain_pair_is_live) = {
         let tokens = sandbox.handle.state().tokens.lock().unwrap();
-        let stored = world
-            .stored_tokens("sandbox")
-            .expect("still in the keychain");
         (
             tokens.live_grants("sandbox-client"),
             tokens.refused_refreshes,
