@@ -10,20 +10,15 @@ use connector_core::app;
 #[derive(Debug, Clone)]
 pub struct ShellConfig {
     pub data_dir: PathBuf,
-    /// Core's identifier for this build kind: debug builds
-    /// (`com.boxconnector.app.dev`) get their own keychain entries, like
-    /// their own data dir.
-    pub keychain_service: String,
 }
 
 impl ShellConfig {
+    /// The data dir, created. The keychain service is core's (its default
+    /// per build kind, or `BOX_CONNECTOR_KEYCHAIN_SERVICE`), as for the CLI.
     pub fn resolve() -> std::io::Result<Self> {
         let data_dir = data_dir();
         std::fs::create_dir_all(&data_dir)?;
-        Ok(ShellConfig {
-            data_dir,
-            keychain_service: app::default_keychain_service().to_string(),
-        })
+        Ok(ShellConfig { data_dir })
     }
 }
 

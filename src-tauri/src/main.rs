@@ -28,17 +28,14 @@ fn main() {
         .plugin(tauri_plugin_clipboard_manager::init())
         .setup(|app| {
             let config = config::ShellConfig::resolve()?;
+            // The same configuration the CLI reads (keychain service override included).
+            let core_config = AppConfig::from_env(config.data_dir.clone());
             log::info!(
                 "Box Connector {} starting: data dir {}, keychain service {}",
                 app.package_info().version,
-                config.data_dir.display(),
-                config.keychain_service
+                core_config.data_dir.display(),
+                core_config.keychain_service
             );
-            let core_config = AppConfig {
-                data_dir: config.data_dir.clone(),
-                keychain_service: config.keychain_service.clone(),
-                ..AppConfig::from_env(config.data_dir.clone())
-            };
             let opened = tauri::async_runtime::block_on(App::open(core_config));
             if let Ok(core) = &opened {
                 // The browser came back from Box's sign-in page: raise the window.

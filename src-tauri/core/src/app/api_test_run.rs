@@ -41,8 +41,7 @@ impl App {
         }
 
         if let Some(store) = self.store().await {
-            // The row is saved first: `save_connection` replaces the row, and
-            // the replace cascades to the connection's API test runs.
+            // The account facts first, then the run that refers to the row.
             if let Some(me) = outcome.me {
                 if let Ok(Some(mut record)) = store.connection(&session.connection_id).await {
                     record.account_id = Some(me.id.clone());

@@ -7,13 +7,13 @@ use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::loopback::{LoopbackSignIn, SignInRequest};
-use crate::auth::tokens::{blocking, KeychainVault, TokenVault};
+use crate::auth::refresh_lock::RefreshLock;
+use crate::auth::tokens::{blocking, KeychainVault, TokenManager, TokenVault};
 use crate::auth::{TokenSet, DEFAULT_SCOPE};
+use crate::box_api::User;
 use crate::error::{ErrorCode, UserError};
 use crate::ipc::{ConnectionView, CoreEvent, SignInView};
 use crate::store::{self, ConnectionRecord, Store};
-
-use crate::box_api::User;
 
 use super::session::Session;
 use super::target::Target;
@@ -112,10 +112,12 @@ impl App {
     /// After a successful exchange. The tokens go to the keychain before
     /// anything else (under a provisional entry, since the connection's
     /// identity is the account's enterprise and only Box can say which that
-    /// is); `/users/me` names the enterprise; the tokens move to that
-    /// connection's entry, the row is saved, and a grant this sign-in
-    /// replaced (the same enterprise connected before) is revoked now that
-    /// the new one has worked. Returns the connection id.
+    /// is); `/users/me` names the enterprise; a grant this sign-in replaces
+    /// (the same enterprise connected before) is revoked now that the new
+    /// one has worked; the tokens move to the connection's entry; the row is
+    /// saved. A kill at any point leaves no live grant that nothing holds:
+    /// a provisional pair left behind is revoked by the next sign-in.
+    /// Returns the connection id.
     pub(super) async fn install_connection(
         &self,
         store: &Store,
@@ -123,25 +125,42 @@ impl App {
         tokens: TokenSet,
     ) -> Result<String, UserError> {
         let keychain = self.inner.keychain.clone();
+        let data_dir = &self.inner.config.data_dir;
         let provisional_id = format!("{}:signing-in", target.datacenter_id);
         let provisional: Arc<dyn TokenVault> =
             Arc::new(KeychainVault::new(keychain.clone(), &provisional_id));
-        let to_save = tokens.clone();
-        let v = provisional.clone();
-        blocking(move || v.save(&to_save)).await?;
+        // The provisional entry is shared by every process signing in to
+        // this data center: one sign-in at a time.
+        let _signing_in = RefreshLock::for_connection(data_dir, &provisional_id)
+            .acquire()
+            .await?;
+        let (v, to_save) = (provisional.clone(), tokens.clone());
+        let stale = blocking(move || {
+            let stale = v.load().ok().flatten();
+            v.save(&to_save)?;
+            Ok(stale)
+        })
+        .await?;
+        if let Some(stale) = stale {
+            // A sign-in that died before it finished: give its grant back.
+            let _ = target.oauth_client().revoke(&stale.refresh_token).await;
+        }
 
         // A session of its own for the one call that names the account, so
-        // the call counts in health like every other.
+        // the call counts in health like every other. Its manager takes no
+        // refresh lock: the sign-in lock above already keeps others out.
         let probe = Session::start(
             self.clone(),
             store.clone(),
             provisional_id.clone(),
             target.datacenter_id.clone(),
-            self.token_manager(
-                target.oauth_client(),
-                &provisional_id,
-                provisional.clone(),
-                Some(tokens.clone()),
+            Arc::new(
+                TokenManager::new(
+                    target.oauth_client(),
+                    provisional.clone(),
+                    Some(tokens.clone()),
+                )
+                .with_clock(self.inner.config.clock.clone()),
             ),
             &target.endpoints.api_url,
         );
@@ -164,22 +183,42 @@ impl App {
             }
         };
         let connection_id = connection_id_for(&target.datacenter_id, &me);
-        store
-            .reassign_api_calls(&provisional_id, &connection_id)
-            .await?;
         let vault: Arc<dyn TokenVault> =
             Arc::new(KeychainVault::new(keychain.clone(), &connection_id));
+        // The connection's own lock: no refresh of the pair being replaced
+        // (by the old session or the CLI) can land between read and write.
+        let _connection_lock = RefreshLock::for_connection(data_dir, &connection_id)
+            .acquire()
+            .await?;
         let (v, p) = (vault.clone(), provisional.clone());
         let (tokens, replaced) = blocking(move || {
             // The provisional entry is the latest pair: a refresh during the
             // probe rotated it there.
-            let tokens = p.load()?.unwrap_or(tokens);
-            let replaced = v.load().ok().flatten();
-            v.save(&tokens)?;
-            p.clear()?;
-            Ok((tokens, replaced))
+            Ok((p.load()?.unwrap_or(tokens), v.load().ok().flatten()))
         })
         .await?;
+        // Revoked before its entry is overwritten: a kill after this leaves
+        // at worst a dead pair in the keychain (reconnect), never a live
+        // grant that nothing holds.
+        if let Some(old) =
+            replaced.filter(|old| old.refresh_token.expose() != tokens.refresh_token.expose())
+        {
+            if let Err(e) = target.oauth_client().revoke(&old.refresh_token).await {
+                tracing::warn!(
+                    "the sign-in this one replaced was not revoked: {}",
+                    e.message
+                );
+            }
+        }
+        let (v, p, to_save) = (vault.clone(), provisional.clone(), tokens.clone());
+        blocking(move || {
+            v.save(&to_save)?;
+            p.clear()
+        })
+        .await?;
+        store
+            .reassign_api_calls(&provisional_id, &connection_id)
+            .await?;
 
         let now = Utc::now();
         let record = ConnectionRecord {
@@ -222,16 +261,6 @@ impl App {
         );
         if let Some(old) = self.inner.session.lock().await.replace(session) {
             old.stop();
-        }
-        if let Some(old) =
-            replaced.filter(|old| old.refresh_token.expose() != tokens.refresh_token.expose())
-        {
-            if let Err(e) = target.oauth_client().revoke(&old.refresh_token).await {
-                tracing::warn!(
-                    "the sign-in this one replaced was not revoked: {}",
-                    e.message
-                );
-            }
         }
         Ok(connection_id)
     }

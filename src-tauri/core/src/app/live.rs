@@ -126,7 +126,11 @@ impl App {
                 // The next use rebuilds the session from the store's state.
                 self.inner.session.lock().await.take();
             }
-            TokenStatus::Missing => {}
+            // Disconnected (here or by the CLI): the next use rebuilds the
+            // session from the store, so a connection made elsewhere shows.
+            TokenStatus::Missing => {
+                self.inner.session.lock().await.take();
+            }
         }
         self.emit_snapshot().await;
     }

@@ -42,6 +42,8 @@ mod tests {
                 "auth::failpoint::tests::helper_hit_a_failpoint",
                 "--exact",
                 "--ignored",
+                // libtest captures a test's stderr and loses it on abort.
+                "--nocapture",
             ])
             .env(ENV, "unit_test_point")
             .output()

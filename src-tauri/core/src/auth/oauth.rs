@@ -193,7 +193,8 @@ pub fn token_set_from(
     issued_at: DateTime<Utc>,
     previous_refresh: Option<&Sensitive<String>>,
 ) -> TokenSet {
-    let expires_in = resp.expires_in.unwrap_or(3600).max(1);
+    // Bounded, so a server's absurd `expires_in` cannot overflow the date.
+    let expires_in = resp.expires_in.unwrap_or(3600).clamp(1, 366 * 24 * 3600);
     let refresh_token = resp
         .refresh_token
         .or_else(|| previous_refresh.cloned())

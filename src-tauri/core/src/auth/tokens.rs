@@ -39,22 +39,23 @@ pub trait TokenVault: Send + Sync + 'static {
     fn clear(&self) -> Result<(), UserError>;
 }
 
-/// One keychain entry per connection: account `connection:<datacenter id>`.
+/// One keychain entry per connection: account `connection:<connection id>`
+/// (the id names the data center and the enterprise).
 pub struct KeychainVault {
     keychain: Keychain,
     account: String,
 }
 
 impl KeychainVault {
-    pub fn new(keychain: Keychain, datacenter_id: &str) -> Self {
+    pub fn new(keychain: Keychain, connection_id: &str) -> Self {
         KeychainVault {
             keychain,
-            account: Self::account_for(datacenter_id),
+            account: Self::account_for(connection_id),
         }
     }
 
-    pub fn account_for(datacenter_id: &str) -> String {
-        format!("connection:{datacenter_id}")
+    pub fn account_for(connection_id: &str) -> String {
+        format!("connection:{connection_id}")
     }
 }
 
