@@ -73,6 +73,15 @@ impl App {
         Ok(session)
     }
 
+    /// Before the process exits (the CLI after each command, the window on
+    /// quit): one more try at a keychain write that failed. Returns why the
+    /// rotated sign-in still is not saved: it dies with this process, so the
+    /// caller must say so.
+    pub async fn shutdown(&self) -> Option<UserError> {
+        let session = self.inner.session.lock().await.clone()?;
+        session.tokens.save_pending_now().await
+    }
+
     /// A connection's token manager: the app's clock, and the refresh lock
     /// every process using this connection's keychain entry shares.
     pub(super) fn token_manager(

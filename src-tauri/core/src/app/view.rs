@@ -6,6 +6,7 @@ use chrono::Utc;
 use crate::api_test;
 use crate::auth::TokenStatus;
 use crate::datacenter::{self, EndpointSource, ALLOWLIST_STEPS};
+use crate::error::UserError;
 use crate::health::{Health, HealthState, TokenFacts};
 use crate::ipc::{
     AccountView, ApiCheck, ApiCheckId, ApiTestReport, CheckStatus, ConnectionState, ConnectionView,
@@ -38,6 +39,7 @@ impl App {
             (Some(s), Some(r)) => s.latest_api_test_run(&r.id).await.ok().flatten(),
             _ => None,
         };
+        let keychain_write_pending = self.keychain_write_pending().await;
         let ui = self.inner.ui.lock().expect("ui lock");
         let datacenters = datacenter::all()
             .into_iter()
@@ -60,11 +62,28 @@ impl App {
             datacenters,
             selected_datacenter: ui.selected.clone(),
             allowlist_steps: ALLOWLIST_STEPS.iter().map(|s| s.to_string()).collect(),
-            connection: connection_view(record.as_ref(), health.as_ref(), &ui),
+            connection: connection_view(
+                record.as_ref(),
+                health.as_ref(),
+                &ui,
+                keychain_write_pending,
+            ),
             sign_in: ui.sign_in.clone(),
             health,
             last_api_test,
             database: self.inner.db_status.lock().expect("db status lock").clone(),
+        }
+    }
+
+    /// Why the live session's rotated pair is not in the keychain, if it is not.
+    pub(super) async fn keychain_write_pending(&self) -> Option<UserError> {
+        let session = self.inner.session.lock().await.clone()?;
+        match session.tokens.status() {
+            TokenStatus::Valid {
+                keychain_write_pending,
+                ..
+            } => keychain_write_pending,
+            _ => None,
         }
     }
 
@@ -122,10 +141,13 @@ pub(super) fn report_from_store(
     }
 }
 
+/// `keychain_write_pending`: the rotated sign-in lives only in memory
+/// (the keychain refused it); shown until the write succeeds.
 pub(super) fn connection_view(
     record: Option<&ConnectionRecord>,
     health: Option<&Health>,
     ui: &UiState,
+    keychain_write_pending: Option<UserError>,
 ) -> ConnectionView {
     let account = record.and_then(|r| {
         Some(AccountView {
@@ -171,6 +193,6 @@ pub(super) fn connection_view(
         datacenter_id: record.map(|r| r.datacenter_id.clone()),
         account,
         what_to_do,
-        error: ui.last_error.clone(),
+        error: ui.last_error.clone().or(keychain_write_pending),
     }
 }

@@ -213,6 +213,26 @@ impl TokenManager {
         }
     }
 
+    /// Before the process exits: one more try at a keychain write that
+    /// failed. Returns why it still failed: the rotated pair then dies with
+    /// this process, and the admin must be told.
+    pub async fn save_pending_now(&self) -> Option<UserError> {
+        let generation = {
+            let mut c = self.cached.lock().expect("token cache lock");
+            let now = self.clock.now();
+            c.unsaved.as_mut()?.retry_at = now;
+            c.generation
+        };
+        let _ = self.refresh_after(generation, None).await;
+        match self.status() {
+            TokenStatus::Valid {
+                keychain_write_pending,
+                ..
+            } => keychain_write_pending,
+            _ => None,
+        }
+    }
+
     /// Box answered 401 to `rejected`: refresh unless someone already did.
     pub async fn refresh_rejected(&self, rejected: &LeasedToken) -> Result<LeasedToken, UserError> {
         self.refresh_after(rejected.generation, Some(&rejected.token))
@@ -840,6 +860,32 @@ mod tests {
         assert_eq!(vault.refresh_token(), "refresh-2");
         assert_eq!(pending_write(&m), None, "the warning is gone");
         assert_eq!(server.calls(), 2);
+    }
+
+    #[tokio::test]
+    async fn before_exit_a_pending_write_is_tried_at_once_and_a_failure_is_reported() {
+        let server = StrictServer::start().await;
+        let clock = ManualClock::starting_now();
+        let vault = Arc::new(TestVault::default());
+        let m = manager(&server.origin, vault.clone(), &clock);
+        assert_eq!(m.save_pending_now().await, None, "nothing pending");
+
+        vault.fail_saves.store(true, Ordering::SeqCst);
+        m.access_token().await.unwrap();
+        let attempts = vault.save_attempts.load(Ordering::SeqCst);
+        // Still inside the backoff, yet tried now: the process is leaving.
+        let still = m.save_pending_now().await.expect("still unsaved: said so");
+        assert_eq!(still.code, ErrorCode::KeychainLocked);
+        assert_eq!(vault.save_attempts.load(Ordering::SeqCst), attempts + 1);
+
+        vault.fail_saves.store(false, Ordering::SeqCst);
+        assert_eq!(m.save_pending_now().await, None);
+        assert_eq!(
+            vault.refresh_token(),
+            "refresh-1",
+            "the rotated pair is saved"
+        );
+        assert_eq!(server.calls(), 1, "no refresh at Box for it");
     }
 
     #[tokio::test]
