@@ -3,11 +3,15 @@
 //!
 //!   cargo run --release -p connector-core --example store_bench
 //!
-//! - logging one API call (its own `BEGIN IMMEDIATE` transaction, as
-//!   `box_api` does) vs a bare autocommit INSERT of the same row;
+//! - logging one API call (one write through the single writer, awaited
+//!   alone) vs a bare autocommit INSERT of the same row;
+//! - the single writer's throughput: 1,000 small writes from 16 concurrent
+//!   tasks (group commit) vs one task doing the same 1,000 writes in one
+//!   transaction, and vs the same 16 tasks each committing on its own;
 //! - computing health over a busy hour vs just reading that hour's rows;
-//! - `Store::open` (lock, quick integrity check, migration check) of a
-//!   database holding a week of calls vs a bare SQLite connect + query.
+//! - `Store::open` (lock, migration check; no integrity check after a clean
+//!   close) of a database holding a week of calls vs a bare SQLite connect +
+//!   query, and the integrity check that an open after a crash runs.
 
 use std::time::{Duration, Instant};
 
@@ -67,6 +71,8 @@ async fn main() -> anyhow_free::Result {
 
     // 1. Logging calls.
     const CALLS: u32 = 2_000;
+    let mut bare_conn =
+        sqlx::SqliteConnection::connect_with(&SqliteConnectOptions::new().filename(&path)).await?;
     let started = Instant::now();
     for i in 0..CALLS {
         store
@@ -82,16 +88,17 @@ async fn main() -> anyhow_free::Result {
              VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&c.connection_id)
-        .bind(c.at.timestamp())
+        .bind(c.at.timestamp_millis())
         .bind(&c.method)
         .bind(&c.endpoint)
         .bind(c.status)
         .bind(c.latency_ms)
         .bind(c.rate_limited)
-        .execute(store.pool())
+        .execute(&mut bare_conn)
         .await?;
     }
     let bare = started.elapsed();
+    bare_conn.close().await?;
     println!(
         "record_api_call: {:.0} µs/call; bare autocommit INSERT: {:.0} µs/call; ratio {:.2}",
         per_op(logged, CALLS),
@@ -99,7 +106,10 @@ async fn main() -> anyhow_free::Result {
         logged.as_secs_f64() / bare.as_secs_f64()
     );
 
-    // 2. Health over the last hour (≈3,600 + 2,000 rows in the window).
+    // 2. The single writer's throughput.
+    writer_throughput(&store).await?;
+
+    // 3. Health over the last hour (≈3,600 + 2,000 rows in the window).
     const ROUNDS: u32 = 50;
     let started = Instant::now();
     for _ in 0..ROUNDS {
@@ -122,14 +132,14 @@ async fn main() -> anyhow_free::Result {
         health.as_secs_f64() / read_only.as_secs_f64()
     );
 
-    // 3. Opening a database holding a week of calls (one every 3 s).
+    // 4. Opening a database holding a week of calls (one every 3 s).
     let mut tx = store.begin_write().await?;
     sqlx::query(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) \
          INSERT INTO api_calls (connection_id, at, method, endpoint, status, latency_ms, rate_limited) \
-         SELECT 'bench', ? - i * 3, 'GET', '/2.0/files/' || i, 200, 50 + i % 400, 0 FROM n",
+         SELECT 'bench', ? - i * 3000, 'GET', '/2.0/files/' || i, 200, 50 + i % 400, 0 FROM n",
     )
-    .bind(now.timestamp())
+    .bind(now.timestamp_millis())
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -164,6 +174,101 @@ async fn main() -> anyhow_free::Result {
         per_op(closed, OPENS) / 1e3,
         per_op(bare_open, OPENS) / 1e3,
         opened.as_secs_f64() / bare_open.as_secs_f64()
+    );
+
+    let store = Store::open(&path).await?;
+    let started = Instant::now();
+    let problems = store.check_integrity().await?;
+    let checked = started.elapsed();
+    store.close().await;
+    println!(
+        "check_integrity (what an open after a crash adds): {:.1} ms ({}); ratio to a clean open {:.1}",
+        checked.as_secs_f64() * 1e3,
+        if problems.is_empty() { "sound" } else { "damaged" },
+        checked.as_secs_f64() / (opened.as_secs_f64() / f64::from(OPENS))
+    );
+    Ok(())
+}
+
+/// 1,000 small writes (one settings upsert each) from 16 concurrent tasks
+/// through the single writer, against one task doing the same 1,000 upserts
+/// in one transaction, and the same 16 tasks each paying its own commit.
+async fn writer_throughput(store: &Store) -> anyhow_free::Result {
+    const WRITES: usize = 1_000;
+    const TASKS: usize = 16;
+    const UPSERT: &str = "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at";
+    let key = |round: &str, i: usize| format!("bench.{round}.{i:04}");
+
+    let stats_before = store.write_stats();
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|task| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for i in (task..WRITES).step_by(TASKS) {
+                    store.set_setting(&key("batched", i), "v").await?;
+                }
+                Ok::<_, connector_core::store::StoreError>(())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await??;
+    }
+    let batched = started.elapsed();
+    let stats = store.write_stats();
+    let transactions = stats.transactions - stats_before.transactions;
+
+    let started = Instant::now();
+    let mut tx = store.begin_write().await?;
+    for i in 0..WRITES {
+        sqlx::query(UPSERT)
+            .bind(key("one-tx", i))
+            .bind("v")
+            .bind(Utc::now().timestamp_millis())
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    let one_tx = started.elapsed();
+
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|task| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for i in (task..WRITES).step_by(TASKS) {
+                    let mut tx = store.begin_write().await?;
+                    sqlx::query(UPSERT)
+                        .bind(key("own-tx", i))
+                        .bind("v")
+                        .bind(Utc::now().timestamp_millis())
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                }
+                Ok::<_, connector_core::store::StoreError>(())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await??;
+    }
+    let own_tx = started.elapsed();
+
+    let per_sec = |d: Duration| WRITES as f64 / d.as_secs_f64();
+    println!(
+        "single writer, {WRITES} writes from {TASKS} tasks: {:.0} writes/s in {transactions} transactions; \
+         one task, one transaction: {:.0} writes/s; ratio {:.2} (time, batched / one transaction)",
+        per_sec(batched),
+        per_sec(one_tx),
+        batched.as_secs_f64() / one_tx.as_secs_f64()
+    );
+    println!(
+        "  {TASKS} tasks each committing its own transaction: {:.0} writes/s; ratio {:.2} (time, own / batched)",
+        per_sec(own_tx),
+        own_tx.as_secs_f64() / batched.as_secs_f64()
     );
     Ok(())
 }
