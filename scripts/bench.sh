@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== box-sandbox: generator time/memory, requests per second on loopback"
 cargo bench -p box-sandbox
-echo "== connector-core store: call logging, health, open"
+echo "== connector-core store: call logging, single-writer throughput, health, open"
 cargo run -q --release -p connector-core --example store_bench

@@ -2,9 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::FromRow;
 
-use super::{Store, StoreResult};
+use super::{time, Millis, Store, StoreResult};
 
 /// Ordered from best to worst, so a run's outcome is the `max` of its checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, sqlx::Type)]
@@ -17,7 +16,7 @@ pub enum CheckStatus {
 }
 
 /// One check of a run, e.g. `role` → warn "co-admin".
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApiCheckRecord {
     /// Stable id of the check (`token_valid`, `role`, `events`, ...).
     pub check_id: String,
@@ -30,7 +29,7 @@ pub struct ApiCheckRecord {
     pub fix: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApiTestRun {
     pub id: i64,
     pub connection_id: String,
@@ -39,7 +38,6 @@ pub struct ApiTestRun {
     pub finished_at: Option<DateTime<Utc>>,
     /// The worst check status, once finished.
     pub outcome: Option<CheckStatus>,
-    #[sqlx(skip)]
     pub checks: Vec<ApiCheckRecord>,
 }
 
@@ -50,38 +48,45 @@ impl Store {
         connection_id: &str,
         started_at: DateTime<Utc>,
     ) -> StoreResult<i64> {
-        let mut tx = self.begin_write().await?;
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO api_test_runs (connection_id, started_at) VALUES (?, ?) RETURNING id",
-        )
-        .bind(connection_id)
-        .bind(started_at.timestamp())
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(id)
+        let run = (connection_id.to_owned(), Millis::from(started_at));
+        self.write(run, |(connection_id, started_at), conn| {
+            Box::pin(async move {
+                Ok(sqlx::query_scalar!(
+                    r#"INSERT INTO api_test_runs (connection_id, started_at) VALUES (?, ?)
+                       RETURNING id AS "id!""#,
+                    connection_id,
+                    started_at,
+                )
+                .fetch_one(conn)
+                .await?)
+            })
+        })
+        .await
     }
 
     /// Appends a check to a run, after the ones already recorded.
     pub async fn record_api_check(&self, run_id: i64, check: &ApiCheckRecord) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO api_test_checks \
-             (run_id, position, check_id, label, status, detail, box_error, fix) \
-             VALUES (?1, (SELECT COUNT(*) FROM api_test_checks WHERE run_id = ?1), \
-                     ?2, ?3, ?4, ?5, ?6, ?7)",
-        )
-        .bind(run_id)
-        .bind(&check.check_id)
-        .bind(&check.label)
-        .bind(check.status)
-        .bind(&check.detail)
-        .bind(&check.box_error)
-        .bind(&check.fix)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.write((run_id, check.clone()), |(run_id, check), conn| {
+            Box::pin(async move {
+                sqlx::query!(
+                    "INSERT INTO api_test_checks \
+                     (run_id, position, check_id, label, status, detail, box_error, fix) \
+                     VALUES (?1, (SELECT COUNT(*) FROM api_test_checks WHERE run_id = ?1), \
+                             ?2, ?3, ?4, ?5, ?6, ?7)",
+                    run_id,
+                    check.check_id,
+                    check.label,
+                    check.status,
+                    check.detail,
+                    check.box_error,
+                    check.fix,
+                )
+                .execute(conn)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// Closes a run; its outcome is the worst status among its checks
@@ -91,26 +96,28 @@ impl Store {
         run_id: i64,
         finished_at: DateTime<Utc>,
     ) -> StoreResult<Option<CheckStatus>> {
-        let mut tx = self.begin_write().await?;
-        let statuses: Vec<(CheckStatus,)> =
-            sqlx::query_as("SELECT status FROM api_test_checks WHERE run_id = ?")
-                .bind(run_id)
-                .fetch_all(&mut *tx)
+        let finish = (run_id, Millis::from(finished_at));
+        self.write(finish, |(run_id, finished_at), conn| {
+            Box::pin(async move {
+                let statuses = sqlx::query_scalar!(
+                    r#"SELECT status AS "status: CheckStatus" FROM api_test_checks WHERE run_id = ?"#,
+                    run_id,
+                )
+                .fetch_all(&mut *conn)
                 .await?;
-        let outcome = statuses
-            .into_iter()
-            .map(|(s,)| s)
-            .max()
-            .unwrap_or(CheckStatus::Fail);
-        let done =
-            sqlx::query("UPDATE api_test_runs SET finished_at = ?, outcome = ? WHERE id = ?")
-                .bind(finished_at.timestamp())
-                .bind(outcome)
-                .bind(run_id)
-                .execute(&mut *tx)
+                let outcome = statuses.into_iter().max().unwrap_or(CheckStatus::Fail);
+                let done = sqlx::query!(
+                    "UPDATE api_test_runs SET finished_at = ?, outcome = ? WHERE id = ?",
+                    finished_at,
+                    outcome,
+                    run_id,
+                )
+                .execute(&mut *conn)
                 .await?;
-        tx.commit().await?;
-        Ok((done.rows_affected() == 1).then_some(outcome))
+                Ok((done.rows_affected() == 1).then_some(outcome))
+            })
+        })
+        .await
     }
 
     /// The newest run for a connection, with its checks in order.
@@ -118,21 +125,33 @@ impl Store {
         &self,
         connection_id: &str,
     ) -> StoreResult<Option<ApiTestRun>> {
-        let run: Option<ApiTestRun> = sqlx::query_as(
-            "SELECT id, connection_id, started_at, finished_at, outcome FROM api_test_runs \
-             WHERE connection_id = ? ORDER BY started_at DESC, id DESC LIMIT 1",
+        let run = sqlx::query!(
+            r#"SELECT id AS "id!", connection_id, started_at AS "started_at: Millis",
+                      finished_at AS "finished_at?: Millis", outcome AS "outcome?: CheckStatus"
+               FROM api_test_runs WHERE connection_id = ?
+               ORDER BY started_at DESC, id DESC LIMIT 1"#,
+            connection_id,
         )
-        .bind(connection_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(mut run) = run else { return Ok(None) };
-        run.checks = sqlx::query_as(
-            "SELECT check_id, label, status, detail, box_error, fix FROM api_test_checks \
-             WHERE run_id = ? ORDER BY position",
+        .fetch_optional(self.pool())
+        .await;
+        let Some(run) = self.noted(run)? else {
+            return Ok(None);
+        };
+        let checks = sqlx::query_as!(
+            ApiCheckRecord,
+            r#"SELECT check_id, label, status AS "status: CheckStatus", detail, box_error, fix
+               FROM api_test_checks WHERE run_id = ? ORDER BY position"#,
+            run.id,
         )
-        .bind(run.id)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(Some(run))
+        .fetch_all(self.pool())
+        .await;
+        Ok(Some(ApiTestRun {
+            id: run.id,
+            connection_id: run.connection_id,
+            started_at: run.started_at.into(),
+            finished_at: time::opt_datetime(run.finished_at),
+            outcome: run.outcome,
+            checks: self.noted(checks)?,
+        }))
     }
 }

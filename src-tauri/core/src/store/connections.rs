@@ -4,9 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::FromRow;
 
-use super::{Store, StoreResult};
+use super::{time, Millis, Store, StoreResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::Type)]
 #[serde(rename_all = "snake_case")]
@@ -20,7 +19,7 @@ pub enum ConnectionState {
 }
 
 /// One row of `connections`. Holds no secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConnectionRecord {
     pub id: String,
     pub datacenter_id: String,
@@ -48,14 +47,79 @@ pub struct ConnectionRecord {
     pub updated_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str =
-    "id, datacenter_id, client_id, authorize_url, token_url, revoke_url, api_url, \
-     account_id, account_login, account_name, role, enterprise_id, enterprise_name, state, \
-     state_reason, connected_at, access_token_expires_at, refresh_token_issued_at, \
-     last_success_at, updated_at";
+/// A row as stored: timestamps in [`Millis`].
+struct ConnectionRow {
+    id: String,
+    datacenter_id: String,
+    client_id: String,
+    authorize_url: String,
+    token_url: String,
+    revoke_url: String,
+    api_url: String,
+    account_id: Option<String>,
+    account_login: Option<String>,
+    account_name: Option<String>,
+    role: Option<String>,
+    enterprise_id: Option<String>,
+    enterprise_name: Option<String>,
+    state: ConnectionState,
+    state_reason: Option<String>,
+    connected_at: Millis,
+    access_token_expires_at: Option<Millis>,
+    refresh_token_issued_at: Option<Millis>,
+    last_success_at: Option<Millis>,
+    updated_at: Millis,
+}
 
-fn secs(at: Option<DateTime<Utc>>) -> Option<i64> {
-    at.map(|at| at.timestamp())
+impl From<ConnectionRow> for ConnectionRecord {
+    fn from(row: ConnectionRow) -> Self {
+        ConnectionRecord {
+            id: row.id,
+            datacenter_id: row.datacenter_id,
+            client_id: row.client_id,
+            authorize_url: row.authorize_url,
+            token_url: row.token_url,
+            revoke_url: row.revoke_url,
+            api_url: row.api_url,
+            account_id: row.account_id,
+            account_login: row.account_login,
+            account_name: row.account_name,
+            role: row.role,
+            enterprise_id: row.enterprise_id,
+            enterprise_name: row.enterprise_name,
+            state: row.state,
+            state_reason: row.state_reason,
+            connected_at: row.connected_at.into(),
+            access_token_expires_at: time::opt_datetime(row.access_token_expires_at),
+            refresh_token_issued_at: time::opt_datetime(row.refresh_token_issued_at),
+            last_success_at: time::opt_datetime(row.last_success_at),
+            updated_at: row.updated_at.into(),
+        }
+    }
+}
+
+/// `SELECT <every column> FROM connections <rest>`, checked at compile time
+/// into a [`ConnectionRow`]; `$rest` must be a string literal.
+macro_rules! select_connections {
+    ($rest:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            ConnectionRow,
+            r#"SELECT id AS "id!", datacenter_id AS "datacenter_id!", client_id AS "client_id!",
+                      authorize_url AS "authorize_url!", token_url AS "token_url!",
+                      revoke_url AS "revoke_url!", api_url AS "api_url!",
+                      account_id AS "account_id?", account_login AS "account_login?",
+                      account_name AS "account_name?", role AS "role?",
+                      enterprise_id AS "enterprise_id?", enterprise_name AS "enterprise_name?",
+                      state AS "state!: ConnectionState", state_reason AS "state_reason?",
+                      connected_at AS "connected_at!: Millis",
+                      access_token_expires_at AS "access_token_expires_at?: Millis",
+                      refresh_token_issued_at AS "refresh_token_issued_at?: Millis",
+                      last_success_at AS "last_success_at?: Millis",
+                      updated_at AS "updated_at!: Millis"
+               FROM connections "# + $rest
+            $(, $arg)*
+        )
+    };
 }
 
 impl Store {
@@ -63,52 +127,68 @@ impl Store {
     /// An upsert, not `INSERT OR REPLACE`: a replace deletes the row first,
     /// and the delete would cascade to the connection's API-test history.
     pub async fn save_connection(&self, record: &ConnectionRecord) -> StoreResult<()> {
-        let updates = COLUMNS
-            .split(',')
-            .map(str::trim)
-            .filter(|column| *column != "id")
-            .map(|column| format!("{column} = excluded.{column}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let mut tx = self.begin_write().await?;
-        sqlx::query(&format!(
-            "INSERT INTO connections ({COLUMNS}) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (id) DO UPDATE SET {updates}"
-        ))
-        .bind(&record.id)
-        .bind(&record.datacenter_id)
-        .bind(&record.client_id)
-        .bind(&record.authorize_url)
-        .bind(&record.token_url)
-        .bind(&record.revoke_url)
-        .bind(&record.api_url)
-        .bind(&record.account_id)
-        .bind(&record.account_login)
-        .bind(&record.account_name)
-        .bind(&record.role)
-        .bind(&record.enterprise_id)
-        .bind(&record.enterprise_name)
-        .bind(record.state)
-        .bind(&record.state_reason)
-        .bind(record.connected_at.timestamp())
-        .bind(secs(record.access_token_expires_at))
-        .bind(secs(record.refresh_token_issued_at))
-        .bind(secs(record.last_success_at))
-        .bind(record.updated_at.timestamp())
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(record.clone(), |r, conn| {
+            Box::pin(async move {
+                let connected_at = Millis::from(r.connected_at);
+                let access_token_expires_at = time::opt(r.access_token_expires_at);
+                let refresh_token_issued_at = time::opt(r.refresh_token_issued_at);
+                let last_success_at = time::opt(r.last_success_at);
+                let updated_at = Millis::from(r.updated_at);
+                sqlx::query!(
+                    "INSERT INTO connections (id, datacenter_id, client_id, authorize_url, \
+                     token_url, revoke_url, api_url, account_id, account_login, account_name, \
+                     role, enterprise_id, enterprise_name, state, state_reason, connected_at, \
+                     access_token_expires_at, refresh_token_issued_at, last_success_at, \
+                     updated_at) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                     ON CONFLICT (id) DO UPDATE SET datacenter_id = excluded.datacenter_id, \
+                     client_id = excluded.client_id, authorize_url = excluded.authorize_url, \
+                     token_url = excluded.token_url, revoke_url = excluded.revoke_url, \
+                     api_url = excluded.api_url, account_id = excluded.account_id, \
+                     account_login = excluded.account_login, \
+                     account_name = excluded.account_name, role = excluded.role, \
+                     enterprise_id = excluded.enterprise_id, \
+                     enterprise_name = excluded.enterprise_name, state = excluded.state, \
+                     state_reason = excluded.state_reason, \
+                     connected_at = excluded.connected_at, \
+                     access_token_expires_at = excluded.access_token_expires_at, \
+                     refresh_token_issued_at = excluded.refresh_token_issued_at, \
+                     last_success_at = excluded.last_success_at, \
+                     updated_at = excluded.updated_at",
+                    r.id,
+                    r.datacenter_id,
+                    r.client_id,
+                    r.authorize_url,
+                    r.token_url,
+                    r.revoke_url,
+                    r.api_url,
+                    r.account_id,
+                    r.account_login,
+                    r.account_name,
+                    r.role,
+                    r.enterprise_id,
+                    r.enterprise_name,
+                    r.state,
+                    r.state_reason,
+                    connected_at,
+                    access_token_expires_at,
+                    refresh_token_issued_at,
+                    last_success_at,
+                    updated_at,
+                )
+                .execute(conn)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     pub async fn connection(&self, id: &str) -> StoreResult<Option<ConnectionRecord>> {
-        Ok(
-            sqlx::query_as(&format!("SELECT {COLUMNS} FROM connections WHERE id = ?"))
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        let row = select_connections!("WHERE id = ?", id)
+            .fetch_optional(self.pool())
+            .await;
+        Ok(self.noted(row)?.map(ConnectionRecord::from))
     }
 
     /// The most recently updated connection that is not disconnected
@@ -117,23 +197,26 @@ impl Store {
         &self,
         datacenter_id: Option<&str>,
     ) -> StoreResult<Option<ConnectionRecord>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM connections \
-             WHERE state != 'disconnected' AND (?1 IS NULL OR datacenter_id = ?1) \
-             ORDER BY updated_at DESC, rowid DESC LIMIT 1"
-        ))
-        .bind(datacenter_id)
-        .fetch_optional(&self.pool)
-        .await?)
+        let row = select_connections!(
+            "WHERE state != 'disconnected' AND (?1 IS NULL OR datacenter_id = ?1) \
+             ORDER BY updated_at DESC, rowid DESC LIMIT 1",
+            datacenter_id,
+        )
+        .fetch_optional(self.pool())
+        .await;
+        Ok(self.noted(row)?.map(ConnectionRecord::from))
     }
 
     /// Every connection, newest first.
     pub async fn connections(&self) -> StoreResult<Vec<ConnectionRecord>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM connections ORDER BY updated_at DESC, rowid DESC"
-        ))
-        .fetch_all(&self.pool)
-        .await?)
+        let rows = select_connections!("ORDER BY updated_at DESC, rowid DESC")
+            .fetch_all(self.pool())
+            .await;
+        Ok(self
+            .noted(rows)?
+            .into_iter()
+            .map(ConnectionRecord::from)
+            .collect())
     }
 
     /// Returns false when no connection has this id.
@@ -144,18 +227,28 @@ impl Store {
         reason: Option<&str>,
         at: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
-            "UPDATE connections SET state = ?, state_reason = ?, updated_at = ? WHERE id = ?",
-        )
-        .bind(state)
-        .bind(reason)
-        .bind(at.timestamp())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        let change = (
+            id.to_owned(),
+            state,
+            reason.map(str::to_owned),
+            Millis::from(at),
+        );
+        self.write(change, |(id, state, reason, at), conn| {
+            Box::pin(async move {
+                let done = sqlx::query!(
+                    "UPDATE connections SET state = ?, state_reason = ?, updated_at = ? \
+                     WHERE id = ?",
+                    state,
+                    reason,
+                    at,
+                    id,
+                )
+                .execute(conn)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            })
+        })
+        .await
     }
 
     /// Records a successful token exchange or refresh: the new access-token
@@ -167,31 +260,42 @@ impl Store {
         refresh_token_issued_at: Option<DateTime<Utc>>,
         at: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
-            "UPDATE connections SET access_token_expires_at = ?, \
-             refresh_token_issued_at = COALESCE(?, refresh_token_issued_at), \
-             state = 'connected', state_reason = NULL, updated_at = ? WHERE id = ?",
-        )
-        .bind(access_token_expires_at.timestamp())
-        .bind(secs(refresh_token_issued_at))
-        .bind(at.timestamp())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        let refresh = (
+            id.to_owned(),
+            Millis::from(access_token_expires_at),
+            time::opt(refresh_token_issued_at),
+            Millis::from(at),
+        );
+        self.write(refresh, |(id, expires_at, issued_at, at), conn| {
+            Box::pin(async move {
+                let done = sqlx::query!(
+                    "UPDATE connections SET access_token_expires_at = ?, \
+                     refresh_token_issued_at = COALESCE(?, refresh_token_issued_at), \
+                     state = 'connected', state_reason = NULL, updated_at = ? WHERE id = ?",
+                    expires_at,
+                    issued_at,
+                    at,
+                    id,
+                )
+                .execute(conn)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            })
+        })
+        .await
     }
 
     /// Removes the connection with its API test history. Call log rows stay
     /// (they carry no foreign key) and age out with retention.
     pub async fn delete_connection(&self, id: &str) -> StoreResult<bool> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query("DELETE FROM connections WHERE id = ?")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        self.write(id.to_owned(), |id, conn| {
+            Box::pin(async move {
+                let done = sqlx::query!("DELETE FROM connections WHERE id = ?", id)
+                    .execute(conn)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            })
+        })
+        .await
     }
 }

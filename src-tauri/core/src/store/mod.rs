@@ -1,60 +1,106 @@
 //! The local SQLite store in the app data dir: connections (no secrets), API
 //! test results, the API call log behind connection health, and settings.
 //!
-//! - WAL, `busy_timeout` and foreign keys on every connection; every write
-//!   goes through [`Store::begin_write`] (`BEGIN IMMEDIATE`), so concurrent
-//!   writers queue on the busy timeout instead of failing with SQLITE_BUSY
-//!   when a deferred read transaction tries to upgrade.
-//! - Migrations are embedded (`migrations/`); before pending ones run on an
-//!   existing file, a copy is written next to it.
+//! - One writer: every write goes through one connection. Small writes are
+//!   queued to [`Store::write`], whose task commits whatever is waiting in
+//!   one `BEGIN IMMEDIATE` transaction (group commit, see `writer`);
+//!   multi-statement transactions take the same connection with
+//!   [`Store::begin_write`]. Readers use their own read-only connections
+//!   ([`Store::pool`]). `BEGIN IMMEDIATE` takes the write lock up front, so
+//!   a writer in another process (the CLI beside the app) makes this one
+//!   wait on the busy timeout instead of failing half-way with SQLITE_BUSY.
+//! - WAL, `busy_timeout` and foreign keys on every connection.
+//! - Migrations are embedded (`migrations/`); only when one will run on an
+//!   existing file is a copy (`VACUUM INTO`) written next to it first.
+//! - `PRAGMA quick_check` runs on open only after an unclean shutdown (a
+//!   store that was never closed: see `open_marker`), or on request with
+//!   [`Store::check_integrity`]. Corruption met by any query later is
+//!   reported as [`ErrorCode::DatabaseCorrupt`] and makes the next open check.
 //! - A file from a newer app version or a corrupt file is reported as
 //!   [`StoreOpenError`], never a panic, and left untouched;
 //!   [`move_aside`] renames it so the app can start fresh.
 //!
-//! Queries are runtime-checked (`sqlx::query_as` + `FromRow`). Timestamps are
-//! stored as INTEGER unix seconds so range queries compare numbers.
+//! Queries are compile-time checked (`sqlx::query!` and friends, with the
+//! `.sqlx/` offline data at the workspace root); PRAGMAs, `VACUUM INTO` and
+//! sqlx's own `_sqlx_migrations` table are queried at run time. Timestamps
+//! are INTEGER unix milliseconds, bound and read only as [`Millis`].
 
 mod api_calls;
 mod api_tests;
 mod connections;
+mod open;
+mod open_marker;
 mod settings;
+mod time;
+mod writer;
 
 pub use api_calls::{ApiCallRecord, API_CALL_RETENTION};
 pub use api_tests::{ApiCheckRecord, ApiTestRun, CheckStatus};
 pub use connections::{ConnectionRecord, ConnectionState};
+pub use open::{latest_schema_version, move_aside, DATABASE_FILE_NAME};
 pub use settings::keys as setting_keys;
+pub use time::Millis;
+pub use writer::{BoxFuture, WriteStats};
 
-use std::collections::BTreeSet;
 use std::fmt;
-use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use chrono::Utc;
-use sqlx::migrate::Migrator;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
-};
-use sqlx::{Connection, Sqlite, Transaction};
+use sqlx::sqlite::{SqliteConnection, SqlitePool};
+use sqlx::{Sqlite, Transaction};
 
 use crate::error::{ErrorCode, UserError};
+use open_marker::OpenMarker;
+use writer::Writer;
 
-static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
-
-/// How long a writer waits for another writer (this or another process).
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-const MAX_CONNECTIONS: u32 = 4;
-const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
-
-/// File name the app uses inside its data dir.
-pub const DATABASE_FILE_NAME: &str = "box-connector.sqlite3";
-
-/// A handle to the open store; cheap to clone (it wraps a pool).
+/// A handle to the open store; cheap to clone (it wraps an `Arc`).
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
     path: PathBuf,
+    /// Read-only connections.
+    readers: SqlitePool,
+    /// Exactly one connection: the single writer's.
+    write_connection: SqlitePool,
+    writer: Writer,
+    damage: Arc<Damage>,
+    marker: Mutex<OpenMarker>,
+    integrity_checked: bool,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Dropped without `close` (the process is exiting normally): still a
+        // clean end, unless corruption was met.
+        let marker = self.marker.get_mut().unwrap_or_else(|p| p.into_inner());
+        if self.damage.seen().is_some() {
+            marker.keep();
+        }
+        marker.release();
+    }
+}
+
+/// Corruption met by a query while the store is open.
+#[derive(Debug, Default)]
+struct Damage {
+    seen: OnceLock<String>,
+}
+
+impl Damage {
+    fn note(&self, err: &sqlx::Error) {
+        if is_corruption(err) && self.seen.set(err.to_string()).is_ok() {
+            tracing::error!(%err, "the local database is damaged");
+        }
+    }
+
+    fn seen(&self) -> Option<&str> {
+        self.seen.get().map(String::as_str)
+    }
 }
 
 /// Why the store could not be opened. Each variant leaves the file as it was.
@@ -160,15 +206,35 @@ impl From<StoreOpenError> for UserError {
 pub enum StoreError {
     #[error("local database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The transaction this write was batched into failed as a whole (disk
+    /// full, I/O error, corruption, failed commit): nothing of it was saved.
+    #[error("local database error, the change was not saved: {0}")]
+    WriteFailed(Arc<sqlx::Error>),
     /// The store refused the request (a caller bug, e.g. a secret as a setting).
     #[error("{0}")]
     Refused(String),
 }
 
+impl StoreError {
+    /// SQLite found the file damaged (SQLITE_CORRUPT or SQLITE_NOTADB).
+    pub fn is_corruption(&self) -> bool {
+        match self {
+            StoreError::Database(err) => is_corruption(err),
+            StoreError::WriteFailed(err) => is_corruption(err),
+            StoreError::Refused(_) => false,
+        }
+    }
+}
+
 impl From<StoreError> for UserError {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::Database(err) => UserError::new(
+            err if err.is_corruption() => UserError::new(
+                ErrorCode::DatabaseCorrupt,
+                format!("The local database is damaged: {err}."),
+                MOVE_ASIDE_HINT,
+            ),
+            StoreError::Database(_) | StoreError::WriteFailed(_) => UserError::new(
                 ErrorCode::DatabaseUnavailable,
                 format!("The local database could not be read or written: {err}."),
                 "Check free disk space and the permissions of the app's data folder, then try again.",
@@ -184,343 +250,137 @@ impl From<StoreError> for UserError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// How long `close` waits for SQLite to remove the `-wal` file.
+const CLOSE_WAL_WAIT: Duration = Duration::from_secs(1);
+
 impl Store {
-    /// Opens (creating if needed) the database at `path` and brings its schema
-    /// up to date. Never panics; every failure is a [`StoreOpenError`].
-    pub async fn open(path: impl AsRef<Path>) -> Result<Store, StoreOpenError> {
-        let path = path.as_ref().to_path_buf();
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|err| StoreOpenError::unavailable(&path, err))?;
-        }
-
-        // One opener at a time (the app and the CLI may start together on a
-        // fresh data dir): checks, backup and migrations must not interleave.
-        let _open_lock = OpenLock::acquire(&path).await?;
-
-        let mut backup = None;
-        if !path.exists() {
-            create_private_file(&path).map_err(|err| StoreOpenError::unavailable(&path, err))?;
-        }
-        if has_content(&path)? {
-            check_header(&path)?;
-            let applied = inspect_existing(&path).await?;
-            let known = known_versions();
-            if applied.iter().any(|v| !known.contains(v)) {
-                return Err(StoreOpenError::TooNew {
-                    path,
-                    found_version: applied.last().copied().unwrap_or(0),
-                    known_version: known.last().copied().unwrap_or(0),
-                });
-            }
-            if known.iter().any(|v| !applied.contains(v)) {
-                let old_version = applied.last().copied().unwrap_or(0);
-                backup = Some(backup_before_migrating(&path, old_version).await?);
-            }
-        }
-
-        let pool = SqlitePoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .connect_with(connect_options(&path).create_if_missing(true))
-            .await
-            .map_err(|err| StoreOpenError::from_sqlx(&path, err))?;
-
-        if let Err(err) = MIGRATOR.run(&pool).await {
-            pool.close().await;
-            return Err(StoreOpenError::MigrationFailed {
-                path,
-                backup,
-                detail: err.to_string(),
-            });
-        }
-        if let Some(backup) = &backup {
-            tracing::info!(backup = %backup.display(), "database upgraded; pre-upgrade copy kept");
-        }
-
-        let store = Store { pool, path };
-        // Keeps the call log bounded even if the app only ever runs briefly.
-        if let Err(err) = store.prune_api_calls(Utc::now() - API_CALL_RETENTION).await {
-            tracing::warn!(%err, "could not prune the API call log");
-        }
-        Ok(store)
-    }
-
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.inner.path
     }
 
-    /// For read queries. Writes go through [`Store::begin_write`].
+    /// Read-only connections, for read queries. Writes go through
+    /// [`Store::write`] or [`Store::begin_write`]; a write here fails with
+    /// SQLITE_READONLY.
     pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+        &self.inner.readers
     }
 
-    /// Starts a write transaction with `BEGIN IMMEDIATE`: it takes the write
-    /// lock up front (waiting up to the busy timeout), so it can never fail
-    /// half-way with SQLITE_BUSY when another writer got there first.
+    /// Queues a small write for the single writer, which runs it in one
+    /// `BEGIN IMMEDIATE` transaction together with the other writes waiting
+    /// then, and answers once that transaction has committed.
+    ///
+    /// `statements` gets `data` and the write connection. It may run more
+    /// than once (when another write of its batch fails, the batch is rolled
+    /// back and run again without that one), so it must do nothing but SQL
+    /// on `data`. Its result is returned only if the batch committed.
+    pub async fn write<D, T, F>(&self, data: D, statements: F) -> StoreResult<T>
+    where
+        D: Send + Sync + 'static,
+        T: Send + 'static,
+        F: for<'c> Fn(&'c D, &'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>>
+            + Send
+            + 'static,
+    {
+        self.inner.writer.write(data, statements).await
+    }
+
+    /// A multi-statement write transaction of its own (read-then-write), on
+    /// the single write connection, started with `BEGIN IMMEDIATE`: it takes
+    /// the write lock up front (waiting up to the busy timeout for another
+    /// process), so it never fails half-way with SQLITE_BUSY. Batched writes
+    /// wait while it is open: commit or drop it promptly, and never call
+    /// [`Store::write`] (or a method using it) while holding it.
     pub async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        let begun = self
+            .inner
+            .write_connection
+            .begin_with("BEGIN IMMEDIATE")
+            .await;
+        self.noted(begun)
     }
 
     /// The newest migration applied to this database.
     pub async fn schema_version(&self) -> StoreResult<i64> {
-        let (version,): (Option<i64>,) =
+        // sqlx's own table: not part of the schema the macros check against.
+        let version: Result<(Option<i64>,), _> =
             sqlx::query_as("SELECT MAX(version) FROM _sqlx_migrations WHERE success = 1")
-                .fetch_one(&self.pool)
-                .await?;
-        Ok(version.unwrap_or(0))
+                .fetch_one(self.pool())
+                .await;
+        Ok(self.noted(version)?.0.unwrap_or(0))
     }
 
-    /// Copies the WAL into the main file and closes every connection, so the
-    /// file on disk is complete on its own (e.g. before moving it aside).
+    /// What the single writer has committed since the store opened.
+    pub fn write_stats(&self) -> WriteStats {
+        self.inner.writer.stats()
+    }
+
+    /// Whether `open` ran SQLite's integrity check (it does only after an
+    /// unclean shutdown).
+    pub fn integrity_checked_on_open(&self) -> bool {
+        self.inner.integrity_checked
+    }
+
+    /// Runs SQLite's `PRAGMA quick_check` now (for a `database check`
+    /// command). Returns what it found wrong; empty when the file is sound.
+    pub async fn check_integrity(&self) -> StoreResult<Vec<String>> {
+        let mut conn = self.noted(self.pool().acquire().await)?;
+        let problems = match open::quick_check(&mut conn).await {
+            // Damage bad enough that the check cannot read on is a finding.
+            Err(err) if is_corruption(&err) => vec![err.to_string()],
+            checked => self.noted(checked)?,
+        };
+        if !problems.is_empty() {
+            let _ = self.inner.damage.seen.set(problems.join("; "));
+        }
+        Ok(problems)
+    }
+
+    /// Corruption met by a query since the store opened, as the open error
+    /// the next [`Store::open`] will report (it checks the file then).
+    pub fn corruption(&self) -> Option<StoreOpenError> {
+        self.inner
+            .damage
+            .seen()
+            .map(|detail| StoreOpenError::corrupt(&self.inner.path, detail))
+    }
+
+    /// Passes a result through, noting any corruption it reports.
+    fn noted<T>(&self, result: Result<T, sqlx::Error>) -> StoreResult<T> {
+        result.map_err(|err| {
+            self.inner.damage.note(&err);
+            StoreError::Database(err)
+        })
+    }
+
+    /// Commits the queued writes, copies the WAL into the main file and
+    /// closes every connection, so the file on disk is complete on its own
+    /// (e.g. before moving it aside), and marks the shutdown clean. Writes
+    /// after this fail.
     pub async fn close(&self) {
+        self.inner.writer.close().await;
+        self.inner.readers.close().await;
         if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.pool)
+            .execute(&self.inner.write_connection)
             .await
         {
             tracing::warn!(%err, "could not checkpoint the database before closing");
         }
-        self.pool.close().await;
+        self.inner.write_connection.close().await;
         // `Pool::close` can return while a just-returned connection is still
         // closing on its worker thread. SQLite removes the `-wal` file when the
         // last connection closes, so wait for that (briefly: another process
         // may legitimately keep the file open).
-        let wal = sidecar(&self.path, "-wal");
-        for _ in 0..100 {
-            if !wal.exists() {
-                break;
-            }
+        let wal = open::sidecar(&self.inner.path, "-wal");
+        let started = std::time::Instant::now();
+        while wal.exists() && started.elapsed() < CLOSE_WAL_WAIT {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-    }
-}
-
-/// An advisory lock on `<database>.lock`, held while a process opens and
-/// migrates the database. SQLite's own locks cannot cover this: switching to
-/// WAL and running migrations are several transactions.
-struct OpenLock {
-    _file: std::fs::File,
-}
-
-/// Long enough for another process's migrations and pre-upgrade copy.
-const OPEN_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
-
-impl OpenLock {
-    async fn acquire(path: &Path) -> Result<OpenLock, StoreOpenError> {
-        let lock_path = sidecar(path, ".lock");
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|err| {
-                StoreOpenError::unavailable(path, format!("{}: {err}", lock_path.display()))
-            })?;
-        let started = std::time::Instant::now();
-        loop {
-            match file.try_lock() {
-                Ok(()) => return Ok(OpenLock { _file: file }),
-                Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < OPEN_LOCK_TIMEOUT => {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    return Err(StoreOpenError::unavailable(
-                        path,
-                        "another Box Connector process has been opening it for over a minute",
-                    ))
-                }
-                Err(std::fs::TryLockError::Error(err)) => {
-                    return Err(StoreOpenError::unavailable(path, err))
-                }
-            }
+        let mut marker = self.inner.marker.lock().unwrap_or_else(|p| p.into_inner());
+        if self.inner.damage.seen().is_some() {
+            marker.keep();
         }
+        marker.release();
     }
-}
-
-/// The newest schema version this binary knows.
-pub fn latest_schema_version() -> i64 {
-    known_versions().last().copied().unwrap_or(0)
-}
-
-fn known_versions() -> BTreeSet<i64> {
-    MIGRATOR
-        .iter()
-        .filter(|m| !m.migration_type.is_down_migration())
-        .map(|m| m.version)
-        .collect()
-}
-
-fn connect_options(path: &Path) -> SqliteConnectOptions {
-    SqliteConnectOptions::new()
-        .filename(path)
-        .journal_mode(SqliteJournalMode::Wal)
-        // NORMAL is durable across app crashes in WAL mode; only a power cut
-        // can lose the last commits.
-        .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(BUSY_TIMEOUT)
-        .foreign_keys(true)
-}
-
-fn has_content(path: &Path) -> Result<bool, StoreOpenError> {
-    match std::fs::metadata(path) {
-        Ok(meta) if meta.is_dir() => Err(StoreOpenError::unavailable(
-            path,
-            "the path is a folder, not a file",
-        )),
-        Ok(meta) => Ok(meta.len() > 0),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(err) => Err(StoreOpenError::unavailable(path, err)),
-    }
-}
-
-/// Cheap first test, before SQLite sees the file at all.
-fn check_header(path: &Path) -> Result<(), StoreOpenError> {
-    let mut header = [0u8; 16];
-    let mut file =
-        std::fs::File::open(path).map_err(|err| StoreOpenError::unavailable(path, err))?;
-    match file.read_exact(&mut header) {
-        Ok(()) if &header == SQLITE_HEADER => Ok(()),
-        Ok(()) => Err(StoreOpenError::corrupt(
-            path,
-            "the file is not an SQLite database",
-        )),
-        Err(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => Err(
-            StoreOpenError::corrupt(path, "the file is too short to be an SQLite database"),
-        ),
-        Err(err) => Err(StoreOpenError::unavailable(path, err)),
-    }
-}
-
-/// A read-only connection: it cannot change the file, not even by
-/// checkpointing a WAL left behind when it closes. Without pending WAL
-/// content it is also `immutable`, so SQLite creates no `-wal` / `-shm`
-/// files next to a database it is about to refuse.
-fn inspect_options(path: &Path) -> SqliteConnectOptions {
-    let wal_has_content = std::fs::metadata(sidecar(path, "-wal")).is_ok_and(|m| m.len() > 0);
-    SqliteConnectOptions::new()
-        .filename(path)
-        .read_only(true)
-        .immutable(!wal_has_content)
-        .busy_timeout(BUSY_TIMEOUT)
-        .create_if_missing(false)
-}
-
-/// Opens an existing file without changing it (no journal-mode switch, no
-/// migration), runs SQLite's quick integrity check and returns the applied
-/// migration versions, ascending.
-async fn inspect_existing(path: &Path) -> Result<Vec<i64>, StoreOpenError> {
-    let mut conn = SqliteConnection::connect_with(&inspect_options(path))
-        .await
-        .map_err(|err| StoreOpenError::from_sqlx(path, err))?;
-    let result = inspect_on(&mut conn, path).await;
-    let _ = conn.close().await;
-    result
-}
-
-async fn inspect_on(conn: &mut SqliteConnection, path: &Path) -> Result<Vec<i64>, StoreOpenError> {
-    let problems: Vec<(String,)> = sqlx::query_as("PRAGMA quick_check")
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(|err| StoreOpenError::from_sqlx(path, err))?;
-    if problems.len() != 1 || problems[0].0 != "ok" {
-        let detail = problems
-            .into_iter()
-            .map(|(p,)| p)
-            .take(3)
-            .collect::<Vec<_>>()
-            .join("; ");
-        return Err(StoreOpenError::corrupt(
-            path,
-            format!("integrity check failed: {detail}"),
-        ));
-    }
-
-    let (has_table,): (bool,) = sqlx::query_as(
-        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations')",
-    )
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(|err| StoreOpenError::from_sqlx(path, err))?;
-    if !has_table {
-        return Ok(Vec::new());
-    }
-    let versions: Vec<(i64,)> =
-        sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success = 1 ORDER BY version")
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(|err| StoreOpenError::from_sqlx(path, err))?;
-    Ok(versions.into_iter().map(|(v,)| v).collect())
-}
-
-/// Writes a consistent copy (`VACUUM INTO`, which includes WAL content) next
-/// to the database, named after the schema version it holds and the time:
-/// `box-connector.sqlite3.v20261125000000-20261125T101500Z.bak`.
-async fn backup_before_migrating(path: &Path, old_version: i64) -> Result<PathBuf, StoreOpenError> {
-    let stamp = Utc::now().format("%Y%m%dT%H%M%SZ");
-    let backup = unused_sibling(path, &format!(".v{old_version}-{stamp}.bak"));
-    let mut conn = SqliteConnection::connect_with(&inspect_options(path))
-        .await
-        .map_err(|err| StoreOpenError::from_sqlx(path, err))?;
-    let result = sqlx::query("VACUUM INTO ?")
-        .bind(backup.to_string_lossy().into_owned())
-        .execute(&mut conn)
-        .await;
-    let _ = conn.close().await;
-    result.map_err(|err| {
-        StoreOpenError::unavailable(
-            path,
-            format!("could not copy the database before upgrading it: {err}"),
-        )
-    })?;
-    make_private(&backup);
-    Ok(backup)
-}
-
-/// Creates an empty database file only its owner can read: it names the
-/// admin's account and enterprise. SQLite gives `-wal` / `-shm` the same mode.
-fn create_private_file(path: &Path) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(path) {
-        Ok(_) => Ok(()),
-        // Another process created it first: fine.
-        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(err) => Err(err),
-    }
-}
-
-fn make_private(path: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if let Err(err) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
-            tracing::warn!(%err, path = %path.display(), "could not restrict permissions");
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = path;
-}
-
-/// `path` with `suffix` appended to its file name (`-wal`, `-shm`).
-fn sidecar(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
-}
-
-/// `path` + `suffix`, with `-2`, `-3`... added if that name is taken.
-fn unused_sibling(path: &Path, suffix: &str) -> PathBuf {
-    let base = path.as_os_str().to_owned();
-    let mut candidate = base.clone();
-    candidate.push(suffix);
-    let mut n = 2;
-    while Path::new(&candidate).exists() {
-        candidate = base.clone();
-        candidate.push(format!("{suffix}-{n}"));
-        n += 1;
-    }
-    PathBuf::from(candidate)
 }
 
 /// SQLITE_CORRUPT (11) and SQLITE_NOTADB (26), including extended codes.
@@ -529,32 +389,6 @@ fn is_corruption(err: &sqlx::Error) -> bool {
         .and_then(|db| db.code())
         .and_then(|code| code.parse::<i32>().ok())
         .is_some_and(|code| matches!(code & 0xff, 11 | 26))
-}
-
-/// Renames the database at `path` (and its `-wal` / `-shm` files, which keep
-/// their pairing) to `<name>.aside-<UTC time>`, so the app can start with a
-/// fresh file. Nothing is deleted. Returns the new path of the main file.
-/// Call it only while no [`Store`] has the file open.
-pub fn move_aside(path: impl AsRef<Path>) -> Result<PathBuf, UserError> {
-    let path = path.as_ref();
-    let stamp = Utc::now().format("%Y%m%dT%H%M%SZ");
-    let target = unused_sibling(path, &format!(".aside-{stamp}"));
-    let fail = |what: &Path, err: std::io::Error| {
-        UserError::new(
-            ErrorCode::DatabaseUnavailable,
-            format!("Could not move {} aside: {err}.", what.display()),
-            "Check the permissions of the app's data folder, or move the file yourself and restart Box Connector.",
-        )
-    };
-    std::fs::rename(path, &target).map_err(|err| fail(path, err))?;
-    for companion in ["-wal", "-shm"] {
-        let from = sidecar(path, companion);
-        if from.exists() {
-            std::fs::rename(&from, sidecar(&target, companion)).map_err(|err| fail(&from, err))?;
-        }
-    }
-    tracing::info!(from = %path.display(), to = %target.display(), "database moved aside");
-    Ok(target)
 }
 
 #[cfg(test)]

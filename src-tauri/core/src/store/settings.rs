@@ -1,18 +1,13 @@
-//! Plain key/value settings (selected data center, Custom profile URLs and
-//! client id). Never secrets: keys that look like one are refused.
+//! Plain key/value settings (the selected data center, the Custom profile).
+//! Never secrets: keys that look like one are refused.
 
 use chrono::Utc;
 
-use super::{Store, StoreError, StoreResult};
+use super::{Millis, Store, StoreError, StoreResult};
 
 /// Keys the app uses, so every caller spells them the same way.
 pub mod keys {
     pub const SELECTED_DATACENTER: &str = "selected_datacenter";
-    pub const CUSTOM_CLIENT_ID: &str = "custom.client_id";
-    pub const CUSTOM_AUTHORIZE_URL: &str = "custom.authorize_url";
-    pub const CUSTOM_TOKEN_URL: &str = "custom.token_url";
-    pub const CUSTOM_REVOKE_URL: &str = "custom.revoke_url";
-    pub const CUSTOM_API_URL: &str = "custom.api_url";
 }
 
 /// A guard against a caller storing a secret here by mistake.
@@ -25,11 +20,10 @@ fn looks_secret(key: &str) -> bool {
 
 impl Store {
     pub async fn setting(&self, key: &str) -> StoreResult<Option<String>> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = ?")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|(value,)| value))
+        let value = sqlx::query_scalar!("SELECT value FROM settings WHERE key = ?", key)
+            .fetch_optional(self.pool())
+            .await;
+        self.noted(value)
     }
 
     pub async fn set_setting(&self, key: &str, value: &str) -> StoreResult<()> {
@@ -38,36 +32,46 @@ impl Store {
                 "setting \"{key}\" looks like a secret; secrets belong in the keychain"
             )));
         }
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-        )
-        .bind(key)
-        .bind(value)
-        .bind(Utc::now().timestamp())
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let row = (key.to_owned(), value.to_owned(), Millis::from(Utc::now()));
+        self.write(row, |(key, value, at), conn| {
+            Box::pin(async move {
+                sqlx::query!(
+                    "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) \
+                     ON CONFLICT (key) DO UPDATE \
+                     SET value = excluded.value, updated_at = excluded.updated_at",
+                    key,
+                    value,
+                    at
+                )
+                .execute(conn)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     pub async fn delete_setting(&self, key: &str) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM settings WHERE key = ?")
-            .bind(key)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(key.to_owned(), |key, conn| {
+            Box::pin(async move {
+                sqlx::query!("DELETE FROM settings WHERE key = ?", key)
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// Every setting, sorted by key.
     pub async fn settings(&self) -> StoreResult<Vec<(String, String)>> {
-        Ok(
-            sqlx::query_as("SELECT key, value FROM settings ORDER BY key")
-                .fetch_all(&self.pool)
-                .await?,
-        )
+        let rows = sqlx::query!("SELECT key, value FROM settings ORDER BY key")
+            .fetch_all(self.pool())
+            .await;
+        Ok(self
+            .noted(rows)?
+            .into_iter()
+            .map(|row| (row.key, row.value))
+            .collect())
     }
 }

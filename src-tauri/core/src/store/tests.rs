@@ -3,6 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeZone, Utc};
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::Connection;
 
 use super::*;
 
@@ -89,14 +92,16 @@ fn sidecars(path: &Path) -> Vec<PathBuf> {
 async fn make_newer_database(path: &Path) -> i64 {
     let store = Store::open(path).await.expect("open");
     let future = latest_schema_version() + 1_000_000;
+    let mut tx = store.begin_write().await.unwrap();
     sqlx::query(
         "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) \
          VALUES (?, 'from the future', CURRENT_TIMESTAMP, 1, x'00', 0)",
     )
     .bind(future)
-    .execute(store.pool())
+    .execute(&mut *tx)
     .await
     .expect("insert future migration");
+    tx.commit().await.unwrap();
     store.close().await;
     future
 }
@@ -154,11 +159,9 @@ async fn copies_the_file_before_applying_pending_migrations() {
     let path = db_path(&dir);
     let store = Store::open(&path).await.unwrap();
     store.set_setting("marker", "before upgrade").await.unwrap();
-    // Pretend the newest migration has not run yet: roll it back by hand.
-    let latest = latest_schema_version();
+    // Pretend no migration has run yet: roll them all back by hand.
     let mut tx = store.begin_write().await.unwrap();
-    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = ?")
-        .bind(latest)
+    sqlx::query("DELETE FROM _sqlx_migrations")
         .execute(&mut *tx)
         .await
         .unwrap();
@@ -469,6 +472,8 @@ async fn concurrent_writers_never_hit_sqlite_busy() {
 
 #[tokio::test]
 async fn settings_refuse_secret_looking_keys() {
+    const CLIENT_ID: &str = "custom.client_id";
+    const API_URL: &str = "custom.api_url";
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(db_path(&dir)).await.unwrap();
     for key in ["client_secret", "custom.refresh_token", "Password"] {
@@ -476,36 +481,21 @@ async fn settings_refuse_secret_looking_keys() {
         assert!(matches!(err, StoreError::Refused(_)));
     }
     assert!(store.settings().await.unwrap().is_empty());
+    store.set_setting(CLIENT_ID, "abc").await.unwrap();
+    store.set_setting(CLIENT_ID, "def").await.unwrap();
     store
-        .set_setting(setting_keys::CUSTOM_CLIENT_ID, "abc")
-        .await
-        .unwrap();
-    store
-        .set_setting(setting_keys::CUSTOM_CLIENT_ID, "def")
-        .await
-        .unwrap();
-    store
-        .set_setting(setting_keys::CUSTOM_API_URL, "https://api.example/2.0")
+        .set_setting(API_URL, "https://api.example/2.0")
         .await
         .unwrap();
     assert_eq!(
         store.settings().await.unwrap(),
         vec![
-            (
-                setting_keys::CUSTOM_API_URL.to_owned(),
-                "https://api.example/2.0".to_owned()
-            ),
-            (setting_keys::CUSTOM_CLIENT_ID.to_owned(), "def".to_owned()),
+            (API_URL.to_owned(), "https://api.example/2.0".to_owned()),
+            (CLIENT_ID.to_owned(), "def".to_owned()),
         ]
     );
-    store
-        .delete_setting(setting_keys::CUSTOM_CLIENT_ID)
-        .await
-        .unwrap();
-    assert_eq!(
-        store.setting(setting_keys::CUSTOM_CLIENT_ID).await.unwrap(),
-        None
-    );
+    store.delete_setting(CLIENT_ID).await.unwrap();
+    assert_eq!(store.setting(CLIENT_ID).await.unwrap(), None);
 }
 
 #[tokio::test]
@@ -799,7 +789,7 @@ async fn simultaneous_first_opens_both_succeed() {
             .fetch_one(stores[0].pool())
             .await
             .unwrap();
-        assert_eq!(applied as usize, known_versions().len());
+        assert_eq!(applied as usize, open::known_versions().len());
         for store in &stores {
             store.set_setting("k", "v").await.unwrap();
         }
@@ -848,5 +838,473 @@ async fn logging_calls_prunes_old_ones_on_its_own() {
         api_calls::PRUNE_EVERY - 5,
         "the 5 old calls went"
     );
+    store.close().await;
+}
+
+// ---- unclean shutdown and the integrity check ---------------------------
+
+#[tokio::test]
+async fn a_clean_reopen_runs_no_integrity_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let store = Store::open(&path).await.unwrap();
+    assert!(
+        !store.integrity_checked_on_open(),
+        "a new file has nothing to check"
+    );
+    store.set_setting("k", "v").await.unwrap();
+    store.close().await;
+
+    let store = Store::open(&path).await.unwrap();
+    assert!(!store.integrity_checked_on_open());
+    // Dropping the last handle without `close` is a clean end too.
+    drop(store);
+    let store = Store::open(&path).await.unwrap();
+    assert!(!store.integrity_checked_on_open());
+    store.close().await;
+    assert!(
+        sidecars(&path)
+            .iter()
+            .all(|p| !p.to_string_lossy().contains(".open-")),
+        "a clean close leaves no open marker: {:?}",
+        sidecars(&path)
+    );
+}
+
+/// Env var naming the database the child process opens before it is killed.
+const CHILD_DB: &str = "BOX_CONNECTOR_STORE_TEST_CHILD_DB";
+
+/// Not a test on its own: run by `reopen_after_a_killed_process_checks_integrity`
+/// in a child process, which it kills (SIGKILL) while the store is open.
+#[tokio::test]
+#[ignore = "run as a child process by another test"]
+async fn child_opens_the_store_and_waits_to_be_killed() {
+    let Some(path) = std::env::var_os(CHILD_DB) else {
+        return;
+    };
+    let store = Store::open(PathBuf::from(path)).await.unwrap();
+    store
+        .set_setting("written by", "the killed process")
+        .await
+        .unwrap();
+    println!("CHILD-READY");
+    use std::io::Write;
+    std::io::stdout().flush().unwrap();
+    // Blocks until killed: the parent never writes to our stdin.
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn reopen_after_a_killed_process_checks_integrity() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    // Opened once here first, so the child finds a file with content.
+    Store::open(&path).await.unwrap().close().await;
+
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "store::tests::child_opens_the_store_and_waits_to_be_killed",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_DB, &path)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let ready = tokio::task::spawn_blocking(move || {
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .any(|line| line.contains("CHILD-READY"))
+    })
+    .await
+    .unwrap();
+    assert!(ready, "the child opened the store");
+
+    // While the child is alive, its marker is locked: not a crash.
+    let alongside = Store::open(&path).await.unwrap();
+    assert!(!alongside.integrity_checked_on_open());
+    alongside.close().await;
+
+    child.kill().unwrap(); // SIGKILL: no destructor, no close
+    child.wait().unwrap();
+
+    let store = Store::open(&path).await.unwrap();
+    assert!(
+        store.integrity_checked_on_open(),
+        "the killed process never closed the store"
+    );
+    assert_eq!(
+        store.setting("written by").await.unwrap().as_deref(),
+        Some("the killed process"),
+        "its committed write survived"
+    );
+    store.close().await;
+    // Checked once: the next open trusts the file again.
+    let store = Store::open(&path).await.unwrap();
+    assert!(!store.integrity_checked_on_open());
+    store.close().await;
+}
+
+/// The page of `table`'s b-tree root, overwritten with garbage.
+fn wreck_root_page(path: &Path, rootpage: i64) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let page_size = u16::from_be_bytes([bytes[16], bytes[17]]) as usize;
+    let start = (rootpage as usize - 1) * page_size;
+    for b in &mut bytes[start..start + page_size] {
+        *b = 0xA5;
+    }
+    std::fs::write(path, &bytes).unwrap();
+}
+
+/// Without a check on every open, a damaged table is found when a query
+/// reads it: the error says "damaged" (not "unavailable"), the store says
+/// so, and the next open runs the check and refuses the file as corrupt.
+#[tokio::test]
+async fn corruption_met_by_a_query_is_reported_and_checked_on_next_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let store = Store::open(&path).await.unwrap();
+    for i in 0..50 {
+        store.set_setting(&format!("k{i}"), "v").await.unwrap();
+    }
+    let (rootpage,): (i64,) =
+        sqlx::query_as("SELECT rootpage FROM sqlite_master WHERE name = 'settings'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    store.close().await;
+    wreck_root_page(&path, rootpage);
+
+    let store = Store::open(&path)
+        .await
+        .expect("the schema is intact; nothing checks the settings table on open");
+    assert!(store.corruption().is_none());
+    let err = store.settings().await.expect_err("the table is damaged");
+    assert!(err.is_corruption(), "{err:?}");
+    assert!(matches!(
+        store.corruption(),
+        Some(StoreOpenError::Corrupt { .. })
+    ));
+    let user: UserError = err.into();
+    assert_eq!(user.code, ErrorCode::DatabaseCorrupt);
+    assert!(user.hint.contains("aside"), "{}", user.hint);
+    assert!(!store.check_integrity().await.unwrap().is_empty());
+    store.close().await;
+
+    let err = Store::open(&path)
+        .await
+        .expect_err("checked on open after corruption was met");
+    assert!(matches!(err, StoreOpenError::Corrupt { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn check_integrity_on_request_finds_a_sound_file_sound() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(db_path(&dir)).await.unwrap();
+    store.set_setting("k", "v").await.unwrap();
+    assert_eq!(store.check_integrity().await.unwrap(), Vec::<String>::new());
+    assert!(store.corruption().is_none());
+    store.close().await;
+}
+
+// ---- the single writer ---------------------------------------------------
+
+/// Waits (yielding, no timer) until `n` writes are queued behind the one
+/// the writer task holds.
+async fn until_queued(store: &Store, n: usize) {
+    while store.inner.writer.queued() < n {
+        tokio::task::yield_now().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_small_writes_share_transactions_and_all_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(db_path(&dir)).await.unwrap();
+    let before = store.write_stats();
+    const TASKS: usize = 16;
+    const WRITES: usize = 50;
+    // Held while the 16 first writes queue: they must then share one commit.
+    let held = store.begin_write().await.unwrap();
+    let handles: Vec<_> = (0..TASKS)
+        .map(|task| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for i in 0..WRITES {
+                    store
+                        .set_setting(&format!("t{task:02}.{i:02}"), &i.to_string())
+                        .await?;
+                }
+                Ok::<(), StoreError>(())
+            })
+        })
+        .collect();
+    until_queued(&store, TASKS - 1).await;
+    drop(held);
+    for handle in handles {
+        handle.await.unwrap().expect("every write lands");
+    }
+    assert_eq!(store.settings().await.unwrap().len(), TASKS * WRITES);
+    let stats = store.write_stats();
+    let (writes, transactions) = (
+        stats.writes - before.writes,
+        stats.transactions - before.transactions,
+    );
+    assert_eq!(writes, (TASKS * WRITES) as u64);
+    assert!(
+        transactions <= writes - (TASKS as u64 - 1),
+        "16 writers at once must share commits: {writes} writes in {transactions} transactions"
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_failing_write_fails_alone_and_the_rest_of_its_batch_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(db_path(&dir)).await.unwrap();
+    store
+        .save_connection(&sample_connection("c1"))
+        .await
+        .unwrap();
+    let run = store
+        .start_api_test_run("c1", at(1_764_000_000))
+        .await
+        .unwrap();
+    let check = ApiCheckRecord {
+        check_id: "token_valid".into(),
+        label: "Token".into(),
+        status: CheckStatus::Pass,
+        detail: None,
+        box_error: None,
+        fix: None,
+    };
+
+    // Hold the write connection so the three writes queue into one batch.
+    let held = store.begin_write().await.unwrap();
+    let first = tokio::spawn({
+        let store = store.clone();
+        async move { store.set_setting("before", "kept").await }
+    });
+    let failing = tokio::spawn({
+        let (store, check) = (store.clone(), check.clone());
+        // No run 999: the foreign key fails this write, and only it.
+        async move { store.record_api_check(999, &check).await }
+    });
+    let last = tokio::spawn({
+        let (store, check) = (store.clone(), check.clone());
+        async move { store.record_api_check(run, &check).await }
+    });
+    until_queued(&store, 2).await;
+    let before = store.write_stats();
+    drop(held);
+
+    first.await.unwrap().expect("the first write commits");
+    let err = failing.await.unwrap().expect_err("the bad write fails");
+    assert!(
+        matches!(err, StoreError::Database(_)),
+        "its own error: {err:?}"
+    );
+    assert!(!err.is_corruption());
+    last.await.unwrap().expect("the write after it commits too");
+
+    assert_eq!(
+        store.setting("before").await.unwrap().as_deref(),
+        Some("kept")
+    );
+    let latest = store.latest_api_test_run("c1").await.unwrap().unwrap();
+    assert_eq!(latest.checks, vec![check]);
+    let (checks,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_test_checks")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(checks, 1, "nothing of the failed write stayed");
+    let stats = store.write_stats();
+    assert_eq!(
+        (
+            stats.writes - before.writes,
+            stats.transactions - before.transactions
+        ),
+        (2, 1),
+        "the two good writes committed together after the retry"
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_failure_of_the_whole_batch_fails_every_write_in_it_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(db_path(&dir)).await.unwrap();
+    // The write connection refuses all writes while `query_only` is on: a
+    // failure no single write caused.
+    let mut conn = store.inner.write_connection.acquire().await.unwrap();
+    sqlx::query("PRAGMA query_only = ON")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let writes: Vec<_> = (0..3)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move { store.set_setting(&format!("k{i}"), "v").await })
+        })
+        .collect();
+    until_queued(&store, 2).await;
+    // Released with query_only still on; turned off again below.
+    drop(conn);
+    for write in writes {
+        let err = write.await.unwrap().expect_err("nothing may be saved");
+        assert!(matches!(err, StoreError::WriteFailed(_)), "{err:?}");
+        assert!(err.to_string().contains("not saved"), "{err}");
+    }
+    assert!(store.settings().await.unwrap().is_empty());
+
+    let mut conn = store.inner.write_connection.acquire().await.unwrap();
+    sqlx::query("PRAGMA query_only = OFF")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    drop(conn);
+    store
+        .set_setting("after", "v")
+        .await
+        .expect("writes work again");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn readers_cannot_write_and_writes_after_close_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(db_path(&dir)).await.unwrap();
+    let err = sqlx::query("INSERT INTO settings VALUES ('k', 'v', 0)")
+        .execute(store.pool())
+        .await
+        .expect_err("the read pool is read-only");
+    assert!(err.to_string().contains("readonly"), "{err}");
+    store.close().await;
+    let err = store.set_setting("k", "v").await.expect_err("closed");
+    assert!(
+        matches!(err, StoreError::Database(sqlx::Error::PoolClosed)),
+        "{err:?}"
+    );
+}
+
+// ---- milliseconds --------------------------------------------------------
+
+#[tokio::test]
+async fn timestamps_keep_milliseconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(db_path(&dir)).await.unwrap();
+    let precise = |ms: i64| DateTime::from_timestamp_millis(ms).unwrap();
+    let mut record = sample_connection("c1");
+    record.connected_at = precise(1_764_000_000_123);
+    record.access_token_expires_at = Some(precise(1_764_003_600_456));
+    store.save_connection(&record).await.unwrap();
+    assert_eq!(store.connection("c1").await.unwrap(), Some(record));
+
+    let mut first = call("c1", 1_764_100_000, Some(200), 5);
+    first.at = precise(1_764_100_000_100);
+    let mut second = first.clone();
+    second.at = precise(1_764_100_000_900);
+    store.record_api_call(&second).await.unwrap();
+    store.record_api_call(&first).await.unwrap();
+    assert_eq!(
+        store
+            .api_calls_since(precise(1_764_100_000_000), None)
+            .await
+            .unwrap(),
+        vec![first, second.clone()],
+        "calls within one second keep their order"
+    );
+    assert_eq!(
+        store.last_successful_call(Some("c1")).await.unwrap(),
+        Some(second.at)
+    );
+    store.close().await;
+}
+
+/// A file written by the previous version (timestamps in seconds) upgrades
+/// to the same instants in milliseconds.
+#[tokio::test]
+async fn a_seconds_database_upgrades_to_the_same_instants() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let recent_call_secs = Utc::now().timestamp() - 60;
+    {
+        // The previous version's migrations: the initial one alone.
+        let old = dir.path().join("old-migrations");
+        std::fs::create_dir(&old).unwrap();
+        let initial = "20261125000000_initial.sql";
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("migrations")
+                .join(initial),
+            old.join(initial),
+        )
+        .unwrap();
+        let seconds_schema = Migrator::new(old.as_path()).await.unwrap();
+        assert_eq!(seconds_schema.iter().count(), 1);
+        let mut conn = SqliteConnection::connect_with(
+            &SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true),
+        )
+        .await
+        .unwrap();
+        seconds_schema.run(&mut conn).await.unwrap();
+        for statement in [
+            "INSERT INTO settings VALUES ('selected_datacenter', 'eu1', 1764000001)",
+            "INSERT INTO connections (id, datacenter_id, client_id, authorize_url, token_url, \
+             revoke_url, api_url, state, connected_at, access_token_expires_at, \
+             refresh_token_issued_at, last_success_at, updated_at) \
+             VALUES ('c1', 'eu1', 'cid', 'a', 't', 'r', 'u', 'connected', 1764000000, 1764003600, \
+             NULL, 1764000500, 1764000100)",
+            "INSERT INTO api_test_runs (connection_id, started_at, finished_at, outcome) \
+             VALUES ('c1', 1764000010, 1764000020, 'warn')",
+        ] {
+            sqlx::query(statement).execute(&mut conn).await.unwrap();
+        }
+        // Within the call log's retention, or opening would prune it.
+        sqlx::query(
+            "INSERT INTO api_calls (connection_id, at, method, endpoint, status, latency_ms) \
+             VALUES ('c1', ?, 'GET', '/2.0/users/me', 200, 42)",
+        )
+        .bind(recent_call_secs)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+
+    let store = Store::open(&path).await.expect("upgrade");
+    assert_eq!(
+        store.schema_version().await.unwrap(),
+        latest_schema_version()
+    );
+    let c = store.connection("c1").await.unwrap().unwrap();
+    assert_eq!(c.connected_at, at(1_764_000_000));
+    assert_eq!(c.access_token_expires_at, Some(at(1_764_003_600)));
+    assert_eq!(c.refresh_token_issued_at, None);
+    assert_eq!(c.last_success_at, Some(at(1_764_000_500)));
+    assert_eq!(c.updated_at, at(1_764_000_100));
+    let run = store.latest_api_test_run("c1").await.unwrap().unwrap();
+    assert_eq!(
+        (run.started_at, run.finished_at),
+        (at(1_764_000_010), Some(at(1_764_000_020)))
+    );
+    let calls = store.api_calls_since(at(0), None).await.unwrap();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].at, at(recent_call_secs));
+    let (updated,): (i64,) = sqlx::query_as("SELECT updated_at FROM settings")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(updated, 1_764_000_001_000);
     store.close().await;
 }
