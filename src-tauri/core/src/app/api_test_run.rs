@@ -7,7 +7,7 @@ use crate::api_test;
 use crate::auth::TokenStatus;
 use crate::error::UserError;
 use crate::ipc::{ApiTestReport, CoreEvent};
-use crate::store::{ApiCheckRecord, Store};
+use crate::store::{AccountFacts, ApiCheckRecord, Store};
 
 use super::App;
 
@@ -43,24 +43,17 @@ impl App {
         if let Some(store) = self.store().await {
             // The account facts first, then the run that refers to the row.
             if let Some(me) = outcome.me {
-                if let Ok(Some(mut record)) = store.connection(&session.connection_id).await {
-                    record.account_id = Some(me.id.clone());
-                    record.account_login = me.login.clone().or(record.account_login);
-                    record.account_name = me.name.clone().or(record.account_name);
-                    record.role = me.role.clone().or(record.role);
-                    record.enterprise_id = me
-                        .enterprise
-                        .as_ref()
-                        .map(|e| e.id.clone())
-                        .or(record.enterprise_id);
-                    record.enterprise_name = me
-                        .enterprise
-                        .as_ref()
-                        .and_then(|e| e.name.clone())
-                        .or(record.enterprise_name);
-                    record.updated_at = Utc::now();
-                    store.save_connection(&record).await?;
-                }
+                let facts = AccountFacts {
+                    account_id: me.id.clone(),
+                    account_login: me.login.clone(),
+                    account_name: me.name.clone(),
+                    role: me.role.clone(),
+                    enterprise_id: me.enterprise.as_ref().map(|e| e.id.clone()),
+                    enterprise_name: me.enterprise.as_ref().and_then(|e| e.name.clone()),
+                };
+                store
+                    .update_account(&session.connection_id, facts, Utc::now())
+                    .await?;
             }
             self.store_api_test(&store, &session.connection_id, &report)
                 .await?;

@@ -122,6 +122,17 @@ macro_rules! select_connections {
     };
 }
 
+/// What `/users/me` says about the signed-in account; `None` keeps what is stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountFacts {
+    pub account_id: String,
+    pub account_login: Option<String>,
+    pub account_name: Option<String>,
+    pub role: Option<String>,
+    pub enterprise_id: Option<String>,
+    pub enterprise_name: Option<String>,
+}
+
 impl Store {
     /// Inserts the connection, or updates every field of the row with its id.
     /// An upsert, not `INSERT OR REPLACE`: a replace deletes the row first,
@@ -253,6 +264,40 @@ impl Store {
 
     /// Records a successful token exchange or refresh: the new access-token
     /// expiry and, when Box rotated it, when the new refresh token was issued.
+    /// The account facts `/users/me` gave, without touching the row's
+    /// state (another process may have disconnected it meanwhile).
+    pub async fn update_account(
+        &self,
+        id: &str,
+        account: AccountFacts,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let update = (id.to_owned(), account, Millis::from(at));
+        self.write(update, |(id, a, at), conn| {
+            Box::pin(async move {
+                let done = sqlx::query!(
+                    "UPDATE connections SET account_id = ?, \
+                     account_login = COALESCE(?, account_login), \
+                     account_name = COALESCE(?, account_name), role = COALESCE(?, role), \
+                     enterprise_id = COALESCE(?, enterprise_id), \
+                     enterprise_name = COALESCE(?, enterprise_name), updated_at = ? WHERE id = ?",
+                    a.account_id,
+                    a.account_login,
+                    a.account_name,
+                    a.role,
+                    a.enterprise_id,
+                    a.enterprise_name,
+                    at,
+                    id,
+                )
+                .execute(conn)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            })
+        })
+        .await
+    }
+
     pub async fn record_token_refresh(
         &self,
         id: &str,
@@ -269,9 +314,11 @@ impl Store {
         self.write(refresh, |(id, expires_at, issued_at, at), conn| {
             Box::pin(async move {
                 let done = sqlx::query!(
+                    // A row another process disconnected stays disconnected.
                     "UPDATE connections SET access_token_expires_at = ?, \
                      refresh_token_issued_at = COALESCE(?, refresh_token_issued_at), \
-                     state = 'connected', state_reason = NULL, updated_at = ? WHERE id = ?",
+                     state = 'connected', state_reason = NULL, updated_at = ? \
+                     WHERE id = ? AND state != 'disconnected'",
                     expires_at,
                     issued_at,
                     at,

@@ -36,7 +36,7 @@ mod writer;
 
 pub use api_calls::{ApiCallRecord, API_CALL_RETENTION};
 pub use api_tests::{ApiCheckRecord, ApiTestRun, CheckStatus};
-pub use connections::{ConnectionRecord, ConnectionState};
+pub use connections::{AccountFacts, ConnectionRecord, ConnectionState};
 pub use open::{latest_schema_version, move_aside, DATABASE_FILE_NAME};
 pub use settings::keys as setting_keys;
 pub use time::Millis;
