@@ -1,5 +1,6 @@
-//! The Box API call log behind connection health. Each call is one row;
-//! rows older than [`API_CALL_RETENTION`] are pruned.
+//! The Box API call log behind connection health. Each call is one row,
+//! written in batches (the live session keeps its figures in memory and
+//! flushes every few seconds); rows older than [`API_CALL_RETENTION`] are pruned.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
@@ -37,39 +38,69 @@ impl ApiCallRecord {
     }
 }
 
+/// Rows per INSERT statement (8 binds each, well under SQLite's limit).
+const ROWS_PER_INSERT: usize = 500;
+
 impl Store {
-    /// Logs one call; a successful one also stamps the connection's
-    /// `last_success_at`, in the same transaction.
+    /// Logs one call (tests and tools; the app batches through
+    /// [`Store::record_api_calls`]).
     pub async fn record_api_call(&self, call: &ApiCallRecord) -> StoreResult<()> {
+        self.record_api_calls(std::slice::from_ref(call)).await
+    }
+
+    /// Logs a batch of calls in one transaction. Each connection's
+    /// `last_success_at` moves to its newest success in the batch (never
+    /// back); every [`PRUNE_EVERY`] rows, rows past the retention go.
+    pub async fn record_api_calls(&self, calls: &[ApiCallRecord]) -> StoreResult<()> {
+        if calls.is_empty() {
+            return Ok(());
+        }
         let mut tx = self.begin_write().await?;
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO api_calls \
-             (connection_id, at, method, endpoint, status, latency_ms, rate_limited, error_code) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(&call.connection_id)
-        .bind(call.at.timestamp())
-        .bind(&call.method)
-        .bind(&call.endpoint)
-        .bind(call.status)
-        .bind(call.latency_ms)
-        .bind(call.rate_limited)
-        .bind(&call.error_code)
-        .fetch_one(&mut *tx)
-        .await?;
-        if let (true, Some(connection_id)) = (call.is_success(), &call.connection_id) {
+        let mut first_id = None;
+        let mut last_id = 0i64;
+        for chunk in calls.chunks(ROWS_PER_INSERT) {
+            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO api_calls \
+                 (connection_id, at, method, endpoint, status, latency_ms, rate_limited, error_code) ",
+            );
+            insert.push_values(chunk, |mut row, call| {
+                row.push_bind(&call.connection_id)
+                    .push_bind(call.at.timestamp())
+                    .push_bind(&call.method)
+                    .push_bind(&call.endpoint)
+                    .push_bind(call.status)
+                    .push_bind(call.latency_ms)
+                    .push_bind(call.rate_limited)
+                    .push_bind(&call.error_code);
+            });
+            let done = insert.build().execute(&mut *tx).await?;
+            // Rows of one statement get consecutive ids under the write lock.
+            last_id = done.last_insert_rowid();
+            first_id.get_or_insert(last_id - chunk.len() as i64 + 1);
+        }
+        let mut newest_success: std::collections::HashMap<&str, DateTime<Utc>> =
+            std::collections::HashMap::new();
+        for call in calls.iter().filter(|c| c.is_success()) {
+            if let Some(id) = &call.connection_id {
+                let at = newest_success.entry(id).or_insert(call.at);
+                *at = (*at).max(call.at);
+            }
+        }
+        for (connection_id, at) in newest_success {
             sqlx::query(
                 "UPDATE connections SET last_success_at = MAX(COALESCE(last_success_at, 0), ?) \
                  WHERE id = ?",
             )
-            .bind(call.at.timestamp())
+            .bind(at.timestamp())
             .bind(connection_id)
             .execute(&mut *tx)
             .await?;
         }
-        if id % PRUNE_EVERY == 0 {
+        let first_id = first_id.unwrap_or(last_id);
+        if last_id / PRUNE_EVERY > (first_id - 1) / PRUNE_EVERY {
+            let newest = calls.iter().map(|c| c.at).max().unwrap_or_else(Utc::now);
             sqlx::query("DELETE FROM api_calls WHERE at < ?")
-                .bind((call.at - API_CALL_RETENTION).timestamp())
+                .bind((newest - API_CALL_RETENTION).timestamp())
                 .execute(&mut *tx)
                 .await?;
         }
