@@ -183,7 +183,7 @@ async fn main() {
     let (mut core_total, mut bare_total) = (Duration::ZERO, Duration::ZERO);
     for round in 0..ROUNDS {
         // Alternate which goes first, so neither always meets a cooler server.
-        let mut measure = |first_is_core: bool| async move {
+        let measure = |first_is_core: bool| async move {
             let started = Instant::now();
             if first_is_core {
                 through_client().await;
