@@ -180,7 +180,11 @@ impl CallSummary {
         samples.sort_by_key(|c| c.at);
         CallSummary {
             last_hour: stats_of(samples.iter(), now),
-            last_success_at: samples.iter().filter(|c| c.is_success()).map(|c| c.at).max(),
+            last_success_at: samples
+                .iter()
+                .filter(|c| c.is_success())
+                .map(|c| c.at)
+                .max(),
             unreachable: trailing_no_answer(samples.iter(), now) >= OFFLINE_AFTER_FAILURES,
         }
     }
@@ -280,7 +284,11 @@ impl LiveCalls {
             let mut w = self.lock();
             let mut older: Vec<CallSample> = earlier.iter().map(CallSample::from).collect();
             older.sort_by_key(|c| c.at);
-            let trailing_older = older.iter().rev().take_while(|c| c.status.is_none()).count();
+            let trailing_older = older
+                .iter()
+                .rev()
+                .take_while(|c| c.status.is_none())
+                .count();
             if w.samples.is_empty() {
                 w.trailing_no_answer = trailing_older;
             } else if w.samples.iter().all(|c| c.status.is_none()) {
@@ -508,7 +516,9 @@ impl Store {
                 live.summary(now)
             }
             None => {
-                let calls = self.api_calls_since(now - HEALTH_WINDOW, Some(&c.id)).await?;
+                let calls = self
+                    .api_calls_since(now - HEALTH_WINDOW, Some(&c.id))
+                    .await?;
                 CallSummary::from_records(&calls, now)
             }
         };
@@ -796,7 +806,9 @@ mod tests {
     #[tokio::test]
     async fn live_figures_equal_the_call_log() {
         let dir = tempfile::tempdir().unwrap();
-        let logged = Store::open(dir.path().join("logged.sqlite3")).await.unwrap();
+        let logged = Store::open(dir.path().join("logged.sqlite3"))
+            .await
+            .unwrap();
         let live_only = Store::open(dir.path().join("live.sqlite3")).await.unwrap();
         for store in [&logged, &live_only] {
             store

@@ -91,10 +91,7 @@ impl App {
         let facts = self.token_facts().await;
         let session = self.inner.session.lock().await.clone();
         let live = session.as_ref().map(|s| &*s.calls.live);
-        store
-            .health_with(None, facts, live, Utc::now())
-            .await
-            .ok()
+        store.health_with(None, facts, live, Utc::now()).await.ok()
     }
 }
 
@@ -176,10 +173,9 @@ impl CallRecorder for SessionCalls {
             std::mem::replace(&mut *last, signal) != signal
         };
         if changed {
-            if let (Some(inner), Ok(rt)) = (
-                self.app.upgrade(),
-                tokio::runtime::Handle::try_current(),
-            ) {
+            if let (Some(inner), Ok(rt)) =
+                (self.app.upgrade(), tokio::runtime::Handle::try_current())
+            {
                 rt.spawn(async move { App { inner }.emit_snapshot().await });
             }
         }

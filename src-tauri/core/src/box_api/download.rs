@@ -28,9 +28,7 @@ pub struct Download {
 impl Download {
     /// The body, chunk by chunk as it arrives.
     pub fn into_stream(self) -> impl Stream<Item = Result<Bytes, ApiError>> + Send {
-        self.response
-            .bytes_stream()
-            .map_err(|e| error::network(&e))
+        self.response.bytes_stream().map_err(|e| error::network(&e))
     }
 
     fn from_response(response: reqwest::Response) -> Download {
@@ -115,7 +113,13 @@ impl BoxClient {
                 Ok(r) => r,
                 Err(err) => {
                     let e = error::network(&err);
-                    self.record(&Method::GET, "(download)", None, latency_ms, Some(e.user.code));
+                    self.record(
+                        &Method::GET,
+                        "(download)",
+                        None,
+                        latency_ms,
+                        Some(e.user.code),
+                    );
                     if attempt < self.retry.max_attempts.min(3) {
                         let wait = self.retry.backoff(attempt, &mut rand::thread_rng());
                         tokio::time::sleep(wait).await;
@@ -125,7 +129,13 @@ impl BoxClient {
                 }
             };
             let status = resp.status();
-            self.record(&Method::GET, "(download)", Some(status.as_u16()), latency_ms, None);
+            self.record(
+                &Method::GET,
+                "(download)",
+                Some(status.as_u16()),
+                latency_ms,
+                None,
+            );
             if status.is_success() {
                 return Ok(Some(Download::from_response(resp)));
             }

@@ -123,12 +123,17 @@ impl BoxClient {
         })
     }
 
-    pub async fn folder(&self, id: &str, options: &RequestOptions) -> Result<Fetched<Folder>, ApiError> {
+    pub async fn folder(
+        &self,
+        id: &str,
+        options: &RequestOptions,
+    ) -> Result<Fetched<Folder>, ApiError> {
         let options = RequestOptions {
             fields: options.fields_or(ITEM_FIELDS),
             ..options.clone()
         };
-        self.get_json(&format!("/folders/{id}"), &[], &options).await
+        self.get_json(&format!("/folders/{id}"), &[], &options)
+            .await
     }
 
     /// Every entry of a folder (files, folders, web links), with
@@ -153,7 +158,11 @@ impl BoxClient {
 
     /// A file's metadata; with `options.if_none_match` (its etag), `NotModified`
     /// when it has not changed.
-    pub async fn file(&self, id: &str, options: &RequestOptions) -> Result<Fetched<File>, ApiError> {
+    pub async fn file(
+        &self,
+        id: &str,
+        options: &RequestOptions,
+    ) -> Result<Fetched<File>, ApiError> {
         let options = RequestOptions {
             fields: options.fields_or(ITEM_FIELDS),
             ..options.clone()

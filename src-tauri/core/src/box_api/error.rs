@@ -234,13 +234,17 @@ mod tests {
 
     #[test]
     fn a_malformed_body_names_the_request_but_quotes_nothing() {
-        let err = serde_json::from_str::<super::super::models::User>(r#"{"id": "sEcReT"#)
-            .unwrap_err();
+        let err =
+            serde_json::from_str::<super::super::models::User>(r#"{"id": "sEcReT"#).unwrap_err();
         let e = malformed("GET /users/me", &err);
         assert_eq!(e.kind, ApiErrorKind::Malformed);
         assert_eq!(e.user.code, ErrorCode::MalformedResponse);
         assert!(e.user.message.contains("Failed to parse response"));
-        assert!(e.user.message.contains("GET /users/me"), "{}", e.user.message);
+        assert!(
+            e.user.message.contains("GET /users/me"),
+            "{}",
+            e.user.message
+        );
         assert!(!e.user.message.contains("sEcReT"), "{}", e.user.message);
         assert!(e.user.hint.contains("run the API test again"));
     }

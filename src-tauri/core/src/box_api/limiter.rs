@@ -319,7 +319,10 @@ mod tests {
         assert!(queued.await.unwrap() >= Duration::from_secs(3));
         // After the pause: the steady rate, no burst.
         let times = admit_times(&limiter, "u1", 3).await;
-        assert!(times[2] - times[0] >= Duration::from_millis(200), "{times:?}");
+        assert!(
+            times[2] - times[0] >= Duration::from_millis(200),
+            "{times:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

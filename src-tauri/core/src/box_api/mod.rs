@@ -310,7 +310,8 @@ impl BoxClient {
                 return Attempt::Done(Answer::Redirect(location));
             }
         }
-        let ready = status.is_success() && !(status == StatusCode::ACCEPTED && retry_after.is_some());
+        let ready =
+            status.is_success() && !(status == StatusCode::ACCEPTED && retry_after.is_some());
         if ready && read == Read::Stream {
             record(Some(code), None);
             return Attempt::Done(Answer::Streaming(resp));

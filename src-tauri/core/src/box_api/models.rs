@@ -459,10 +459,7 @@ mod tests {
         let link = f.shared_link.as_ref().unwrap();
         assert_eq!(link.access, Some(SharedLinkAccess::Open));
         assert_eq!(link.effective_access, Some(SharedLinkAccess::Company));
-        assert_eq!(
-            link.permissions.as_ref().unwrap().can_download,
-            Some(true)
-        );
+        assert_eq!(link.permissions.as_ref().unwrap().can_download, Some(true));
         assert_eq!(f.path_collection.as_ref().unwrap().entries[0].id, "0");
         assert!(matches!(page.entries[1], Item::Folder(_)));
         assert!(matches!(page.entries[2], Item::WebLink(_)));

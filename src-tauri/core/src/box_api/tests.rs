@@ -112,13 +112,20 @@ async fn sandbox() -> SandboxHandle {
 /// A real token pair for the sandbox's admin, its access token already
 /// expired when `expired` (so the first use refreshes).
 fn sandbox_tokens(sb: &SandboxHandle, expired: bool) -> TokenSet {
-    let admin = sb.state().world.read().unwrap().ent.find_login("admin").unwrap();
-    let pair = sb
+    let admin = sb
         .state()
-        .tokens
-        .lock()
+        .world
+        .read()
         .unwrap()
-        .issue_pair(admin, "sandbox-client", None, 3600, 86_400);
+        .ent
+        .find_login("admin")
+        .unwrap();
+    let pair =
+        sb.state()
+            .tokens
+            .lock()
+            .unwrap()
+            .issue_pair(admin, "sandbox-client", None, 3600, 86_400);
     token_set(
         &pair.access_token,
         &pair.refresh_token,
@@ -127,7 +134,11 @@ fn sandbox_tokens(sb: &SandboxHandle, expired: bool) -> TokenSet {
 }
 
 fn sandbox_client(sb: &SandboxHandle, expired: bool) -> (BoxClient, Arc<CountingVault>) {
-    let (client, vault) = client_with(&sb.base_url(), sandbox_tokens(sb, expired), "sandbox-secret");
+    let (client, vault) = client_with(
+        &sb.base_url(),
+        sandbox_tokens(sb, expired),
+        "sandbox-secret",
+    );
     let client = client
         .with_user_rate(Rate {
             per_second: 100_000.0,
@@ -152,7 +163,11 @@ async fn sixty_four_concurrent_requests_succeed_with_one_token_refresh() {
         let me = t.await.unwrap().map_err(|e| e.user).unwrap();
         assert_eq!(me.role.as_deref(), Some("admin"));
     }
-    assert_eq!(vault.saves.load(Ordering::SeqCst), 1, "one refresh for all 64");
+    assert_eq!(
+        vault.saves.load(Ordering::SeqCst),
+        1,
+        "one refresh for all 64"
+    );
     sb.stop().await;
 }
 
@@ -277,7 +292,10 @@ async fn a_429_holds_back_every_request_of_that_user_and_no_other() {
     // Another user goes at once, while user 10 is still paused.
     let other_user = client.me(Some("11")).await.map_err(|e| e.user).unwrap();
     assert_eq!(other_user.id, "11");
-    assert_eq!(client.limiter().pause_left("10"), Some(Duration::from_secs(3)));
+    assert_eq!(
+        client.limiter().pause_left("10"),
+        Some(Duration::from_secs(3))
+    );
     // Time moves only as the test says: user 10's requests go after 3 s.
     while !(first.is_finished() && same_user.is_finished()) {
         tokio::time::advance(Duration::from_millis(10)).await;
@@ -346,7 +364,11 @@ async fn a_post_is_not_retried_after_a_5xx_and_a_get_is() {
         )
         .await
         .unwrap_err();
-    assert_eq!(hits.load(Ordering::SeqCst), 1, "a POST that may have been applied is not repeated");
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        1,
+        "a POST that may have been applied is not repeated"
+    );
     assert_eq!(err.kind, ApiErrorKind::Unavailable);
     assert_eq!(err.request_id.as_deref(), Some("rq1"));
     assert_eq!(err.box_code.as_deref(), Some("internal_server_error"));
@@ -379,18 +401,32 @@ async fn a_post_is_retried_after_a_429() {
     let (client, _) = client_with(&origin, token_set("a1", "r1", 3600), "s");
     let client = client.with_http_client(timerless_http());
     let made: Fetched<serde_json::Value> = client
-        .send_json(Method::POST, "/collaborations", Some(&serde_json::json!({})), &RequestOptions::default())
+        .send_json(
+            Method::POST,
+            "/collaborations",
+            Some(&serde_json::json!({})),
+            &RequestOptions::default(),
+        )
         .await
         .unwrap();
     assert_eq!(made.fresh().unwrap()["id"], "c1");
-    assert_eq!(hits.load(Ordering::SeqCst), 2, "a 429 was turned away before it was applied");
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        2,
+        "a 429 was turned away before it was applied"
+    );
 }
 
 #[tokio::test]
 async fn listings_page_through_every_marker() {
     let sb = sandbox().await;
     let (client, _) = sandbox_client(&sb, false);
-    let all: Vec<User> = client.users().try_collect().await.map_err(|e| e.user).unwrap();
+    let all: Vec<User> = client
+        .users()
+        .try_collect()
+        .await
+        .map_err(|e| e.user)
+        .unwrap();
     // Three per page: the same users, in the same order, over several pages.
     let paged: Vec<User> = client
         .paginate(Listing {
@@ -413,7 +449,10 @@ async fn listings_page_through_every_marker() {
     assert_eq!(calls as usize, 1 + all.len().div_ceil(3));
 
     // A folder listing as a user: typed entries with the scan's fields.
-    let user = all.iter().find(|u| u.role.as_deref() == Some("user")).unwrap();
+    let user = all
+        .iter()
+        .find(|u| u.role.as_deref() == Some("user"))
+        .unwrap();
     let as_user = RequestOptions::default().as_user(user.id.clone());
     let items: Vec<Item> = client
         .folder_items("0", &as_user)
@@ -437,8 +476,16 @@ async fn listings_page_through_every_marker() {
 async fn an_unchanged_file_is_not_modified_and_content_streams() {
     let sb = sandbox().await;
     let (client, _) = sandbox_client(&sb, false);
-    let users: Vec<User> = client.users().try_collect().await.map_err(|e| e.user).unwrap();
-    let user = users.iter().find(|u| u.role.as_deref() == Some("user")).unwrap();
+    let users: Vec<User> = client
+        .users()
+        .try_collect()
+        .await
+        .map_err(|e| e.user)
+        .unwrap();
+    let user = users
+        .iter()
+        .find(|u| u.role.as_deref() == Some("user"))
+        .unwrap();
     let as_user = RequestOptions::default().as_user(user.id.clone());
     let first: Page<Item> = client
         .get_json(
@@ -460,7 +507,11 @@ async fn an_unchanged_file_is_not_modified_and_content_streams() {
         })
         .expect("a non-empty file");
 
-    let fetched = client.file(&file.id, &as_user).await.map_err(|e| e.user).unwrap();
+    let fetched = client
+        .file(&file.id, &as_user)
+        .await
+        .map_err(|e| e.user)
+        .unwrap();
     let etag = fetched.fresh().unwrap().etag.unwrap();
     let again = client
         .file(&file.id, &as_user.clone().if_none_match(etag))
@@ -469,7 +520,11 @@ async fn an_unchanged_file_is_not_modified_and_content_streams() {
         .unwrap();
     assert_eq!(again, Fetched::NotModified);
 
-    let download = client.download(&file.id, &as_user).await.map_err(|e| e.user).unwrap();
+    let download = client
+        .download(&file.id, &as_user)
+        .await
+        .map_err(|e| e.user)
+        .unwrap();
     assert_eq!(download.status, 200);
     let mut chunks = download.into_stream();
     let mut total = 0u64;
@@ -484,8 +539,17 @@ async fn an_unchanged_file_is_not_modified_and_content_streams() {
         .map_err(|e| e.user)
         .unwrap();
     assert_eq!(part.status, 206);
-    assert!(part.content_range.as_deref().unwrap().starts_with("bytes 0-9/"));
-    let bytes: Vec<bytes::Bytes> = part.into_stream().try_collect().await.map_err(|e| e.user).unwrap();
+    assert!(part
+        .content_range
+        .as_deref()
+        .unwrap()
+        .starts_with("bytes 0-9/"));
+    let bytes: Vec<bytes::Bytes> = part
+        .into_stream()
+        .try_collect()
+        .await
+        .map_err(|e| e.user)
+        .unwrap();
     assert_eq!(bytes.iter().map(|b| b.len()).sum::<usize>(), 10);
     sb.stop().await;
 }
@@ -534,8 +598,16 @@ async fn downloads_wait_for_202_and_renew_an_expired_link() {
         Ok(d) => d,
         Err(e) => panic!("{:?}", e.user),
     };
-    assert!(started.elapsed() >= Duration::from_secs(4), "the 202's retry-after was waited");
-    let body: Vec<bytes::Bytes> = download.into_stream().try_collect().await.map_err(|e| e.user).unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_secs(4),
+        "the 202's retry-after was waited"
+    );
+    let body: Vec<bytes::Bytes> = download
+        .into_stream()
+        .try_collect()
+        .await
+        .map_err(|e| e.user)
+        .unwrap();
     assert_eq!(body.concat(), b"hello, content");
     assert_eq!(content_calls.load(Ordering::SeqCst), 3);
 }
@@ -557,7 +629,10 @@ async fn admin_logs_filter_by_date_and_type_and_positions_round_trip() {
     for e in &page.entries {
         let at = e.created_at.unwrap();
         assert!(at >= query.created_after.unwrap() && at <= query.created_before.unwrap());
-        assert!(matches!(e.event_type.as_deref(), Some("LOGIN" | "PREVIEW")), "{e:?}");
+        assert!(
+            matches!(e.event_type.as_deref(), Some("LOGIN" | "PREVIEW")),
+            "{e:?}"
+        );
         assert!(e.event_id.is_some());
     }
     let next = page.next_stream_position.clone().unwrap();
@@ -570,8 +645,15 @@ async fn admin_logs_filter_by_date_and_type_and_positions_round_trip() {
         .map_err(|e| e.user)
         .unwrap();
     let first_ids: Vec<_> = page.entries.iter().map(|e| e.event_id.clone()).collect();
-    assert!(more.entries.iter().all(|e| !first_ids.contains(&e.event_id)));
-    let tip = client.admin_logs_streaming(Some("now"), 10).await.map_err(|e| e.user).unwrap();
+    assert!(more
+        .entries
+        .iter()
+        .all(|e| !first_ids.contains(&e.event_id)));
+    let tip = client
+        .admin_logs_streaming(Some("now"), 10)
+        .await
+        .map_err(|e| e.user)
+        .unwrap();
     assert!(tip.entries.is_empty() && tip.next_stream_position.is_some());
     sb.stop().await;
 }
@@ -582,9 +664,15 @@ async fn a_malformed_body_names_the_request() {
     let app = Router::new().route("/2.0/files/{id}", get(|| async { r#"{"id": 5"# }));
     let origin = serve(app).await;
     let (client, _) = client_with(&origin, token_set("secret-access", "r1", 3600), "s");
-    let err = client.file("5", &RequestOptions::default()).await.unwrap_err();
+    let err = client
+        .file("5", &RequestOptions::default())
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ApiErrorKind::Malformed);
-    assert!(err.user.message.contains("GET /files/5"), "{}", err.user.message);
+    assert!(
+        err.user.message.contains("GET /files/5"),
+        "{}",
+        err.user.message
+    );
     assert!(!err.user.message.contains("secret-access"));
 }
-
