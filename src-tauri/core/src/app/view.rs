@@ -1,7 +1,6 @@
 //! The snapshot the UI renders: built from the store and the app's own
 //! state, never from Box, so it renders offline.
 
-
 use crate::api_test;
 use crate::auth::TokenStatus;
 use crate::datacenter::{self, EndpointSource, ALLOWLIST_STEPS};
