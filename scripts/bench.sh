@@ -7,3 +7,5 @@ echo "== box-sandbox: generator time/memory, requests per second on loopback"
 cargo bench -p box-sandbox
 echo "== connector-core store: call logging, single-writer throughput, health, open"
 cargo run -q --release -p connector-core --example store_bench
+echo "== connector-core Box client: 64 concurrent metadata GETs vs bare reqwest"
+cargo run -q --release -p connector-core --example client_bench

@@ -30,6 +30,15 @@ impl Core {
     fn app(&self) -> Result<&App, UserError> {
         self.app.as_ref().map_err(Clone::clone)
     }
+
+    /// On quit: core's shutdown; a sign-in that could not be saved is logged.
+    pub async fn shutdown(&self) {
+        if let Ok(app) = &self.app {
+            if let Some(unsaved) = app.shutdown().await {
+                log::error!("{} {}", unsaved.message, unsaved.hint);
+            }
+        }
+    }
 }
 
 type Reply = Result<Snapshot, UserError>;

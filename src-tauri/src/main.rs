@@ -69,6 +69,15 @@ fn main() {
             commands::disconnect,
             commands::move_database_aside,
         ])
-        .run(tauri::generate_context!())
-        .expect("error while running Box Connector");
+        .build(tauri::generate_context!())
+        .expect("error while building Box Connector")
+        .run(|handle, event| {
+            if let tauri::RunEvent::Exit = event {
+                // Last call rows to the store, a clean close of it, and a
+                // last try at a keychain write that failed.
+                if let Some(core) = handle.try_state::<commands::Core>() {
+                    tauri::async_runtime::block_on(core.shutdown());
+                }
+            }
+        });
 }

@@ -116,8 +116,18 @@ async fn run(cli: Cli, out: &Output) -> Result<ExitCode, UserError> {
         config.sign_in_timeout = Duration::from_secs(*timeout_secs);
     }
     let app = App::open(config).await?;
+    let result = run_command(&app, cli.command, out).await;
+    // Box calls are logged in batches and the store notes a clean close:
+    // both before exiting. A rotated sign-in the keychain refused dies here.
+    if let Some(unsaved) = app.shutdown().await {
+        out.error(&unsaved);
+        return Ok(ExitCode::from(1));
+    }
+    result
+}
 
-    match cli.command {
+async fn run_command(app: &App, command: Command, out: &Output) -> Result<ExitCode, UserError> {
+    match command {
         Command::Connect {
             datacenter,
             client_id,
@@ -164,7 +174,7 @@ async fn run(cli: Cli, out: &Output) -> Result<ExitCode, UserError> {
                     .await?;
             }
             app.select_datacenter(&dc.id).await?;
-            connect(&app, out).await
+            connect(app, out).await
         }
         Command::TestApi => {
             let mut events = app.subscribe();

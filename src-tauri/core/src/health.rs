@@ -1,8 +1,15 @@
 //! Connection health: what the admin sees about the current connection.
 //!
 //! [`compute`] is a pure function of the stored connection, the last hour of
-//! the API call log, the last API test and the token facts the caller knows;
-//! [`Store::health`] gathers those from the store.
+//! the API call log, the last API test and the token facts the caller knows.
+//! The call figures come from one of two places with the same numbers:
+//! [`LiveCalls`], the live session's in-memory window (updated on every call
+//! without I/O), or the store's call log when no session is live here (the
+//! CLI's `status`, another process's view). [`Store::health_with`] gathers
+//! the rest from the store.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
@@ -95,18 +102,22 @@ pub struct TokenFacts {
 
 /// Statistics over `calls` that fall within the window ending at `now`.
 pub fn call_stats(calls: &[ApiCallRecord], now: DateTime<Utc>) -> CallStats {
+    let samples: Vec<CallSample> = calls.iter().map(CallSample::from).collect();
+    stats_of(samples.iter(), now)
+}
+
+fn stats_of<'a>(samples: impl Iterator<Item = &'a CallSample>, now: DateTime<Utc>) -> CallStats {
     let since = now - HEALTH_WINDOW;
-    let recent: Vec<&ApiCallRecord> = calls
-        .iter()
-        .filter(|c| c.at >= since && c.at <= now)
-        .collect();
-    let total = recent.len() as u32;
-    let errors = recent.iter().filter(|c| !c.is_success()).count() as u32;
-    let rate_limited = recent
-        .iter()
-        .filter(|c| c.rate_limited || c.status == Some(429))
-        .count() as u32;
-    let mut latencies: Vec<u32> = recent.iter().map(|c| c.latency_ms).collect();
+    let mut total = 0u32;
+    let mut errors = 0u32;
+    let mut rate_limited = 0u32;
+    let mut latencies: Vec<u32> = Vec::new();
+    for c in samples.filter(|c| c.at >= since && c.at <= now) {
+        total += 1;
+        errors += u32::from(!c.is_success());
+        rate_limited += u32::from(c.rate_limited || c.status == Some(429));
+        latencies.push(c.latency_ms);
+    }
     latencies.sort_unstable();
     let ratio = |n: u32| {
         if total == 0 {
@@ -126,6 +137,199 @@ pub fn call_stats(calls: &[ApiCallRecord], now: DateTime<Utc>) -> CallStats {
     }
 }
 
+/// What health needs of one call (24 bytes, so an hour of a busy scan fits).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct CallSample {
+    at: DateTime<Utc>,
+    status: Option<u16>,
+    latency_ms: u32,
+    rate_limited: bool,
+}
+
+impl CallSample {
+    fn is_success(&self) -> bool {
+        self.status.is_some_and(|s| (200..400).contains(&s))
+    }
+}
+
+impl From<&ApiCallRecord> for CallSample {
+    fn from(c: &ApiCallRecord) -> Self {
+        CallSample {
+            at: c.at,
+            status: c.status,
+            latency_ms: c.latency_ms,
+            rate_limited: c.rate_limited,
+        }
+    }
+}
+
+/// The call figures health shows, wherever they came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallSummary {
+    pub last_hour: CallStats,
+    /// The newest success among the calls seen (the connection row may know a later one).
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// The latest calls in the window got no answer, and nothing succeeded since.
+    pub unreachable: bool,
+}
+
+impl CallSummary {
+    /// From call-log rows (the store's view).
+    pub fn from_records(calls: &[ApiCallRecord], now: DateTime<Utc>) -> CallSummary {
+        let mut samples: Vec<CallSample> = calls.iter().map(CallSample::from).collect();
+        samples.sort_by_key(|c| c.at);
+        CallSummary {
+            last_hour: stats_of(samples.iter(), now),
+            last_success_at: samples
+                .iter()
+                .filter(|c| c.is_success())
+                .map(|c| c.at)
+                .max(),
+            unreachable: trailing_no_answer(samples.iter(), now) >= OFFLINE_AFTER_FAILURES,
+        }
+    }
+}
+
+/// What of health a call can change, cheap to compare after every call:
+/// a change is announced, anything else waits for the next snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CallSignal {
+    pub unreachable: bool,
+    pub rate_limited: bool,
+}
+
+/// At most this many calls are kept in memory (an hour at 100 calls a second).
+const MAX_LIVE_SAMPLES: usize = 400_000;
+
+/// The live session's call figures: a sliding window of the last hour,
+/// updated on every call under a short lock, never waiting on I/O.
+pub struct LiveCalls {
+    connection_id: String,
+    window: Mutex<Window>,
+    /// Set once the store's last hour (an earlier run's calls) is merged in.
+    seeded: tokio::sync::watch::Sender<bool>,
+}
+
+#[derive(Default)]
+struct Window {
+    /// Oldest first.
+    samples: VecDeque<CallSample>,
+    rate_limited_in_window: usize,
+    trailing_no_answer: usize,
+    last_success_at: Option<DateTime<Utc>>,
+}
+
+impl Window {
+    fn forget_before(&mut self, since: DateTime<Utc>) {
+        while let Some(front) = self.samples.front() {
+            if front.at >= since && self.samples.len() <= MAX_LIVE_SAMPLES {
+                break;
+            }
+            if front.rate_limited || front.status == Some(429) {
+                self.rate_limited_in_window -= 1;
+            }
+            self.samples.pop_front();
+        }
+    }
+
+    fn signal(&self) -> CallSignal {
+        CallSignal {
+            unreachable: self.trailing_no_answer >= OFFLINE_AFTER_FAILURES,
+            rate_limited: self.rate_limited_in_window > 0,
+        }
+    }
+}
+
+impl LiveCalls {
+    pub fn new(connection_id: &str) -> LiveCalls {
+        LiveCalls {
+            connection_id: connection_id.to_owned(),
+            window: Mutex::new(Window::default()),
+            seeded: tokio::sync::watch::channel(false).0,
+        }
+    }
+
+    pub fn connection_id(&self) -> &str {
+        &self.connection_id
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Window> {
+        self.window.lock().expect("call window lock")
+    }
+
+    /// Counts one call; returns what health shows of calls now.
+    pub fn push(&self, call: &ApiCallRecord) -> CallSignal {
+        let sample = CallSample::from(call);
+        let mut w = self.lock();
+        if sample.rate_limited || sample.status == Some(429) {
+            w.rate_limited_in_window += 1;
+        }
+        if sample.status.is_none() {
+            w.trailing_no_answer += 1;
+        } else {
+            w.trailing_no_answer = 0;
+        }
+        if sample.is_success() {
+            w.last_success_at = w.last_success_at.max(Some(sample.at));
+        }
+        w.samples.push_back(sample);
+        w.forget_before(sample.at - HEALTH_WINDOW);
+        w.signal()
+    }
+
+    /// Merges calls logged before this session (the store's last hour);
+    /// they are older than anything pushed since.
+    pub fn seed(&self, earlier: &[ApiCallRecord]) {
+        {
+            let mut w = self.lock();
+            let mut older: Vec<CallSample> = earlier.iter().map(CallSample::from).collect();
+            older.sort_by_key(|c| c.at);
+            let trailing_older = older
+                .iter()
+                .rev()
+                .take_while(|c| c.status.is_none())
+                .count();
+            if w.samples.is_empty() {
+                w.trailing_no_answer = trailing_older;
+            } else if w.samples.iter().all(|c| c.status.is_none()) {
+                w.trailing_no_answer += trailing_older;
+            }
+            for c in older.iter().rev() {
+                if c.rate_limited || c.status == Some(429) {
+                    w.rate_limited_in_window += 1;
+                }
+                if c.is_success() {
+                    w.last_success_at = w.last_success_at.max(Some(c.at));
+                }
+                w.samples.push_front(*c);
+            }
+            if let Some(newest) = w.samples.back().map(|c| c.at) {
+                w.forget_before(newest - HEALTH_WINDOW);
+            }
+        }
+        self.seeded.send_replace(true);
+    }
+
+    /// Waits until [`LiveCalls::seed`] ran, so figures include the earlier run's.
+    pub async fn seeded(&self) {
+        let mut rx = self.seeded.subscribe();
+        let _ = rx.wait_for(|done| *done).await;
+    }
+
+    pub fn signal(&self) -> CallSignal {
+        self.lock().signal()
+    }
+
+    pub fn summary(&self, now: DateTime<Utc>) -> CallSummary {
+        let w = self.lock();
+        CallSummary {
+            last_hour: stats_of(w.samples.iter(), now),
+            last_success_at: w.last_success_at,
+            unreachable: trailing_no_answer(w.samples.iter(), now) >= OFFLINE_AFTER_FAILURES,
+        }
+    }
+}
+
 /// Nearest-rank percentile of sorted values.
 fn percentile(sorted: &[u32], pct: usize) -> Option<u32> {
     if sorted.is_empty() {
@@ -135,7 +339,7 @@ fn percentile(sorted: &[u32], pct: usize) -> Option<u32> {
     Some(sorted[rank - 1])
 }
 
-/// The connection's health at `now`.
+/// The connection's health at `now`, from call-log rows.
 pub fn compute(
     connection: Option<&ConnectionRecord>,
     calls: &[ApiCallRecord],
@@ -143,7 +347,19 @@ pub fn compute(
     tokens: TokenFacts,
     now: DateTime<Utc>,
 ) -> Health {
-    let last_hour = call_stats(calls, now);
+    let summary = CallSummary::from_records(calls, now);
+    compute_with(connection, &summary, last_api_test, tokens, now)
+}
+
+/// The connection's health at `now`, from call figures however gathered.
+pub fn compute_with(
+    connection: Option<&ConnectionRecord>,
+    calls: &CallSummary,
+    last_api_test: Option<&ApiTestRun>,
+    tokens: TokenFacts,
+    now: DateTime<Utc>,
+) -> Health {
+    let last_hour = calls.last_hour.clone();
     let access_token_expires_at = tokens
         .access_token_expires_at
         .or(connection.and_then(|c| c.access_token_expires_at));
@@ -153,7 +369,7 @@ pub fn compute(
     let refresh_age = refresh_token_issued_at.map(|issued| now - issued);
     let last_success_at = latest(
         connection.and_then(|c| c.last_success_at),
-        calls.iter().filter(|c| c.is_success()).map(|c| c.at).max(),
+        calls.last_success_at,
     );
 
     let mut warnings = Vec::new();
@@ -182,7 +398,7 @@ pub fn compute(
              Reconnect and sign in again as a Box admin."
                 .to_owned(),
         ),
-        Some(_) if unreachable(calls, now) => (
+        Some(_) if calls.unreachable => (
             HealthState::Offline,
             "Box cannot be reached. Check your internet connection, VPN or proxy; the app \
              retries on its own and nothing needs to be reconnected."
@@ -254,43 +470,62 @@ fn reconnect_sentence(reason: Option<&str>) -> String {
     }
 }
 
-/// The most recent calls in the window got no response at all and none
-/// succeeded after them.
-fn unreachable(calls: &[ApiCallRecord], now: DateTime<Utc>) -> bool {
+/// How many of the latest calls in the window (oldest first) got no
+/// response at all, with none answered after them.
+fn trailing_no_answer<'a>(
+    samples: impl DoubleEndedIterator<Item = &'a CallSample>,
+    now: DateTime<Utc>,
+) -> usize {
     let since = now - HEALTH_WINDOW;
-    let mut recent: Vec<&ApiCallRecord> = calls
-        .iter()
-        .filter(|c| c.at >= since && c.at <= now)
-        .collect();
-    recent.sort_by_key(|c| c.at);
-    let trailing_no_response = recent
-        .iter()
+    samples
         .rev()
+        .filter(|c| c.at >= since && c.at <= now)
         .take_while(|c| c.status.is_none())
-        .count();
-    trailing_no_response >= OFFLINE_AFTER_FAILURES
+        .count()
 }
 
 impl Store {
-    /// Health of the current connection (optionally in one data center).
+    /// Health of the current connection (optionally in one data center),
+    /// from the store alone: the view of a process with no live session.
     pub async fn health(
         &self,
         datacenter_id: Option<&str>,
         tokens: TokenFacts,
         now: DateTime<Utc>,
     ) -> StoreResult<Health> {
+        self.health_with(datacenter_id, tokens, None, now).await
+    }
+
+    /// Health with the live session's in-memory call figures when `live`
+    /// belongs to the current connection; the call log is read only otherwise.
+    pub async fn health_with(
+        &self,
+        datacenter_id: Option<&str>,
+        tokens: TokenFacts,
+        live: Option<&LiveCalls>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Health> {
         let connection = self.current_connection(datacenter_id).await?;
-        let (calls, last_test) = match &connection {
-            Some(c) => (
-                self.api_calls_since(now - HEALTH_WINDOW, Some(&c.id))
-                    .await?,
-                self.latest_api_test_run(&c.id).await?,
-            ),
-            None => (Vec::new(), None),
+        let Some(c) = &connection else {
+            let none = CallSummary::from_records(&[], now);
+            return Ok(compute_with(None, &none, None, tokens, now));
         };
-        Ok(compute(
+        let summary = match live.filter(|l| l.connection_id() == c.id) {
+            Some(live) => {
+                live.seeded().await;
+                live.summary(now)
+            }
+            None => {
+                let calls = self
+                    .api_calls_since(now - HEALTH_WINDOW, Some(&c.id))
+                    .await?;
+                CallSummary::from_records(&calls, now)
+            }
+        };
+        let last_test = self.latest_api_test_run(&c.id).await?;
+        Ok(compute_with(
             connection.as_ref(),
-            &calls,
+            &summary,
             last_test.as_ref(),
             tokens,
             now,
@@ -563,5 +798,90 @@ mod tests {
         let json = serde_json::to_value(&health).unwrap();
         assert_eq!(json["state"], "connected");
         store.close().await;
+    }
+
+    /// The live session's in-memory figures and the call log give the same
+    /// health, call for call: a store that logged the calls and one that
+    /// holds only the connection plus the live window.
+    #[tokio::test]
+    async fn live_figures_equal_the_call_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let logged = Store::open(dir.path().join("logged.sqlite3"))
+            .await
+            .unwrap();
+        let live_only = Store::open(dir.path().join("live.sqlite3")).await.unwrap();
+        for store in [&logged, &live_only] {
+            store
+                .save_connection(&connection(ConnectionState::Connected))
+                .await
+                .unwrap();
+        }
+        let mut calls: Vec<ApiCallRecord> = (0..200)
+            .map(|i| call(3500 - i * 17, Some(200), (i as u32 * 37) % 900))
+            .collect();
+        calls[20].status = Some(429);
+        calls[20].rate_limited = true;
+        calls[90].status = Some(503);
+        calls[150].status = None;
+        let earlier = vec![call(7000, Some(200), 5), call(3590, Some(500), 40)];
+        let facts = TokenFacts::default();
+
+        let live = LiveCalls::new("c1");
+        logged.record_api_calls(&earlier).await.unwrap();
+        live.seed(&earlier);
+        for chunk in calls.chunks(64) {
+            logged.record_api_calls(chunk).await.unwrap();
+            for c in chunk {
+                live.push(c);
+            }
+        }
+        let from_log = logged.health(Some("eu1"), facts, at(NOW)).await.unwrap();
+        let from_memory = live_only
+            .health_with(Some("eu1"), facts, Some(&live), at(NOW))
+            .await
+            .unwrap();
+        assert_eq!(from_memory, from_log);
+        assert_eq!(from_log.last_hour.calls, 201);
+        assert_eq!(from_log.last_hour.rate_limited, 1);
+
+        // Box stops answering: offline from memory as from the log.
+        let mut lost = Vec::new();
+        for ago in [20, 10] {
+            let c = call(ago, None, 30_000);
+            let signal = live.push(&c);
+            assert_eq!(signal.unreachable, ago == 10, "offline after the second");
+            assert!(signal.rate_limited);
+            lost.push(c);
+        }
+        logged.record_api_calls(&lost).await.unwrap();
+        let from_log = logged.health(Some("eu1"), facts, at(NOW)).await.unwrap();
+        let from_memory = live_only
+            .health_with(Some("eu1"), facts, Some(&live), at(NOW))
+            .await
+            .unwrap();
+        assert_eq!(from_log.state, HealthState::Offline);
+        assert_eq!(from_memory, from_log);
+
+        // Another connection's window is not used for this one.
+        let other = LiveCalls::new("c2");
+        other.seed(&[]);
+        let h = live_only
+            .health_with(Some("eu1"), facts, Some(&other), at(NOW))
+            .await
+            .unwrap();
+        assert_eq!(h.last_hour.calls, 0);
+        logged.close().await;
+        live_only.close().await;
+    }
+
+    #[test]
+    fn the_live_window_forgets_calls_older_than_an_hour() {
+        let live = LiveCalls::new("c1");
+        live.push(&call(4000, Some(429), 10));
+        assert!(live.signal().rate_limited);
+        live.push(&call(100, Some(200), 10));
+        assert!(!live.signal().rate_limited, "the old 429 left the window");
+        assert_eq!(live.summary(at(NOW)).last_hour.calls, 1);
+        assert_eq!(live.summary(at(NOW)).last_success_at, Some(at(NOW - 100)));
     }
 }

@@ -49,25 +49,4 @@ impl App {
             health: Box::new(health),
         });
     }
-
-    /// Re-reads health from the store after a Box call that may have changed
-    /// it (no answer, a 429, or the first answer after those). A change is
-    /// announced with the whole snapshot too, since the connection's state
-    /// (connected / offline) follows health.
-    pub(super) async fn check_health(&self) {
-        let Some(store) = self.store().await else {
-            return;
-        };
-        let Ok(health) = store
-            .health(None, self.token_facts().await, Utc::now())
-            .await
-        else {
-            return;
-        };
-        let stable = Self::stable_health(&health);
-        let changed = self.inner.last_health.lock().expect("health lock").as_ref() != Some(&stable);
-        if changed {
-            self.emit_snapshot().await;
-        }
-    }
 }

@@ -166,6 +166,8 @@ impl App {
         );
         let me = probe.client.me(None).await;
         probe.stop();
+        // Its call row must be in the store before it is reassigned below.
+        probe.flush_calls().await;
         let me = match me {
             Ok(me) => me,
             Err(err) => {

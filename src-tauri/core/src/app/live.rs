@@ -74,12 +74,25 @@ impl App {
     }
 
     /// Before the process exits (the CLI after each command, the window on
-    /// quit): one more try at a keychain write that failed. Returns why the
-    /// rotated sign-in still is not saved: it dies with this process, so the
-    /// caller must say so.
+    /// quit): the buffered call rows go to the store, a keychain write that
+    /// failed is tried once more, and the store is closed cleanly (so the
+    /// next start skips the integrity check). Returns why the rotated
+    /// sign-in still is not saved: it dies with this process, so the caller
+    /// must say so.
     pub async fn shutdown(&self) -> Option<UserError> {
-        let session = self.inner.session.lock().await.clone()?;
-        session.tokens.save_pending_now().await
+        let session = self.inner.session.lock().await.take();
+        let unsaved = match &session {
+            Some(session) => {
+                session.flush_calls().await;
+                session.stop();
+                session.tokens.save_pending_now().await
+            }
+            None => None,
+        };
+        if let Some(store) = self.inner.store.write().await.take() {
+            store.close().await;
+        }
+        unsaved
     }
 
     /// A connection's token manager: the app's clock, and the refresh lock

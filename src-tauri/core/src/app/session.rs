@@ -1,22 +1,37 @@
-//! A live connection: its token manager, its Box client (which logs every
-//! call to the store) and a watcher that mirrors token changes into the store.
+//! A live connection: its token manager, its Box client, the client's call
+//! figures and a watcher that mirrors token changes into the store.
+//!
+//! Calls are counted in memory ([`LiveCalls`], read by health) as they
+//! happen; their rows go to the store's call log in batches from a flusher
+//! task (every [`FLUSH_EVERY`], every [`FLUSH_AT_ROWS`] rows, and on
+//! [`Session::flush_calls`]), so no Box call waits on SQLite.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::auth::TokenManager;
 use crate::box_api::{ApiCall, BoxClient, CallRecorder};
+use crate::health::{CallSignal, Health, LiveCalls, HEALTH_WINDOW};
 use crate::store::{ApiCallRecord, Store};
 
 use super::{App, Inner};
+
+/// Buffered call rows are written at least this often...
+pub(super) const FLUSH_EVERY: Duration = Duration::from_secs(5);
+/// ...or as soon as this many are waiting.
+pub(super) const FLUSH_AT_ROWS: usize = 300;
+/// If the store keeps failing, the oldest unwritten rows beyond this go.
+const MAX_UNWRITTEN_ROWS: usize = 20_000;
 
 pub(super) struct Session {
     pub connection_id: String,
     pub datacenter_id: String,
     pub tokens: Arc<TokenManager>,
     pub client: Arc<BoxClient>,
+    pub calls: Arc<SessionCalls>,
     watcher: tokio::task::JoinHandle<()>,
 }
 
@@ -29,13 +44,8 @@ impl Session {
         tokens: Arc<TokenManager>,
         api_url: &str,
     ) -> Arc<Session> {
-        let recorder = Arc::new(StoreRecorder {
-            store: store.clone(),
-            connection_id: connection_id.clone(),
-            app: Arc::downgrade(&app.inner),
-            unsettled: AtomicBool::new(false),
-        });
-        let client = Arc::new(BoxClient::new(api_url, tokens.clone()).with_recorder(recorder));
+        let calls = SessionCalls::start(store.clone(), &connection_id, Arc::downgrade(&app.inner));
+        let client = Arc::new(BoxClient::new(api_url, tokens.clone()).with_recorder(calls.clone()));
         let mut status = tokens.watch_status();
         let id = connection_id.clone();
         let watcher = tokio::spawn(async move {
@@ -49,6 +59,7 @@ impl Session {
             datacenter_id,
             tokens,
             client,
+            calls,
             watcher,
         })
     }
@@ -56,46 +67,172 @@ impl Session {
     pub fn stop(&self) {
         self.watcher.abort();
     }
+
+    /// Writes every buffered call row to the store now (call before exit).
+    pub async fn flush_calls(&self) {
+        self.calls.flush().await;
+    }
 }
 
-/// Writes each Box call to the store's call log (health reads it back),
-/// and has the app re-check health after a call that may have changed it.
-struct StoreRecorder {
-    store: Store,
+impl App {
+    /// Writes the live session's buffered call rows to the store. The CLI
+    /// calls this before it exits and the app at shutdown; without it the
+    /// last few seconds of calls would be missing from another process's view.
+    pub async fn flush_calls(&self) {
+        let session = self.inner.session.lock().await.clone();
+        if let Some(s) = session {
+            s.flush_calls().await;
+        }
+    }
+
+    /// Health of the current connection: call figures from the live
+    /// session's memory when it is that connection's, else from the store.
+    pub(super) async fn health_of(&self, store: &Store) -> Option<Health> {
+        let facts = self.token_facts().await;
+        let session = self.inner.session.lock().await.clone();
+        let live = session.as_ref().map(|s| &*s.calls.live);
+        store.health_with(None, facts, live, Utc::now()).await.ok()
+    }
+}
+
+enum Flush {
+    /// The buffer reached [`FLUSH_AT_ROWS`].
+    Full,
+    /// Someone waits for the rows to be written.
+    Now(oneshot::Sender<()>),
+}
+
+/// The client's recorder: counts each call for health and queues its row.
+pub(super) struct SessionCalls {
     connection_id: String,
+    pub live: Arc<LiveCalls>,
+    buffer: Arc<Mutex<Vec<ApiCallRecord>>>,
+    flusher: mpsc::UnboundedSender<Flush>,
     /// Weak: the app owns the session that owns this recorder.
     app: Weak<Inner>,
-    /// The previous call got no answer or was rate-limited, so the next one
-    /// (success or not) may change health again.
-    unsettled: AtomicBool,
+    /// What health last showed of calls; a change is announced.
+    signal: Mutex<CallSignal>,
 }
 
-impl CallRecorder for StoreRecorder {
-    fn record(&self, call: ApiCall) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
-        Box::pin(async move {
-            let record = ApiCallRecord {
-                connection_id: Some(self.connection_id.clone()),
-                at: call.at,
-                method: call.method,
-                endpoint: call.endpoint,
-                status: call.status,
-                latency_ms: call.latency_ms,
-                rate_limited: call.rate_limited,
-                error_code: call.error_code.map(|c| format!("{c:?}")),
-            };
-            if let Err(e) = self.store.record_api_call(&record).await {
-                tracing::warn!("could not log a Box call for health: {e}");
-                return;
-            }
-            // Offline and rate-limit warnings come from the call log; normal
-            // answers after normal answers change nothing worth announcing.
-            let troubled = record.status.is_none() || record.rate_limited;
-            let was_troubled = self.unsettled.swap(troubled, Ordering::SeqCst);
-            if troubled || was_troubled {
-                if let Some(inner) = self.app.upgrade() {
-                    App { inner }.check_health().await;
-                }
-            }
+impl SessionCalls {
+    fn start(store: Store, connection_id: &str, app: Weak<Inner>) -> Arc<SessionCalls> {
+        let live = Arc::new(LiveCalls::new(connection_id));
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(run_flusher(
+            store,
+            connection_id.to_owned(),
+            live.clone(),
+            buffer.clone(),
+            rx,
+        ));
+        Arc::new(SessionCalls {
+            connection_id: connection_id.to_owned(),
+            live,
+            buffer,
+            flusher: tx,
+            app,
+            signal: Mutex::new(CallSignal::default()),
         })
+    }
+
+    async fn flush(&self) {
+        let (ack, done) = oneshot::channel();
+        if self.flusher.send(Flush::Now(ack)).is_ok() {
+            let _ = done.await;
+        }
+    }
+}
+
+impl CallRecorder for SessionCalls {
+    fn record(&self, call: ApiCall) {
+        let record = ApiCallRecord {
+            connection_id: Some(self.connection_id.clone()),
+            at: call.at,
+            method: call.method,
+            endpoint: call.endpoint,
+            status: call.status,
+            latency_ms: call.latency_ms,
+            rate_limited: call.rate_limited,
+            error_code: call.error_code.map(|c| format!("{c:?}")),
+        };
+        let signal = self.live.push(&record);
+        let queued = {
+            let mut buffer = self.buffer.lock().expect("call buffer lock");
+            buffer.push(record);
+            buffer.len()
+        };
+        if queued == FLUSH_AT_ROWS {
+            let _ = self.flusher.send(Flush::Full);
+        }
+        // Offline and the rate-limit warning follow from the call figures;
+        // only a change in them is announced (with the whole snapshot, since
+        // the connection's state follows health), never a query per call.
+        let changed = {
+            let mut last = self.signal.lock().expect("signal lock");
+            std::mem::replace(&mut *last, signal) != signal
+        };
+        if changed {
+            if let (Some(inner), Ok(rt)) =
+                (self.app.upgrade(), tokio::runtime::Handle::try_current())
+            {
+                rt.spawn(async move { App { inner }.emit_snapshot().await });
+            }
+        }
+    }
+}
+
+/// Seeds the live figures with the store's last hour (an earlier run's
+/// calls), then writes buffered rows in batches until the recorder is gone.
+async fn run_flusher(
+    store: Store,
+    connection_id: String,
+    live: Arc<LiveCalls>,
+    buffer: Arc<Mutex<Vec<ApiCallRecord>>>,
+    mut requests: mpsc::UnboundedReceiver<Flush>,
+) {
+    let earlier = store
+        .api_calls_since(Utc::now() - HEALTH_WINDOW, Some(&connection_id))
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!("could not read the call log for health: {e}");
+            Vec::new()
+        });
+    live.seed(&earlier);
+    let mut tick = tokio::time::interval(FLUSH_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            request = requests.recv() => match request {
+                Some(Flush::Full) => write_buffered(&store, &buffer).await,
+                Some(Flush::Now(ack)) => {
+                    write_buffered(&store, &buffer).await;
+                    let _ = ack.send(());
+                }
+                None => {
+                    write_buffered(&store, &buffer).await;
+                    return;
+                }
+            },
+            _ = tick.tick() => write_buffered(&store, &buffer).await,
+        }
+    }
+}
+
+/// One transaction for everything buffered; on failure the rows wait for
+/// the next flush (the oldest dropped past [`MAX_UNWRITTEN_ROWS`]).
+async fn write_buffered(store: &Store, buffer: &Mutex<Vec<ApiCallRecord>>) {
+    let rows = std::mem::take(&mut *buffer.lock().expect("call buffer lock"));
+    if rows.is_empty() {
+        return;
+    }
+    if let Err(e) = store.record_api_calls(&rows).await {
+        tracing::warn!("could not log {} Box calls for health: {e}", rows.len());
+        let mut waiting = buffer.lock().expect("call buffer lock");
+        let mut rows = rows;
+        rows.append(&mut waiting);
+        let excess = rows.len().saturating_sub(MAX_UNWRITTEN_ROWS);
+        rows.drain(..excess);
+        *waiting = rows;
     }
 }

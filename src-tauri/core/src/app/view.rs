@@ -1,8 +1,6 @@
 //! The snapshot the UI renders: built from the store and the app's own
 //! state, never from Box, so it renders offline.
 
-use chrono::Utc;
-
 use crate::api_test;
 use crate::auth::TokenStatus;
 use crate::datacenter::{self, EndpointSource, ALLOWLIST_STEPS};
@@ -29,10 +27,7 @@ impl App {
             None => None,
         };
         let health = match &store {
-            Some(s) => s
-                .health(None, self.token_facts().await, Utc::now())
-                .await
-                .ok(),
+            Some(s) => self.health_of(s).await,
             None => None,
         };
         let stored_test = match (&store, &record) {

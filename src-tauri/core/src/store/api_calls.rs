@@ -1,5 +1,6 @@
-//! The Box API call log behind connection health. Each call is one row;
-//! rows older than [`API_CALL_RETENTION`] are pruned.
+//! The Box API call log behind connection health. Each call is one row,
+//! written in batches (the live session keeps its figures in memory and
+//! flushes every few seconds); rows older than [`API_CALL_RETENTION`] are pruned.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
@@ -36,48 +37,76 @@ impl ApiCallRecord {
     }
 }
 
+/// Rows per INSERT statement (8 binds each, well under SQLite's limit).
+const ROWS_PER_INSERT: usize = 500;
+
 impl Store {
-    /// Logs one call; a successful one also stamps the connection's
-    /// `last_success_at`, in the same transaction.
+    /// Logs one call (tests and tools; the app batches through
+    /// [`Store::record_api_calls`]).
     pub async fn record_api_call(&self, call: &ApiCallRecord) -> StoreResult<()> {
-        self.write(call.clone(), |call, conn| {
-            Box::pin(async move {
-                let at = Millis::from(call.at);
-                let id = sqlx::query_scalar!(
-                    r#"INSERT INTO api_calls
-                       (connection_id, at, method, endpoint, status, latency_ms, rate_limited, error_code)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id AS "id!""#,
-                    call.connection_id,
-                    at,
-                    call.method,
-                    call.endpoint,
-                    call.status,
-                    call.latency_ms,
-                    call.rate_limited,
-                    call.error_code,
-                )
-                .fetch_one(&mut *conn)
+        self.record_api_calls(std::slice::from_ref(call)).await
+    }
+
+    /// Logs a batch of calls in one transaction. Each connection's
+    /// `last_success_at` moves to its newest success in the batch (never
+    /// back); every [`PRUNE_EVERY`] rows, rows past the retention go.
+    /// The INSERT is built per batch size, so it is checked at run time.
+    pub async fn record_api_calls(&self, calls: &[ApiCallRecord]) -> StoreResult<()> {
+        if calls.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        let mut first_id = None;
+        let mut last_id = 0i64;
+        for chunk in calls.chunks(ROWS_PER_INSERT) {
+            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO api_calls \
+                 (connection_id, at, method, endpoint, status, latency_ms, rate_limited, error_code) ",
+            );
+            insert.push_values(chunk, |mut row, call| {
+                row.push_bind(&call.connection_id)
+                    .push_bind(Millis::from(call.at))
+                    .push_bind(&call.method)
+                    .push_bind(&call.endpoint)
+                    .push_bind(call.status)
+                    .push_bind(call.latency_ms)
+                    .push_bind(call.rate_limited)
+                    .push_bind(&call.error_code);
+            });
+            let done = insert.build().execute(&mut *tx).await?;
+            // Rows of one statement get consecutive ids under the write lock.
+            last_id = done.last_insert_rowid();
+            first_id.get_or_insert(last_id - chunk.len() as i64 + 1);
+        }
+        let mut newest_success: std::collections::HashMap<&str, DateTime<Utc>> =
+            std::collections::HashMap::new();
+        for call in calls.iter().filter(|c| c.is_success()) {
+            if let Some(id) = &call.connection_id {
+                let at = newest_success.entry(id).or_insert(call.at);
+                *at = (*at).max(call.at);
+            }
+        }
+        for (connection_id, at) in newest_success {
+            let at = Millis::from(at);
+            sqlx::query!(
+                "UPDATE connections SET last_success_at = MAX(COALESCE(last_success_at, 0), ?) \
+                 WHERE id = ?",
+                at,
+                connection_id,
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        let first_id = first_id.unwrap_or(last_id);
+        if last_id / PRUNE_EVERY > (first_id - 1) / PRUNE_EVERY {
+            let newest = calls.iter().map(|c| c.at).max().unwrap_or_else(Utc::now);
+            let before = Millis::from(newest - API_CALL_RETENTION);
+            sqlx::query!("DELETE FROM api_calls WHERE at < ?", before)
+                .execute(&mut *tx)
                 .await?;
-                if let (true, Some(connection_id)) = (call.is_success(), &call.connection_id) {
-                    sqlx::query!(
-                        "UPDATE connections SET last_success_at = MAX(COALESCE(last_success_at, 0), ?) \
-                         WHERE id = ?",
-                        at,
-                        connection_id,
-                    )
-                    .execute(&mut *conn)
-                    .await?;
-                }
-                if id % PRUNE_EVERY == 0 {
-                    let before = Millis::from(call.at - API_CALL_RETENTION);
-                    sqlx::query!("DELETE FROM api_calls WHERE at < ?", before)
-                        .execute(&mut *conn)
-                        .await?;
-                }
-                Ok(())
-            })
-        })
-        .await
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Calls at or after `since`, oldest first; for one connection, or all.
@@ -132,14 +161,20 @@ impl Store {
     /// Gives the calls logged under one connection id to another: a sign-in's
     /// calls before Box named the enterprise belong to the connection it became.
     pub async fn reassign_api_calls(&self, from: &str, to: &str) -> StoreResult<u64> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query("UPDATE api_calls SET connection_id = ?2 WHERE connection_id = ?1")
-            .bind(from)
-            .bind(to)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected())
+        let ids = (from.to_owned(), to.to_owned());
+        self.write(ids, |(from, to), conn| {
+            Box::pin(async move {
+                let done = sqlx::query!(
+                    "UPDATE api_calls SET connection_id = ?2 WHERE connection_id = ?1",
+                    from,
+                    to,
+                )
+                .execute(conn)
+                .await?;
+                Ok(done.rows_affected())
+            })
+        })
+        .await
     }
 
     /// Deletes calls older than `before`; returns how many went.

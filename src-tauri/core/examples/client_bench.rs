@@ -1,0 +1,218 @@
+//! What the Box client's request loop costs, next to bare reqwest doing the
+//! same requests in the same run (target: ≤ 1.1× the time):
+//!
+//!   cargo run --release -p connector-core --example client_bench
+//!
+//! 64 concurrent `GET /2.0/users/me` against an in-process sandbox whose
+//! rate limit is off, through the core client (limiter, token lease,
+//! retry bookkeeping, the in-memory call figures health reads) and through
+//! a plain `reqwest::Client` with the same bearer token. Rounds alternate
+//! so both see the same warm server.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use box_sandbox::{Sandbox, SandboxConfig};
+use chrono::Utc;
+use connector_core::auth::{OAuthClient, TokenManager, TokenSet, TokenVault};
+use connector_core::box_api::{ApiCall, BoxClient, CallRecorder, Rate, USER_FIELDS};
+use connector_core::datacenter::Endpoints;
+use connector_core::health::LiveCalls;
+use connector_core::keychain::Sensitive;
+use connector_core::store::ApiCallRecord;
+use connector_core::UserError;
+
+const CONCURRENT: usize = 64;
+const ROUNDS: usize = 60;
+
+struct MemoryVault(std::sync::Mutex<Option<TokenSet>>);
+
+impl TokenVault for MemoryVault {
+    fn load(&self) -> Result<Option<TokenSet>, UserError> {
+        Ok(self.0.lock().unwrap().clone())
+    }
+    fn save(&self, tokens: &TokenSet) -> Result<(), UserError> {
+        *self.0.lock().unwrap() = Some(tokens.clone());
+        Ok(())
+    }
+    fn clear(&self) -> Result<(), UserError> {
+        *self.0.lock().unwrap() = None;
+        Ok(())
+    }
+}
+
+/// What the app's session does per call: count it for health, queue its row.
+struct SessionLikeRecorder {
+    live: LiveCalls,
+    rows: std::sync::Mutex<Vec<ApiCallRecord>>,
+}
+
+impl CallRecorder for SessionLikeRecorder {
+    fn record(&self, call: ApiCall) {
+        let row = ApiCallRecord {
+            connection_id: Some("bench".into()),
+            at: call.at,
+            method: call.method,
+            endpoint: call.endpoint,
+            status: call.status,
+            latency_ms: call.latency_ms,
+            rate_limited: call.rate_limited,
+            error_code: call.error_code.map(|c| format!("{c:?}")),
+        };
+        self.live.push(&row);
+        let mut rows = self.rows.lock().unwrap();
+        rows.push(row);
+        if rows.len() >= 300 {
+            rows.clear();
+        }
+    }
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        users: 20,
+        files: 200,
+        history_days: 2,
+        rate_limit_per_minute: 0,
+        ..SandboxConfig::default()
+    })
+    .await
+    .expect("sandbox starts");
+    let admin = sandbox
+        .state()
+        .world
+        .read()
+        .unwrap()
+        .ent
+        .find_login("admin")
+        .unwrap();
+    let pair = sandbox.state().tokens.lock().unwrap().issue_pair(
+        admin,
+        "sandbox-client",
+        None,
+        3600,
+        86_400,
+    );
+    let now = Utc::now();
+    let tokens = TokenSet {
+        access_token: Sensitive::new(pair.access_token.clone()),
+        refresh_token: Sensitive::new(pair.refresh_token.clone()),
+        access_expires_at: now + chrono::Duration::seconds(3600),
+        access_issued_at: now,
+        refresh_issued_at: now,
+    };
+    let endpoints = Endpoints::under_origin(&sandbox.base_url());
+    let oauth = OAuthClient::new(
+        OAuthClient::default_http(),
+        endpoints.clone(),
+        "sandbox-client".into(),
+        Sensitive::new("sandbox-secret".into()),
+    );
+    let vault = Arc::new(MemoryVault(std::sync::Mutex::new(Some(tokens.clone()))));
+    let manager = Arc::new(TokenManager::new(oauth, vault, Some(tokens)));
+    let recorder = Arc::new(SessionLikeRecorder {
+        live: LiveCalls::new("bench"),
+        rows: std::sync::Mutex::new(Vec::new()),
+    });
+    recorder.live.seed(&[]);
+    let client = Arc::new(
+        BoxClient::new(&endpoints.api_url, manager)
+            .with_recorder(recorder.clone())
+            .with_user_rate(Rate {
+                per_second: 1e6,
+                burst: 1_000_000,
+            })
+            .with_global_rate(Some(Rate {
+                per_second: 1e6,
+                burst: 1_000_000,
+            })),
+    );
+    let bare = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = format!("{}/users/me", endpoints.api_url);
+    let bearer = format!("Bearer {}", pair.access_token);
+
+    let through_client = || {
+        let client = client.clone();
+        async move {
+            let tasks: Vec<_> = (0..CONCURRENT)
+                .map(|_| {
+                    let c = client.clone();
+                    tokio::spawn(async move { c.me(None).await.map(|_| ()) })
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap().map_err(|e| e.user).expect("client call");
+            }
+        }
+    };
+    let through_reqwest = || {
+        let (bare, url, bearer) = (bare.clone(), url.clone(), bearer.clone());
+        async move {
+            let tasks: Vec<_> = (0..CONCURRENT)
+                .map(|_| {
+                    let (http, url, bearer) = (bare.clone(), url.clone(), bearer.clone());
+                    tokio::spawn(async move {
+                        let resp = http
+                            .get(&url)
+                            .query(&[("fields", USER_FIELDS)])
+                            .header("authorization", bearer)
+                            .send()
+                            .await
+                            .expect("bare call");
+                        assert!(resp.status().is_success());
+                        let body = resp.bytes().await.expect("bare body");
+                        let _: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                    })
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+        }
+    };
+
+    // Warm both connection pools and the server.
+    for _ in 0..5 {
+        through_client().await;
+        through_reqwest().await;
+    }
+    let (mut core_total, mut bare_total) = (Duration::ZERO, Duration::ZERO);
+    for round in 0..ROUNDS {
+        // Alternate which goes first, so neither always meets a cooler server.
+        let measure = |first_is_core: bool| async move {
+            let started = Instant::now();
+            if first_is_core {
+                through_client().await;
+            } else {
+                through_reqwest().await;
+            }
+            started.elapsed()
+        };
+        let (a, b) = if round % 2 == 0 {
+            let a = measure(true).await;
+            (a, measure(false).await)
+        } else {
+            let b = measure(false).await;
+            (measure(true).await, b)
+        };
+        core_total += a;
+        bare_total += b;
+    }
+    let per_round = |d: Duration| d.as_secs_f64() * 1e3 / ROUNDS as f64;
+    println!(
+        "{CONCURRENT} concurrent GET /2.0/users/me, {ROUNDS} rounds: core client {:.2} ms/round, \
+         bare reqwest {:.2} ms/round, ratio {:.2}x (target <= 1.10x)",
+        per_round(core_total),
+        per_round(bare_total),
+        core_total.as_secs_f64() / bare_total.as_secs_f64()
+    );
+    println!(
+        "calls counted in memory for health: {}",
+        recorder.live.summary(Utc::now()).last_hour.calls
+    );
+    sandbox.stop().await;
+}
