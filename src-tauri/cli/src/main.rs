@@ -1,30 +1,40 @@
-//! `box-connector-cli`: the app's connect flow, API test and status without
-//! a window, over the same `connector_core::app::App`.
+//! `box-connector-cli`: the app's connect flow, API test, status and
+//! database care without a window, over the same `connector_core::app::App`.
 //!
-//! Errors print their message and hint (or `{code,message,hint}` with
-//! `--json`) and exit non-zero.
+//! Words come from `connector_core::wording` (the window's, with commands in
+//! place of buttons); exit codes from `exit`. Errors print their message and
+//! hint (or `{code,message,hint}` with `--json`).
 
+mod docs;
+mod exit;
+mod integrity;
 mod output;
 
 use std::io::BufRead;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+use clap_complete::Shell;
 use connector_core::app::{self, App, AppConfig, BrowserLauncher};
 use connector_core::datacenter::{self, EndpointSource};
 use connector_core::error::{ErrorCode, UserError};
-use connector_core::ipc::{CheckStatus, CoreEvent, CustomSettings};
+use connector_core::ipc::{CheckStatus, CoreEvent, CustomSettings, DatabaseState, Snapshot};
 use connector_core::keychain::Sensitive;
+use connector_core::store::DATABASE_FILE_NAME;
+use connector_core::wording;
 
 use output::Output;
 
+const NAME: &str = "box-connector-cli";
+
 #[derive(Parser)]
 #[command(
-    name = "box-connector-cli",
+    name = NAME,
     version,
-    about = "Connect Box Connector to Box from a terminal"
+    about = "Connect Box Connector to Box from a terminal",
+    after_help = exit::help(),
 )]
 struct Cli {
     /// The app's data folder (default: BOX_CONNECTOR_DATA_DIR, else the app's own).
@@ -73,60 +83,139 @@ enum Command {
     },
     /// Run the API test checklist against the current connection.
     TestApi,
-    /// Show the connection and its health.
+    /// Show the connection, its health and the database (exit code: its state).
     Status,
     /// Revoke the sign-in at Box and remove it from the keychain.
     Disconnect,
+    /// Look after the local database.
+    Database {
+        #[command(subcommand)]
+        action: DatabaseAction,
+    },
+    /// Print a shell completion script (e.g. `box-connector-cli completions bash > /etc/bash_completion.d/box-connector-cli`).
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Print the man page (roff) to stdout (e.g. `box-connector-cli man | man -l -`).
+    Man {
+        /// Instead, write every page (one per subcommand too) into this folder.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DatabaseAction {
+    /// Rename the database file (never deleted: it is kept beside the new
+    /// one) and start with an empty database, as the window's button does.
+    MoveAside {
+        /// Move it aside even though it opens fine.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run SQLite's integrity check on the database file and print what it found.
+    Check,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // These need no data: they print what the clap definitions say.
+    let printed = match &cli.command {
+        Command::Completions { shell } => Some(docs::completions(Cli::command(), *shell, NAME)),
+        Command::Man { out_dir } => Some(docs::man(Cli::command(), out_dir.as_deref())),
+        _ => None,
+    };
+    if let Some(result) = printed {
+        return match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: could not write it: {e}");
+                ExitCode::from(exit::FAILED)
+            }
+        };
+    }
     let out = Output { json: cli.json };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .expect("tokio runtime");
-    match runtime.block_on(run(cli, &out)) {
-        Ok(code) => code,
-        Err(mut err) => {
-            if err.code == ErrorCode::ClientSecretMissing {
-                err.hint = format!(
-                    "{} From the CLI: put it in an environment variable and pass --client-secret-env VAR.",
-                    err.hint
-                );
-            }
-            out.error(&err);
-            ExitCode::from(1)
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            out.error(&UserError::new(
+                ErrorCode::Internal,
+                format!("Could not start: {e}."),
+                "Check the system's limits on threads and open files, then try again.",
+            ));
+            return ExitCode::from(exit::FAILED);
         }
-    }
+    };
+    ExitCode::from(runtime.block_on(run(cli, &out)))
 }
 
-async fn run(cli: Cli, out: &Output) -> Result<ExitCode, UserError> {
+/// Runs the command; returns its exit code.
+async fn run(cli: Cli, out: &Output) -> u8 {
     let mut config = AppConfig::from_env(app::default_data_dir());
     if let Some(dir) = cli.data_dir {
         config.data_dir = dir;
     }
     if let Command::Connect {
-        no_browser: true, ..
+        no_browser,
+        timeout_secs,
+        ..
     } = &cli.command
     {
-        config.browser = BrowserLauncher::Disabled;
-    }
-    if let Command::Connect { timeout_secs, .. } = &cli.command {
+        if *no_browser {
+            config.browser = BrowserLauncher::Disabled;
+        }
         config.sign_in_timeout = Duration::from_secs(*timeout_secs);
     }
-    let app = App::open(config).await?;
-    let result = run_command(&app, cli.command, out).await;
+    let db_path = config.data_dir.join(DATABASE_FILE_NAME);
+    let app = match App::open(config).await {
+        Ok(app) => app,
+        Err(err) => return out.fail(wording::for_cli(err, None, &db_path)),
+    };
+    let snapshot = app.snapshot().await;
+    let datacenter = snapshot.connection.datacenter_id.clone();
+    let result = command(cli.command, &app, snapshot, out).await;
     // Box calls are logged in batches and the store notes a clean close:
     // both before exiting. A rotated sign-in the keychain refused dies here.
     if let Some(unsaved) = app.shutdown().await {
         out.error(&unsaved);
-        return Ok(ExitCode::from(1));
+        return exit::FAILED;
     }
-    result
+    match result {
+        Ok(code) => code,
+        Err(err) => out.fail(wording::for_cli(err, datacenter.as_deref(), &db_path)),
+    }
 }
 
-async fn run_command(app: &App, command: Command, out: &Output) -> Result<ExitCode, UserError> {
+/// The database's own error when it cannot be used (every command that
+/// needs the store stops on it, with the same words as `status`).
+fn usable_database(snapshot: &Snapshot) -> Result<(), UserError> {
+    let db = &snapshot.database;
+    if db.state == DatabaseState::Ok {
+        return Ok(());
+    }
+    Err(db.error.clone().unwrap_or_else(|| {
+        UserError::new(
+            ErrorCode::DatabaseUnavailable,
+            format!(
+                "The local database {} {}.",
+                db.path,
+                wording::database_words(db.state)
+            ),
+            "",
+        )
+    }))
+}
+
+async fn command(
+    command: Command,
+    app: &App,
+    snapshot: Snapshot,
+    out: &Output,
+) -> Result<u8, UserError> {
     match command {
         Command::Connect {
             datacenter,
@@ -138,6 +227,7 @@ async fn run_command(app: &App, command: Command, out: &Output) -> Result<ExitCo
             revoke_url,
             ..
         } => {
+            usable_database(&snapshot)?;
             let dc = datacenter::by_id(&datacenter).ok_or_else(|| {
                 UserError::new(
                     ErrorCode::UnknownDatacenter,
@@ -177,48 +267,114 @@ async fn run_command(app: &App, command: Command, out: &Output) -> Result<ExitCo
             connect(app, out).await
         }
         Command::TestApi => {
-            let mut events = app.subscribe();
-            let json = out.json;
-            let progress = tokio::spawn(async move {
-                let mut shown = std::collections::HashSet::new();
-                while let Ok(event) = events.recv().await {
-                    if let CoreEvent::ApiTestProgress { report } = event {
-                        for c in &report.checks {
-                            let done = matches!(
-                                c.status,
-                                CheckStatus::Pass | CheckStatus::Warn | CheckStatus::Fail
-                            );
-                            if done && !json && shown.insert(c.id) {
-                                eprintln!("  {} {}", output::mark(c.status), c.label);
-                            }
-                        }
-                    }
-                }
-            });
-            let report = app.run_api_test().await;
-            progress.abort();
-            let report = report?;
-            out.api_test(&report);
-            Ok(if report.outcome == CheckStatus::Fail {
-                ExitCode::from(3)
-            } else {
-                ExitCode::SUCCESS
-            })
+            usable_database(&snapshot)?;
+            test_api(app, out).await
         }
         Command::Status => {
-            let snapshot = app.snapshot().await;
             out.status(&snapshot);
-            Ok(ExitCode::SUCCESS)
+            Ok(exit::for_state(
+                snapshot.database.state,
+                snapshot.connection.state,
+            ))
         }
         Command::Disconnect => {
+            usable_database(&snapshot)?;
             let warning = app.disconnect().await?;
             out.disconnected(warning.as_ref());
-            Ok(ExitCode::SUCCESS)
+            Ok(exit::DONE)
         }
+        Command::Database {
+            action: DatabaseAction::MoveAside { force },
+        } => move_aside(app, &snapshot, force, out).await,
+        Command::Database {
+            action: DatabaseAction::Check,
+        } => check(&snapshot, out).await,
+        Command::Completions { .. } | Command::Man { .. } => Ok(exit::DONE),
     }
 }
 
-async fn connect(app: &App, out: &Output) -> Result<ExitCode, UserError> {
+async fn test_api(app: &App, out: &Output) -> Result<u8, UserError> {
+    let mut events = app.subscribe();
+    let json = out.json;
+    let progress = tokio::spawn(async move {
+        let mut shown = std::collections::HashSet::new();
+        while let Ok(event) = events.recv().await {
+            if let CoreEvent::ApiTestProgress { report } = event {
+                for c in &report.checks {
+                    let done = matches!(
+                        c.status,
+                        CheckStatus::Pass | CheckStatus::Warn | CheckStatus::Fail
+                    );
+                    if done && !json && shown.insert(c.id) {
+                        eprintln!("  {} {}", output::mark(c.status), c.label);
+                    }
+                }
+            }
+        }
+    });
+    let report = app.run_api_test().await;
+    progress.abort();
+    let report = report?;
+    out.api_test(&report);
+    if report.outcome != CheckStatus::Fail {
+        return Ok(exit::DONE);
+    }
+    // A test that failed because the sign-in or the network did says which.
+    let state = app.snapshot().await.connection.state;
+    Ok(match exit::for_state(DatabaseState::Ok, state) {
+        code @ (exit::NEEDS_RECONNECT | exit::OFFLINE) => code,
+        _ => exit::FAILED,
+    })
+}
+
+async fn move_aside(
+    app: &App,
+    snapshot: &Snapshot,
+    force: bool,
+    out: &Output,
+) -> Result<u8, UserError> {
+    if snapshot.database.state == DatabaseState::Ok && !force {
+        return Err(UserError::new(
+            ErrorCode::InvalidInput,
+            format!(
+                "The local database {} opens fine: nothing was moved.",
+                snapshot.database.path
+            ),
+            format!(
+                "To start with an empty database anyway (the old file is kept beside it, and \
+                 you connect again), run `{NAME} database move-aside --force`."
+            ),
+        ));
+    }
+    let moved_to = app.move_database_aside().await?;
+    let after = app.snapshot().await;
+    out.moved_aside(&moved_to, &after);
+    Ok(match after.database.state {
+        DatabaseState::Ok => exit::DONE,
+        _ => exit::DATABASE,
+    })
+}
+
+async fn check(snapshot: &Snapshot, out: &Output) -> Result<u8, UserError> {
+    let db = &snapshot.database;
+    let path = Path::new(&db.path);
+    if !path.is_file() {
+        // A folder or a missing file: nothing SQLite could check.
+        usable_database(snapshot)?;
+    }
+    let problems = match integrity::problems(path).await {
+        Ok(problems) => problems,
+        Err(err) => return Err(db.error.clone().unwrap_or(err)),
+    };
+    out.checked(db, &problems);
+    Ok(if problems.is_empty() && db.state == DatabaseState::Ok {
+        exit::DONE
+    } else {
+        exit::DATABASE
+    })
+}
+
+async fn connect(app: &App, out: &Output) -> Result<u8, UserError> {
     let mut events = app.subscribe();
     let json = out.json;
     // Show the sign-in link as soon as it exists ("copy sign-in link").
@@ -265,7 +421,7 @@ async fn connect(app: &App, out: &Output) -> Result<ExitCode, UserError> {
     ctrl_c.abort();
     let view = result?;
     out.connected(&view);
-    Ok(ExitCode::SUCCESS)
+    Ok(exit::DONE)
 }
 
 #[cfg(test)]
@@ -274,11 +430,35 @@ mod tests {
 
     #[test]
     fn connect_waits_five_minutes_for_the_browser_by_default() {
-        let cli = Cli::try_parse_from(["box-connector-cli", "connect", "--datacenter", "sandbox"])
-            .unwrap();
+        let cli = Cli::try_parse_from([NAME, "connect", "--datacenter", "sandbox"]).unwrap();
         let Command::Connect { timeout_secs, .. } = cli.command else {
             panic!("parsed as connect");
         };
         assert_eq!(timeout_secs, 300);
+    }
+
+    #[test]
+    fn the_clap_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_wrong_command_line_exits_with_the_usage_code() {
+        let err = Cli::try_parse_from([NAME, "connect"])
+            .err()
+            .expect("needs --datacenter");
+        assert_eq!(err.exit_code(), i32::from(exit::USAGE));
+        let err = Cli::try_parse_from([NAME, "frobnicate"])
+            .err()
+            .expect("no such command");
+        assert_eq!(err.exit_code(), i32::from(exit::USAGE));
+    }
+
+    #[test]
+    fn help_lists_the_exit_codes() {
+        let help = Cli::command().render_long_help().to_string();
+        for (code, meaning) in exit::TABLE {
+            assert!(help.contains(&format!("  {code}  {meaning}")), "{help}");
+        }
     }
 }

@@ -1,8 +1,17 @@
-//! Human and `--json` renderings of results and errors.
+//! Human and `--json` renderings of results and errors. The words are the
+//! window's (`connector_core::wording`), with commands where it names buttons.
+
+use std::path::Path;
 
 use connector_core::error::UserError;
-use connector_core::ipc::{ApiTestReport, CheckStatus, ConnectionView, Snapshot};
+use connector_core::health::Health;
+use connector_core::ipc::{
+    ApiTestReport, CheckStatus, ConnectionView, DatabaseState, DatabaseStatus, Snapshot,
+};
+use connector_core::wording::{self, Audience};
 use serde::Serialize;
+
+use crate::exit;
 
 pub struct Output {
     pub json: bool,
@@ -16,6 +25,32 @@ pub fn mark(status: CheckStatus) -> &'static str {
         CheckStatus::Skipped => "[skip]",
         CheckStatus::Pending | CheckStatus::Running => "[....]",
     }
+}
+
+/// The database status with the CLI's hint in place of the window's.
+fn cli_database(db: &DatabaseStatus) -> DatabaseStatus {
+    let mut db = db.clone();
+    if let Some(err) = &mut db.error {
+        err.hint = wording::database_hint(db.state, Audience::Cli, Path::new(&db.path));
+    }
+    db
+}
+
+/// The connection with its "what to do" in the CLI's words.
+fn cli_connection(c: &ConnectionView) -> ConnectionView {
+    let mut c = c.clone();
+    c.what_to_do = c
+        .advice
+        .what_to_do(Audience::Cli, c.datacenter_id.as_deref());
+    c
+}
+
+fn cli_health(h: &Health) -> Health {
+    let mut h = h.clone();
+    h.what_to_do = h
+        .advice
+        .what_to_do(Audience::Cli, h.datacenter_id.as_deref());
+    h
 }
 
 impl Output {
@@ -35,9 +70,15 @@ impl Output {
         }
     }
 
+    /// Prints the error; returns the exit code it ends the command with.
+    pub fn fail(&self, err: UserError) -> u8 {
+        self.error(&err);
+        exit::for_error(err.code)
+    }
+
     pub fn connected(&self, view: &ConnectionView) {
         if self.json {
-            return self.print_json(view);
+            return self.print_json(&cli_connection(view));
         }
         let dc = view.datacenter_id.as_deref().unwrap_or("?");
         match &view.account {
@@ -49,14 +90,18 @@ impl Output {
             ),
             None => println!("Connected to {dc}."),
         }
-        println!("Next: box-connector-cli test-api");
+        println!("Next: {} test-api", wording::CLI);
     }
 
     pub fn api_test(&self, report: &ApiTestReport) {
         if self.json {
             return self.print_json(report);
         }
-        println!("API test ({}): {:?}", report.datacenter_id, report.outcome);
+        println!(
+            "API test ({}): {}",
+            report.datacenter_id,
+            wording::check_words(report.outcome)
+        );
         for c in &report.checks {
             println!("{} {}", mark(c.status), c.label);
             if let Some(d) = &c.detail {
@@ -76,17 +121,17 @@ impl Output {
             #[derive(Serialize)]
             struct Status<'a> {
                 selected_datacenter: &'a str,
-                connection: &'a ConnectionView,
-                health: &'a Option<connector_core::health::Health>,
+                connection: ConnectionView,
+                health: Option<Health>,
                 last_api_test: &'a Option<ApiTestReport>,
-                database: &'a connector_core::ipc::DatabaseStatus,
+                database: DatabaseStatus,
             }
             return self.print_json(&Status {
                 selected_datacenter: &s.selected_datacenter,
-                connection: &s.connection,
-                health: &s.health,
+                connection: cli_connection(&s.connection),
+                health: s.health.as_ref().map(cli_health),
                 last_api_test: &s.last_api_test,
-                database: &s.database,
+                database: cli_database(&s.database),
             });
         }
         let c = &s.connection;
@@ -94,7 +139,21 @@ impl Output {
             "Data center: {}",
             c.datacenter_id.as_deref().unwrap_or(&s.selected_datacenter)
         );
-        println!("State: {:?}", c.state);
+        if s.database.state != DatabaseState::Ok {
+            // The connection cannot be known without the database: say only that.
+            let db = cli_database(&s.database);
+            println!(
+                "Database: {} ({})",
+                wording::database_words(db.state),
+                db.path
+            );
+            if let Some(e) = &db.error {
+                println!("  {}", e.message);
+                println!("What to do: {}", e.hint);
+            }
+            return;
+        }
+        println!("State: {}", wording::state_words(c.state));
         if let Some(a) = &c.account {
             println!(
                 "Account: {} ({}), enterprise {}",
@@ -129,15 +188,16 @@ impl Output {
         }
         if let Some(t) = &s.last_api_test {
             println!(
-                "Last API test: {:?} at {}",
-                t.outcome,
+                "Last API test: {} at {}",
+                wording::check_words(t.outcome),
                 t.finished_at.unwrap_or(t.started_at)
             );
         }
         if let Some(e) = &c.error {
             println!("Last error: {} {}", e.message, e.hint);
         }
-        println!("What to do: {}", c.what_to_do);
+        println!("Database: ok ({})", s.database.path);
+        println!("What to do: {}", cli_connection(c).what_to_do);
     }
 
     pub fn disconnected(&self, warning: Option<&UserError>) {
@@ -148,6 +208,77 @@ impl Output {
         println!("Disconnected: the sign-in was removed from the keychain.");
         if let Some(w) = warning {
             println!("Warning: {} {}", w.message, w.hint);
+        }
+    }
+
+    pub fn moved_aside(&self, moved_to: &Path, after: &Snapshot) {
+        let db = cli_database(&after.database);
+        if self.json {
+            return self.print_json(&serde_json::json!({
+                "moved_to": moved_to.display().to_string(),
+                "database": db,
+            }));
+        }
+        println!(
+            "Moved the database aside: the old file is now {} (nothing was deleted).",
+            moved_to.display()
+        );
+        match &db.error {
+            None => {
+                println!("A new, empty database is at {}.", db.path);
+                println!(
+                    "Next: {}",
+                    wording::Advice::Connect.what_to_do(Audience::Cli, None)
+                );
+            }
+            Some(e) => {
+                println!("The new database: {}", wording::database_words(db.state));
+                println!("  {}", e.message);
+                println!("What to do: {}", e.hint);
+            }
+        }
+    }
+
+    pub fn checked(&self, db: &DatabaseStatus, problems: &[String]) {
+        let db = cli_database(db);
+        let hint = match (problems.is_empty(), db.state) {
+            (true, DatabaseState::Ok) => None,
+            (false, DatabaseState::Ok) => Some(wording::database_hint(
+                DatabaseState::Corrupt,
+                Audience::Cli,
+                Path::new(&db.path),
+            )),
+            (_, _) => db.error.as_ref().map(|e| e.hint.clone()),
+        };
+        if self.json {
+            return self.print_json(&serde_json::json!({
+                "path": db.path,
+                "state": db.state,
+                "integrity": if problems.is_empty() { "ok" } else { "damaged" },
+                "problems": problems,
+                "error": db.error,
+                "hint": hint,
+            }));
+        }
+        if problems.is_empty() {
+            println!(
+                "Database {}: SQLite's integrity check found no problems.",
+                db.path
+            );
+        } else {
+            println!(
+                "Database {}: damaged. SQLite's integrity check found:",
+                db.path
+            );
+            for p in problems {
+                println!("  - {p}");
+            }
+        }
+        if let Some(e) = &db.error {
+            println!("  {}", e.message);
+        }
+        if let Some(hint) = hint {
+            println!("What to do: {hint}");
         }
     }
 }

@@ -18,6 +18,7 @@ use ts_rs::TS;
 use crate::store::{
     ApiCallRecord, ApiTestRun, CheckStatus, ConnectionRecord, ConnectionState, Store, StoreResult,
 };
+use crate::wording::{Advice, Audience};
 
 /// The window the call statistics cover.
 pub const HEALTH_WINDOW: TimeDelta = TimeDelta::hours(1);
@@ -66,8 +67,12 @@ pub struct LastApiTest {
 #[ts(export)]
 pub struct Health {
     pub state: HealthState,
-    /// One sentence telling the admin what to do in this state.
+    /// One sentence telling the admin what to do in this state (the window's words).
     pub what_to_do: String,
+    /// What `what_to_do` says, for callers that word it their own way (the CLI).
+    #[serde(skip)]
+    #[ts(skip)]
+    pub advice: Advice,
     /// Extra cautions while connected (refresh token ageing, many 429s...).
     pub warnings: Vec<String>,
     pub datacenter_id: Option<String>,
@@ -373,37 +378,26 @@ pub fn compute_with(
     );
 
     let mut warnings = Vec::new();
-    let (state, what_to_do) = match connection {
-        None => (
-            HealthState::NotConnected,
-            "Choose your Box data center and click Connect to sign in as a Box admin.".to_owned(),
-        ),
-        Some(c) if c.state == ConnectionState::Disconnected => (
-            HealthState::NotConnected,
-            "This connection was disconnected. Click Connect to sign in again.".to_owned(),
-        ),
+    // The words live in `wording`, with the CLI's beside the window's.
+    let (state, advice) = match connection {
+        None => (HealthState::NotConnected, Advice::Connect),
+        Some(c) if c.state == ConnectionState::Disconnected => {
+            (HealthState::NotConnected, Advice::ConnectAgain)
+        }
         Some(c) if c.state == ConnectionState::NeedsReconnect => (
             HealthState::NeedsReconnect,
-            reconnect_sentence(c.state_reason.as_deref()),
+            Advice::Reconnect {
+                box_said: c.state_reason.clone(),
+            },
         ),
         Some(_) if tokens.refresh_token_present == Some(false) => (
             HealthState::NeedsReconnect,
-            "The sign-in for this connection is missing from the system keychain. Click \
-             Reconnect and sign in again."
-                .to_owned(),
+            Advice::ReconnectKeychainMissing,
         ),
-        Some(_) if refresh_age.is_some_and(|age| age >= REFRESH_TOKEN_LIFETIME) => (
-            HealthState::NeedsReconnect,
-            "Box ends a sign-in after 60 days without use, and this one has run out. Click \
-             Reconnect and sign in again as a Box admin."
-                .to_owned(),
-        ),
-        Some(_) if calls.unreachable => (
-            HealthState::Offline,
-            "Box cannot be reached. Check your internet connection, VPN or proxy; the app \
-             retries on its own and nothing needs to be reconnected."
-                .to_owned(),
-        ),
+        Some(_) if refresh_age.is_some_and(|age| age >= REFRESH_TOKEN_LIFETIME) => {
+            (HealthState::NeedsReconnect, Advice::ReconnectExpired)
+        }
+        Some(_) if calls.unreachable => (HealthState::Offline, Advice::CheckNetwork),
         Some(_) => {
             if let Some(age) = refresh_age.filter(|age| *age >= REFRESH_TOKEN_WARN_AGE) {
                 let days_left = (REFRESH_TOKEN_LIFETIME - age).num_days();
@@ -421,16 +415,17 @@ pub fn compute_with(
                     last_hour.rate_limited, last_hour.calls
                 ));
             }
-            (
-                HealthState::Connected,
-                "Nothing to do: the connection works.".to_owned(),
-            )
+            (HealthState::Connected, Advice::Nothing)
         }
     };
 
     Health {
         state,
-        what_to_do,
+        what_to_do: advice.what_to_do(
+            Audience::Window,
+            connection.map(|c| c.datacenter_id.as_str()),
+        ),
+        advice,
         warnings,
         datacenter_id: connection.map(|c| c.datacenter_id.clone()),
         account_login: connection.and_then(|c| c.account_login.clone()),
@@ -459,15 +454,6 @@ pub fn compute_with(
 
 fn latest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
     a.max(b)
-}
-
-fn reconnect_sentence(reason: Option<&str>) -> String {
-    let base = "Box no longer accepts this sign-in (the refresh token expired, was revoked or \
-                was already used). Click Reconnect and sign in again as a Box admin.";
-    match reason {
-        Some(reason) if !reason.is_empty() => format!("{base} Box said: {reason}"),
-        _ => base.to_owned(),
-    }
 }
 
 /// How many of the latest calls in the window (oldest first) got no

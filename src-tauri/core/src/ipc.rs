@@ -70,6 +70,10 @@ pub struct ConnectionView {
     pub what_to_do: String,
     /// Why the last connect / refresh failed, if it did.
     pub error: Option<UserError>,
+    /// What `what_to_do` says, for callers that word it their own way (the CLI).
+    #[serde(skip)]
+    #[ts(skip)]
+    pub advice: crate::wording::Advice,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

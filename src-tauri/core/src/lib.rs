@@ -12,5 +12,6 @@ pub mod health;
 pub mod ipc;
 pub mod keychain;
 pub mod store;
+pub mod wording;
 
 pub use error::{ErrorCode, UserError};

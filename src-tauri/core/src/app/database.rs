@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use crate::error::UserError;
 use crate::ipc::{DatabaseState, DatabaseStatus};
 use crate::store::{self, Store, StoreOpenError};
+use crate::wording::{self, Audience};
 
 use super::App;
 
@@ -45,12 +46,14 @@ pub(super) async fn open_store(path: &std::path::Path) -> (Option<Store>, Databa
                 }
                 StoreOpenError::Unavailable { .. } => DatabaseState::Unavailable,
             };
+            let mut error = UserError::from(err);
+            error.hint = wording::database_hint(state, Audience::Window, path);
             (
                 None,
                 DatabaseStatus {
                     state,
                     path: path_text,
-                    error: Some(err.into()),
+                    error: Some(error),
                 },
             )
         }

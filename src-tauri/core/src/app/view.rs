@@ -11,6 +11,7 @@ use crate::ipc::{
     DataCenterView, Snapshot,
 };
 use crate::store::{self, ConnectionRecord};
+use crate::wording::{self, Advice, Audience};
 
 use super::App;
 use super::{target, UiState};
@@ -154,11 +155,8 @@ pub(super) fn connection_view(
             enterprise_name: r.enterprise_name.clone(),
         })
     });
-    let (state, what_to_do) = if ui.sign_in.is_some() {
-        (
-            ConnectionState::Connecting,
-            "Sign in to Box in the browser and click Allow. If no browser opened, copy the sign-in link.".to_string(),
-        )
+    let (state, advice) = if ui.sign_in.is_some() {
+        (ConnectionState::Connecting, Advice::FinishSignIn)
     } else {
         let state = match (record.map(|r| r.state), health.map(|h| h.state)) {
             (None, _) | (Some(store::ConnectionState::Disconnected), _) => {
@@ -169,25 +167,18 @@ pub(super) fn connection_view(
             (_, Some(HealthState::Offline)) => ConnectionState::Offline,
             _ => ConnectionState::Connected,
         };
-        let what = health
-            .map(|h| h.what_to_do.clone())
-            .unwrap_or_else(|| match state {
-                ConnectionState::NotConnected => {
-                    "Choose your Box data center and click Connect.".into()
-                }
-                ConnectionState::NeedsReconnect => {
-                    "Click Reconnect and sign in to Box again.".into()
-                }
-                ConnectionState::Offline => "Check this computer's internet connection.".into(),
-                _ => "Nothing to do: the connection works.".into(),
-            });
-        (state, what)
+        let advice = health
+            .map(|h| h.advice.clone())
+            .unwrap_or_else(|| wording::advice_for(state));
+        (state, advice)
     };
+    let datacenter_id = record.map(|r| r.datacenter_id.clone());
     ConnectionView {
         state,
-        datacenter_id: record.map(|r| r.datacenter_id.clone()),
+        what_to_do: advice.what_to_do(Audience::Window, datacenter_id.as_deref()),
+        advice,
+        datacenter_id,
         account,
-        what_to_do,
         error: ui.last_error.clone().or(keychain_write_pending),
     }
 }
