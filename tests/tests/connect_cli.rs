@@ -187,8 +187,8 @@ async fn coadmin_warns_and_plain_user_fails_the_api_test() {
     let out = run(cmd).await;
     assert_eq!(
         out.status.code(),
-        Some(3),
-        "a failed API test exits non-zero: {}",
+        Some(1),
+        "a failed API test exits 1 (failed): {}",
         describe(&out)
     );
     let report = stdout_json(&out);
@@ -294,7 +294,7 @@ async fn errors_carry_code_message_and_hint_and_exit_non_zero() {
     let mut cmd = world.cli(&sandbox, "");
     cmd.args(["--json", "test-api"]);
     let out = run(cmd).await;
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3), "not connected exits 3");
     assert_eq!(stdout_json(&out)["code"], "not_connected");
 
     // A Box data center without its client secret says what to do.
@@ -399,7 +399,7 @@ async fn killed_around_the_keychain_write_loses_nothing() {
 
         // The unavoidable loss: the API test fails on the token, with Box's
         // invalid_grant and the fix from the troubleshooting table.
-        assert_eq!(out.status.code(), Some(3), "{case}: {}", describe(&out));
+        assert_eq!(out.status.code(), Some(4), "{case}: {}", describe(&out));
         let report = stdout_json(&out);
         let token = &report["checks"][0];
         assert_eq!(token["id"], "token_valid", "{report}");
@@ -431,7 +431,7 @@ async fn killed_around_the_keychain_write_loses_nothing() {
         let mut cmd = world.cli(&sandbox, "");
         cmd.args(["--json", "test-api"]);
         let out = run(cmd).await;
-        assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+        assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
         let err = stdout_json(&out);
         assert_eq!(err["code"], "needs_reconnect", "{err}");
         assert!(
