@@ -5,7 +5,7 @@ import type { LastApiTest } from "./LastApiTest";
 
 export type Health = { state: HealthState, 
 /**
- * One sentence telling the admin what to do in this state.
+ * One sentence telling the admin what to do in this state (the window's words).
  */
 what_to_do: string, 
 /**
