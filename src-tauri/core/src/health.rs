@@ -16,7 +16,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use crate::store::{
-    ApiCallRecord, ApiTestRun, CheckStatus, ConnectionRecord, ConnectionState, Store, StoreResult,
+    ApiCallRecord, ApiTestRun, ConnectionRecord, ConnectionState, Store, StoreResult,
 };
 use crate::wording::{Advice, Audience};
 
@@ -441,12 +441,7 @@ pub fn compute_with(
         last_api_test: last_api_test.and_then(|run| {
             Some(LastApiTest {
                 finished_at: run.finished_at?,
-                outcome: match run.outcome? {
-                    CheckStatus::Pass => "pass",
-                    CheckStatus::Warn => "warn",
-                    CheckStatus::Fail => "fail",
-                }
-                .to_owned(),
+                outcome: run.outcome?.as_str().to_owned(),
             })
         }),
     }
@@ -524,6 +519,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+    use crate::store::CheckStatus;
 
     const NOW: i64 = 1_764_100_000;
 

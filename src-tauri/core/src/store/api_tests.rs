@@ -15,6 +15,17 @@ pub enum CheckStatus {
     Fail,
 }
 
+impl CheckStatus {
+    /// The name as stored and serialized (`pass`, `warn`, `fail`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckStatus::Pass => "pass",
+            CheckStatus::Warn => "warn",
+            CheckStatus::Fail => "fail",
+        }
+    }
+}
+
 /// One check of a run, e.g. `role` → warn "co-admin".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApiCheckRecord {
