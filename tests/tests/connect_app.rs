@@ -13,7 +13,7 @@ use connect_support::*;
 use connector_core::app::{App, AppConfig, BrowserLauncher};
 use connector_core::clock::{ManualClock, SharedClock};
 use connector_core::health::{Health, HealthState};
-use connector_core::ipc::{ConnectionState, CoreEvent, SignInView};
+use connector_core::ipc::{ConnectionState, CoreEvent};
 use connector_core::ErrorCode;
 
 async fn open_app(world: &World, sandbox: &TestSandbox) -> App {
@@ -41,43 +41,6 @@ const ACCESS_TTL_SECS: u64 = 3600;
 async fn an_hour_passes(sandbox: &TestSandbox, clock: &ManualClock) {
     sandbox.advance_clock(ACCESS_TTL_SECS + 1).await;
     clock.advance_secs(ACCESS_TTL_SECS as i64 + 1);
-}
-
-/// Starts `connect()` in the background and returns the sign-in it announced.
-async fn start_connect(
-    app: &App,
-) -> (
-    SignInView,
-    tokio::task::JoinHandle<Result<connector_core::ipc::ConnectionView, connector_core::UserError>>,
-) {
-    let mut events = app.subscribe();
-    let a = app.clone();
-    let task = tokio::spawn(async move { a.connect().await });
-    let view = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            if let Ok(CoreEvent::SignInStarted { sign_in }) = events.recv().await {
-                return sign_in;
-            }
-        }
-    })
-    .await
-    .expect("sign-in started");
-    (view, task)
-}
-
-/// What the browser would be sent to after Allow (auto-approving sandbox).
-async fn approved_redirect(authorize_url: &str) -> String {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let resp = http.get(authorize_url).send().await.unwrap();
-    assert!(
-        resp.status().is_redirection(),
-        "auto-approve redirects: {}",
-        resp.status()
-    );
-    resp.headers()["location"].to_str().unwrap().to_string()
 }
 
 fn auto_approving() -> SandboxConfig {

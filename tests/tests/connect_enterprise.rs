@@ -10,7 +10,7 @@ use std::time::Duration;
 use box_sandbox::SandboxConfig;
 use connect_support::*;
 use connector_core::app::{App, AppConfig, BrowserLauncher};
-use connector_core::ipc::{ConnectionState, CoreEvent, CustomSettings};
+use connector_core::ipc::{ConnectionState, CustomSettings};
 use connector_core::keychain::Sensitive;
 
 fn enterprise(seed: u64) -> SandboxConfig {
@@ -38,24 +38,8 @@ async fn open_app(world: &World, sandbox: &TestSandbox) -> App {
 
 /// Connects through the auto-approving sandbox, as a browser would.
 async fn connect(app: &App) {
-    let mut events = app.subscribe();
-    let a = app.clone();
-    let task = tokio::spawn(async move { a.connect().await });
-    let view = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            if let Ok(CoreEvent::SignInStarted { sign_in }) = events.recv().await {
-                return sign_in;
-            }
-        }
-    })
-    .await
-    .expect("sign-in started");
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let approved = http.get(&view.authorize_url).send().await.unwrap();
-    let callback = approved.headers()["location"].to_str().unwrap().to_string();
+    let (view, task) = start_connect(app).await;
+    let callback = approved_redirect(&view.authorize_url).await;
     reqwest::get(&callback).await.unwrap();
     let conn = task.await.unwrap().expect("connected");
     assert_eq!(conn.state, ConnectionState::Connected);

@@ -507,3 +507,42 @@ pub fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
     }
     hits
 }
+
+/// Starts `connect()` in the background and returns the sign-in it announced.
+pub async fn start_connect(
+    app: &connector_core::app::App,
+) -> (
+    connector_core::ipc::SignInView,
+    tokio::task::JoinHandle<Result<connector_core::ipc::ConnectionView, connector_core::UserError>>,
+) {
+    let mut events = app.subscribe();
+    let a = app.clone();
+    let task = tokio::spawn(async move { a.connect().await });
+    let view = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            if let Ok(connector_core::ipc::CoreEvent::SignInStarted { sign_in }) =
+                events.recv().await
+            {
+                return sign_in;
+            }
+        }
+    })
+    .await
+    .expect("sign-in started");
+    (view, task)
+}
+
+/// What the browser would be sent to after Allow (auto-approving sandbox).
+pub async fn approved_redirect(authorize_url: &str) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = http.get(authorize_url).send().await.unwrap();
+    assert!(
+        resp.status().is_redirection(),
+        "auto-approve redirects: {}",
+        resp.status()
+    );
+    resp.headers()["location"].to_str().unwrap().to_string()
+}
