@@ -16,8 +16,9 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; t
 # Tauri's WebKitGTK stack and the Secret Service client library.
 packages=(build-essential pkg-config curl ca-certificates libwebkit2gtk-4.1-dev libxdo-dev libssl-dev
           libayatana-appindicator3-dev librsvg2-dev libsecret-1-dev libdbus-1-dev dbus xdg-utils)
-# The end-to-end tests: a virtual display, WebKit's WebDriver, a keyring daemon.
-[ "$purpose" = test ] && packages+=(xvfb xauth webkit2gtk-driver gnome-keyring dbus-x11)
+# The end-to-end tests: a virtual display, WebKit's WebDriver, a keyring daemon;
+# nroff renders the CLI's man page in its test.
+[ "$purpose" = test ] && packages+=(xvfb xauth webkit2gtk-driver gnome-keyring dbus-x11 groff-base)
 # `make run` outside a desktop session still needs a keyring to keep tokens in.
 [ "$purpose" = run ] && packages+=(gnome-keyring dbus-x11)
 
