@@ -75,16 +75,6 @@ impl Session {
 }
 
 impl App {
-    /// Writes the live session's buffered call rows to the store. The CLI
-    /// calls this before it exits and the app at shutdown; without it the
-    /// last few seconds of calls would be missing from another process's view.
-    pub async fn flush_calls(&self) {
-        let session = self.inner.session.lock().await.clone();
-        if let Some(s) = session {
-            s.flush_calls().await;
-        }
-    }
-
     /// Health of the current connection: call figures from the live
     /// session's memory when it is that connection's, else from the store.
     pub(super) async fn health_of(&self, store: &Store) -> Option<Health> {
