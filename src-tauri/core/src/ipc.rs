@@ -13,6 +13,12 @@ use crate::error::UserError;
 use crate::health::Health;
 use crate::store;
 
+pub mod scan;
+pub use scan::{
+    CollaborationView, EventDay, EventRow, EventsProgress, FileDetail, FileHistoryEntry, QueueEntry,
+    ScanProgress, ScanState, ScanStatus, ThroughputPoint,
+};
+
 /// Everything the UI shows, in one value. Sent once at start-up and again
 /// (whole) in `CoreEvent::SnapshotChanged` whenever it changes.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
@@ -246,5 +252,9 @@ pub enum CoreEvent {
     },
     HealthChanged {
         health: Box<Health>,
+    },
+    /// The scan's progress, a few times a second at most while it runs.
+    ScanProgress {
+        status: Box<ScanStatus>,
     },
 }

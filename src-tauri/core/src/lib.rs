@@ -8,9 +8,11 @@ pub mod box_api;
 pub mod clock;
 pub mod datacenter;
 pub mod error;
+pub mod events;
 pub mod health;
 pub mod ipc;
 pub mod keychain;
+pub mod scan;
 pub mod store;
 pub mod wording;
 
