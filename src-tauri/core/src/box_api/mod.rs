@@ -38,6 +38,9 @@ pub use models::{BoxErrorBody, EventsPage, User, UsersPage, USER_FIELDS};
 pub use request::{Fetched, RequestOptions};
 pub use retry::{retry_after, RetryPolicy};
 
+/// Sends of a read whose body does not parse, before it is reported.
+pub const MALFORMED_ATTEMPTS: u32 = 3;
+
 pub struct BoxClient {
     http: reqwest::Client,
     api_url: String,
@@ -176,17 +179,44 @@ impl BoxClient {
     }
 
     /// A JSON answer, parsed; a body that does not parse names the request.
+    ///
+    /// A body that does not parse is most often a cut-off one (a proxy, a
+    /// reset mid-body), so a read is sent again, after a backoff, up to
+    /// [`MALFORMED_ATTEMPTS`] times before the error is reported; a write is
+    /// not, since it may have applied.
     pub(crate) async fn json<T: DeserializeOwned>(
         &self,
         req: &Request<'_>,
     ) -> Result<Fetched<T>, ApiError> {
-        match self.execute(req, Read::Whole).await? {
-            Answer::Body(body) => serde_json::from_slice(&body)
-                .map(Fetched::Fresh)
-                .map_err(|e| error::malformed(&format!("{} {}", req.method, req.path), &e)),
-            Answer::NotModified => Ok(Fetched::NotModified),
-            Answer::Streaming(_) | Answer::Redirect(_) => {
-                Err(error::error_from(StatusCode::FOUND, b""))
+        let rereadable = req.method == Method::GET || req.method == Method::HEAD;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let body = match self.execute(req, Read::Whole).await? {
+                Answer::Body(body) => body,
+                Answer::NotModified => return Ok(Fetched::NotModified),
+                Answer::Streaming(_) | Answer::Redirect(_) => {
+                    return Err(error::error_from(StatusCode::FOUND, b""))
+                }
+            };
+            match serde_json::from_slice(&body) {
+                Ok(value) => return Ok(Fetched::Fresh(value)),
+                Err(e) if rereadable && attempt < MALFORMED_ATTEMPTS => {
+                    tracing::warn!(
+                        request = %format!("{} {}", req.method, req.path),
+                        attempt,
+                        error = %e,
+                        "Box sent a body that does not parse; asking again"
+                    );
+                    let wait = self.retry.backoff(attempt, &mut rand::thread_rng());
+                    tokio::time::sleep(wait).await;
+                }
+                Err(e) => {
+                    return Err(error::malformed(
+                        &format!("{} {}", req.method, req.path),
+                        &e,
+                    ))
+                }
             }
         }
     }

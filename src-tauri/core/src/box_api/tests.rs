@@ -658,10 +658,19 @@ async fn admin_logs_filter_by_date_and_type_and_positions_round_trip() {
     sb.stop().await;
 }
 
-/// A 2xx body that is not what the spec says names the request (and no token).
-#[tokio::test]
-async fn a_malformed_body_names_the_request() {
-    let app = Router::new().route("/2.0/files/{id}", get(|| async { r#"{"id": 5"# }));
+/// A 2xx body that is not what the spec says is asked for again, then
+/// reported naming the request (and no token).
+#[tokio::test(start_paused = true)]
+async fn a_malformed_body_is_retried_then_names_the_request() {
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counter = sent.clone();
+    let app = Router::new().route(
+        "/2.0/files/{id}",
+        get(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async { r#"{"id": 5"# }
+        }),
+    );
     let origin = serve(app).await;
     let (client, _) = client_with(&origin, token_set("secret-access", "r1", 3600), "s");
     let err = client
@@ -675,4 +684,35 @@ async fn a_malformed_body_names_the_request() {
         err.user.message
     );
     assert!(!err.user.message.contains("secret-access"));
+    assert_eq!(sent.load(Ordering::SeqCst), MALFORMED_ATTEMPTS as usize);
+}
+
+/// A body cut off once is read again and the caller never sees it.
+#[tokio::test(start_paused = true)]
+async fn a_body_cut_off_once_is_read_again() {
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counter = sent.clone();
+    let app = Router::new().route(
+        "/2.0/files/{id}",
+        get(move || {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n == 0 {
+                    r#"{"type":"file","id":"5","na"#
+                } else {
+                    r#"{"type":"file","id":"5","name":"a.txt"}"#
+                }
+            }
+        }),
+    );
+    let origin = serve(app).await;
+    let (client, _) = client_with(&origin, token_set("t", "r1", 3600), "s");
+    let file = client
+        .file("5", &RequestOptions::default())
+        .await
+        .unwrap()
+        .fresh()
+        .unwrap();
+    assert_eq!(file.name.as_deref(), Some("a.txt"));
+    assert_eq!(sent.load(Ordering::SeqCst), 2);
 }
