@@ -14,6 +14,7 @@ mod database;
 mod live;
 mod retire;
 mod sandbox;
+mod scan_view;
 mod session;
 mod settings;
 mod target;
@@ -61,6 +62,7 @@ struct Inner {
     /// The health last announced with `CoreEvent::HealthChanged`, without
     /// its per-call figures (so every call does not count as a change).
     last_health: std::sync::Mutex<Option<Health>>,
+    scan_runtime: std::sync::Mutex<scan_view::ScanRuntime>,
 }
 
 #[derive(Default)]
@@ -140,6 +142,7 @@ impl App {
                 session: tokio::sync::Mutex::new(None),
                 sandbox: sandbox::SandboxSlot::default(),
                 last_health: std::sync::Mutex::new(None),
+                scan_runtime: Default::default(),
                 config,
             }),
         })

@@ -30,6 +30,7 @@ mod api_tests;
 mod connections;
 mod open;
 mod open_marker;
+mod scan_views;
 mod settings;
 mod time;
 mod writer;
@@ -38,6 +39,10 @@ pub use api_calls::{ApiCallRecord, API_CALL_RETENTION};
 pub use api_tests::{ApiCheckRecord, ApiTestRun, CheckStatus};
 pub use connections::{AccountFacts, ConnectionRecord, ConnectionState};
 pub use open::{latest_schema_version, move_aside, DATABASE_FILE_NAME};
+pub use scan_views::{
+    CollaborationRecord, EventDayCount, EventRecord, EventStreamRow, FileRecord, ItemScanRecord,
+    MinuteCount, QueueRow, ScanCounts, ScanStateRecord,
+};
 pub use settings::keys as setting_keys;
 pub use time::Millis;
 pub use writer::{BoxFuture, WriteStats};
