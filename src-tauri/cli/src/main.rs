@@ -9,6 +9,7 @@ mod docs;
 mod exit;
 mod integrity;
 mod output;
+mod scan_output;
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -87,6 +88,29 @@ enum Command {
     Status,
     /// Revoke the sign-in at Box and remove it from the keychain.
     Disconnect,
+    /// Pause the scan (remembered; the app's scanner stops sending requests too).
+    Pause,
+    /// Resume a paused scan.
+    Resume,
+    /// The scan queue, front first, with why each item is there (offline: reads the database).
+    Queue {
+        /// How many rows.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Ingested enterprise events, newest first (offline: reads the database).
+    Events {
+        /// Only events at or after this instant (RFC 3339, e.g. 2026-11-30T00:00:00Z).
+        #[arg(long, value_name = "RFC3339")]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        /// Only this kind: modify, share, read, delete or other.
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// What the scan knows of one file: etags, link, collaborators, history (offline).
+    File { file_id: String },
     /// Look after the local database.
     Database {
         #[command(subcommand)]
@@ -271,7 +295,7 @@ async fn command(
             test_api(app, out).await
         }
         Command::Status => {
-            out.status(&snapshot);
+            out.status(&snapshot, &app.scan_status().await);
             Ok(exit::for_state(
                 snapshot.database.state,
                 snapshot.connection.state,
@@ -282,6 +306,42 @@ async fn command(
             let warning = app.disconnect().await?;
             out.disconnected(warning.as_ref());
             Ok(exit::DONE)
+        }
+        Command::Pause => {
+            usable_database(&snapshot)?;
+            app.pause_scan().await?;
+            out.scan_paused(true);
+            Ok(exit::DONE)
+        }
+        Command::Resume => {
+            usable_database(&snapshot)?;
+            app.resume_scan().await?;
+            out.scan_paused(false);
+            Ok(exit::DONE)
+        }
+        Command::Queue { limit } => {
+            usable_database(&snapshot)?;
+            out.queue(&app.scan_queue(limit).await?);
+            Ok(exit::DONE)
+        }
+        Command::Events { since, kind, limit } => {
+            usable_database(&snapshot)?;
+            out.events(&app.scan_events(since, kind, limit).await?);
+            Ok(exit::DONE)
+        }
+        Command::File { file_id } => {
+            usable_database(&snapshot)?;
+            match app.file_detail(&file_id).await? {
+                Some(file) => {
+                    out.file(&file);
+                    Ok(exit::DONE)
+                }
+                None => Err(UserError::new(
+                    ErrorCode::InvalidInput,
+                    format!("The scan has not met a file with id {file_id}."),
+                    format!("Check the id (Box shows it in the file's address), or run `{NAME} scan --until-idle` first."),
+                )),
+            }
         }
         Command::Database {
             action: DatabaseAction::MoveAside { force },

@@ -6,7 +6,8 @@ use std::path::Path;
 use connector_core::error::UserError;
 use connector_core::health::Health;
 use connector_core::ipc::{
-    ApiTestReport, CheckStatus, ConnectionView, DatabaseState, DatabaseStatus, Snapshot,
+    ApiTestReport, CheckStatus, ConnectionView, DatabaseState, DatabaseStatus, EventsProgress,
+    ScanProgress, ScanStatus, Snapshot,
 };
 use connector_core::wording::{self, Audience};
 use serde::Serialize;
@@ -54,7 +55,7 @@ fn cli_health(h: &Health) -> Health {
 }
 
 impl Output {
-    fn print_json(&self, value: &impl Serialize) {
+    pub fn print_json(&self, value: &impl Serialize) {
         match serde_json::to_string_pretty(value) {
             Ok(text) => println!("{text}"),
             Err(e) => eprintln!("could not render JSON: {e}"),
@@ -116,7 +117,7 @@ impl Output {
         }
     }
 
-    pub fn status(&self, s: &Snapshot) {
+    pub fn status(&self, s: &Snapshot, scan: &ScanStatus) {
         if self.json {
             #[derive(Serialize)]
             struct Status<'a> {
@@ -125,6 +126,8 @@ impl Output {
                 health: Option<Health>,
                 last_api_test: &'a Option<ApiTestReport>,
                 database: DatabaseStatus,
+                scan: &'a ScanProgress,
+                events: &'a EventsProgress,
             }
             return self.print_json(&Status {
                 selected_datacenter: &s.selected_datacenter,
@@ -132,6 +135,8 @@ impl Output {
                 health: s.health.as_ref().map(cli_health),
                 last_api_test: &s.last_api_test,
                 database: cli_database(&s.database),
+                scan: &scan.scan,
+                events: &scan.events,
             });
         }
         let c = &s.connection;
@@ -195,6 +200,9 @@ impl Output {
         }
         if let Some(e) = &c.error {
             println!("Last error: {} {}", e.message, e.hint);
+        }
+        if scan.connection_id.is_some() {
+            self.scan_lines(scan);
         }
         println!("Database: ok ({})", s.database.path);
         println!("What to do: {}", cli_connection(c).what_to_do);

@@ -14,6 +14,7 @@ mod database;
 mod live;
 mod retire;
 mod sandbox;
+mod scan_run;
 mod scan_view;
 mod session;
 mod settings;
@@ -63,6 +64,8 @@ struct Inner {
     /// its per-call figures (so every call does not count as a change).
     last_health: std::sync::Mutex<Option<Health>>,
     scan_runtime: std::sync::Mutex<scan_view::ScanRuntime>,
+    /// Woken on pause / resume so the scanner looks at the switch at once.
+    scan_wake: tokio::sync::Notify,
 }
 
 #[derive(Default)]
@@ -143,6 +146,7 @@ impl App {
                 sandbox: sandbox::SandboxSlot::default(),
                 last_health: std::sync::Mutex::new(None),
                 scan_runtime: Default::default(),
+                scan_wake: tokio::sync::Notify::new(),
                 config,
             }),
         })
