@@ -103,8 +103,8 @@ enum Command {
         /// Only events at or after this instant (RFC 3339, e.g. 2026-11-30T00:00:00Z).
         #[arg(long, value_name = "RFC3339")]
         since: Option<chrono::DateTime<chrono::Utc>>,
-        /// Only this kind: modify, share, read, delete or other.
-        #[arg(long)]
+        /// Only this kind of event.
+        #[arg(long, value_parser = ["modify", "share", "read", "delete", "other"])]
         kind: Option<String>,
         #[arg(long, default_value_t = 100)]
         limit: u32,

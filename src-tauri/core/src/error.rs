@@ -38,6 +38,8 @@ pub enum ErrorCode {
     /// Disconnect removed the local sign-in but did not revoke it at the
     /// server, which has no known revoke address (a warning, not a failure).
     RevokeSkipped,
+    /// Another process (the window or the CLI) runs this data folder's scanner.
+    ScannerElsewhere,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]

@@ -2,6 +2,7 @@
 //! the store, so the app's scanner and the CLI's obey the same switch).
 
 use crate::error::UserError;
+use crate::ipc::CoreEvent;
 use crate::store::Millis;
 
 use super::App;
@@ -33,7 +34,7 @@ impl App {
     /// Tells subscribers where the scan stands.
     pub(super) async fn announce_scan(&self) {
         let status = self.scan_status().await;
-        self.emit(crate::ipc::CoreEvent::ScanProgress {
+        self.emit(CoreEvent::ScanProgress {
             status: Box::new(status),
         });
     }

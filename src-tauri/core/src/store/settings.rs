@@ -8,6 +8,12 @@ use super::{Millis, Store, StoreError, StoreResult};
 /// Keys the app uses, so every caller spells them the same way.
 pub mod keys {
     pub const SELECTED_DATACENTER: &str = "selected_datacenter";
+    /// Days of events ingested from before the connection (default 60).
+    pub const BACKFILL_DAYS: &str = "scan.backfill_days";
+    /// Seconds between polls of the live event stream.
+    pub const POLL_INTERVAL_SECS: &str = "scan.poll_interval_secs";
+    /// Hours between rescans of every file (0: only changes are rescanned).
+    pub const RESCAN_INTERVAL_HOURS: &str = "scan.rescan_interval_hours";
 }
 
 /// A guard against a caller storing a secret here by mistake.
