@@ -9,3 +9,5 @@ echo "== connector-core store: call logging, single-writer throughput, health, o
 cargo run -q --release -p connector-core --example store_bench
 echo "== connector-core Box client: 64 concurrent metadata GETs vs bare reqwest"
 cargo run -q --release -p connector-core --example client_bench
+echo "== connector-core queue at 1M files: enqueue, claim + complete vs bare sqlx, bump latency, status reads"
+cargo run -q --release -p connector-core --example queue_bench

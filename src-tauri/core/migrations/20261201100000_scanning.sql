@@ -202,7 +202,11 @@ CREATE TABLE scan_queue (
     version          INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (connection_id, item_type, item_id)
 ) WITHOUT ROWID;
-CREATE INDEX scan_queue_claim ON scan_queue (connection_id, state, priority, enqueued_at);
+-- Claims walk it from the front; not_before rides along so the backoff
+-- test needs no visit to the row.
+CREATE INDEX scan_queue_claim ON scan_queue (connection_id, state, priority, enqueued_at, not_before);
+-- The status screen's queue, front first with failed rows last, in index order.
+CREATE INDEX scan_queue_front ON scan_queue (connection_id, state = 'failed', priority, enqueued_at);
 
 -- Each scan of an item: the file's own history (with its events).
 CREATE TABLE item_scans (

@@ -30,6 +30,7 @@ mod api_tests;
 mod connections;
 mod open;
 mod open_marker;
+pub mod queue;
 mod scan_views;
 mod settings;
 mod time;
@@ -39,6 +40,7 @@ pub use api_calls::{ApiCallRecord, API_CALL_RETENTION};
 pub use api_tests::{ApiCheckRecord, ApiTestRun, CheckStatus};
 pub use connections::{AccountFacts, ConnectionRecord, ConnectionState};
 pub use open::{latest_schema_version, move_aside, DATABASE_FILE_NAME};
+pub use queue::{priority, Claimed, Enqueue, EventEffects, ItemKind, QueueDepth, QueueReason};
 pub use scan_views::{
     CollaborationRecord, EventDayCount, EventRecord, EventStreamRow, FileRecord, ItemScanRecord,
     MinuteCount, QueueRow, ScanCounts, ScanStateRecord,
