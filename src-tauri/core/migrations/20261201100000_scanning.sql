@@ -60,6 +60,13 @@ CREATE TABLE event_streams (
     window_end     INTEGER,
     -- Backfill only: when the last page came back.
     completed_at   INTEGER,
+    -- Backfill only: the newest `created_at` saved so far (how far through
+    -- the window it is: admin_logs is chronological).
+    reached_at     INTEGER,
+    -- Live only: the clock just before the live position was asked for (less
+    -- a margin for clock skew). An event created since may be a live one
+    -- whichever stream delivers it first, so it keeps its effect on the queue.
+    live_from      INTEGER,
     last_polled_at INTEGER,
     updated_at     INTEGER NOT NULL,
     PRIMARY KEY (connection_id, stream)

@@ -28,6 +28,7 @@
 mod api_calls;
 mod api_tests;
 mod connections;
+mod events;
 mod open;
 mod open_marker;
 pub mod queue;
@@ -39,6 +40,7 @@ mod writer;
 pub use api_calls::{ApiCallRecord, API_CALL_RETENTION};
 pub use api_tests::{ApiCheckRecord, ApiTestRun, CheckStatus};
 pub use connections::{AccountFacts, ConnectionRecord, ConnectionState};
+pub use events::{EventPage, EventStream, EventStreamRecord, NewEvent, PageSaved, StreamsStart};
 pub use open::{latest_schema_version, move_aside, DATABASE_FILE_NAME};
 pub use queue::{priority, Claimed, Enqueue, EventEffects, ItemKind, QueueDepth, QueueReason};
 pub use scan_views::{

@@ -1,0 +1,417 @@
+//! The event feed of one connection: the backfill (`admin_logs` over the
+//! window before connecting) and the live stream (`admin_logs_streaming`
+//! from the position taken at connect time), run side by side.
+//!
+//! No gap, no duplicate: the first run asks for the live position first and
+//! only then reads the clock for the window's end, so every event is either
+//! before the window's end or after the live position (or both: the overlap
+//! is de-duplicated by `event_id`). Each page is saved with its cursor in
+//! one transaction, so a run killed anywhere resumes from the last page
+//! saved and the store ends with each event once.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use tokio::sync::OnceCell;
+use tokio_util::sync::CancellationToken;
+
+use super::record::to_new_event;
+use crate::box_api::models::Event;
+use crate::box_api::{AdminLogsQuery, ApiError, BoxClient};
+use crate::clock::SharedClock;
+use crate::error::{ErrorCode, UserError};
+use crate::store::{EventPage, EventStream, Millis, NewEvent, PageSaved, Store, StreamsStart};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventsConfig {
+    /// Days of history before connecting (the seed promises 60).
+    pub backfill_days: u32,
+    /// How often the live stream is read when it has nothing more.
+    pub poll_interval: Duration,
+    /// Entries per page, at most Box's 500.
+    pub page_limit: u32,
+}
+
+impl Default for EventsConfig {
+    fn default() -> Self {
+        EventsConfig {
+            backfill_days: 60,
+            poll_interval: Duration::from_secs(10),
+            page_limit: 500,
+        }
+    }
+}
+
+/// This computer's clock and Box's may differ by this much: the window ends
+/// this much later (the overlap is de-duplicated) and the effects of events
+/// created this much before the live position are kept.
+const CLOCK_SKEW_MARGIN: TimeDelta = TimeDelta::seconds(60);
+
+/// What the first run fixed, read back from the store.
+#[derive(Debug, Clone, Copy)]
+struct Started {
+    window_start: DateTime<Utc>,
+    window_end: DateTime<Utc>,
+    live_from: DateTime<Utc>,
+}
+
+/// One live poll.
+#[derive(Debug, Clone, Copy, Default)]
+struct LivePoll {
+    saved: PageSaved,
+    /// A full page that moved the position: more is waiting, ask again now.
+    more: bool,
+}
+
+pub struct EventFeed {
+    client: Arc<BoxClient>,
+    store: Store,
+    connection_id: String,
+    config: EventsConfig,
+    clock: SharedClock,
+    started: OnceCell<Started>,
+    skipped_malformed: AtomicU64,
+}
+
+impl EventFeed {
+    pub fn new(
+        client: Arc<BoxClient>,
+        store: Store,
+        connection_id: String,
+        config: EventsConfig,
+        clock: SharedClock,
+    ) -> Self {
+        EventFeed {
+            client,
+            store,
+            connection_id,
+            config,
+            clock,
+            started: OnceCell::new(),
+            skipped_malformed: AtomicU64::new(0),
+        }
+    }
+
+    /// Entries skipped since this feed was made because they lack an
+    /// `event_id` or an `event_type` (each is logged with its request).
+    pub fn skipped_malformed(&self) -> u64 {
+        self.skipped_malformed.load(Ordering::Relaxed)
+    }
+
+    /// Takes the live position (`stream_position=now`) and fixes the backfill
+    /// window on the first run; later runs read both from the store.
+    pub async fn start(&self) -> Result<(), UserError> {
+        self.started().await.map(|_| ())
+    }
+
+    /// Takes the live position on first run, then backfills and follows the
+    /// live stream concurrently until `cancel`. `on_effects` is called after
+    /// a page that stored events the queue must act on.
+    pub async fn run(
+        &self,
+        cancel: CancellationToken,
+        on_effects: Arc<dyn Fn() + Send + Sync>,
+    ) -> Result<(), UserError> {
+        let started = tokio::select! {
+            _ = cancel.cancelled() => return Ok(()),
+            started = self.started() => started?,
+        };
+        let backfill = self.backfill_with(&cancel, &*on_effects);
+        let live = self.follow_live(&cancel, started, &*on_effects);
+        tokio::try_join!(backfill, live).map(|_| ())
+    }
+
+    /// The backfill only, to its end (or `cancel`).
+    pub async fn backfill(&self, cancel: &CancellationToken) -> Result<(), UserError> {
+        self.backfill_with(cancel, &|| {}).await
+    }
+
+    /// One page of the live stream; returns how many events were new.
+    pub async fn poll_live_once(&self) -> Result<usize, UserError> {
+        let started = self.started().await?;
+        Ok(self.live_page(&started).await?.saved.inserted as usize)
+    }
+
+    async fn started(&self) -> Result<Started, UserError> {
+        self.started
+            .get_or_try_init(|| self.start_streams())
+            .await
+            .copied()
+    }
+
+    async fn start_streams(&self) -> Result<Started, UserError> {
+        if let Some(started) = self.read_started().await? {
+            return Ok(started);
+        }
+        let asked_at = self.clock.now();
+        let request = "taking the live position (admin_logs_streaming, stream_position=now)";
+        let tip = self
+            .client
+            .admin_logs_streaming(Some("now"), 1)
+            .await
+            .map_err(|e| failed(e, request))?;
+        let Some(position) = tip.next_stream_position else {
+            return Err(malformed(format!(
+                "Box answered {request} without a next_stream_position."
+            )));
+        };
+        // Read only now: whatever happened before this moment is in the
+        // window, whatever after it is after the live position.
+        let t = self.clock.now();
+        let start = StreamsStart {
+            live_position: position.0,
+            window_start: Millis::from(whole_second(
+                t - TimeDelta::days(self.config.backfill_days.into()),
+            )),
+            window_end: Millis::from(next_whole_second(t) + CLOCK_SKEW_MARGIN),
+            live_from: Millis::from(whole_second(asked_at) - CLOCK_SKEW_MARGIN),
+        };
+        let created = self
+            .store
+            .start_event_streams(&self.connection_id, start, Millis::from(t))
+            .await?;
+        if !created {
+            tracing::info!("another run started the event streams first; using its position");
+        }
+        self.read_started().await?.ok_or_else(|| {
+            UserError::new(
+                ErrorCode::Internal,
+                "The event streams were started but cannot be read back.",
+                "This is a bug in Box Connector; please report it.",
+            )
+        })
+    }
+
+    async fn read_started(&self) -> Result<Option<Started>, UserError> {
+        let id = &self.connection_id;
+        let live = self
+            .store
+            .event_stream(id, EventStream::AdminLogsStreaming)
+            .await?;
+        let backfill = self.store.event_stream(id, EventStream::AdminLogs).await?;
+        Ok(match (live, backfill) {
+            (Some(live), Some(backfill)) => {
+                match (backfill.window_start, backfill.window_end, live.live_from) {
+                    (Some(window_start), Some(window_end), Some(live_from)) => Some(Started {
+                        window_start,
+                        window_end,
+                        live_from,
+                    }),
+                    _ => None,
+                }
+            }
+            _ => None,
+        })
+    }
+
+    async fn backfill_with(
+        &self,
+        cancel: &CancellationToken,
+        on_effects: &(dyn Fn() + Send + Sync),
+    ) -> Result<(), UserError> {
+        let started = tokio::select! {
+            _ = cancel.cancelled() => return Ok(()),
+            started = self.started() => started?,
+        };
+        loop {
+            // Cancelling drops the page in flight; a save already queued
+            // commits whole (page and cursor together) or not at all.
+            let page = tokio::select! {
+                _ = cancel.cancelled() => return Ok(()),
+                page = self.backfill_page(&started) => page?,
+            };
+            match page {
+                None => return Ok(()),
+                Some(saved) if saved.pending > 0 => on_effects(),
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// One backfill page, saved; `None` once the backfill is complete.
+    async fn backfill_page(&self, started: &Started) -> Result<Option<PageSaved>, UserError> {
+        let stream = EventStream::AdminLogs;
+        let Some(cursor) = self.store.event_stream(&self.connection_id, stream).await? else {
+            return Err(not_started());
+        };
+        if cursor.completed_at.is_some() {
+            return Ok(None);
+        }
+        let request = format!(
+            "reading the event history (admin_logs from {} to {}, stream_position {})",
+            started.window_start.to_rfc3339(),
+            started.window_end.to_rfc3339(),
+            cursor.position.as_deref().unwrap_or("start"),
+        );
+        let query = AdminLogsQuery {
+            created_after: Some(started.window_start),
+            created_before: Some(started.window_end),
+            event_types: Vec::new(),
+            stream_position: cursor.position.clone(),
+            limit: self.config.page_limit,
+        };
+        let page = self
+            .client
+            .admin_logs(&query)
+            .await
+            .map_err(|e| failed(e, &request))?;
+        let next = page.next_stream_position.map(|p| p.0);
+        // Only an empty page ends it: a page may hold fewer than `limit`
+        // while more remain.
+        let completed = page.entries.is_empty();
+        if !completed && (next.is_none() || next == cursor.position) {
+            return Err(malformed(format!(
+                "Box answered {request} with {} events but no new stream position, \
+                 so the next page would repeat this one.",
+                page.entries.len()
+            )));
+        }
+        let events = self.to_rows(&page.entries, stream, started, &request);
+        let saved = self
+            .store
+            .save_event_page(
+                &self.connection_id,
+                EventPage {
+                    stream,
+                    next_position: next.or_else(|| cursor.position.clone()),
+                    from_position: cursor.position,
+                    events,
+                    completed,
+                },
+                Millis::from(self.clock.now()),
+            )
+            .await?;
+        Ok((!completed).then_some(saved))
+    }
+
+    async fn follow_live(
+        &self,
+        cancel: &CancellationToken,
+        started: Started,
+        on_effects: &(dyn Fn() + Send + Sync),
+    ) -> Result<(), UserError> {
+        loop {
+            let poll = tokio::select! {
+                _ = cancel.cancelled() => return Ok(()),
+                poll = self.live_page(&started) => poll?,
+            };
+            if poll.saved.pending > 0 {
+                on_effects();
+            }
+            if !poll.more {
+                tokio::select! {
+                    _ = cancel.cancelled() => return Ok(()),
+                    _ = tokio::time::sleep(self.config.poll_interval) => {}
+                }
+            }
+        }
+    }
+
+    async fn live_page(&self, started: &Started) -> Result<LivePoll, UserError> {
+        let stream = EventStream::AdminLogsStreaming;
+        let Some(cursor) = self.store.event_stream(&self.connection_id, stream).await? else {
+            return Err(not_started());
+        };
+        let request = format!(
+            "reading the live events (admin_logs_streaming, stream_position {})",
+            cursor.position.as_deref().unwrap_or("start"),
+        );
+        let page = self
+            .client
+            .admin_logs_streaming(cursor.position.as_deref(), self.config.page_limit)
+            .await
+            .map_err(|e| failed(e, &request))?;
+        let next = page
+            .next_stream_position
+            .map(|p| p.0)
+            .or_else(|| cursor.position.clone());
+        let more = page.entries.len() >= self.config.page_limit as usize && next != cursor.position;
+        let events = self.to_rows(&page.entries, stream, started, &request);
+        let saved = self
+            .store
+            .save_event_page(
+                &self.connection_id,
+                EventPage {
+                    stream,
+                    from_position: cursor.position,
+                    next_position: next,
+                    events,
+                    completed: false,
+                },
+                Millis::from(self.clock.now()),
+            )
+            .await?;
+        Ok(LivePoll { saved, more })
+    }
+
+    /// The page's entries as rows; a malformed entry is logged with its
+    /// request and counted, and the rest of the page is kept.
+    fn to_rows(
+        &self,
+        entries: &[Event],
+        stream: EventStream,
+        started: &Started,
+        request: &str,
+    ) -> Vec<NewEvent> {
+        let now = self.clock.now();
+        entries
+            .iter()
+            .enumerate()
+            .filter_map(
+                |(index, e)| match to_new_event(e, stream, Some(started.live_from), now) {
+                    Ok(row) => Some(row),
+                    Err(why) => {
+                        self.skipped_malformed.fetch_add(1, Ordering::Relaxed);
+                        tracing::warn!(
+                            request,
+                            index,
+                            event_id = e.event_id.as_deref(),
+                            event_type = e.event_type.as_deref(),
+                            "skipped an event entry: {}",
+                            why.as_str()
+                        );
+                        None
+                    }
+                },
+            )
+            .collect()
+    }
+}
+
+/// A failed request, its message saying what the feed was doing.
+fn failed(err: ApiError, request: &str) -> UserError {
+    let mut user = err.user;
+    user.message = format!("{} (while {request})", user.message);
+    user
+}
+
+fn malformed(message: String) -> UserError {
+    UserError::new(
+        ErrorCode::MalformedResponse,
+        message,
+        "This is usually temporary: the events are read again from the same place.",
+    )
+}
+
+fn not_started() -> UserError {
+    UserError::new(
+        ErrorCode::Internal,
+        "The event streams' cursors are missing from the local database.",
+        "This is a bug in Box Connector; please report it.",
+    )
+}
+
+fn whole_second(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
+}
+
+fn next_whole_second(t: DateTime<Utc>) -> DateTime<Utc> {
+    let floor = whole_second(t);
+    if floor == t {
+        t
+    } else {
+        floor + TimeDelta::seconds(1)
+    }
+}

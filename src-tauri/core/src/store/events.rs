@@ -1,0 +1,572 @@
+//! Enterprise events and the cursors of the two streams that deliver them.
+//!
+//! A page is saved with its stream's cursor in one transaction, so after a
+//! crash the feed asks again from the last page saved and the result is each
+//! event once. Events are unique per connection by Box's `event_id`:
+//! `INSERT OR IGNORE` makes a repeat (the live stream repeats entries, and
+//! overlaps the backfill) cost nothing, and only rows really inserted count
+//! in `event_days` and `scan_counts`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteConnection;
+
+use super::time::opt_datetime;
+use super::{Millis, Store, StoreError, StoreResult};
+
+/// Which stream a cursor or an event belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventStream {
+    /// `admin_logs`: the backfill of the days before connecting.
+    AdminLogs,
+    /// `admin_logs_streaming`: live, from the position taken at connect time.
+    AdminLogsStreaming,
+}
+
+impl EventStream {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventStream::AdminLogs => "admin_logs",
+            EventStream::AdminLogsStreaming => "admin_logs_streaming",
+        }
+    }
+}
+
+/// One event as it is stored (`kind` is `events::EventKind::as_str`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    pub event_id: String,
+    pub event_type: String,
+    pub kind: &'static str,
+    pub created_at: Millis,
+    pub item_type: Option<String>,
+    pub item_id: Option<String>,
+    pub item_name: Option<String>,
+    pub parent_id: Option<String>,
+    pub owner_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub actor_login: Option<String>,
+    /// The queue must act on it (kept only if this delivery inserts the row).
+    pub pending_effect: bool,
+}
+
+/// Where a stream stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventStreamRecord {
+    pub stream: EventStream,
+    /// The next `stream_position` to ask for (`None`: from the start).
+    pub position: Option<String>,
+    /// Backfill: the window asked for.
+    pub window_start: Option<DateTime<Utc>>,
+    pub window_end: Option<DateTime<Utc>>,
+    /// Backfill: when the empty page that ends it came back.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Backfill: the newest `created_at` saved so far.
+    pub reached_at: Option<DateTime<Utc>>,
+    /// Live: events created since then keep their effect whichever stream
+    /// delivers them first.
+    pub live_from: Option<DateTime<Utc>>,
+    pub last_polled_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The first run's decisions, saved together: the live position taken and
+/// the backfill window that ends where it begins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamsStart {
+    pub live_position: String,
+    pub window_start: Millis,
+    pub window_end: Millis,
+    pub live_from: Millis,
+}
+
+/// One page of a stream, to save with the cursor that follows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventPage {
+    pub stream: EventStream,
+    /// The position the page was asked from: the cursor moves only if it is
+    /// still there (another feed on the same data did not move it meanwhile).
+    pub from_position: Option<String>,
+    pub next_position: Option<String>,
+    pub events: Vec<NewEvent>,
+    /// Backfill: this was the empty page that ends it.
+    pub completed: bool,
+}
+
+/// What saving a page changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PageSaved {
+    /// Events new to the store (repeats are not counted).
+    pub inserted: u64,
+    /// Of those, how many wait for the queue to act.
+    pub pending: u64,
+}
+
+const DAY_MILLIS: i64 = 86_400_000;
+
+/// Creates both streams' rows in the caller's transaction, unless they
+/// exist; returns whether it did.
+pub(crate) async fn start_streams_in(
+    conn: &mut SqliteConnection,
+    connection_id: &str,
+    start: &StreamsStart,
+    now: Millis,
+) -> StoreResult<bool> {
+    let backfill = EventStream::AdminLogs.as_str();
+    let live = EventStream::AdminLogsStreaming.as_str();
+    let created = sqlx::query!(
+        "INSERT OR IGNORE INTO event_streams
+             (connection_id, stream, position, live_from, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        connection_id,
+        live,
+        start.live_position,
+        start.live_from,
+        now,
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if created == 0 {
+        return Ok(false);
+    }
+    sqlx::query!(
+        "INSERT INTO event_streams
+             (connection_id, stream, position, window_start, window_end, updated_at)
+         VALUES (?1, ?2, NULL, ?3, ?4, ?5)
+         ON CONFLICT (connection_id, stream) DO UPDATE SET
+             position = NULL, window_start = excluded.window_start,
+             window_end = excluded.window_end, completed_at = NULL, reached_at = NULL,
+             updated_at = excluded.updated_at",
+        connection_id,
+        backfill,
+        start.window_start,
+        start.window_end,
+        now,
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(true)
+}
+
+/// Saves a page and moves its stream's cursor, in the caller's transaction.
+pub(crate) async fn save_page_in(
+    conn: &mut SqliteConnection,
+    connection_id: &str,
+    page: &EventPage,
+    now: Millis,
+) -> StoreResult<PageSaved> {
+    let stream = page.stream.as_str();
+    let reached = page
+        .events
+        .iter()
+        .map(|e| e.created_at)
+        .max()
+        .filter(|_| page.stream == EventStream::AdminLogs);
+    let moved = sqlx::query!(
+        "UPDATE event_streams SET
+             position = ?3,
+             completed_at = CASE WHEN ?4 THEN ?5 ELSE completed_at END,
+             reached_at = CASE WHEN ?6 IS NULL THEN reached_at
+                               ELSE MAX(COALESCE(reached_at, ?6), ?6) END,
+             last_polled_at = ?5, updated_at = ?5
+         WHERE connection_id = ?1 AND stream = ?2 AND position IS ?7",
+        connection_id,
+        stream,
+        page.next_position,
+        page.completed,
+        now,
+        reached,
+        page.from_position,
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if moved == 0 {
+        return Err(StoreError::Refused(format!(
+            "the {stream} cursor of {connection_id} is not where this page started \
+             (another event feed is running on the same data, or the streams were never started)"
+        )));
+    }
+
+    let mut saved = PageSaved::default();
+    let mut days: BTreeMap<(i64, &str), i64> = BTreeMap::new();
+    let mut newest: Option<Millis> = None;
+    for e in &page.events {
+        let inserted = sqlx::query!(
+            "INSERT OR IGNORE INTO events
+                 (connection_id, event_id, event_type, kind, created_at, ingested_at, stream,
+                  item_type, item_id, item_name, parent_id, owner_id, actor_id, actor_login,
+                  pending_effect)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            connection_id,
+            e.event_id,
+            e.event_type,
+            e.kind,
+            e.created_at,
+            now,
+            stream,
+            e.item_type,
+            e.item_id,
+            e.item_name,
+            e.parent_id,
+            e.owner_id,
+            e.actor_id,
+            e.actor_login,
+            e.pending_effect,
+        )
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            continue;
+        }
+        saved.inserted += 1;
+        saved.pending += u64::from(e.pending_effect);
+        let day = e.created_at.as_millis().div_euclid(DAY_MILLIS);
+        *days.entry((day, e.kind)).or_default() += 1;
+        newest = newest.max(Some(e.created_at));
+    }
+    if saved.inserted == 0 {
+        return Ok(saved);
+    }
+    for ((day, kind), count) in days {
+        sqlx::query!(
+            "INSERT INTO event_days (connection_id, day, kind, count) VALUES (?, ?, ?, ?)
+             ON CONFLICT (connection_id, day, kind) DO UPDATE SET count = count + excluded.count",
+            connection_id,
+            day,
+            kind,
+            count,
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    let inserted = saved.inserted as i64;
+    sqlx::query!(
+        "INSERT OR IGNORE INTO scan_counts (connection_id) VALUES (?)",
+        connection_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE scan_counts SET events_ingested = events_ingested + ?2,
+             last_event_at = MAX(COALESCE(last_event_at, ?3), ?3)
+         WHERE connection_id = ?1",
+        connection_id,
+        inserted,
+        newest,
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(saved)
+}
+
+impl Store {
+    /// Saves the first run's live position and backfill window together,
+    /// unless a run already did (then it returns false and changes nothing).
+    pub async fn start_event_streams(
+        &self,
+        connection_id: &str,
+        start: StreamsStart,
+        now: Millis,
+    ) -> StoreResult<bool> {
+        self.write(
+            (connection_id.to_owned(), start),
+            move |(id, start), conn| Box::pin(start_streams_in(conn, id, start, now)),
+        )
+        .await
+    }
+
+    /// Saves one page of events and its stream's cursor in one transaction.
+    pub async fn save_event_page(
+        &self,
+        connection_id: &str,
+        page: EventPage,
+        now: Millis,
+    ) -> StoreResult<PageSaved> {
+        self.write((connection_id.to_owned(), page), move |(id, page), conn| {
+            Box::pin(save_page_in(conn, id, page, now))
+        })
+        .await
+    }
+
+    /// Where one stream stands; `None` before the first run.
+    pub async fn event_stream(
+        &self,
+        connection_id: &str,
+        stream: EventStream,
+    ) -> StoreResult<Option<EventStreamRecord>> {
+        let name = stream.as_str();
+        let row = sqlx::query!(
+            r#"SELECT position, window_start AS "window_start?: Millis",
+                      window_end AS "window_end?: Millis", completed_at AS "completed_at?: Millis",
+                      reached_at AS "reached_at?: Millis", live_from AS "live_from?: Millis",
+                      last_polled_at AS "last_polled_at?: Millis", updated_at AS "updated_at: Millis"
+               FROM event_streams WHERE connection_id = ? AND stream = ?"#,
+            connection_id,
+            name,
+        )
+        .fetch_optional(self.pool())
+        .await;
+        Ok(self.noted(row)?.map(|r| EventStreamRecord {
+            stream,
+            position: r.position,
+            window_start: opt_datetime(r.window_start),
+            window_end: opt_datetime(r.window_end),
+            completed_at: opt_datetime(r.completed_at),
+            reached_at: opt_datetime(r.reached_at),
+            live_from: opt_datetime(r.live_from),
+            last_polled_at: opt_datetime(r.last_polled_at),
+            updated_at: r.updated_at.to_datetime(),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONN: &str = "sandbox:enterprise:1";
+
+    fn at(secs: i64) -> Millis {
+        Millis::from(DateTime::from_timestamp(secs, 0).unwrap())
+    }
+
+    fn event(id: &str, kind: &'static str, created: i64, pending: bool) -> NewEvent {
+        NewEvent {
+            event_id: id.into(),
+            event_type: kind.to_ascii_uppercase(),
+            kind,
+            created_at: at(created),
+            item_type: Some("file".into()),
+            item_id: Some(format!("f-{id}")),
+            item_name: None,
+            parent_id: None,
+            owner_id: None,
+            actor_id: Some("11".into()),
+            actor_login: None,
+            pending_effect: pending,
+        }
+    }
+
+    async fn started_store(dir: &tempfile::TempDir) -> Store {
+        let store = Store::open(dir.path().join("db.sqlite3")).await.unwrap();
+        let start = StreamsStart {
+            live_position: "100".into(),
+            window_start: at(1_000),
+            window_end: at(900_000),
+            live_from: at(899_000),
+        };
+        assert!(store
+            .start_event_streams(CONN, start.clone(), at(5))
+            .await
+            .unwrap());
+        store
+    }
+
+    async fn counts(store: &Store) -> (i64, Option<i64>) {
+        let row = sqlx::query!(
+            "SELECT events_ingested, last_event_at FROM scan_counts WHERE connection_id = ?",
+            CONN
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        (row.events_ingested, row.last_event_at)
+    }
+
+    async fn days(store: &Store) -> Vec<(i64, String, i64)> {
+        sqlx::query!(
+            "SELECT day, kind, count FROM event_days WHERE connection_id = ? ORDER BY day, kind",
+            CONN
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.day, r.kind, r.count))
+        .collect()
+    }
+
+    fn live_page(from: &str, to: &str, events: Vec<NewEvent>) -> EventPage {
+        EventPage {
+            stream: EventStream::AdminLogsStreaming,
+            from_position: Some(from.into()),
+            next_position: Some(to.into()),
+            events,
+            completed: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_repeated_event_is_stored_and_counted_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = started_store(&dir).await;
+        let first = vec![
+            event("a", "modify", 86_400, true),
+            event("b", "read", 86_400 + 5, false),
+            // A page may hold the same entry twice.
+            event("a", "modify", 86_400, true),
+        ];
+        let saved = store
+            .save_event_page(CONN, live_page("100", "102", first), at(10))
+            .await
+            .unwrap();
+        assert_eq!(
+            saved,
+            PageSaved {
+                inserted: 2,
+                pending: 1
+            }
+        );
+        // The next page repeats "b" and brings "c", a day later.
+        let second = vec![
+            event("b", "read", 86_400 + 5, false),
+            event("c", "share", 2 * 86_400, true),
+        ];
+        let saved = store
+            .save_event_page(CONN, live_page("102", "103", second), at(11))
+            .await
+            .unwrap();
+        assert_eq!(
+            saved,
+            PageSaved {
+                inserted: 1,
+                pending: 1
+            }
+        );
+        assert_eq!(counts(&store).await, (3, Some(2 * 86_400 * 1000)));
+        assert_eq!(
+            days(&store).await,
+            vec![
+                (1, "modify".into(), 1),
+                (1, "read".into(), 1),
+                (2, "share".into(), 1)
+            ]
+        );
+        let cursor = store
+            .event_stream(CONN, EventStream::AdminLogsStreaming)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(cursor.position.as_deref(), Some("103"));
+        assert_eq!(cursor.last_polled_at, Some(at(11).to_datetime()));
+    }
+
+    #[tokio::test]
+    async fn a_repeat_never_takes_over_the_first_deliverys_effect() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = started_store(&dir).await;
+        let backfill = EventPage {
+            stream: EventStream::AdminLogs,
+            from_position: None,
+            next_position: Some("7".into()),
+            events: vec![event("a", "modify", 50_000, false)],
+            completed: false,
+        };
+        store.save_event_page(CONN, backfill, at(10)).await.unwrap();
+        let live = live_page("100", "101", vec![event("a", "modify", 50_000, true)]);
+        let saved = store.save_event_page(CONN, live, at(11)).await.unwrap();
+        assert_eq!(saved, PageSaved::default());
+        let row = sqlx::query!(
+            "SELECT stream, pending_effect FROM events WHERE connection_id = ? AND event_id = 'a'",
+            CONN
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert_eq!((row.stream.as_str(), row.pending_effect), ("admin_logs", 0));
+    }
+
+    #[tokio::test]
+    async fn a_page_from_a_stale_cursor_saves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = started_store(&dir).await;
+        let stale = live_page("99", "101", vec![event("a", "modify", 1, true)]);
+        let err = store
+            .save_event_page(CONN, stale, at(10))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Refused(_)), "{err}");
+        let n = sqlx::query_scalar!("SELECT COUNT(*) FROM events")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(n, 0);
+        let cursor = store
+            .event_stream(CONN, EventStream::AdminLogsStreaming)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(cursor.position.as_deref(), Some("100"));
+    }
+
+    #[tokio::test]
+    async fn the_streams_start_once_and_the_backfill_records_its_progress() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = started_store(&dir).await;
+        let again = StreamsStart {
+            live_position: "999".into(),
+            window_start: at(2),
+            window_end: at(3),
+            live_from: at(3),
+        };
+        assert!(!store.start_event_streams(CONN, again, at(6)).await.unwrap());
+        let backfill = store
+            .event_stream(CONN, EventStream::AdminLogs)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (
+                backfill.position,
+                backfill.window_start,
+                backfill.window_end,
+                backfill.completed_at
+            ),
+            (
+                None,
+                Some(at(1_000).to_datetime()),
+                Some(at(900_000).to_datetime()),
+                None
+            )
+        );
+        let live = store
+            .event_stream(CONN, EventStream::AdminLogsStreaming)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(live.position.as_deref(), Some("100"));
+        assert_eq!(live.live_from, Some(at(899_000).to_datetime()));
+
+        let page = |from: Option<&str>, to: &str, events, completed| EventPage {
+            stream: EventStream::AdminLogs,
+            from_position: from.map(str::to_owned),
+            next_position: Some(to.to_owned()),
+            events,
+            completed,
+        };
+        let events = vec![
+            event("a", "other", 2_000, false),
+            event("b", "other", 3_000, false),
+        ];
+        store
+            .save_event_page(CONN, page(None, "2", events, false), at(10))
+            .await
+            .unwrap();
+        store
+            .save_event_page(CONN, page(Some("2"), "2", vec![], true), at(12))
+            .await
+            .unwrap();
+        let done = store
+            .event_stream(CONN, EventStream::AdminLogs)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(done.reached_at, Some(at(3_000).to_datetime()));
+        assert_eq!(done.completed_at, Some(at(12).to_datetime()));
+        assert_eq!(done.position.as_deref(), Some("2"));
+    }
+}
