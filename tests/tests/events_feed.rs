@@ -227,20 +227,24 @@ async fn live_changes_arrive_once_through_a_disordered_stream_and_only_changes_w
     assert!(after.len() >= 150, "{}", after.len());
     let stored = stored_events(&store).await;
     assert_eq!(new, stored.len());
+    assert!(!stored.is_empty());
+    let (_, _, live_from, _) = stored_window(&store).await;
     let ids: BTreeSet<_> = stored.iter().map(|e| e.event_id.as_str()).collect();
     assert_eq!(ids.len(), stored.len(), "each once");
-    assert_eq!(
-        ids,
-        after.keys().map(|k| k.as_str()).collect(),
-        "every change, nothing else"
-    );
+    let missing: Vec<_> = after.keys().filter(|k| !ids.contains(k.as_str())).collect();
+    assert!(missing.is_empty(), "every change arrives: {missing:?}");
+    // The stream may repeat the entry just before its start (Box's stream
+    // repeats entries): a real event, stored once, never an invented one.
+    let before: Vec<_> = stored.iter().filter(|e| !after.contains_key(&e.event_id)).collect();
+    assert!(before.len() <= 1, "{before:?}");
     for e in &stored {
-        let truth = after[&e.event_id];
+        let truth = &log[&e.event_id];
+        assert!(truth.index + 1 >= position, "{e:?}");
         assert_eq!(e.event_type, truth.event_type);
         assert_eq!(e.stream, "admin_logs_streaming");
         assert_eq!(
             e.pending_effect,
-            moves_queue(&e.event_type) && truth.item.is_some(),
+            moves_queue(&e.event_type) && truth.item.is_some() && truth.at >= live_from,
             "{e:?}"
         );
     }

@@ -23,11 +23,11 @@ pub const CONN: &str = "sandbox:enterprise:events-test";
 /// A few hundred events: 6 users, 10 days of history, a 7-day window.
 pub fn small_config() -> SandboxConfig {
     SandboxConfig {
-        users: 6,
+        users: 8,
         coadmins: 1,
         files: 150,
         history_days: 10,
-        reads_per_user_per_day: 2.0,
+        reads_per_user_per_day: 6.0,
         // The sandbox's rate limit is not under test here.
         rate_limit_per_minute: 0,
         activity_manual_ticks: true,

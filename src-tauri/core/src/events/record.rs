@@ -26,8 +26,8 @@ impl Malformed {
 }
 
 /// Maps one entry delivered by `stream`. `live_from`: an event created since
-/// may be one the live stream will deliver, so its effect is kept even when
-/// the backfill delivers it first. `now` stands in for a missing
+/// may have happened after the live position was taken, so its effect is
+/// kept whichever stream delivers it first; one created before is history. `now` stands in for a missing
 /// `created_at` (rare; the event still counts, on the day it arrived).
 pub(crate) fn to_new_event(
     event: &Event,
@@ -49,8 +49,12 @@ pub(crate) fn to_new_event(
     let item_type = event.item_type.as_deref().map(str::to_ascii_lowercase);
     let item_id = event.item_id.clone();
     let on_item = matches!(item_type.as_deref(), Some("file" | "folder")) && item_id.is_some();
-    let may_be_live = stream == EventStream::AdminLogsStreaming
-        || live_from.is_some_and(|from| created_at >= from);
+    // The live stream may repeat an entry from before its start position:
+    // that one is from the past too, whichever stream brought it.
+    let may_be_live = match live_from {
+        Some(from) => created_at >= from,
+        None => stream == EventStream::AdminLogsStreaming,
+    };
     Ok(NewEvent {
         event_id: event_id.to_owned(),
         event_type: event_type.to_owned(),
@@ -134,6 +138,10 @@ mod tests {
         let after: DateTime<Utc> = "2026-11-30T16:59:59Z".parse().unwrap();
         let overlap = to_new_event(&e, EventStream::AdminLogs, Some(after), now()).unwrap();
         assert!(overlap.pending_effect);
+        // A repeat of an older entry on the live stream is history too.
+        let later: DateTime<Utc> = "2026-11-30T17:00:01Z".parse().unwrap();
+        let repeat = to_new_event(&e, EventStream::AdminLogsStreaming, Some(later), now()).unwrap();
+        assert!(!repeat.pending_effect);
         let read = event(&EDIT.replace("\"EDIT\"", "\"PREVIEW\""));
         let read = to_new_event(&read, EventStream::AdminLogsStreaming, None, now()).unwrap();
         assert_eq!((read.kind, read.pending_effect), ("read", false));
