@@ -235,7 +235,10 @@ async fn live_changes_arrive_once_through_a_disordered_stream_and_only_changes_w
     assert!(missing.is_empty(), "every change arrives: {missing:?}");
     // The stream may repeat the entry just before its start (Box's stream
     // repeats entries): a real event, stored once, never an invented one.
-    let before: Vec<_> = stored.iter().filter(|e| !after.contains_key(&e.event_id)).collect();
+    let before: Vec<_> = stored
+        .iter()
+        .filter(|e| !after.contains_key(&e.event_id))
+        .collect();
     assert!(before.len() <= 1, "{before:?}");
     for e in &stored {
         let truth = &log[&e.event_id];

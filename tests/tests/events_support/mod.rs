@@ -132,13 +132,30 @@ pub async fn open_store(dir: &tempfile::TempDir, name: &str) -> Store {
 }
 
 pub fn feed(client: BoxClient, store: &Store, clock: &ManualClock) -> EventFeed {
+    feed_with(client, store, clock, events_config())
+}
+
+pub fn feed_with(
+    client: BoxClient,
+    store: &Store,
+    clock: &ManualClock,
+    config: EventsConfig,
+) -> EventFeed {
     EventFeed::new(
         Arc::new(client),
         store.clone(),
         CONN.into(),
-        events_config(),
+        config,
         SharedClock::from(clock.clone()),
     )
+}
+
+/// Pages of 10: many pages (and many places to fail) from a few hundred events.
+pub fn tiny_pages() -> EventsConfig {
+    EventsConfig {
+        page_limit: 10,
+        ..events_config()
+    }
 }
 
 /// Polls the live stream until a page brings nothing new.

@@ -22,7 +22,9 @@ use crate::box_api::models::Event;
 use crate::box_api::{AdminLogsQuery, ApiError, BoxClient};
 use crate::clock::SharedClock;
 use crate::error::{ErrorCode, UserError};
-use crate::store::{EventPage, EventStream, Millis, NewEvent, PageSaved, Store, StreamsStart};
+use crate::store::{
+    EventPage, EventStream, Millis, NewEvent, PageSaved, Saved, Store, StreamsStart,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventsConfig {
@@ -63,6 +65,8 @@ struct LivePoll {
     saved: PageSaved,
     /// A full page that moved the position: more is waiting, ask again now.
     more: bool,
+    /// Nothing saved: another writer had moved the cursor.
+    cursor_moved: bool,
 }
 
 pub struct EventFeed {
@@ -131,7 +135,12 @@ impl EventFeed {
     /// One page of the live stream; returns how many events were new.
     pub async fn poll_live_once(&self) -> Result<usize, UserError> {
         let started = self.started().await?;
-        Ok(self.live_page(&started).await?.saved.inserted as usize)
+        loop {
+            let poll = self.live_page(&started).await?;
+            if !poll.cursor_moved {
+                return Ok(poll.saved.inserted as usize);
+            }
+        }
     }
 
     async fn started(&self) -> Result<Started, UserError> {
@@ -283,7 +292,10 @@ impl EventFeed {
                 Millis::from(self.clock.now()),
             )
             .await?;
-        Ok((!completed).then_some(saved))
+        match saved {
+            Saved::Page(saved) => Ok((!completed).then_some(saved)),
+            Saved::CursorMoved => Ok(Some(cursor_moved(stream))),
+        }
     }
 
     async fn follow_live(
@@ -343,7 +355,18 @@ impl EventFeed {
                 Millis::from(self.clock.now()),
             )
             .await?;
-        Ok(LivePoll { saved, more })
+        Ok(match saved {
+            Saved::Page(saved) => LivePoll {
+                saved,
+                more,
+                cursor_moved: false,
+            },
+            Saved::CursorMoved => LivePoll {
+                saved: cursor_moved(stream),
+                more: true,
+                cursor_moved: true,
+            },
+        })
     }
 
     /// The page's entries as rows; a malformed entry is logged with its
@@ -378,6 +401,17 @@ impl EventFeed {
             )
             .collect()
     }
+}
+
+/// Another writer moved the cursor while this page was in flight (a stopped
+/// run's last save landing late, or a second feed): this page is dropped and
+/// the next one is asked from where the cursor is now, so nothing is lost.
+fn cursor_moved(stream: EventStream) -> PageSaved {
+    tracing::info!(
+        stream = stream.as_str(),
+        "the cursor moved under this page; reading on from where it is"
+    );
+    PageSaved::default()
 }
 
 /// A failed request, its message saying what the feed was doing.

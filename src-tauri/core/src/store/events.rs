@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteConnection;
 
 use super::time::opt_datetime;
-use super::{Millis, Store, StoreError, StoreResult};
+use super::{Millis, Store, StoreResult};
 
 /// Which stream a cursor or an event belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -103,6 +103,16 @@ pub struct PageSaved {
     pub pending: u64,
 }
 
+/// The outcome of saving a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Saved {
+    Page(PageSaved),
+    /// The stream's cursor was no longer where the page started (a run that
+    /// was stopped had a save in flight, or another feed runs on the same
+    /// data): nothing was saved; ask again from where the cursor is now.
+    CursorMoved,
+}
+
 const DAY_MILLIS: i64 = 86_400_000;
 
 /// Creates both streams' rows in the caller's transaction, unless they
@@ -156,7 +166,7 @@ pub(crate) async fn save_page_in(
     connection_id: &str,
     page: &EventPage,
     now: Millis,
-) -> StoreResult<PageSaved> {
+) -> StoreResult<Saved> {
     let stream = page.stream.as_str();
     let reached = page
         .events
@@ -184,10 +194,8 @@ pub(crate) async fn save_page_in(
     .await?
     .rows_affected();
     if moved == 0 {
-        return Err(StoreError::Refused(format!(
-            "the {stream} cursor of {connection_id} is not where this page started \
-             (another event feed is running on the same data, or the streams were never started)"
-        )));
+        // Nothing written: the page is the other writer's to have saved.
+        return Ok(Saved::CursorMoved);
     }
 
     let mut saved = PageSaved::default();
@@ -229,7 +237,7 @@ pub(crate) async fn save_page_in(
         newest = newest.max(Some(e.created_at));
     }
     if saved.inserted == 0 {
-        return Ok(saved);
+        return Ok(Saved::Page(saved));
     }
     for ((day, kind), count) in days {
         sqlx::query!(
@@ -260,7 +268,7 @@ pub(crate) async fn save_page_in(
     )
     .execute(&mut *conn)
     .await?;
-    Ok(saved)
+    Ok(Saved::Page(saved))
 }
 
 impl Store {
@@ -285,7 +293,7 @@ impl Store {
         connection_id: &str,
         page: EventPage,
         now: Millis,
-    ) -> StoreResult<PageSaved> {
+    ) -> StoreResult<Saved> {
         self.write((connection_id.to_owned(), page), move |(id, page), conn| {
             Box::pin(save_page_in(conn, id, page, now))
         })
@@ -416,10 +424,10 @@ mod tests {
             .unwrap();
         assert_eq!(
             saved,
-            PageSaved {
+            Saved::Page(PageSaved {
                 inserted: 2,
                 pending: 1
-            }
+            })
         );
         // The next page repeats "b" and brings "c", a day later.
         let second = vec![
@@ -432,10 +440,10 @@ mod tests {
             .unwrap();
         assert_eq!(
             saved,
-            PageSaved {
+            Saved::Page(PageSaved {
                 inserted: 1,
                 pending: 1
-            }
+            })
         );
         assert_eq!(counts(&store).await, (3, Some(2 * 86_400 * 1000)));
         assert_eq!(
@@ -469,7 +477,7 @@ mod tests {
         store.save_event_page(CONN, backfill, at(10)).await.unwrap();
         let live = live_page("100", "101", vec![event("a", "modify", 50_000, true)]);
         let saved = store.save_event_page(CONN, live, at(11)).await.unwrap();
-        assert_eq!(saved, PageSaved::default());
+        assert_eq!(saved, Saved::Page(PageSaved::default()));
         let row = sqlx::query!(
             "SELECT stream, pending_effect FROM events WHERE connection_id = ? AND event_id = 'a'",
             CONN
@@ -485,11 +493,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = started_store(&dir).await;
         let stale = live_page("99", "101", vec![event("a", "modify", 1, true)]);
-        let err = store
-            .save_event_page(CONN, stale, at(10))
-            .await
-            .unwrap_err();
-        assert!(matches!(err, StoreError::Refused(_)), "{err}");
+        let saved = store.save_event_page(CONN, stale, at(10)).await.unwrap();
+        assert_eq!(saved, Saved::CursorMoved);
         let n = sqlx::query_scalar!("SELECT COUNT(*) FROM events")
             .fetch_one(store.pool())
             .await
