@@ -278,6 +278,56 @@ async fn live_changes_arrive_once_through_a_disordered_stream_and_only_changes_w
     sb.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_wakes_the_scanner_when_a_change_waits_for_the_queue() {
+    let sb = start_sandbox(small_config()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(&dir, "r.sqlite3").await;
+    let clock = ManualClock::starting_now();
+    let token = admin_access_token(&sb);
+    let feed = feed(
+        client_for(&sb.base_url(), &token, fast_retry(), None),
+        &store,
+        &clock,
+    );
+    feed.start().await.unwrap();
+    let changed = change_files(&sb, &token).await;
+    let feed = Arc::new(feed);
+    let cancel = CancellationToken::new();
+    let woken = Arc::new(tokio::sync::Notify::new());
+    let w = woken.clone();
+    let on_effects = Arc::new(move || w.notify_one());
+    let (f, c) = (feed.clone(), cancel.clone());
+    let run = tokio::spawn(async move { f.run(c, on_effects).await });
+    let wanted: BTreeSet<_> = changed
+        .iter()
+        .filter(|(_, t)| *t != "DOWNLOAD")
+        .map(|(file, t)| (file.clone(), t.to_string()))
+        .collect();
+    // Each wake-up means a page stored events the queue must act on; wait
+    // for the wake-up after which all the changes are there.
+    let all_there = async {
+        loop {
+            woken.notified().await;
+            let pending: BTreeSet<_> = stored_events(&store)
+                .await
+                .into_iter()
+                .filter(|e| e.pending_effect)
+                .map(|e| (e.item_id.unwrap(), e.event_type))
+                .collect();
+            if wanted.is_subset(&pending) {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), all_there)
+        .await
+        .expect("the changes arrive and wake the scanner");
+    cancel.cancel();
+    run.await.unwrap().unwrap();
+    sb.stop().await;
+}
+
 /// A hand-written /events server for answers the sandbox never gives.
 async fn serve_events(
     answer: impl Fn(&BTreeMap<String, String>, usize) -> (u16, String) + Send + Sync + 'static,

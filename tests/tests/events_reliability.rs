@@ -69,7 +69,18 @@ async fn an_interrupted_run_resumes_to_the_same_events_as_an_uninterrupted_one()
     uninterrupted(&sb, &token, &reference).await;
 
     let mut interruptions = 0;
-    for trial in 0..16usize {
+    // Interrupt until the backfill is done and a few live polls later.
+    for trial in 0..80usize {
+        let done = store
+            .event_stream(CONN, EventStream::AdminLogs)
+            .await
+            .unwrap()
+            .unwrap()
+            .completed_at
+            .is_some();
+        if done && trial >= 16 {
+            break;
+        }
         let stop_at = 1 + trial % 4;
         let cancel = CancellationToken::new();
         let abort: Arc<OnceLock<tokio::task::AbortHandle>> = Arc::default();
