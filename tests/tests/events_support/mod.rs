@@ -170,7 +170,7 @@ pub async fn drain_live(feed: &EventFeed) -> Result<usize, UserError> {
 }
 
 /// One stored event, every column but `ingested_at` (a time of arrival).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, sqlx::FromRow)]
 pub struct StoredEvent {
     pub event_id: String,
     pub event_type: String,
@@ -188,21 +188,7 @@ pub struct StoredEvent {
 }
 
 pub async fn stored_events(store: &Store) -> Vec<StoredEvent> {
-    let rows: Vec<(
-        String,
-        String,
-        String,
-        i64,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        bool,
-    )> = sqlx::query_as(
+    sqlx::query_as(
         "SELECT event_id, event_type, kind, created_at, stream, item_type, item_id, item_name,
                 parent_id, owner_id, actor_id, actor_login, pending_effect
          FROM events WHERE connection_id = ? ORDER BY event_id",
@@ -210,24 +196,7 @@ pub async fn stored_events(store: &Store) -> Vec<StoredEvent> {
     .bind(CONN)
     .fetch_all(store.pool())
     .await
-    .unwrap();
-    rows.into_iter()
-        .map(|r| StoredEvent {
-            event_id: r.0,
-            event_type: r.1,
-            kind: r.2,
-            created_at: r.3,
-            stream: r.4,
-            item_type: r.5,
-            item_id: r.6,
-            item_name: r.7,
-            parent_id: r.8,
-            owner_id: r.9,
-            actor_id: r.10,
-            actor_login: r.11,
-            pending_effect: r.12,
-        })
-        .collect()
+    .unwrap()
 }
 
 /// (events_ingested, last_event_at) and the event_days rows.
