@@ -42,6 +42,7 @@ pub fn events_config() -> EventsConfig {
         poll_interval: Duration::from_millis(10),
         // Small pages, so a few hundred events make many of them.
         page_limit: 40,
+        ..EventsConfig::default()
     }
 }
 

@@ -34,6 +34,13 @@ pub struct EventsConfig {
     pub poll_interval: Duration,
     /// Entries per page, at most Box's 500.
     pub page_limit: u32,
+    /// `admin_logs` shows events later than the live stream does: the
+    /// backfill's last empty page ends it only this long after the live
+    /// position was taken (until then it is asked again every
+    /// `poll_interval`), so an event from just before connecting that was
+    /// not in the history yet is not lost. How long Box lags is unverified;
+    /// zero trusts the first empty page.
+    pub history_settle: Duration,
 }
 
 impl Default for EventsConfig {
@@ -42,6 +49,7 @@ impl Default for EventsConfig {
             backfill_days: 60,
             poll_interval: Duration::from_secs(10),
             page_limit: 500,
+            history_settle: Duration::ZERO,
         }
     }
 }
@@ -57,6 +65,15 @@ struct Started {
     window_start: DateTime<Utc>,
     window_end: DateTime<Utc>,
     live_from: DateTime<Utc>,
+}
+
+/// One backfill step.
+#[derive(Debug, Clone, Copy)]
+enum Backfill {
+    Page(PageSaved),
+    /// At the end of the history, but it may still be filling in.
+    Settling,
+    Done,
 }
 
 /// One live poll.
@@ -232,21 +249,25 @@ impl EventFeed {
                 page = self.backfill_page(&started) => page?,
             };
             match page {
-                None => return Ok(()),
-                Some(saved) if saved.pending > 0 => on_effects(),
-                Some(_) => {}
+                Backfill::Done => return Ok(()),
+                Backfill::Page(saved) if saved.pending > 0 => on_effects(),
+                Backfill::Page(_) => {}
+                Backfill::Settling => tokio::select! {
+                    _ = cancel.cancelled() => return Ok(()),
+                    _ = tokio::time::sleep(self.config.poll_interval) => {}
+                },
             }
         }
     }
 
-    /// One backfill page, saved; `None` once the backfill is complete.
-    async fn backfill_page(&self, started: &Started) -> Result<Option<PageSaved>, UserError> {
+    /// One backfill page, saved.
+    async fn backfill_page(&self, started: &Started) -> Result<Backfill, UserError> {
         let stream = EventStream::AdminLogs;
         let Some(cursor) = self.store.event_stream(&self.connection_id, stream).await? else {
             return Err(not_started());
         };
         if cursor.completed_at.is_some() {
-            return Ok(None);
+            return Ok(Backfill::Done);
         }
         let request = format!(
             "reading the event history (admin_logs from {} to {}, stream_position {})",
@@ -269,8 +290,10 @@ impl EventFeed {
         let next = page.next_stream_position.map(|p| p.0);
         // Only an empty page ends it: a page may hold fewer than `limit`
         // while more remain.
-        let completed = page.entries.is_empty();
-        if !completed && (next.is_none() || next == cursor.position) {
+        let empty = page.entries.is_empty();
+        let settled_at = started.live_from + CLOCK_SKEW_MARGIN + self.config.history_settle;
+        let completed = empty && self.clock.now() >= settled_at;
+        if !empty && (next.is_none() || next == cursor.position) {
             return Err(malformed(format!(
                 "Box answered {request} with {} events but no new stream position, \
                  so the next page would repeat this one.",
@@ -292,10 +315,12 @@ impl EventFeed {
                 Millis::from(self.clock.now()),
             )
             .await?;
-        match saved {
-            Saved::Page(saved) => Ok((!completed).then_some(saved)),
-            Saved::CursorMoved => Ok(Some(cursor_moved(stream))),
-        }
+        Ok(match saved {
+            Saved::CursorMoved => Backfill::Page(cursor_moved(stream)),
+            Saved::Page(_) if completed => Backfill::Done,
+            Saved::Page(_) if empty => Backfill::Settling,
+            Saved::Page(saved) => Backfill::Page(saved),
+        })
     }
 
     async fn follow_live(
