@@ -415,6 +415,15 @@ async fn entries_without_id_or_type_are_logged_and_counted_and_the_page_kept() {
     let feed = feed(client_for(&origin, "t", fast_retry(), None), &store, &clock);
     feed.backfill(&CancellationToken::new()).await.unwrap();
     assert_eq!(feed.skipped_malformed(), 2);
+    let cursor = store
+        .event_stream(CONN, EventStream::AdminLogs)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        cursor.skipped_malformed, 2,
+        "kept, so the loss stays visible"
+    );
     let stored = stored_events(&store).await;
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].event_id, "e1");

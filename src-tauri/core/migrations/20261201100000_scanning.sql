@@ -68,6 +68,10 @@ CREATE TABLE event_streams (
     -- whichever stream delivers it first, so it keeps its effect on the queue.
     live_from      INTEGER,
     last_polled_at INTEGER,
+    -- Entries this stream delivered without an event_id or event_type:
+    -- skipped (there is nothing to de-duplicate them on), logged, and counted
+    -- here so the loss is visible.
+    skipped_malformed INTEGER NOT NULL DEFAULT 0,
     updated_at     INTEGER NOT NULL,
     PRIMARY KEY (connection_id, stream)
 ) WITHOUT ROWID;

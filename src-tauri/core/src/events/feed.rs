@@ -116,7 +116,8 @@ impl EventFeed {
     }
 
     /// Entries skipped since this feed was made because they lack an
-    /// `event_id` or an `event_type` (each is logged with its request).
+    /// `event_id` or an `event_type` (each is logged with its request; the
+    /// store keeps the total per stream, `EventStreamRecord::skipped_malformed`).
     pub fn skipped_malformed(&self) -> u64 {
         self.skipped_malformed.load(Ordering::Relaxed)
     }
@@ -300,7 +301,7 @@ impl EventFeed {
                 page.entries.len()
             )));
         }
-        let events = self.to_rows(&page.entries, stream, started, &request);
+        let (events, skipped_malformed) = self.to_rows(&page.entries, stream, started, &request);
         let saved = self
             .store
             .save_event_page(
@@ -311,6 +312,7 @@ impl EventFeed {
                     from_position: cursor.position,
                     events,
                     completed,
+                    skipped_malformed,
                 },
                 Millis::from(self.clock.now()),
             )
@@ -365,7 +367,7 @@ impl EventFeed {
             .map(|p| p.0)
             .or_else(|| cursor.position.clone());
         let more = page.entries.len() >= self.config.page_limit as usize && next != cursor.position;
-        let events = self.to_rows(&page.entries, stream, started, &request);
+        let (events, skipped_malformed) = self.to_rows(&page.entries, stream, started, &request);
         let saved = self
             .store
             .save_event_page(
@@ -376,6 +378,7 @@ impl EventFeed {
                     next_position: next,
                     events,
                     completed: false,
+                    skipped_malformed,
                 },
                 Millis::from(self.clock.now()),
             )
@@ -394,24 +397,25 @@ impl EventFeed {
         })
     }
 
-    /// The page's entries as rows; a malformed entry is logged with its
-    /// request and counted, and the rest of the page is kept.
+    /// The page's entries as rows, and how many were skipped: a malformed
+    /// entry is logged with its request and counted, the rest is kept.
     fn to_rows(
         &self,
         entries: &[Event],
         stream: EventStream,
         started: &Started,
         request: &str,
-    ) -> Vec<NewEvent> {
+    ) -> (Vec<NewEvent>, u32) {
         let now = self.clock.now();
-        entries
+        let mut skipped = 0;
+        let rows = entries
             .iter()
             .enumerate()
             .filter_map(
                 |(index, e)| match to_new_event(e, stream, Some(started.live_from), now) {
                     Ok(row) => Some(row),
                     Err(why) => {
-                        self.skipped_malformed.fetch_add(1, Ordering::Relaxed);
+                        skipped += 1;
                         tracing::warn!(
                             request,
                             index,
@@ -424,7 +428,10 @@ impl EventFeed {
                     }
                 },
             )
-            .collect()
+            .collect();
+        self.skipped_malformed
+            .fetch_add(u64::from(skipped), Ordering::Relaxed);
+        (rows, skipped)
     }
 }
 

@@ -68,6 +68,8 @@ pub struct EventStreamRecord {
     /// delivers them first.
     pub live_from: Option<DateTime<Utc>>,
     pub last_polled_at: Option<DateTime<Utc>>,
+    /// Entries skipped because they had no `event_id` or `event_type`.
+    pub skipped_malformed: u64,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -92,6 +94,8 @@ pub struct EventPage {
     pub events: Vec<NewEvent>,
     /// Backfill: this was the empty page that ends it.
     pub completed: bool,
+    /// Entries of the page that could not be stored (no id or type).
+    pub skipped_malformed: u32,
 }
 
 /// What saving a page changed.
@@ -180,7 +184,8 @@ pub(crate) async fn save_page_in(
              completed_at = CASE WHEN ?4 THEN ?5 ELSE completed_at END,
              reached_at = CASE WHEN ?6 IS NULL THEN reached_at
                                ELSE MAX(COALESCE(reached_at, ?6), ?6) END,
-             last_polled_at = ?5, updated_at = ?5
+             last_polled_at = ?5, updated_at = ?5,
+             skipped_malformed = skipped_malformed + ?8
          WHERE connection_id = ?1 AND stream = ?2 AND position IS ?7",
         connection_id,
         stream,
@@ -189,6 +194,7 @@ pub(crate) async fn save_page_in(
         now,
         reached,
         page.from_position,
+        page.skipped_malformed,
     )
     .execute(&mut *conn)
     .await?
@@ -311,7 +317,8 @@ impl Store {
             r#"SELECT position, window_start AS "window_start?: Millis",
                       window_end AS "window_end?: Millis", completed_at AS "completed_at?: Millis",
                       reached_at AS "reached_at?: Millis", live_from AS "live_from?: Millis",
-                      last_polled_at AS "last_polled_at?: Millis", updated_at AS "updated_at: Millis"
+                      last_polled_at AS "last_polled_at?: Millis", skipped_malformed,
+                      updated_at AS "updated_at: Millis"
                FROM event_streams WHERE connection_id = ? AND stream = ?"#,
             connection_id,
             name,
@@ -327,6 +334,7 @@ impl Store {
             reached_at: opt_datetime(r.reached_at),
             live_from: opt_datetime(r.live_from),
             last_polled_at: opt_datetime(r.last_polled_at),
+            skipped_malformed: r.skipped_malformed.max(0) as u64,
             updated_at: r.updated_at.to_datetime(),
         }))
     }
@@ -405,6 +413,7 @@ mod tests {
             next_position: Some(to.into()),
             events,
             completed: false,
+            skipped_malformed: 0,
         }
     }
 
@@ -473,6 +482,7 @@ mod tests {
             next_position: Some("7".into()),
             events: vec![event("a", "modify", 50_000, false)],
             completed: false,
+            skipped_malformed: 0,
         };
         store.save_event_page(CONN, backfill, at(10)).await.unwrap();
         let live = live_page("100", "101", vec![event("a", "modify", 50_000, true)]);
@@ -552,6 +562,7 @@ mod tests {
             next_position: Some(to.to_owned()),
             events,
             completed,
+            skipped_malformed: 1,
         };
         let events = vec![
             event("a", "other", 2_000, false),
@@ -573,5 +584,6 @@ mod tests {
         assert_eq!(done.reached_at, Some(at(3_000).to_datetime()));
         assert_eq!(done.completed_at, Some(at(12).to_datetime()));
         assert_eq!(done.position.as_deref(), Some("2"));
+        assert_eq!(done.skipped_malformed, 2, "one per page saved");
     }
 }
