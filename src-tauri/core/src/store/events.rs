@@ -5,7 +5,8 @@
 //! event once. Events are unique per connection by Box's `event_id`:
 //! `INSERT OR IGNORE` makes a repeat (the live stream repeats entries, and
 //! overlaps the backfill) cost nothing, and only rows really inserted count
-//! in `event_days` and `scan_counts`.
+//! in `event_days` and `scan_counts`. The INSERT is built per page size, so
+//! it is checked at run time (the store tests run it).
 
 use std::collections::BTreeMap;
 
@@ -118,6 +119,8 @@ pub enum Saved {
 }
 
 const DAY_MILLIS: i64 = 86_400_000;
+/// Rows per INSERT (15 binds each, well under SQLite's limit).
+const ROWS_PER_INSERT: usize = 500;
 
 /// Creates both streams' rows in the caller's transaction, unless they
 /// exist; returns whether it did.
@@ -205,42 +208,44 @@ pub(crate) async fn save_page_in(
     }
 
     let mut saved = PageSaved::default();
-    let mut days: BTreeMap<(i64, &str), i64> = BTreeMap::new();
+    let mut days: BTreeMap<(i64, String), i64> = BTreeMap::new();
     let mut newest: Option<Millis> = None;
-    for e in &page.events {
-        let inserted = sqlx::query!(
+    for chunk in page.events.chunks(ROWS_PER_INSERT) {
+        // One statement per chunk, not per row (a page is up to 500); its
+        // RETURNING lists only the rows really inserted, repeats left out.
+        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
             "INSERT OR IGNORE INTO events
                  (connection_id, event_id, event_type, kind, created_at, ingested_at, stream,
                   item_type, item_id, item_name, parent_id, owner_id, actor_id, actor_login,
-                  pending_effect)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            connection_id,
-            e.event_id,
-            e.event_type,
-            e.kind,
-            e.created_at,
-            now,
-            stream,
-            e.item_type,
-            e.item_id,
-            e.item_name,
-            e.parent_id,
-            e.owner_id,
-            e.actor_id,
-            e.actor_login,
-            e.pending_effect,
-        )
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
-            continue;
+                  pending_effect) ",
+        );
+        insert.push_values(chunk, |mut row, e| {
+            row.push_bind(connection_id)
+                .push_bind(&e.event_id)
+                .push_bind(&e.event_type)
+                .push_bind(e.kind)
+                .push_bind(e.created_at)
+                .push_bind(now)
+                .push_bind(stream)
+                .push_bind(&e.item_type)
+                .push_bind(&e.item_id)
+                .push_bind(&e.item_name)
+                .push_bind(&e.parent_id)
+                .push_bind(&e.owner_id)
+                .push_bind(&e.actor_id)
+                .push_bind(&e.actor_login)
+                .push_bind(e.pending_effect);
+        });
+        insert.push(" RETURNING kind, created_at, pending_effect");
+        let inserted: Vec<(String, Millis, bool)> =
+            insert.build_query_as().fetch_all(&mut *conn).await?;
+        for (kind, created_at, pending) in inserted {
+            saved.inserted += 1;
+            saved.pending += u64::from(pending);
+            let day = created_at.as_millis().div_euclid(DAY_MILLIS);
+            *days.entry((day, kind)).or_default() += 1;
+            newest = newest.max(Some(created_at));
         }
-        saved.inserted += 1;
-        saved.pending += u64::from(e.pending_effect);
-        let day = e.created_at.as_millis().div_euclid(DAY_MILLIS);
-        *days.entry((day, e.kind)).or_default() += 1;
-        newest = newest.max(Some(e.created_at));
     }
     if saved.inserted == 0 {
         return Ok(Saved::Page(saved));
