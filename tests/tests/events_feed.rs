@@ -531,3 +531,135 @@ async fn the_backfill_waits_for_the_history_to_settle_before_it_ends() {
     assert!(cursor.completed_at.is_some());
     assert_eq!(stored_events(&store).await.len(), 1);
 }
+
+/// Box keeps the live stream 14 days: a feed not read for longer (a laptop
+/// away for two weeks) reads the missed time from admin_logs, then goes on
+/// live from a new position.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_stream_left_unread_past_its_retention_is_filled_from_the_history() {
+    use connector_core::clock::Clock;
+    let clock = ManualClock::starting_now();
+    let t0 = clock.now();
+    let missed_at = (t0 + chrono::Duration::days(5)).to_rfc3339();
+    let gap_queries = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = gap_queries.clone();
+    let tips = Arc::new(AtomicUsize::new(0));
+    let origin = serve_events(move |q, _| {
+        let at = |id: &str, t: &str| {
+            let mut e = entry(Some(id), Some("EDIT"));
+            e["created_at"] = json!(t);
+            e
+        };
+        let page = |next: &str, entries: Vec<Value>| {
+            json!({"chunk_size": entries.len(), "next_stream_position": next, "entries": entries})
+        };
+        let position = q.get("stream_position").map(String::as_str);
+        let body = if q["stream_type"] == "admin_logs_streaming" {
+            match position {
+                Some("1000") => page("1001", vec![at("live-1", &t0.to_rfc3339())]),
+                Some("2000") => page("2001", vec![at("live-2", &t0.to_rfc3339())]),
+                Some(p) => page(p, vec![]),
+                None => page("0", vec![]),
+            }
+        } else {
+            let after: chrono::DateTime<chrono::Utc> = q["created_after"].parse().unwrap();
+            let gap = after > t0 - chrono::Duration::days(1);
+            match (gap, position) {
+                (true, None) => {
+                    seen.lock().unwrap().push((q["created_after"].clone(), q["created_before"].clone()));
+                    page("1", vec![at("missed", &missed_at)])
+                }
+                (_, p) => page(p.unwrap_or("0"), vec![]),
+            }
+        };
+        (200, body.to_string())
+    })
+    .await;
+    // serve_events answers `now` with 1000; the second tip must be 2000.
+    let origin = tip_proxy(origin, tips.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(&dir, "gap.sqlite3").await;
+    let feed = feed(client_for(&origin, "t", fast_retry(), None), &store, &clock);
+    feed.backfill(&CancellationToken::new()).await.unwrap();
+    assert_eq!(feed.poll_live_once().await.unwrap(), 1);
+    let read_at = store
+        .event_stream(CONN, EventStream::AdminLogsStreaming)
+        .await
+        .unwrap()
+        .unwrap()
+        .last_polled_at
+        .unwrap();
+
+    clock.advance(chrono::Duration::days(15));
+    assert_eq!(
+        feed.poll_live_once().await.unwrap(),
+        1,
+        "live again, from the new position"
+    );
+    let ids: BTreeSet<_> = stored_events(&store)
+        .await
+        .into_iter()
+        .map(|e| e.event_id)
+        .collect();
+    assert_eq!(ids, ["live-1", "live-2", "missed"].map(String::from).into());
+    let missed = stored_events(&store)
+        .await
+        .into_iter()
+        .find(|e| e.event_id == "missed")
+        .unwrap();
+    assert_eq!(missed.stream, "admin_logs");
+    assert!(missed.pending_effect, "a change while away moves the queue");
+    let gap = store
+        .event_stream(CONN, EventStream::AdminLogsGap)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(gap.completed_at.is_some());
+    let asked = gap_queries.lock().unwrap().clone();
+    assert_eq!(asked.len(), 1);
+    let after: chrono::DateTime<chrono::Utc> = asked[0].0.parse().unwrap();
+    let before: chrono::DateTime<chrono::Utc> = asked[0].1.parse().unwrap();
+    assert_eq!(
+        after.timestamp(),
+        read_at.timestamp() - 60,
+        "from the last read (less the skew margin)"
+    );
+    assert!(before >= clock.now(), "to now");
+    assert_eq!(
+        tips.load(Ordering::SeqCst),
+        2,
+        "a second live position was taken"
+    );
+}
+
+/// Answers `stream_position=now` with 1000, then 2000, …; forwards the rest.
+async fn tip_proxy(upstream: String, tips: Arc<AtomicUsize>) -> String {
+    let http = reqwest::Client::new();
+    let app = Router::new().route(
+        "/2.0/events",
+        get(move |Query(q): Query<BTreeMap<String, String>>| {
+            let (http, upstream, tips) = (http.clone(), upstream.clone(), tips.clone());
+            async move {
+                if q.get("stream_position").map(String::as_str) == Some("now") {
+                    let n = tips.fetch_add(1, Ordering::SeqCst) + 1;
+                    return json!({"chunk_size": 0, "next_stream_position": (n * 1000).to_string(), "entries": []})
+                        .to_string();
+                }
+                http.get(format!("{upstream}/2.0/events"))
+                    .query(&q)
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    origin
+}

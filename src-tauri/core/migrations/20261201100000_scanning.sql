@@ -48,14 +48,16 @@ CREATE TABLE event_days (
 ) WITHOUT ROWID;
 
 -- Where each stream stands. The cursor is saved in the transaction that
--- saves the page it follows.
+-- saves the page it follows. `admin_logs_gap` is a second pass over
+-- admin_logs for a time the live stream was not read for so long that Box
+-- (which keeps admin_logs_streaming 14 days) may have dropped what it held.
 CREATE TABLE event_streams (
     connection_id  TEXT NOT NULL,
     stream         TEXT NOT NULL
-        CHECK (stream IN ('admin_logs', 'admin_logs_streaming')),
+        CHECK (stream IN ('admin_logs', 'admin_logs_streaming', 'admin_logs_gap')),
     -- The next `stream_position` to ask for.
     position       TEXT,
-    -- Backfill only: the window asked for (created_after / created_before).
+    -- Backfill and gap: the window asked for (created_after / created_before).
     window_start   INTEGER,
     window_end     INTEGER,
     -- Backfill only: when the last page came back.

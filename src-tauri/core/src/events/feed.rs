@@ -23,7 +23,7 @@ use crate::box_api::{AdminLogsQuery, ApiError, BoxClient};
 use crate::clock::SharedClock;
 use crate::error::{ErrorCode, UserError};
 use crate::store::{
-    EventPage, EventStream, Millis, NewEvent, PageSaved, Saved, Store, StreamsStart,
+    EventPage, EventStream, GapStart, Millis, NewEvent, PageSaved, Saved, Store, StreamsStart,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,11 +59,16 @@ impl Default for EventsConfig {
 /// created this much before the live position are kept.
 const CLOCK_SKEW_MARGIN: TimeDelta = TimeDelta::seconds(60);
 
-/// What the first run fixed, read back from the store.
+/// Box keeps `admin_logs_streaming` 14 days: a live cursor not read for
+/// longer than this may point past what Box still holds, so the time since
+/// it was last read is read again from `admin_logs` (a gap) and the live
+/// stream starts over from a new position.
+const LIVE_RETENTION_GUARD: TimeDelta = TimeDelta::days(12);
+
+/// What the first run fixed, read back from the store (the windows are
+/// read from each stream's row).
 #[derive(Debug, Clone, Copy)]
 struct Started {
-    window_start: DateTime<Utc>,
-    window_end: DateTime<Utc>,
     live_from: DateTime<Utc>,
 }
 
@@ -84,6 +89,8 @@ struct LivePoll {
     more: bool,
     /// Nothing saved: another writer had moved the cursor.
     cursor_moved: bool,
+    /// The live cursor was too old: a gap was opened, to be read first.
+    gap_opened: bool,
 }
 
 pub struct EventFeed {
@@ -140,14 +147,18 @@ impl EventFeed {
             _ = cancel.cancelled() => return Ok(()),
             started = self.started() => started?,
         };
-        let backfill = self.backfill_with(&cancel, &*on_effects);
+        let backfill = self.backfill_with(EventStream::AdminLogs, &cancel, &*on_effects);
         let live = self.follow_live(&cancel, started, &*on_effects);
         tokio::try_join!(backfill, live).map(|_| ())
     }
 
-    /// The backfill only, to its end (or `cancel`).
+    /// The backfill only (and a gap left open by an earlier run), to its end
+    /// (or `cancel`).
     pub async fn backfill(&self, cancel: &CancellationToken) -> Result<(), UserError> {
-        self.backfill_with(cancel, &|| {}).await
+        self.backfill_with(EventStream::AdminLogs, cancel, &|| {})
+            .await?;
+        self.backfill_with(EventStream::AdminLogsGap, cancel, &|| {})
+            .await
     }
 
     /// One page of the live stream; returns how many events were new.
@@ -155,7 +166,10 @@ impl EventFeed {
         let started = self.started().await?;
         loop {
             let poll = self.live_page(&started).await?;
-            if !poll.cursor_moved {
+            if poll.gap_opened {
+                self.backfill_with(EventStream::AdminLogsGap, &CancellationToken::new(), &|| {})
+                    .await?;
+            } else if !poll.cursor_moved {
                 return Ok(poll.saved.inserted as usize);
             }
         }
@@ -218,23 +232,20 @@ impl EventFeed {
             .event_stream(id, EventStream::AdminLogsStreaming)
             .await?;
         let backfill = self.store.event_stream(id, EventStream::AdminLogs).await?;
+        // Both rows are written in one transaction; a backfill row without
+        // its window would be a bug, not a state to resume from.
         Ok(match (live, backfill) {
-            (Some(live), Some(backfill)) => {
-                match (backfill.window_start, backfill.window_end, live.live_from) {
-                    (Some(window_start), Some(window_end), Some(live_from)) => Some(Started {
-                        window_start,
-                        window_end,
-                        live_from,
-                    }),
-                    _ => None,
-                }
+            (Some(live), Some(backfill)) if backfill.window_end.is_some() => {
+                live.live_from.map(|live_from| Started { live_from })
             }
             _ => None,
         })
     }
 
+    /// Reads `stream` (the backfill or a gap) to its end.
     async fn backfill_with(
         &self,
+        stream: EventStream,
         cancel: &CancellationToken,
         on_effects: &(dyn Fn() + Send + Sync),
     ) -> Result<(), UserError> {
@@ -247,7 +258,7 @@ impl EventFeed {
             // commits whole (page and cursor together) or not at all.
             let page = tokio::select! {
                 _ = cancel.cancelled() => return Ok(()),
-                page = self.backfill_page(&started) => page?,
+                page = self.backfill_page(stream, &started) => page?,
             };
             match page {
                 Backfill::Done => return Ok(()),
@@ -261,24 +272,38 @@ impl EventFeed {
         }
     }
 
-    /// One backfill page, saved.
-    async fn backfill_page(&self, started: &Started) -> Result<Backfill, UserError> {
-        let stream = EventStream::AdminLogs;
-        let Some(cursor) = self.store.event_stream(&self.connection_id, stream).await? else {
+    /// One page of the backfill or a gap, saved (the window is its row's).
+    async fn backfill_page(
+        &self,
+        stream: EventStream,
+        started: &Started,
+    ) -> Result<Backfill, UserError> {
+        let cursor = match self.store.event_stream(&self.connection_id, stream).await? {
+            Some(cursor) => cursor,
+            // No gap was ever opened.
+            None if stream == EventStream::AdminLogsGap => return Ok(Backfill::Done),
+            None => return Err(not_started()),
+        };
+        let (Some(window_start), Some(window_end)) = (cursor.window_start, cursor.window_end)
+        else {
             return Err(not_started());
         };
         if cursor.completed_at.is_some() {
             return Ok(Backfill::Done);
         }
+        let what = match stream {
+            EventStream::AdminLogsGap => "the events missed while the live stream was not read",
+            _ => "the event history",
+        };
         let request = format!(
-            "reading the event history (admin_logs from {} to {}, stream_position {})",
-            started.window_start.to_rfc3339(),
-            started.window_end.to_rfc3339(),
+            "reading {what} (admin_logs from {} to {}, stream_position {})",
+            window_start.to_rfc3339(),
+            window_end.to_rfc3339(),
             cursor.position.as_deref().unwrap_or("start"),
         );
         let query = AdminLogsQuery {
-            created_after: Some(started.window_start),
-            created_before: Some(started.window_end),
+            created_after: Some(window_start),
+            created_before: Some(window_end),
             event_types: Vec::new(),
             stream_position: cursor.position.clone(),
             limit: self.config.page_limit,
@@ -292,7 +317,10 @@ impl EventFeed {
         // Only an empty page ends it: a page may hold fewer than `limit`
         // while more remain.
         let empty = page.entries.is_empty();
-        let settled_at = started.live_from + CLOCK_SKEW_MARGIN + self.config.history_settle;
+        // The window ends a skew margin (and up to a second) after the live
+        // position was taken; the history settles `history_settle` later.
+        let settled_at =
+            window_end - CLOCK_SKEW_MARGIN - TimeDelta::seconds(1) + self.config.history_settle;
         let completed = empty && self.clock.now() >= settled_at;
         if !empty && (next.is_none() || next == cursor.position) {
             return Err(malformed(format!(
@@ -331,11 +359,19 @@ impl EventFeed {
         started: Started,
         on_effects: &(dyn Fn() + Send + Sync),
     ) -> Result<(), UserError> {
+        // A gap an earlier run opened and did not finish comes first.
+        self.backfill_with(EventStream::AdminLogsGap, cancel, on_effects)
+            .await?;
         loop {
             let poll = tokio::select! {
                 _ = cancel.cancelled() => return Ok(()),
                 poll = self.live_page(&started) => poll?,
             };
+            if poll.gap_opened {
+                self.backfill_with(EventStream::AdminLogsGap, cancel, on_effects)
+                    .await?;
+                continue;
+            }
             if poll.saved.pending > 0 {
                 on_effects();
             }
@@ -353,6 +389,14 @@ impl EventFeed {
         let Some(cursor) = self.store.event_stream(&self.connection_id, stream).await? else {
             return Err(not_started());
         };
+        let last_read = cursor.last_polled_at.unwrap_or(cursor.updated_at);
+        if self.clock.now() - last_read > LIVE_RETENTION_GUARD {
+            self.open_gap(cursor.position, last_read).await?;
+            return Ok(LivePoll {
+                gap_opened: true,
+                ..LivePoll::default()
+            });
+        }
         let request = format!(
             "reading the live events (admin_logs_streaming, stream_position {})",
             cursor.position.as_deref().unwrap_or("start"),
@@ -387,14 +431,55 @@ impl EventFeed {
             Saved::Page(saved) => LivePoll {
                 saved,
                 more,
-                cursor_moved: false,
+                ..LivePoll::default()
             },
             Saved::CursorMoved => LivePoll {
                 saved: cursor_moved(stream),
                 more: true,
                 cursor_moved: true,
+                gap_opened: false,
             },
         })
+    }
+
+    /// The live stream was last read at `last_read`, longer ago than Box
+    /// keeps it: takes a new live position and opens the window from then to
+    /// now on admin_logs, in one transaction (as the first run does).
+    async fn open_gap(
+        &self,
+        from_position: Option<String>,
+        last_read: DateTime<Utc>,
+    ) -> Result<(), UserError> {
+        let request = "taking a new live position (admin_logs_streaming, stream_position=now)";
+        tracing::warn!(
+            last_read = %last_read,
+            "the live events were not read for longer than Box keeps them; \
+             reading that time from the history instead"
+        );
+        let tip = self
+            .client
+            .admin_logs_streaming(Some("now"), 1)
+            .await
+            .map_err(|e| failed(e, request))?;
+        let Some(position) = tip.next_stream_position else {
+            return Err(malformed(format!(
+                "Box answered {request} without a next_stream_position."
+            )));
+        };
+        let t = self.clock.now();
+        let gap = GapStart {
+            live_position: position.0,
+            window_start: Millis::from(whole_second(last_read) - CLOCK_SKEW_MARGIN),
+            window_end: Millis::from(next_whole_second(t) + CLOCK_SKEW_MARGIN),
+        };
+        let opened = self
+            .store
+            .open_event_gap(&self.connection_id, from_position, gap, Millis::from(t))
+            .await?;
+        if !opened {
+            tracing::info!("another run moved the live cursor first; using its position");
+        }
+        Ok(())
     }
 
     /// The page's entries as rows, and how many were skipped: a malformed

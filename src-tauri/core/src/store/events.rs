@@ -23,12 +23,25 @@ pub enum EventStream {
     AdminLogs,
     /// `admin_logs_streaming`: live, from the position taken at connect time.
     AdminLogsStreaming,
+    /// `admin_logs` again, over a time the live stream was not read for
+    /// longer than Box keeps it.
+    AdminLogsGap,
 }
 
 impl EventStream {
+    /// The cursor row's name.
     pub fn as_str(self) -> &'static str {
         match self {
             EventStream::AdminLogs => "admin_logs",
+            EventStream::AdminLogsStreaming => "admin_logs_streaming",
+            EventStream::AdminLogsGap => "admin_logs_gap",
+        }
+    }
+
+    /// The Box stream that serves it (the `events.stream` column).
+    pub fn box_stream(self) -> &'static str {
+        match self {
+            EventStream::AdminLogs | EventStream::AdminLogsGap => "admin_logs",
             EventStream::AdminLogsStreaming => "admin_logs_streaming",
         }
     }
@@ -82,6 +95,15 @@ pub struct StreamsStart {
     pub window_start: Millis,
     pub window_end: Millis,
     pub live_from: Millis,
+}
+
+/// A gap in the live stream: its new position, and the window of
+/// admin_logs that covers what it may have lost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GapStart {
+    pub live_position: String,
+    pub window_start: Millis,
+    pub window_end: Millis,
 }
 
 /// One page of a stream, to save with the cursor that follows it.
@@ -167,6 +189,57 @@ pub(crate) async fn start_streams_in(
     Ok(true)
 }
 
+/// Moves the live cursor to a new position and opens (or widens) the gap
+/// window to read through admin_logs, in the caller's transaction; false
+/// when the live cursor was no longer at `from_position` (nothing changed).
+pub(crate) async fn open_gap_in(
+    conn: &mut SqliteConnection,
+    connection_id: &str,
+    from_position: Option<&str>,
+    gap: &GapStart,
+    now: Millis,
+) -> StoreResult<bool> {
+    let live = EventStream::AdminLogsStreaming.as_str();
+    let moved = sqlx::query!(
+        "UPDATE event_streams SET position = ?3, last_polled_at = ?4, updated_at = ?4
+         WHERE connection_id = ?1 AND stream = ?2 AND position IS ?5",
+        connection_id,
+        live,
+        gap.live_position,
+        now,
+        from_position,
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if moved == 0 {
+        return Ok(false);
+    }
+    let stream = EventStream::AdminLogsGap.as_str();
+    // A gap not yet read is widened, not replaced: it is read again from
+    // the start (repeats cost nothing).
+    sqlx::query!(
+        "INSERT INTO event_streams
+             (connection_id, stream, position, window_start, window_end, updated_at)
+         VALUES (?1, ?2, NULL, ?3, ?4, ?5)
+         ON CONFLICT (connection_id, stream) DO UPDATE SET
+             position = NULL,
+             window_start = CASE WHEN completed_at IS NULL
+                                 THEN MIN(window_start, excluded.window_start)
+                                 ELSE excluded.window_start END,
+             window_end = excluded.window_end, completed_at = NULL,
+             updated_at = excluded.updated_at",
+        connection_id,
+        stream,
+        gap.window_start,
+        gap.window_end,
+        now,
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(true)
+}
+
 /// Saves a page and moves its stream's cursor, in the caller's transaction.
 pub(crate) async fn save_page_in(
     conn: &mut SqliteConnection,
@@ -175,6 +248,7 @@ pub(crate) async fn save_page_in(
     now: Millis,
 ) -> StoreResult<Saved> {
     let stream = page.stream.as_str();
+    let delivered_by = page.stream.box_stream();
     let reached = page
         .events
         .iter()
@@ -226,7 +300,7 @@ pub(crate) async fn save_page_in(
                 .push_bind(e.kind)
                 .push_bind(e.created_at)
                 .push_bind(now)
-                .push_bind(stream)
+                .push_bind(delivered_by)
                 .push_bind(&e.item_type)
                 .push_bind(&e.item_id)
                 .push_bind(&e.item_name)
@@ -295,6 +369,22 @@ impl Store {
             (connection_id.to_owned(), start),
             move |(id, start), conn| Box::pin(start_streams_in(conn, id, start, now)),
         )
+        .await
+    }
+
+    /// Moves the live stream past a gap and opens the gap's window, in one
+    /// transaction; false when another run moved the live cursor first.
+    pub async fn open_event_gap(
+        &self,
+        connection_id: &str,
+        from_position: Option<String>,
+        gap: GapStart,
+        now: Millis,
+    ) -> StoreResult<bool> {
+        let data = (connection_id.to_owned(), from_position, gap);
+        self.write(data, move |(id, from, gap), conn| {
+            Box::pin(open_gap_in(conn, id, from.as_deref(), gap, now))
+        })
         .await
     }
 

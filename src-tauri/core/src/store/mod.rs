@@ -41,7 +41,7 @@ pub use api_calls::{ApiCallRecord, API_CALL_RETENTION};
 pub use api_tests::{ApiCheckRecord, ApiTestRun, CheckStatus};
 pub use connections::{AccountFacts, ConnectionRecord, ConnectionState};
 pub use events::{
-    EventPage, EventStream, EventStreamRecord, NewEvent, PageSaved, Saved, StreamsStart,
+    EventPage, EventStream, EventStreamRecord, GapStart, NewEvent, PageSaved, Saved, StreamsStart,
 };
 pub use open::{latest_schema_version, move_aside, DATABASE_FILE_NAME};
 pub use queue::{priority, Claimed, Enqueue, EventEffects, ItemKind, QueueDepth, QueueReason};
