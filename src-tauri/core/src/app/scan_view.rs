@@ -180,14 +180,18 @@ impl App {
             detail: None,
             event_id: None,
         }];
-        history.extend(store.item_events(&id, file_id).await?.into_iter().map(|e| {
-            FileHistoryEntry {
-                at: e.created_at.into(),
-                what: "event".into(),
-                detail: Some(e.event_type),
-                event_id: Some(e.event_id),
-            }
-        }));
+        history.extend(
+            store
+                .item_events(&id, "file", file_id)
+                .await?
+                .into_iter()
+                .map(|e| FileHistoryEntry {
+                    at: e.created_at.into(),
+                    what: "event".into(),
+                    detail: Some(e.event_type),
+                    event_id: Some(e.event_id),
+                }),
+        );
         history.extend(store.item_scans(&id, file_id).await?.into_iter().map(|s| {
             FileHistoryEntry {
                 at: s.at.into(),
@@ -308,10 +312,7 @@ async fn status_of(
         Some(b) if b.completed_at.is_some() => 1.0,
         Some(b) => match (b.window_start, b.window_end) {
             (Some(start), Some(end)) if end > start => {
-                let reached = store
-                    .newest_event_of_stream(id, BACKFILL_STREAM)
-                    .await?
-                    .map_or(start.as_millis(), |m| m.as_millis());
+                let reached = b.reached_at.unwrap_or(start).as_millis();
                 ((reached - start.as_millis()) as f64
                     / (end.as_millis() - start.as_millis()) as f64)
                     .clamp(0.0, 1.0)

@@ -39,6 +39,8 @@ pub struct EventStreamRow {
     pub window_start: Option<Millis>,
     pub window_end: Option<Millis>,
     pub completed_at: Option<Millis>,
+    /// Backfill: the newest `created_at` saved so far.
+    pub reached_at: Option<Millis>,
     pub last_polled_at: Option<Millis>,
 }
 
@@ -223,6 +225,7 @@ impl Store {
             r#"SELECT stream, window_start AS "window_start: Millis",
                       window_end AS "window_end: Millis",
                       completed_at AS "completed_at: Millis",
+                      reached_at AS "reached_at: Millis",
                       last_polled_at AS "last_polled_at: Millis"
                FROM event_streams WHERE connection_id = ?"#,
             connection_id
@@ -237,26 +240,10 @@ impl Store {
                 window_start: r.window_start,
                 window_end: r.window_end,
                 completed_at: r.completed_at,
+                reached_at: r.reached_at,
                 last_polled_at: r.last_polled_at,
             })
             .collect())
-    }
-
-    /// The created_at of the newest backfilled event: how far the backfill got.
-    pub async fn newest_event_of_stream(
-        &self,
-        connection_id: &str,
-        stream: &str,
-    ) -> StoreResult<Option<Millis>> {
-        let at = sqlx::query_scalar!(
-            r#"SELECT MAX(created_at) AS "at?: Millis" FROM events
-               WHERE connection_id = ?1 AND stream = ?2"#,
-            connection_id,
-            stream
-        )
-        .fetch_one(self.pool())
-        .await;
-        self.noted(at)
     }
 
     /// The front of the queue: what workers hold, then what waits in claim
@@ -549,10 +536,11 @@ impl Store {
         let rows = sqlx::query!(
             r#"SELECT event_id, event_type, kind, created_at AS "created_at: Millis",
                       item_type, item_id, item_name, actor_login
-               FROM events WHERE connection_id = ?1 AND item_id = ?2
+               FROM events WHERE connection_id = ?1 AND item_id = ?2 AND item_type = ?3
                ORDER BY created_at, id"#,
             connection_id,
-            item_id
+            item_id,
+            item_type
         )
         .fetch_all(self.pool())
         .await;
