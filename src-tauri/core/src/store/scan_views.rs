@@ -527,10 +527,12 @@ impl Store {
             .collect())
     }
 
-    /// Every event that names an item, oldest first.
+    /// Every event that names an item, oldest first (ids are per type: a
+    /// login event names a user by the same kind of number).
     pub async fn item_events(
         &self,
         connection_id: &str,
+        item_type: &str,
         item_id: &str,
     ) -> StoreResult<Vec<EventRecord>> {
         let rows = sqlx::query!(
