@@ -291,17 +291,7 @@ async fn status_of(
     let counts = store.scan_counts(id).await?;
     let state_row = store.scan_state(id).await?;
     let streams = store.event_stream_rows(id).await?;
-    let now_minute = Millis::from(now).as_millis().div_euclid(MS_PER_MINUTE);
-    // Whole minutes only: the current one is still filling up.
-    let recent = store
-        .scan_minute_counts(id, now_minute - RATE_WINDOW_MINUTES)
-        .await?;
-    let scanned_recently: u64 = recent
-        .iter()
-        .filter(|m| m.minute < now_minute)
-        .map(|m| m.files_scanned)
-        .sum();
-    let files_per_minute = scanned_recently as f64 / RATE_WINDOW_MINUTES as f64;
+    let files_per_minute = recent_rate(store, id, now).await?;
     let eta_seconds = (files_per_minute > 0.0 && counts.files_queued > 0)
         .then(|| (counts.files_queued as f64 / files_per_minute * 60.0).ceil() as u64);
 
@@ -321,12 +311,10 @@ async fn status_of(
         },
     };
     let last_polled_at = live.and_then(|l| l.last_polled_at);
-    let lag_seconds = match (last_polled_at, counts.last_event_at) {
-        (Some(polled), Some(last)) => {
-            Some(((polled.as_millis() - last.as_millis()).max(0)) as f64 / 1000.0)
-        }
-        _ => None,
-    };
+    let lag_seconds = store
+        .live_event_delay(id)
+        .await?
+        .map(|ms| ms.max(0) as f64 / 1000.0);
 
     let complete = state_row
         .as_ref()
@@ -387,6 +375,29 @@ async fn status_of(
             lag_seconds,
         },
     })
+}
+
+/// Files scanned per minute over the last few minutes: the count divided by
+/// the time since the window began or the first scan in it, whichever is
+/// later, so the first minute of a scan already has a rate.
+async fn recent_rate(
+    store: &Store,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<f64, store::StoreError> {
+    let now_ms = Millis::from(now).as_millis();
+    let window_start = now_ms - RATE_WINDOW_MINUTES * MS_PER_MINUTE;
+    let minutes = store
+        .scan_minute_counts(id, window_start.div_euclid(MS_PER_MINUTE))
+        .await?;
+    let total: u64 = minutes.iter().map(|m| m.files_scanned).sum();
+    let Some(first) = minutes.iter().find(|m| m.files_scanned > 0) else {
+        return Ok(0.0);
+    };
+    let since = (first.minute * MS_PER_MINUTE).max(window_start);
+    // At least 10 s, so one early burst does not read as a huge rate.
+    let elapsed_minutes = ((now_ms - since).max(10_000)) as f64 / MS_PER_MINUTE as f64;
+    Ok(total as f64 / elapsed_minutes)
 }
 
 fn day_label(day: i64) -> String {

@@ -246,6 +246,23 @@ impl Store {
             .collect())
     }
 
+    /// How long the newest event of the live stream took to reach us
+    /// (ingested − created, ms): the event lag. Looks at the newest 1000
+    /// rows only (a bounded read at any size); `None` when none of them
+    /// came live, e.g. while the backfill is still pouring in.
+    pub async fn live_event_delay(&self, connection_id: &str) -> StoreResult<Option<i64>> {
+        let delay = sqlx::query_scalar!(
+            r#"SELECT ingested_at - created_at AS "delay!: i64" FROM events
+               WHERE connection_id = ?1 AND stream = 'admin_logs_streaming'
+                 AND id > (SELECT COALESCE(MAX(id), 0) FROM events) - 1000
+               ORDER BY id DESC LIMIT 1"#,
+            connection_id
+        )
+        .fetch_optional(self.pool())
+        .await;
+        self.noted(delay)
+    }
+
     /// The front of the queue: what workers hold, then what waits in claim
     /// order, then what failed. One indexed range per state (no sort of the
     /// whole queue, however long it is).
