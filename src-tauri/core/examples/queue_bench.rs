@@ -33,7 +33,9 @@ const CLAIM_BATCH: usize = 1_000;
 /// Files claimed and completed by each side of the comparison.
 const CLAIMED: usize = 200_000;
 const LEASE: Duration = Duration::from_secs(300);
-const BUMPS: usize = 1_000;
+const BUMPS: usize = 300;
+/// Claim + complete rounds, alternating Store and bare.
+const ROUNDS: usize = 10;
 const STATUS_READS: usize = 300;
 
 type BenchError = Box<dyn std::error::Error + Send + Sync>;
@@ -146,87 +148,126 @@ async fn main() -> Result<(), BenchError> {
     .await?;
     tx.commit().await?;
 
-    // 2. Claim + complete, the Store against the bare connection.
-    let started = Instant::now();
-    let mut done = 0;
-    while done < CLAIMED {
-        let claimed = store
-            .claim(CONN, "bench", CLAIM_BATCH, LEASE, now())
-            .await?;
-        store.complete(CONN, &claimed).await?;
-        done += claimed.len();
+    // 2. Claim + complete, the Store against the bare connection, in
+    // alternating rounds so both see the same machine load. CPU time is
+    // printed too: on a shared machine it says more than the wall clock.
+    let (mut store_wall, mut bare_wall) = (Duration::ZERO, Duration::ZERO);
+    let (mut store_cpu, mut bare_cpu) = (Duration::ZERO, Duration::ZERO);
+    let (mut done, mut bare_done) = (0, 0);
+    for _ in 0..ROUNDS {
+        let (started, cpu) = (Instant::now(), cpu_time());
+        let mut n = 0;
+        while n < CLAIMED / ROUNDS {
+            let claimed = store
+                .claim(CONN, "bench", CLAIM_BATCH, LEASE, now())
+                .await?;
+            store.complete(CONN, &claimed).await?;
+            n += claimed.len();
+        }
+        done += n;
+        store_wall += started.elapsed();
+        store_cpu += cpu_time().saturating_sub(cpu);
+        let (started, cpu) = (Instant::now(), cpu_time());
+        let mut n = 0;
+        while n < CLAIMED / ROUNDS {
+            n += bare_claim_complete(&mut bare, CLAIM_BATCH).await?;
+        }
+        bare_done += n;
+        bare_wall += started.elapsed();
+        bare_cpu += cpu_time().saturating_sub(cpu);
     }
-    let through_store = started.elapsed();
-    let started = Instant::now();
-    let mut bare_done = 0;
-    while bare_done < CLAIMED {
-        bare_done += bare_claim_complete(&mut bare).await?;
-    }
-    let through_bare = started.elapsed();
     println!(
         "claim + complete: {:.0} files/s through the Store (target ≥ 50000); bare sqlx: {:.0} files/s; ratio {:.2}",
-        rate(done, through_store),
-        rate(bare_done, through_bare),
-        through_store.as_secs_f64() / through_bare.as_secs_f64()
+        rate(done, store_wall),
+        rate(bare_done, bare_wall),
+        store_wall.as_secs_f64() / bare_wall.as_secs_f64()
+    );
+    if !store_cpu.is_zero() && !bare_cpu.is_zero() {
+        println!(
+            "  per CPU-second (this process): Store {:.0} files, bare {:.0} files; ratio {:.2}",
+            rate(done, store_cpu),
+            rate(bare_done, bare_cpu),
+            store_cpu.as_secs_f64() / bare_cpu.as_secs_f64()
+        );
+    }
+    // One claim + complete of a batch alone, for scale against the bumps.
+    let mut single = Vec::new();
+    for _ in 0..20 {
+        let started = Instant::now();
+        bare_claim_complete(&mut bare, CLAIM_BATCH).await?;
+        single.push(started.elapsed());
+    }
+    println!(
+        "  one bare claim + complete of {CLAIM_BATCH}: p50 {:.1} ms",
+        percentile(&mut single, 0.5)
     );
     bare.close().await?;
 
     // 3. The status screen, idle.
     let (depth_idle, front_idle) = status_reads(&store).await?;
-
-    // 4. Bumps and status reads while a worker claims and completes.
-    let stop = Arc::new(AtomicBool::new(false));
-    let worked = Arc::new(AtomicU64::new(0));
-    let worker = {
-        let (store, stop, worked) = (store.clone(), stop.clone(), worked.clone());
-        tokio::spawn(async move {
-            while !stop.load(Ordering::Relaxed) {
-                let claimed = store
-                    .claim(CONN, "worker", CLAIM_BATCH, LEASE, now())
-                    .await?;
-                store.complete(CONN, &claimed).await?;
-                worked.fetch_add(claimed.len() as u64, Ordering::Relaxed);
-            }
-            Ok::<_, BenchError>(())
-        })
-    };
-    let started = Instant::now();
-    let mut bumps = Vec::with_capacity(BUMPS);
-    for i in 0..BUMPS {
-        // A file far back in the queue, edited in Box.
-        let id = file_id(rand::thread_rng().gen_range(FILES / 2..FILES));
-        let edit = Enqueue::event(ItemKind::File, id, format!("ev-{i}"), "EDIT");
-        let asked = Instant::now();
-        store.enqueue_at(CONN, vec![edit], now()).await?;
-        bumps.push(asked.elapsed());
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    let (depth_busy, front_busy) = status_reads(&store).await?;
-    stop.store(true, Ordering::Relaxed);
-    worker.await??;
-    let busy = started.elapsed();
-    println!(
-        "priority bump while a worker claims ({:.0} files/s meanwhile): p50 {:.2} ms, p99 {:.2} ms (target < 5); \
-         one claim of {CLAIM_BATCH} for scale: see above",
-        worked.load(Ordering::Relaxed) as f64 / busy.as_secs_f64(),
-        percentile(&mut bumps.clone(), 0.5),
-        percentile(&mut bumps, 0.99),
-    );
     let depth = store.queue_depth(CONN).await?;
     println!(
-        "status screen (queue_depth {} queued / {} leased / {} failed, and the front 50 rows with names):",
+        "status screen at {} queued / {} leased / {} failed (queue_depth; the front 50 rows with names):",
         depth.queued, depth.leased, depth.failed
     );
-    for (what, mut samples) in [
-        ("queue_depth, idle", depth_idle),
-        ("front 50, idle", front_idle),
-        ("queue_depth, worker running", depth_busy),
-        ("front 50, worker running", front_busy),
-    ] {
+    let mut status = vec![("idle", depth_idle, front_idle)];
+
+    // 4. Bumps and status reads while a worker claims and completes, with
+    // the worker's batch as big as above and smaller: a bump waits for the
+    // transaction in flight.
+    for batch in [CLAIM_BATCH, CLAIM_BATCH / 10] {
+        let stop = Arc::new(AtomicBool::new(false));
+        let worked = Arc::new(AtomicU64::new(0));
+        let worker = {
+            let (store, stop, worked) = (store.clone(), stop.clone(), worked.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let claimed = store.claim(CONN, "worker", batch, LEASE, now()).await?;
+                    store.complete(CONN, &claimed).await?;
+                    worked.fetch_add(claimed.len() as u64, Ordering::Relaxed);
+                }
+                Ok::<_, BenchError>(())
+            })
+        };
+        let started = Instant::now();
+        let mut bumps = Vec::with_capacity(BUMPS);
+        for i in 0..BUMPS {
+            // A file far back in the queue, edited in Box.
+            let id = file_id(rand::thread_rng().gen_range(FILES * 3 / 4..FILES));
+            let edit = Enqueue::event(ItemKind::File, id, format!("ev-{batch}-{i}"), "EDIT");
+            let asked = Instant::now();
+            store.enqueue_at(CONN, vec![edit], now()).await?;
+            bumps.push(asked.elapsed());
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let (depth_busy, front_busy) = status_reads(&store).await?;
+        stop.store(true, Ordering::Relaxed);
+        worker.await??;
+        let busy = started.elapsed();
         println!(
-            "  {what}: p50 {:.2} ms, p99 {:.2} ms (target < 20)",
-            percentile(&mut samples.clone(), 0.5),
-            percentile(&mut samples, 0.99)
+            "priority bump while a worker claims {batch} at a time ({:.0} files/s meanwhile): \
+             p50 {:.2} ms, p99 {:.2} ms (target p99 < 5)",
+            worked.load(Ordering::Relaxed) as f64 / busy.as_secs_f64(),
+            percentile(&mut bumps.clone(), 0.5),
+            percentile(&mut bumps, 0.99),
+        );
+        status.push((
+            if batch == CLAIM_BATCH {
+                "worker running, big batches"
+            } else {
+                "worker running, small batches"
+            },
+            depth_busy,
+            front_busy,
+        ));
+    }
+    for (when, mut depth, mut front) in status {
+        println!(
+            "  {when}: queue_depth p50 {:.2} ms, p99 {:.2} ms; front 50 p50 {:.2} ms, p99 {:.2} ms (target < 20)",
+            percentile(&mut depth.clone(), 0.5),
+            percentile(&mut depth, 0.99),
+            percentile(&mut front.clone(), 0.5),
+            percentile(&mut front, 0.99)
         );
     }
     store.close().await;
@@ -310,7 +351,10 @@ async fn counts(conn: &mut SqliteConnection, queued: i64) -> Result<(), BenchErr
 }
 
 /// One claim and its complete, each in its own transaction as the Store does.
-async fn bare_claim_complete(conn: &mut SqliteConnection) -> Result<usize, BenchError> {
+async fn bare_claim_complete(
+    conn: &mut SqliteConnection,
+    batch: usize,
+) -> Result<usize, BenchError> {
     use sqlx::Row;
     let now = Utc::now().timestamp_millis();
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
@@ -319,7 +363,7 @@ async fn bare_claim_complete(conn: &mut SqliteConnection) -> Result<usize, Bench
         .bind("bench")
         .bind(now + LEASE.as_millis() as i64)
         .bind(now)
-        .bind(CLAIM_BATCH as i64)
+        .bind(batch as i64)
         .fetch_all(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -335,13 +379,34 @@ async fn bare_claim_complete(conn: &mut SqliteConnection) -> Result<usize, Bench
         .bind(&batch)
         .fetch_all(&mut *tx)
         .await?;
-    sqlx::query(REQUEUE)
-        .bind(CONN)
-        .bind("file")
-        .bind(&batch)
-        .execute(&mut *tx)
-        .await?;
+    if deleted.len() < done.len() {
+        sqlx::query(REQUEUE)
+            .bind(CONN)
+            .bind("file")
+            .bind(&batch)
+            .execute(&mut *tx)
+            .await?;
+    }
     counts(&mut tx, -(deleted.len() as i64)).await?;
     tx.commit().await?;
     Ok(done.len())
+}
+
+/// This process's CPU time (user + system) on Linux; zero elsewhere.
+fn cpu_time() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Duration::ZERO;
+    };
+    // Fields after the command's closing parenthesis; utime and stime are
+    // the 12th and 13th, in clock ticks (100 a second on Linux).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
+        .sum();
+    Duration::from_millis(ticks * 10)
 }

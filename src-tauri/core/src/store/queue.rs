@@ -436,17 +436,21 @@ pub(crate) async fn complete_in(
         )
         .fetch_all(&mut *conn)
         .await?;
-        // `+state`: reach the rows by primary key, not by the claim index.
-        sqlx::query!(
-            "UPDATE scan_queue SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL \
-             WHERE connection_id = ?1 AND item_type = ?2 \
-               AND item_id IN (SELECT value ->> 0 FROM json_each(?3)) AND +state = 'leased'",
-            connection_id,
-            kind_str,
-            batch,
-        )
-        .execute(&mut *conn)
-        .await?;
+        // What was not deleted changed while leased: back to the queue.
+        // (`+state`: reach the rows by primary key, not by the claim index.)
+        if deleted.len() < rows.len() {
+            sqlx::query!(
+                "UPDATE scan_queue SET state = 'queued', lease_owner = NULL, \
+                     lease_expires_at = NULL \
+                 WHERE connection_id = ?1 AND item_type = ?2 \
+                   AND item_id IN (SELECT value ->> 0 FROM json_each(?3)) AND +state = 'leased'",
+                connection_id,
+                kind_str,
+                batch,
+            )
+            .execute(&mut *conn)
+            .await?;
+        }
         let deleted_failed = deleted.iter().filter(|s| *s == "failed").count() as u64;
         queued -= file_rows(kind, deleted.len() as u64);
         failed -= file_rows(kind, deleted_failed);
