@@ -83,7 +83,7 @@ const CLAIM: &str =
                attempts, version, enqueued_at";
 const COMPLETE: &str = "DELETE FROM scan_queue WHERE connection_id = ?1 AND item_type = ?2 \
        AND (item_id, version) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?3)) \
-     RETURNING state";
+       AND state <> 'failed'";
 const REQUEUE: &str =
     "UPDATE scan_queue SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL \
      WHERE connection_id = ?1 AND item_type = ?2 \
@@ -377,9 +377,10 @@ async fn bare_claim_complete(
         .bind(CONN)
         .bind("file")
         .bind(&batch)
-        .fetch_all(&mut *tx)
-        .await?;
-    if deleted.len() < done.len() {
+        .execute(&mut *tx)
+        .await?
+        .rows_affected() as usize;
+    if deleted < done.len() {
         sqlx::query(REQUEUE)
             .bind(CONN)
             .bind("file")
@@ -387,7 +388,7 @@ async fn bare_claim_complete(
             .execute(&mut *tx)
             .await?;
     }
-    counts(&mut tx, -(deleted.len() as i64)).await?;
+    counts(&mut tx, -(deleted as i64)).await?;
     tx.commit().await?;
     Ok(done.len())
 }

@@ -417,7 +417,7 @@ pub(crate) async fn complete_in(
     connection_id: &str,
     done: &[Claimed],
 ) -> StoreResult<()> {
-    let (mut queued, mut failed) = (0i64, 0i64);
+    let mut queued = 0i64;
     for (kind, rows) in by_kind(done, |c| c.item) {
         let batch: Vec<(&str, i64)> = rows
             .iter()
@@ -426,19 +426,22 @@ pub(crate) async fn complete_in(
         let batch =
             serde_json::to_string(&batch).map_err(|e| StoreError::Refused(e.to_string()))?;
         let kind_str = kind.as_str();
-        let deleted = sqlx::query_scalar!(
+        // A row that failed meanwhile (its lease expired and another worker
+        // failed it for good) stays visible as failed.
+        let deleted = sqlx::query!(
             "DELETE FROM scan_queue WHERE connection_id = ?1 AND item_type = ?2 \
                AND (item_id, version) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?3)) \
-             RETURNING state",
+               AND state <> 'failed'",
             connection_id,
             kind_str,
             batch,
         )
-        .fetch_all(&mut *conn)
-        .await?;
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
         // What was not deleted changed while leased: back to the queue.
         // (`+state`: reach the rows by primary key, not by the claim index.)
-        if deleted.len() < rows.len() {
+        if deleted < rows.len() as u64 {
             sqlx::query!(
                 "UPDATE scan_queue SET state = 'queued', lease_owner = NULL, \
                      lease_expires_at = NULL \
@@ -451,11 +454,9 @@ pub(crate) async fn complete_in(
             .execute(&mut *conn)
             .await?;
         }
-        let deleted_failed = deleted.iter().filter(|s| *s == "failed").count() as u64;
-        queued -= file_rows(kind, deleted.len() as u64);
-        failed -= file_rows(kind, deleted_failed);
+        queued -= file_rows(kind, deleted);
     }
-    add_file_counts(conn, connection_id, queued, failed).await
+    add_file_counts(conn, connection_id, queued, 0).await
 }
 
 /// Records failed attempts inside the caller's transaction: attempts+1,

@@ -733,7 +733,7 @@ async fn every_queue_statement_uses_an_index() {
         // complete
         "DELETE FROM scan_queue WHERE connection_id = 'c' AND item_type = 'file' \
            AND (item_id, version) IN (SELECT value ->> 0, value ->> 1 FROM json_each('[[\"a\",1]]')) \
-         RETURNING state",
+           AND state <> 'failed'",
         "UPDATE scan_queue SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL \
          WHERE connection_id = 'c' AND item_type = 'file' \
            AND item_id IN (SELECT value ->> 0 FROM json_each('[[\"a\",1]]')) AND +state = 'leased'",
@@ -784,4 +784,36 @@ async fn every_queue_statement_uses_an_index() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn a_late_complete_leaves_a_row_another_worker_failed_for_good() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    store
+        .enqueue_at(CONN, vec![Enqueue::full_scan("a")], ms(0))
+        .await
+        .unwrap();
+    let slow = store
+        .claim(CONN, "slow", 1, Duration::from_secs(1), ms(1_000))
+        .await
+        .unwrap();
+    // Its lease runs out; another worker takes the row and gives up on it.
+    assert_eq!(store.reclaim_expired(CONN, ms(2_000)).await.unwrap(), 1);
+    let other = store
+        .claim(CONN, "other", 1, LEASE, ms(2_000))
+        .await
+        .unwrap();
+    store
+        .fail(CONN, &[(other[0].clone(), "HTTP 403".into())], 1, ms(2_000))
+        .await
+        .unwrap();
+    store.complete(CONN, &slow).await.unwrap();
+    let row = row(&store, ItemKind::File, "a").await.unwrap();
+    assert_eq!(
+        (row.state.as_str(), row.last_error.as_deref()),
+        ("failed", Some("HTTP 403"))
+    );
+    assert_counters_exact(&store).await;
+    assert_eq!(counters(&store, CONN).await.0, (1, 1));
 }
