@@ -216,10 +216,9 @@ CREATE TABLE scan_queue (
     PRIMARY KEY (connection_id, item_type, item_id)
 ) WITHOUT ROWID;
 -- Claims walk it from the front; not_before rides along so the backoff
--- test needs no visit to the row.
+-- test needs no visit to the row. The status screen's queue reads it one
+-- state at a time (store::scan_views::queue_front), so needs no index of its own.
 CREATE INDEX scan_queue_claim ON scan_queue (connection_id, state, priority, enqueued_at, not_before);
--- The status screen's queue, front first with failed rows last, in index order.
-CREATE INDEX scan_queue_front ON scan_queue (connection_id, state = 'failed', priority, enqueued_at);
 
 -- Each scan of an item: the file's own history (with its events).
 CREATE TABLE item_scans (
