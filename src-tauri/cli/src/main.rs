@@ -9,6 +9,7 @@ mod docs;
 mod exit;
 mod integrity;
 mod output;
+mod scan_cmd;
 mod scan_output;
 
 use std::io::BufRead;
@@ -88,6 +89,16 @@ enum Command {
     Status,
     /// Revoke the sign-in at Box and remove it from the keychain.
     Disconnect,
+    /// Run the scanner here: the 60-day event backfill and the full scan,
+    /// with a progress bar on a terminal.
+    Scan {
+        /// Stop when the backfill and the full scan are done and the queue is empty (exit 0).
+        #[arg(long, conflicts_with = "follow")]
+        until_idle: bool,
+        /// Then keep following live events and rescanning what changes, until SIGINT or SIGTERM.
+        #[arg(long)]
+        follow: bool,
+    },
     /// Pause the scan (remembered; the app's scanner stops sending requests too).
     Pause,
     /// Resume a paused scan.
@@ -306,6 +317,15 @@ async fn command(
             let warning = app.disconnect().await?;
             out.disconnected(warning.as_ref());
             Ok(exit::DONE)
+        }
+        Command::Scan { follow, .. } => {
+            usable_database(&snapshot)?;
+            let mode = if follow {
+                app::ScanMode::Follow
+            } else {
+                app::ScanMode::UntilIdle
+            };
+            scan_cmd::scan(app, mode, out).await
         }
         Command::Pause => {
             usable_database(&snapshot)?;

@@ -18,8 +18,8 @@ pub fn state_words(state: ScanState) -> &'static str {
     }
 }
 
-/// "12.3k" style counts keep the lines short.
-fn eta_words(seconds: Option<u64>) -> String {
+/// Seconds as a short duration ("40 s", "12 min", "3.5 h").
+pub fn eta_words(seconds: Option<u64>) -> String {
     match seconds {
         None => "-".into(),
         Some(s) if s < 90 => format!("{s} s"),

@@ -43,6 +43,7 @@ pub use config::{
 };
 use database::open_store;
 pub use sandbox::SANDBOX_URL_ENV;
+pub use scan_run::{ScanMode, ScannerRole};
 use session::Session;
 
 #[derive(Clone)]

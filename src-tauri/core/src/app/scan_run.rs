@@ -1,15 +1,60 @@
-//! The scan as a flow of the app: pausing and resuming it (remembered in
-//! the store, so the app's scanner and the CLI's obey the same switch).
+//! The scan as a flow of the app: the event feed and the scanner of the
+//! current connection, run together under the data dir's scanner lock (so
+//! the window and the CLI never scan at once), paused and resumed through
+//! the store (so either one's switch stops the other's scanner), waiting
+//! out a dead network and starting again by itself when it returns.
 
-use crate::error::UserError;
-use crate::ipc::CoreEvent;
-use crate::store::Millis;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{ErrorCode, UserError};
+use crate::events::{EventFeed, EventsConfig};
+use crate::ipc::{CoreEvent, ScanStatus};
+use crate::scan::{HeldBy, ScanConfig, Scanner, ScannerLock};
+use crate::store::{setting_keys, Millis, Store};
 
 use super::App;
 
+/// How often a running scan looks at the pause switch (the other process may
+/// have flipped it) and how often progress reaches subscribers at most.
+const PAUSE_POLL: Duration = Duration::from_secs(1);
+const PROGRESS_EVERY: Duration = Duration::from_millis(500);
+/// Waits between attempts while Box cannot be reached: doubling up to the cap.
+const OFFLINE_FIRST_WAIT: Duration = Duration::from_secs(2);
+const OFFLINE_MAX_WAIT: Duration = Duration::from_secs(60);
+/// How often the window's supervisor checks for a connection to scan.
+const SUPERVISOR_POLL: Duration = Duration::from_secs(3);
+
+/// What `run_scan` does once the backlog is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanMode {
+    /// Backfill and full scan, until the queue is empty; then return.
+    UntilIdle,
+    /// Then keep following live events until cancelled.
+    Follow,
+}
+
+/// Who runs the scanner, written into the lock file for the other to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScannerRole {
+    App,
+    Cli,
+}
+
+impl ScannerRole {
+    fn as_str(self) -> &'static str {
+        match self {
+            ScannerRole::App => "app",
+            ScannerRole::Cli => "cli",
+        }
+    }
+}
+
 impl App {
     /// Pauses the current connection's scan: the running scanner (in this
-    /// process or another) stops sending requests within a second or two.
+    /// process or another) stops sending requests within a second.
     pub async fn pause_scan(&self) -> Result<(), UserError> {
         self.set_paused(true).await
     }
@@ -31,6 +76,274 @@ impl App {
         Ok(())
     }
 
+    /// The window calls this once: from then on the scanner runs whenever a
+    /// connection is connected, stops on pause or disconnect, and starts
+    /// again after a reconnect, a resume or the network's return.
+    pub async fn start_background_scanning(&self) {
+        let app = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let cancel = CancellationToken::new();
+                match app
+                    .run_scan(ScanMode::Follow, ScannerRole::App, cancel)
+                    .await
+                {
+                    Ok(()) => {}
+                    Err(err) if err.code == ErrorCode::NotConnected => {}
+                    Err(err) => tracing::warn!(%err, "the scanner stopped"),
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(SUPERVISOR_POLL) => {}
+                    _ = app.inner.scan_wake.notified() => {}
+                }
+            }
+        });
+    }
+
+    /// Runs the current connection's event feed and scanner in this process
+    /// until `mode` says stop or `cancel` fires. Refused while another
+    /// process runs them; waits (and says so) while paused or offline.
+    pub async fn run_scan(
+        &self,
+        mode: ScanMode,
+        role: ScannerRole,
+        cancel: CancellationToken,
+    ) -> Result<(), UserError> {
+        let store = self.require_store().await?;
+        let record = store
+            .current_connection(None)
+            .await?
+            .ok_or_else(crate::auth::tokens::not_connected)?;
+        let _lock = match ScannerLock::try_acquire(&self.inner.config.data_dir, role.as_str()) {
+            Ok(guard) => {
+                self.set_runtime(|r| r.elsewhere = None);
+                guard
+            }
+            Err(held) => {
+                let err = held_elsewhere(&held);
+                self.set_runtime(|r| r.elsewhere = Some(err.message.clone()));
+                self.announce_scan().await;
+                return Err(err);
+            }
+        };
+        let progress = self.spawn_progress(cancel.clone());
+        let result = self
+            .scan_while_connected(&store, &record.id, mode, &cancel)
+            .await;
+        progress.abort();
+        self.announce_scan().await;
+        result
+    }
+
+    async fn scan_while_connected(
+        &self,
+        store: &Store,
+        connection_id: &str,
+        mode: ScanMode,
+        cancel: &CancellationToken,
+    ) -> Result<(), UserError> {
+        let mut offline_wait = OFFLINE_FIRST_WAIT;
+        loop {
+            if cancel.is_cancelled() {
+                return Ok(());
+            }
+            // Another connection took over (a reconnect to another enterprise).
+            match store.current_connection(None).await? {
+                Some(r) if r.id == connection_id => {}
+                _ => return Ok(()),
+            }
+            if self.is_paused(store, connection_id).await? {
+                self.announce_scan().await;
+                tokio::select! {
+                    _ = cancel.cancelled() => return Ok(()),
+                    _ = self.inner.scan_wake.notified() => {}
+                    _ = tokio::time::sleep(PAUSE_POLL) => {}
+                }
+                continue;
+            }
+            match self.scan_once(store, connection_id, mode, cancel).await {
+                Ok(()) => {
+                    self.set_runtime(|r| {
+                        r.offline = false;
+                        r.last_error = None;
+                    });
+                    return Ok(());
+                }
+                Err(Stop::Paused) => continue,
+                Err(Stop::Failed(err)) if is_offline(&err) => {
+                    // Nothing was lost: cursors, frontier and leases are in
+                    // the store. Wait, then pick up where it stopped.
+                    tracing::info!(%err, wait = ?offline_wait, "Box is unreachable; the scan waits");
+                    self.set_runtime(|r| {
+                        r.offline = true;
+                        r.last_error = Some(err.clone());
+                    });
+                    self.announce_scan().await;
+                    tokio::select! {
+                        _ = cancel.cancelled() => return Ok(()),
+                        _ = tokio::time::sleep(offline_wait) => {}
+                    }
+                    offline_wait = (offline_wait * 2).min(OFFLINE_MAX_WAIT);
+                }
+                Err(Stop::Failed(err)) => {
+                    self.set_runtime(|r| {
+                        r.offline = false;
+                        r.last_error = Some(err.clone());
+                    });
+                    return Err(err);
+                }
+            }
+        }
+    }
+
+    /// One go of feed + scanner, ended by `mode`, a cancel, a pause or an error.
+    async fn scan_once(
+        &self,
+        store: &Store,
+        connection_id: &str,
+        mode: ScanMode,
+        cancel: &CancellationToken,
+    ) -> Result<(), Stop> {
+        let client = self.box_client().await.map_err(Stop::Failed)?;
+        let me = client.me(None).await.map_err(|e| Stop::Failed(e.user))?;
+        self.set_runtime(|r| r.offline = false);
+        let clock = self.inner.config.clock.clone();
+        let feed = Arc::new(EventFeed::new(
+            client.clone(),
+            store.clone(),
+            connection_id.to_owned(),
+            self.events_config(store).await,
+            clock.clone(),
+        ));
+        let scanner = Arc::new(Scanner::new(
+            client,
+            store.clone(),
+            connection_id.to_owned(),
+            me,
+            self.scan_config(store).await,
+            clock,
+        ));
+        // A child token: a pause ends this go without ending the caller's run.
+        let go = cancel.child_token();
+        let pause_watch = {
+            let app = self.clone();
+            let store = store.clone();
+            let id = connection_id.to_owned();
+            let go = go.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = go.cancelled() => return false,
+                        _ = app.inner.scan_wake.notified() => {}
+                        _ = tokio::time::sleep(PAUSE_POLL) => {}
+                    }
+                    if app.is_paused(&store, &id).await.unwrap_or(false) {
+                        go.cancel();
+                        return true;
+                    }
+                }
+            })
+        };
+        let waker = scanner.waker();
+        let on_effects: Arc<dyn Fn() + Send + Sync> = Arc::new(move || waker.notify_one());
+        let result = match mode {
+            ScanMode::Follow => {
+                let feed_run = feed.run(go.clone(), on_effects);
+                let scan_run = scanner.run(false, go.clone());
+                // Either one failing ends the go (the other is cancelled).
+                let outcome = tokio::select! {
+                    r = feed_run => r,
+                    r = scan_run => r,
+                };
+                go.cancel();
+                outcome
+            }
+            ScanMode::UntilIdle => self.until_idle(&feed, &scanner, &go).await,
+        };
+        go.cancel();
+        let paused = pause_watch.await.unwrap_or(false);
+        match result {
+            Err(err) => Err(Stop::Failed(err)),
+            Ok(()) if paused => Err(Stop::Paused),
+            Ok(()) => Ok(()),
+        }
+    }
+
+    /// The backfill and the full scan, then the live events that arrived
+    /// meanwhile, until a live poll brings nothing that needs a rescan.
+    async fn until_idle(
+        &self,
+        feed: &EventFeed,
+        scanner: &Scanner,
+        go: &CancellationToken,
+    ) -> Result<(), UserError> {
+        let (backfilled, scanned) = tokio::join!(feed.backfill(go), scanner.run(true, go.clone()));
+        backfilled?;
+        scanned?;
+        loop {
+            if go.is_cancelled() {
+                return Ok(());
+            }
+            let new = feed.poll_live_once().await?;
+            scanner.run(true, go.clone()).await?;
+            if new == 0 {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn is_paused(&self, store: &Store, connection_id: &str) -> Result<bool, UserError> {
+        Ok(store
+            .scan_state(connection_id)
+            .await?
+            .is_some_and(|s| s.paused))
+    }
+
+    async fn events_config(&self, store: &Store) -> EventsConfig {
+        let mut config = EventsConfig::default();
+        if let Some(days) = setting_u64(store, setting_keys::BACKFILL_DAYS).await {
+            config.backfill_days = days.clamp(0, 365) as u32;
+        }
+        if let Some(secs) = setting_u64(store, setting_keys::POLL_INTERVAL_SECS).await {
+            config.poll_interval = Duration::from_secs(secs.max(1));
+        }
+        config
+    }
+
+    async fn scan_config(&self, store: &Store) -> ScanConfig {
+        let mut config = ScanConfig::default();
+        if let Some(hours) = setting_u64(store, setting_keys::RESCAN_INTERVAL_HOURS).await {
+            config.rescan_interval = (hours > 0).then(|| Duration::from_secs(hours * 3600));
+        }
+        config
+    }
+
+    fn set_runtime(&self, change: impl FnOnce(&mut super::scan_view::ScanRuntime)) {
+        change(&mut self.inner.scan_runtime.lock().expect("scan runtime lock"));
+    }
+
+    /// Sends the status to subscribers while the scan runs, at most every
+    /// [`PROGRESS_EVERY`] and only when it changed.
+    fn spawn_progress(&self, cancel: CancellationToken) -> tokio::task::JoinHandle<()> {
+        let app = self.clone();
+        tokio::spawn(async move {
+            let mut last: Option<ScanStatus> = None;
+            loop {
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = tokio::time::sleep(PROGRESS_EVERY) => {}
+                }
+                let status = app.scan_status().await;
+                if last.as_ref() != Some(&status) {
+                    last = Some(status.clone());
+                    app.emit(CoreEvent::ScanProgress {
+                        status: Box::new(status),
+                    });
+                }
+            }
+        })
+    }
+
     /// Tells subscribers where the scan stands.
     pub(super) async fn announce_scan(&self) {
         let status = self.scan_status().await;
@@ -38,4 +351,34 @@ impl App {
             status: Box::new(status),
         });
     }
+}
+
+/// Why one go of the scan ended early.
+enum Stop {
+    Paused,
+    Failed(UserError),
+}
+
+fn is_offline(err: &UserError) -> bool {
+    matches!(err.code, ErrorCode::Network | ErrorCode::RateLimited)
+}
+
+fn held_elsewhere(held: &HeldBy) -> UserError {
+    let who = match held.role.as_str() {
+        "app" => "the Box Connector window",
+        "cli" => "box-connector-cli",
+        _ => "another Box Connector process",
+    };
+    UserError::new(
+        ErrorCode::ScannerElsewhere,
+        format!(
+            "The scan of this data folder already runs in {who} (process {}).",
+            held.pid
+        ),
+        "Watch it there, or stop that process first; `status`, `queue`, `events` and `file` work meanwhile.",
+    )
+}
+
+async fn setting_u64(store: &Store, key: &str) -> Option<u64> {
+    store.setting(key).await.ok().flatten()?.trim().parse().ok()
 }
