@@ -91,6 +91,11 @@ CREATE TABLE scan_state (
     full_scan_completed_at INTEGER,
     -- A co-admin connection skips other admins' content; the UI says so.
     connected_role         TEXT,
+    -- The current generation's walk: when it began and when it finished
+    -- (users listed, every tree walked, the queue drained); a periodic
+    -- rescan starts the next generation `rescan_interval` after the start.
+    generation_started_at  INTEGER,
+    generation_done_at     INTEGER,
     updated_at             INTEGER NOT NULL
 );
 
@@ -112,6 +117,9 @@ CREATE TABLE scan_users (
 
 -- Folders: what the listing said, and the walk's frontier. A folder in
 -- several users' trees is one row, listed once (as `walk_user_id`).
+-- Each user's root (Box's folder "0", which is a different folder for each
+-- user) is the row `root:<user id>`; entries listed inside a folder keep
+-- this table's id of it as their `parent_id`.
 CREATE TABLE folders (
     connection_id       TEXT NOT NULL,
     folder_id           TEXT NOT NULL,
@@ -132,12 +140,14 @@ CREATE TABLE folders (
     -- The next page's marker of a listing that was interrupted.
     walk_marker         TEXT,
     walk_generation     INTEGER NOT NULL DEFAULT 1,
+    -- Failed listings of this folder in a row; 'failed' after max_attempts.
+    walk_attempts       INTEGER NOT NULL DEFAULT 0,
     walk_error          TEXT,
     discovered_at       INTEGER NOT NULL,
     listed_at           INTEGER,
     PRIMARY KEY (connection_id, folder_id)
 ) WITHOUT ROWID;
-CREATE INDEX folders_frontier ON folders (connection_id, walk_state, walk_user_id);
+CREATE INDEX folders_frontier ON folders (connection_id, walk_user_id, walk_state);
 
 -- Files: one row each however many trees reach it.
 CREATE TABLE files (
@@ -158,6 +168,9 @@ CREATE TABLE files (
     is_externally_owned INTEGER,
     -- The user whose `as-user` reaches it.
     walk_user_id        TEXT,
+    -- The walk generation that last listed it: a file met again in the same
+    -- generation (shared into another tree) is not queued twice.
+    walk_generation     INTEGER NOT NULL DEFAULT 0,
     discovered_at       INTEGER NOT NULL,
     listed_at           INTEGER,
     -- What the last completed scan saw.

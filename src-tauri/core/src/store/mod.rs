@@ -29,6 +29,7 @@ mod api_calls;
 mod api_tests;
 mod connections;
 mod events;
+pub mod inventory;
 mod open;
 mod open_marker;
 pub mod queue;

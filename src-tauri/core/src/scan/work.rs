@@ -1,0 +1,218 @@
+//! The queue workers: claim a batch under a lease, scan each item (most
+//! need no request at all: the walk's listing already said everything),
+//! then save the results and complete the rows in one transaction; what
+//! failed goes to `fail` (backoff, then a visible 'failed').
+
+use std::collections::HashMap;
+
+use futures_util::{StreamExt, TryStreamExt};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use super::convert;
+use super::walk::malformed;
+use super::{describe, is_fatal, Scanner};
+use crate::box_api::models::ITEM_FIELDS;
+use crate::box_api::{ApiError, ApiErrorKind, Fetched, RequestOptions};
+use crate::error::UserError;
+use crate::store::inventory::{CollabRecord, ItemContext, ScanOutcome};
+use crate::store::queue::{Claimed, ItemKind, QueueReason};
+
+impl Scanner {
+    pub(super) async fn work(
+        &self,
+        index: usize,
+        finished: &CancellationToken,
+    ) -> Result<(), UserError> {
+        let owner = format!("{}-{index}", self.lease_owner);
+        loop {
+            if finished.is_cancelled() {
+                return Ok(());
+            }
+            // Registered before claiming, so a notification in between is kept.
+            let woken = self.work_ready.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            let claimed = self
+                .store
+                .claim(
+                    &self.connection_id,
+                    &owner,
+                    self.config.claim_batch.max(1),
+                    self.config.lease,
+                    self.now(),
+                )
+                .await?;
+            if claimed.is_empty() {
+                tokio::select! {
+                    _ = finished.cancelled() => return Ok(()),
+                    _ = woken => {}
+                    _ = tokio::time::sleep(self.config.idle_poll) => {}
+                }
+                continue;
+            }
+            self.scan_batch(claimed).await?;
+        }
+    }
+
+    async fn scan_batch(&self, claimed: Vec<Claimed>) -> Result<(), UserError> {
+        let contexts = self
+            .store
+            .item_contexts(&self.connection_id, &claimed)
+            .await?;
+        let skipped = self.skipped.read().expect("skipped users lock").clone();
+        let results: Vec<Result<ScanOutcome, ApiError>> = futures_util::stream::iter(&claimed)
+            .map(|c| {
+                let ctx = contexts
+                    .get(&(c.item.as_str(), c.item_id.clone()))
+                    .cloned()
+                    .unwrap_or_default();
+                self.scan_item(c, ctx, &skipped)
+            })
+            .buffered(self.config.item_concurrency.max(1))
+            .collect()
+            .await;
+        let (mut done, mut outcomes, mut failed) = (Vec::new(), Vec::new(), Vec::new());
+        for (c, result) in claimed.into_iter().zip(results) {
+            match result {
+                Ok(outcome) => {
+                    done.push(c);
+                    outcomes.push(outcome);
+                }
+                // Nothing is failed for a network that is down: the leases
+                // stay and the next run reclaims them.
+                Err(e) if is_fatal(&e) => return Err(e.into()),
+                Err(e) => {
+                    let why = describe(&format!("scan of {} {}", c.item.as_str(), c.item_id), &e);
+                    failed.push((c, why));
+                }
+            }
+        }
+        let now = self.now();
+        self.store
+            .save_scanned(&self.connection_id, done, outcomes, now)
+            .await?;
+        if !failed.is_empty() {
+            self.store
+                .fail(&self.connection_id, &failed, self.config.max_attempts, now)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Who to act as for an item: its owner, else the user whose walk
+    /// reached it; a co-admin never acts as another admin.
+    fn acting_user(
+        &self,
+        owner: Option<String>,
+        walker: Option<String>,
+        skipped: &HashMap<String, String>,
+    ) -> Result<Option<String>, String> {
+        let usable = |u: &String| !skipped.contains_key(u);
+        if let Some(o) = owner.as_ref().filter(|o| usable(o)) {
+            return Ok(Some(o.clone()));
+        }
+        if let Some(w) = walker.as_ref().filter(|w| usable(w)) {
+            return Ok(Some(w.clone()));
+        }
+        match owner.and_then(|o| skipped.get(&o).cloned()) {
+            Some(why) => Err(why),
+            None => Ok(None),
+        }
+    }
+
+    async fn scan_item(
+        &self,
+        c: &Claimed,
+        ctx: ItemContext,
+        skipped: &HashMap<String, String>,
+    ) -> Result<ScanOutcome, ApiError> {
+        let from_listing = ctx.listed && !matches!(c.reason, QueueReason::Event);
+        if matches!(c.item, ItemKind::File) && from_listing {
+            // The listing said everything but the collaborators.
+            let collaborations = if ctx.has_collaborations {
+                let Ok(as_user) = self.acting_user(ctx.walk_user_id, ctx.owner_id, skipped) else {
+                    return Ok(ScanOutcome::File {
+                        fresh: None,
+                        collaborations: None,
+                    });
+                };
+                Some(self.file_collaborations(&c.item_id, as_user).await?)
+            } else {
+                None
+            };
+            return Ok(ScanOutcome::File {
+                fresh: None,
+                collaborations,
+            });
+        }
+        let mut owner = ctx.owner_id.clone();
+        if owner.is_none() {
+            if let Some(event_id) = &c.reason_event_id {
+                owner = self
+                    .store
+                    .event_owner(&self.connection_id, event_id)
+                    .await
+                    .map_err(|e| ApiError::from(UserError::from(e)))?;
+            }
+        }
+        let as_user = match self.acting_user(owner, ctx.walk_user_id.clone(), skipped) {
+            Ok(u) => u,
+            Err(why) => return Ok(ScanOutcome::Skipped(why)),
+        };
+        let mut options = RequestOptions::default().fields(ITEM_FIELDS);
+        options.as_user = as_user.clone();
+        let kind = c.item.as_str();
+        let path = format!("/{kind}s/{}", c.item_id);
+        let raw: Value = match self.client.get_json(&path, &[], &options).await {
+            Ok(Fetched::Fresh(v)) => v,
+            Ok(Fetched::NotModified) => Value::Null,
+            Err(e) if e.kind == ApiErrorKind::NotFound => return Ok(ScanOutcome::Removed),
+            Err(e) => return Err(e),
+        };
+        match c.item {
+            ItemKind::File => {
+                let fresh =
+                    convert::fetched_file(raw).map_err(|e| malformed(&format!("GET {path}"), &e))?;
+                let collaborations = if fresh.has_collaborations.unwrap_or(false) {
+                    Some(self.file_collaborations(&c.item_id, as_user).await?)
+                } else {
+                    None
+                };
+                Ok(ScanOutcome::File {
+                    fresh: Some(fresh),
+                    collaborations,
+                })
+            }
+            ItemKind::Folder => {
+                let fresh = convert::fetched_folder(raw)
+                    .map_err(|e| malformed(&format!("GET {path}"), &e))?;
+                let collaborations = if fresh.has_collaborations.unwrap_or(false) {
+                    let mut options = RequestOptions::default();
+                    options.as_user = as_user;
+                    Some(self.folder_collaborations(&c.item_id, &options).await?)
+                } else {
+                    None
+                };
+                Ok(ScanOutcome::Folder {
+                    fresh,
+                    collaborations,
+                })
+            }
+        }
+    }
+
+    async fn file_collaborations(
+        &self,
+        file_id: &str,
+        as_user: Option<String>,
+    ) -> Result<Vec<CollabRecord>, ApiError> {
+        let mut options = RequestOptions::default();
+        options.as_user = as_user;
+        self.client
+            .file_collaborations(file_id, &options)
+            .map_ok(|c| convert::collaboration(&c))
+            .try_collect()
+            .await
+    }
+}
