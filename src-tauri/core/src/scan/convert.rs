@@ -7,7 +7,7 @@ use crate::box_api::models::{
     Collaboration, CollaborationRole, CollaborationStatus, File, Folder, Grantee, Item,
     PathCollection,
 };
-use crate::store::inventory::{CollabRecord, ListedFile, ListedFolder};
+use crate::store::inventory::{root_folder_id, CollabRecord, ListedFile, ListedFolder};
 use crate::store::Millis;
 
 /// One listing entry, typed.
@@ -57,10 +57,15 @@ pub fn entry(raw: Value, parent_id: &str) -> Result<Entry, serde_json::Error> {
 pub fn fetched_file(raw: Value) -> Result<ListedFile, serde_json::Error> {
     let shared_link = shared_link_of(&raw);
     let f: File = serde_json::from_value(raw)?;
-    Ok(ListedFile {
+    let mut listed = ListedFile {
         shared_link,
         ..file(f)
-    })
+    };
+    // Box calls each user's root "0": the inventory keys it by its owner.
+    if listed.parent_id.as_deref() == Some("0") {
+        listed.parent_id = listed.owner_id.as_deref().map(root_folder_id);
+    }
+    Ok(listed)
 }
 
 pub fn fetched_folder(raw: Value) -> Result<ListedFolder, serde_json::Error> {

@@ -27,14 +27,16 @@ mod walk;
 mod work;
 
 pub use lock::{HeldBy, ScannerLock, ScannerLockGuard, LOCK_FILE_NAME};
+/// How the caller pauses a run (`run` returns once it fires).
+pub use tokio_util::sync::CancellationToken;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::stream::FuturesUnordered;
+use futures_util::StreamExt;
 use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
 
 use crate::box_api::{self, ApiError, ApiErrorKind, BoxClient};
 use crate::clock::SharedClock;
@@ -221,11 +223,19 @@ impl Scanner {
                 .store
                 .users_to_walk(&self.connection_id, state.generation)
                 .await?;
-            futures_util::stream::iter(users)
-                .map(|user| self.walk_user(user, state.generation))
-                .buffer_unordered(self.config.walkers.max(1))
-                .try_collect::<()>()
-                .await?;
+            // A bounded number of users at once.
+            let mut users = users.into_iter();
+            let mut walking = FuturesUnordered::new();
+            loop {
+                while walking.len() < self.config.walkers.max(1) {
+                    let Some(user) = users.next() else { break };
+                    walking.push(self.walk_user(user, state.generation));
+                }
+                match walking.next().await {
+                    None => break,
+                    Some(walked) => walked?,
+                }
+            }
             while !self.idle().await? {
                 self.pause_a_moment().await;
             }
@@ -344,5 +354,18 @@ impl Scanner {
                 _ = tokio::time::sleep(self.config.idle_poll * 5) => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The app spawns `run` on its runtime: its future must be `Send`
+    /// (a compile-time check).
+    #[allow(dead_code)]
+    fn run_is_send(scanner: &'static Scanner) {
+        fn is_send<T: Send>(_: T) {}
+        is_send(scanner.run(true, CancellationToken::new()));
     }
 }

@@ -55,20 +55,21 @@ impl Scanner {
         }
     }
 
-    async fn scan_batch(&self, claimed: Vec<Claimed>) -> Result<(), UserError> {
+    pub(super) async fn scan_batch(&self, claimed: Vec<Claimed>) -> Result<(), UserError> {
         let contexts = self
             .store
             .item_contexts(&self.connection_id, &claimed)
             .await?;
         let skipped = self.skipped.read().expect("skipped users lock").clone();
-        let results: Vec<Result<ScanOutcome, ApiError>> = futures_util::stream::iter(&claimed)
-            .map(|c| {
-                let ctx = contexts
-                    .get(&(c.item.as_str(), c.item_id.clone()))
-                    .cloned()
-                    .unwrap_or_default();
-                self.scan_item(c, ctx, &skipped)
-            })
+        let mut scans = Vec::with_capacity(claimed.len());
+        for c in &claimed {
+            let ctx = contexts
+                .get(&(c.item.as_str(), c.item_id.clone()))
+                .cloned()
+                .unwrap_or_default();
+            scans.push(self.scan_item(c, ctx, &skipped));
+        }
+        let results: Vec<Result<ScanOutcome, ApiError>> = futures_util::stream::iter(scans)
             .buffered(self.config.item_concurrency.max(1))
             .collect()
             .await;
