@@ -20,7 +20,11 @@ async fn a_full_scan_finds_every_file_once_with_its_collaborations_at_the_lower_
     let sb = start_sandbox(small_enterprise()).await;
     let want = expected(&sb, "admin");
     let truth = sb.ground_truth();
-    assert_eq!(want.files.len(), truth.files_alive, "every file is in a tree");
+    assert_eq!(
+        want.files.len(),
+        truth.files_alive,
+        "every file is in a tree"
+    );
     let (client, requests, me) = client_for(&sb, "admin").await;
     let dir = tempfile::tempdir().unwrap();
     let store = open_store(dir.path()).await;
@@ -81,7 +85,12 @@ async fn a_full_scan_finds_every_file_once_with_its_collaborations_at_the_lower_
     let some_file = want
         .files
         .iter()
-        .find(|f| !want.collaborations.iter().any(|c| c.0 == "file" && &c.1 == *f))
+        .find(|f| {
+            !want
+                .collaborations
+                .iter()
+                .any(|c| c.0 == "file" && &c.1 == *f)
+        })
         .unwrap()
         .clone();
     store
@@ -96,7 +105,11 @@ async fn a_full_scan_finds_every_file_once_with_its_collaborations_at_the_lower_
         .unwrap();
     let before = requests.total();
     run_to_idle(&scan, 1).await;
-    assert_eq!(requests.total() - before, 2, "one GET per event-queued file");
+    assert_eq!(
+        requests.total() - before,
+        2,
+        "one GET per event-queued file"
+    );
     let outcome: String = sqlx::query_scalar(
         "SELECT outcome FROM item_scans WHERE connection_id = ? AND item_id = '1999999999999'",
     )
@@ -132,7 +145,11 @@ fn event_entry(item: ItemKind, id: &str) -> Enqueue {
 async fn a_coadmin_scan_skips_the_other_admins_and_says_why() {
     let sb = start_sandbox(small_enterprise()).await;
     let want = expected(&sb, "coadmin");
-    assert_eq!(want.skipped_users.len(), 2, "the admin and the other co-admin");
+    assert_eq!(
+        want.skipped_users.len(),
+        2,
+        "the admin and the other co-admin"
+    );
     let (client, _requests, me) = client_for(&sb, "coadmin").await;
     assert_eq!(me.role.as_deref(), Some("coadmin"));
     let dir = tempfile::tempdir().unwrap();
@@ -149,7 +166,10 @@ async fn a_coadmin_scan_skips_the_other_admins_and_says_why() {
     .into_iter()
     .collect();
     assert_eq!(
-        skipped.keys().cloned().collect::<std::collections::BTreeSet<_>>(),
+        skipped
+            .keys()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>(),
         want.skipped_users
     );
     assert!(skipped.values().all(|r| r == COADMIN_SKIP_REASON));
@@ -195,13 +215,21 @@ async fn cancelled_and_fault_ridden_scans_end_with_the_same_files_table() {
     let store = open_store(dir.path()).await;
     let scan = std::sync::Arc::new(scanner(&client, &store, &me, quick_config()));
     let mut stopped_at = Vec::new();
-    for stop_at in [want.files.len() / 5, want.files.len() / 2, want.files.len() * 4 / 5] {
+    for stop_at in [
+        want.files.len() / 5,
+        want.files.len() / 2,
+        want.files.len() * 4 / 5,
+    ] {
         let cancel = CancellationToken::new();
         let running = {
             let (scan, cancel) = (scan.clone(), cancel.clone());
             tokio::spawn(async move { scan.run(true, cancel).await })
         };
-        while store.inventory_counts(CONNECTION).await.unwrap().files_discovered
+        while store
+            .inventory_counts(CONNECTION)
+            .await
+            .unwrap()
+            .files_discovered
             < stop_at as i64
             && !running.is_finished()
         {
@@ -209,16 +237,29 @@ async fn cancelled_and_fault_ridden_scans_end_with_the_same_files_table() {
         }
         cancel.cancel();
         running.await.unwrap().unwrap();
-        let found = store.inventory_counts(CONNECTION).await.unwrap().files_discovered;
+        let found = store
+            .inventory_counts(CONNECTION)
+            .await
+            .unwrap()
+            .files_discovered;
         stopped_at.push(found);
     }
-    println!("paused with {stopped_at:?} of {} files found", want.files.len());
+    println!(
+        "paused with {stopped_at:?} of {} files found",
+        want.files.len()
+    );
     assert!(
-        stopped_at.iter().any(|&n| n > 0 && n < want.files.len() as i64),
+        stopped_at
+            .iter()
+            .any(|&n| n > 0 && n < want.files.len() as i64),
         "paused mid-walk at least once: {stopped_at:?}"
     );
     run_to_idle(&scan, 1).await;
-    assert_eq!(files_table(&store).await, reference, "cancelled and resumed");
+    assert_eq!(
+        files_table(&store).await,
+        reference,
+        "cancelled and resumed"
+    );
     assert_scanned_once(&store).await;
 
     // About one call in ten fails (5xx, reset, truncated body).
@@ -268,7 +309,13 @@ async fn a_dead_network_stops_the_run_at_once_and_marks_nothing_failed() {
         let scan = scan.clone();
         tokio::spawn(async move { scan.run(true, CancellationToken::new()).await })
     };
-    while store.inventory_counts(CONNECTION).await.unwrap().files_discovered < 50 {
+    while store
+        .inventory_counts(CONNECTION)
+        .await
+        .unwrap()
+        .files_discovered
+        < 50
+    {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     sb.stop().await;
@@ -315,14 +362,20 @@ async fn a_periodic_rescan_requeues_old_scans_and_changed_etags() {
     // Not due yet: nothing is queued again.
     run_to_idle(&scan, 1).await;
     assert_eq!(
-        scalar(&store, "SELECT COUNT(*) FROM item_scans WHERE connection_id = ?").await,
+        scalar(
+            &store,
+            "SELECT COUNT(*) FROM item_scans WHERE connection_id = ?"
+        )
+        .await,
         want.files.len() as i64
     );
     // A file edited in Box, then the interval passes.
     let edited = {
         let mut world = sb.state().world.write().unwrap();
         let ent = &mut world.ent;
-        let f = ent.parse_file_id(want.files.iter().next().unwrap()).unwrap();
+        let f = ent
+            .parse_file_id(want.files.iter().next().unwrap())
+            .unwrap();
         let at = ent.anchor;
         ent.files.changed.touch(f, at);
         ent.file_box_id(f)

@@ -103,13 +103,12 @@ pub async fn client_for(sb: &SandboxHandle, login: &str) -> (Arc<BoxClient>, Arc
         .ent
         .find_login(login)
         .expect("the account exists");
-    let pair = sb.state().tokens.lock().unwrap().issue_pair(
-        account,
-        "sandbox-client",
-        None,
-        3600,
-        86_400,
-    );
+    let pair =
+        sb.state()
+            .tokens
+            .lock()
+            .unwrap()
+            .issue_pair(account, "sandbox-client", None, 3600, 86_400);
     let now = Utc::now();
     let tokens = TokenSet {
         access_token: Sensitive::new(pair.access_token),
@@ -299,15 +298,21 @@ pub async fn files_table(store: &Store) -> Vec<String> {
 pub async fn collaborations_table(
     store: &Store,
 ) -> BTreeSet<(String, String, String, String, String, String)> {
-    let rows: Vec<(String, String, String, Option<String>, Option<String>, Option<String>)> =
-        sqlx::query_as(
-            "SELECT item_type, item_id, collaboration_id, login, role, status
+    let rows: Vec<(
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    )> = sqlx::query_as(
+        "SELECT item_type, item_id, collaboration_id, login, role, status
              FROM collaborations WHERE connection_id = ?",
-        )
-        .bind(CONNECTION)
-        .fetch_all(store.pool())
-        .await
-        .unwrap();
+    )
+    .bind(CONNECTION)
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
     rows.into_iter()
         .map(|(t, i, c, l, r, s)| {
             (

@@ -45,8 +45,7 @@ use crate::store::inventory::ListedUser;
 use crate::store::{Millis, Store};
 
 /// Why a co-admin's scan leaves a user out (shown in the UI and the CLI).
-pub const COADMIN_SKIP_REASON: &str =
-    "another admin's content: a co-admin cannot act as an admin";
+pub const COADMIN_SKIP_REASON: &str = "another admin's content: a co-admin cannot act as an admin";
 
 #[derive(Debug, Clone)]
 pub struct ScanConfig {
@@ -291,7 +290,11 @@ impl Scanner {
 
     /// Every managed user, from the saved marker on; a co-admin's scan
     /// marks other admins' and co-admins' users skipped.
-    async fn list_users(&self, mut marker: Option<String>, generation: i64) -> Result<(), UserError> {
+    async fn list_users(
+        &self,
+        mut marker: Option<String>,
+        generation: i64,
+    ) -> Result<(), UserError> {
         loop {
             let page = self
                 .client

@@ -28,7 +28,11 @@ enum Stopped {
 }
 
 impl Scanner {
-    pub(super) async fn walk_user(&self, user_id: String, generation: i64) -> Result<(), UserError> {
+    pub(super) async fn walk_user(
+        &self,
+        user_id: String,
+        generation: i64,
+    ) -> Result<(), UserError> {
         let mut pending: VecDeque<FrontierFolder> = self
             .store
             .frontier(&self.connection_id, &user_id, generation)
@@ -57,7 +61,10 @@ impl Scanner {
 
     /// Lists one folder to its end (from its saved marker), saving each
     /// page; returns the sub-folders this walk must list next.
-    async fn list_folder(&self, mut folder: FrontierFolder) -> Result<Vec<FrontierFolder>, Stopped> {
+    async fn list_folder(
+        &self,
+        mut folder: FrontierFolder,
+    ) -> Result<Vec<FrontierFolder>, Stopped> {
         if folder.attempts > 0 {
             // A failed listing waits a little (the client already retried).
             let secs = 2u64.saturating_pow(folder.attempts.min(6));
@@ -79,7 +86,12 @@ impl Scanner {
         let mut found = Vec::new();
         loop {
             let page = match self
-                .items_page(&api_id, folder.marker.as_deref(), &options, &folder.folder_id)
+                .items_page(
+                    &api_id,
+                    folder.marker.as_deref(),
+                    &options,
+                    &folder.folder_id,
+                )
                 .await
             {
                 Ok(page) => page,
@@ -157,11 +169,7 @@ impl Scanner {
                 Err(e) => return Err(malformed(&format!("GET {path}"), &e)),
             }
         }
-        Ok((
-            files,
-            folders,
-            page.next_marker.filter(|m| !m.is_empty()),
-        ))
+        Ok((files, folders, page.next_marker.filter(|m| !m.is_empty())))
     }
 
     pub(super) async fn folder_collaborations(

@@ -173,8 +173,8 @@ impl Scanner {
         };
         match c.item {
             ItemKind::File => {
-                let fresh =
-                    convert::fetched_file(raw).map_err(|e| malformed(&format!("GET {path}"), &e))?;
+                let fresh = convert::fetched_file(raw)
+                    .map_err(|e| malformed(&format!("GET {path}"), &e))?;
                 let collaborations = if fresh.has_collaborations.unwrap_or(false) {
                     Some(self.file_collaborations(&c.item_id, as_user).await?)
                 } else {

@@ -586,7 +586,8 @@ pub(crate) async fn save_listing_page_in(
     }
     count_in(conn, connection_id, delta).await?;
     if page.next_marker.is_none() {
-        saved.user_done = settle_user_in(conn, connection_id, &page.walk_user_id, generation).await?;
+        saved.user_done =
+            settle_user_in(conn, connection_id, &page.walk_user_id, generation).await?;
     }
     Ok(saved)
 }
@@ -837,7 +838,13 @@ impl Store {
         generation: i64,
         now: Millis,
     ) -> StoreResult<()> {
-        let data = (connection_id.to_owned(), users, next_marker, generation, now);
+        let data = (
+            connection_id.to_owned(),
+            users,
+            next_marker,
+            generation,
+            now,
+        );
         self.write(data, |(id, users, marker, generation, now), conn| {
             Box::pin(async move {
                 let mut delta = InventoryCounts::default();
@@ -1125,7 +1132,10 @@ impl Store {
                     })
                 }
             };
-            out.insert((c.item.as_str(), c.item_id.clone()), ctx.unwrap_or_default());
+            out.insert(
+                (c.item.as_str(), c.item_id.clone()),
+                ctx.unwrap_or_default(),
+            );
         }
         Ok(out)
     }
