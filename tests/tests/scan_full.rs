@@ -411,3 +411,37 @@ async fn a_periodic_rescan_requeues_old_scans_and_changed_etags() {
     assert_eq!(counts.users_done, counts.users_total);
     sb.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_scan_sends_nothing_until_resumed() {
+    let sb = start_sandbox(small_enterprise()).await;
+    let want = expected(&sb, "admin");
+    let (client, requests, me) = client_for(&sb, "admin").await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path()).await;
+    let now = connector_core::store::Millis::from(chrono::Utc::now());
+    store.set_scan_paused(CONNECTION, true, now).await.unwrap();
+    let scan = std::sync::Arc::new(scanner(&client, &store, &me, quick_config()));
+    let running = {
+        let scan = scan.clone();
+        tokio::spawn(async move { scan.run(true, CancellationToken::new()).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!running.is_finished());
+    assert_eq!(requests.total(), 0, "nothing is sent while paused");
+    store.set_scan_paused(CONNECTION, false, now).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(30), running)
+        .await
+        .expect("resumed and finished")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store
+            .inventory_counts(CONNECTION)
+            .await
+            .unwrap()
+            .files_scanned,
+        want.files.len() as i64
+    );
+    sb.stop().await;
+}

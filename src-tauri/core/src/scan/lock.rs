@@ -37,7 +37,7 @@ impl From<HeldBy> for UserError {
             other => format!("another Box Connector process ({other})"),
         };
         UserError::new(
-            ErrorCode::Internal,
+            ErrorCode::ScannerElsewhere,
             format!(
                 "The scan is already running in {who} (process {}).",
                 held.pid

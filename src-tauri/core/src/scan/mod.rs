@@ -44,6 +44,10 @@ use crate::error::UserError;
 use crate::store::inventory::ListedUser;
 use crate::store::{Millis, Store};
 
+/// How often a running scanner looks whether it was paused (and a paused
+/// one whether it was resumed).
+const PAUSE_POLL: Duration = Duration::from_secs(1);
+
 /// Why a co-admin's scan leaves a user out (shown in the UI and the CLI).
 pub const COADMIN_SKIP_REASON: &str = "another admin's content: a co-admin cannot act as an admin";
 
@@ -157,36 +161,67 @@ impl Scanner {
     }
 
     /// Lists users, walks trees and works the queue (see the module
-    /// header). Returns `Ok` when `cancel` fires (pause), or with
+    /// header); waits while the scan is paused in the store. Returns `Ok`
+    /// when `cancel` fires, or with
     /// `until_idle` once users are listed, every walk is done, nothing is
     /// claimable and no event effects are pending; `Err` when Box cannot be
     /// reached or refuses the sign-in (nothing is lost: run it again).
     pub async fn run(&self, until_idle: bool, cancel: CancellationToken) -> Result<(), UserError> {
-        let scanning = async {
-            // The caller holds the scanner lock: any lease is a dead scanner's.
-            self.store.reclaim_all_leases(&self.connection_id).await?;
-            self.store
-                .begin_scan(&self.connection_id, self.me.role.clone(), self.now())
-                .await?;
-            self.load_skipped().await?;
-            let finished = CancellationToken::new();
-            let drive = async {
-                let result = self.drive(until_idle).await;
-                finished.cancel();
-                result
-            };
-            let workers = futures_util::future::try_join_all(
-                (0..self.config.workers.max(1)).map(|i| self.work(i, &finished)),
-            );
-            let effects = self.apply_effects(&finished);
-            futures_util::future::try_join3(drive, workers, effects).await?;
-            Ok::<(), UserError>(())
-        };
-        tokio::select! {
-            biased;
-            _ = cancel.cancelled() => Ok(()),
-            result = scanning => result,
+        loop {
+            // Paused (by the app or the CLI, through the store): send nothing.
+            while self.paused().await? {
+                tokio::select! {
+                    _ = cancel.cancelled() => return Ok(()),
+                    _ = tokio::time::sleep(PAUSE_POLL) => {}
+                }
+            }
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return Ok(()),
+                // Paused while running: stop (a page in flight is saved whole
+                // or not at all) and wait for the resume above.
+                () = self.until_paused() => {}
+                result = self.scan(until_idle) => return result,
+            }
         }
+    }
+
+    async fn paused(&self) -> Result<bool, UserError> {
+        Ok(self
+            .store
+            .scan_run_state(&self.connection_id)
+            .await?
+            .is_some_and(|s| s.paused))
+    }
+
+    async fn until_paused(&self) {
+        loop {
+            tokio::time::sleep(PAUSE_POLL).await;
+            if let Ok(true) = self.paused().await {
+                return;
+            }
+        }
+    }
+
+    async fn scan(&self, until_idle: bool) -> Result<(), UserError> {
+        // The caller holds the scanner lock: any lease is a dead scanner's.
+        self.store.reclaim_all_leases(&self.connection_id).await?;
+        self.store
+            .begin_scan(&self.connection_id, self.me.role.clone(), self.now())
+            .await?;
+        self.load_skipped().await?;
+        let finished = CancellationToken::new();
+        let drive = async {
+            let result = self.drive(until_idle).await;
+            finished.cancel();
+            result
+        };
+        let workers = futures_util::future::try_join_all(
+            (0..self.config.workers.max(1)).map(|i| self.work(i, &finished)),
+        );
+        let effects = self.apply_effects(&finished);
+        futures_util::future::try_join3(drive, workers, effects).await?;
+        Ok(())
     }
 
     async fn load_skipped(&self) -> Result<(), UserError> {
@@ -200,7 +235,7 @@ impl Scanner {
         loop {
             let mut state = self
                 .store
-                .scan_state(&self.connection_id)
+                .scan_run_state(&self.connection_id)
                 .await?
                 .expect("begin_scan wrote the state");
             if self.rescan_due(state.generation_done_at, state.generation_started_at) {
@@ -209,7 +244,7 @@ impl Scanner {
                     .await?;
                 state = self
                     .store
-                    .scan_state(&self.connection_id)
+                    .scan_run_state(&self.connection_id)
                     .await?
                     .expect("the state exists");
             }
@@ -251,7 +286,7 @@ impl Scanner {
             loop {
                 let state = self
                     .store
-                    .scan_state(&self.connection_id)
+                    .scan_run_state(&self.connection_id)
                     .await?
                     .expect("the state exists");
                 if self.rescan_due(state.generation_done_at, state.generation_started_at) {

@@ -33,7 +33,9 @@ pub fn api_folder_id(folder_id: &str) -> &str {
 
 /// The scan's own state for one connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScanStateRecord {
+pub struct ScanRunState {
+    /// The admin paused the scan (the app or the CLI): no requests go out.
+    pub paused: bool,
     pub generation: i64,
     pub users_marker: Option<String>,
     pub users_listed_at: Option<Millis>,
@@ -773,10 +775,10 @@ pub(crate) async fn save_scanned_in(
 
 impl Store {
     /// The scan's state, `None` before the first run.
-    pub async fn scan_state(&self, connection_id: &str) -> StoreResult<Option<ScanStateRecord>> {
+    pub async fn scan_run_state(&self, connection_id: &str) -> StoreResult<Option<ScanRunState>> {
         let row = sqlx::query_as!(
-            ScanStateRecord,
-            r#"SELECT generation, users_marker, users_listed_at AS "users_listed_at: Millis",
+            ScanRunState,
+            r#"SELECT paused AS "paused: bool", generation, users_marker, users_listed_at AS "users_listed_at: Millis",
                    started_at AS "started_at: Millis",
                    full_scan_completed_at AS "full_scan_completed_at: Millis", connected_role,
                    generation_started_at AS "generation_started_at: Millis",
@@ -796,7 +798,7 @@ impl Store {
         connection_id: &str,
         connected_role: Option<String>,
         now: Millis,
-    ) -> StoreResult<ScanStateRecord> {
+    ) -> StoreResult<ScanRunState> {
         let data = (connection_id.to_owned(), connected_role, now);
         self.write(data, |(id, role, now), conn| {
             Box::pin(async move {
@@ -810,9 +812,13 @@ impl Store {
                 )
                 .execute(&mut *conn)
                 .await?;
+                // The row may have been made by a pause before any scan ran.
                 sqlx::query!(
-                    "UPDATE scan_state SET connected_role = ?, updated_at = ? WHERE connection_id = ?",
+                    "UPDATE scan_state SET connected_role = ?, updated_at = ?,
+                         generation_started_at = COALESCE(generation_started_at, ?)
+                     WHERE connection_id = ?",
                     role,
+                    now,
                     now,
                     id
                 )
@@ -823,7 +829,7 @@ impl Store {
         })
         .await?;
         Ok(self
-            .scan_state(connection_id)
+            .scan_run_state(connection_id)
             .await?
             .expect("the scan state was just written"))
     }
