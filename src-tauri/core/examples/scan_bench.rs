@@ -323,7 +323,9 @@ async fn main() {
     let limited_secs = arg("--limited-secs", 60) as f64;
 
     // 1. No rate limit: requests against the lower bound, full size.
-    let sb = Sandbox::start(enterprise(users, files, true)).await.unwrap();
+    let sb = Sandbox::start(enterprise(users, files, true))
+        .await
+        .unwrap();
     let bound = lower_bound(&sb, None);
     println!(
         "enterprise: {} users, {} folders, {} files; lower bound {} requests",
@@ -374,8 +376,8 @@ async fn main() {
     let sample = 1;
     let part = lower_bound(&sb, Some(sample));
     let (c, _count, _me) = client(&sb, Some(per_second), None).await;
-    let seq = sequential(&c, sample).await.as_secs_f64() * bound.total as f64
-        / part.total.max(1) as f64;
+    let seq =
+        sequential(&c, sample).await.as_secs_f64() * bound.total as f64 / part.total.max(1) as f64;
     println!(
         "4. sequential client (one user, one request at a time), same limit: {seq:.0}s (scaled from {sample} user) = {:.1}x the scanner's {:.1}s",
         seq / took.as_secs_f64(),

@@ -271,19 +271,22 @@ pub fn expected(sb: &SandboxHandle, connected_login: &str) -> Expected {
 
 /// The files table, one line per row, for comparing two scans.
 pub async fn files_table(store: &Store) -> Vec<String> {
-    let rows: Vec<(
+    type Text = Option<String>;
+    type Int = Option<i64>;
+    type FileRow = (
         String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<i64>,
-        Option<i64>,
-        Option<String>,
-        Option<i64>,
-    )> = sqlx::query_as(
+        Text,
+        Text,
+        Text,
+        Text,
+        Text,
+        Text,
+        Int,
+        Int,
+        Text,
+        Int,
+    );
+    let rows: Vec<FileRow> = sqlx::query_as(
         "SELECT file_id, name, path, owner_id, etag, sha1, shared_link, size,
              has_collaborations, scanned_etag, removed_at
          FROM files WHERE connection_id = ? ORDER BY file_id",
@@ -298,14 +301,15 @@ pub async fn files_table(store: &Store) -> Vec<String> {
 pub async fn collaborations_table(
     store: &Store,
 ) -> BTreeSet<(String, String, String, String, String, String)> {
-    let rows: Vec<(
+    type CollabRow = (
         String,
         String,
         String,
         Option<String>,
         Option<String>,
         Option<String>,
-    )> = sqlx::query_as(
+    );
+    let rows: Vec<CollabRow> = sqlx::query_as(
         "SELECT item_type, item_id, collaboration_id, login, role, status
              FROM collaborations WHERE connection_id = ?",
     )

@@ -161,8 +161,10 @@ impl Scanner {
             Ok(u) => u,
             Err(why) => return Ok(ScanOutcome::Skipped(why)),
         };
-        let mut options = RequestOptions::default().fields(ITEM_FIELDS);
-        options.as_user = as_user.clone();
+        let options = RequestOptions {
+            as_user: as_user.clone(),
+            ..RequestOptions::default().fields(ITEM_FIELDS)
+        };
         let kind = c.item.as_str();
         let path = format!("/{kind}s/{}", c.item_id);
         let raw: Value = match self.client.get_json(&path, &[], &options).await {
@@ -189,8 +191,10 @@ impl Scanner {
                 let fresh = convert::fetched_folder(raw)
                     .map_err(|e| malformed(&format!("GET {path}"), &e))?;
                 let collaborations = if fresh.has_collaborations.unwrap_or(false) {
-                    let mut options = RequestOptions::default();
-                    options.as_user = as_user;
+                    let options = RequestOptions {
+                        as_user,
+                        ..RequestOptions::default()
+                    };
                     Some(self.folder_collaborations(&c.item_id, &options).await?)
                 } else {
                     None
@@ -208,8 +212,10 @@ impl Scanner {
         file_id: &str,
         as_user: Option<String>,
     ) -> Result<Vec<CollabRecord>, ApiError> {
-        let mut options = RequestOptions::default();
-        options.as_user = as_user;
+        let options = RequestOptions {
+            as_user,
+            ..RequestOptions::default()
+        };
         self.client
             .file_collaborations(file_id, &options)
             .map_ok(|c| convert::collaboration(&c))
