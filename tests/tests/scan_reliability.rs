@@ -47,19 +47,27 @@ async fn outcome(data_dir: &Path) -> Outcome {
     let options = sqlx::sqlite::SqliteConnectOptions::new()
         .filename(data_dir.join(connector_core::store::DATABASE_FILE_NAME))
         .read_only(true);
-    let mut conn = sqlx::SqliteConnection::connect_with(&options).await.unwrap();
-    let files = sqlx::query("SELECT file_id, etag, scanned_etag, removed_at IS NOT NULL AS removed FROM files")
-        .fetch_all(&mut conn)
+    let mut conn = sqlx::SqliteConnection::connect_with(&options)
         .await
-        .unwrap()
-        .into_iter()
-        .map(|r| {
+        .unwrap();
+    let files = sqlx::query(
+        "SELECT file_id, etag, scanned_etag, removed_at IS NOT NULL AS removed FROM files",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|r| {
+        (
+            r.get::<String, _>(0),
             (
-                r.get::<String, _>(0),
-                (r.get::<Option<String>, _>(1), r.get::<Option<String>, _>(2), r.get::<bool, _>(3)),
-            )
-        })
-        .collect();
+                r.get::<Option<String>, _>(1),
+                r.get::<Option<String>, _>(2),
+                r.get::<bool, _>(3),
+            ),
+        )
+    })
+    .collect();
     let folders = sqlx::query("SELECT folder_id FROM folders WHERE walk_state = 'done'")
         .fetch_all(&mut conn)
         .await
@@ -67,17 +75,20 @@ async fn outcome(data_dir: &Path) -> Outcome {
         .into_iter()
         .map(|r| r.get::<String, _>(0))
         .collect();
-    let collaborations = sqlx::query("SELECT collaboration_id, item_id, COALESCE(login, '') FROM collaborations")
-        .fetch_all(&mut conn)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
-        .collect();
-    let w = sqlx::query("SELECT window_start, window_end FROM event_streams WHERE stream = 'admin_logs'")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
+    let collaborations =
+        sqlx::query("SELECT collaboration_id, item_id, COALESCE(login, '') FROM collaborations")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+    let w = sqlx::query(
+        "SELECT window_start, window_end FROM event_streams WHERE stream = 'admin_logs'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
     let window: (i64, i64) = (w.get(0), w.get(1));
     let events = sqlx::query("SELECT event_id, created_at FROM events")
         .fetch_all(&mut conn)
@@ -142,14 +153,28 @@ async fn scan_until_idle(world: &World, sandbox: &TestSandbox) -> serde_json::Va
 fn assert_complete(outcome: &Outcome, sandbox: &TestSandbox, status: &serde_json::Value) {
     let truth = sandbox.handle.ground_truth();
     let alive: Vec<_> = outcome.files.values().filter(|f| !f.2).collect();
-    assert_eq!(alive.len(), truth.files_alive, "every live file discovered once");
+    assert_eq!(
+        alive.len(),
+        truth.files_alive,
+        "every live file discovered once"
+    );
     assert!(
-        alive.iter().all(|(etag, scanned, _)| etag.is_some() && etag == scanned),
+        alive
+            .iter()
+            .all(|(etag, scanned, _)| etag.is_some() && etag == scanned),
         "every file scanned at its current etag"
     );
     assert_eq!(outcome.queue_rows, 0, "nothing left queued or failed");
-    assert_eq!(outcome.counts.0 as usize, outcome.files.len(), "discovered counter");
-    assert_eq!(outcome.counts.2 as usize, outcome.events.len(), "ingested counter");
+    assert_eq!(
+        outcome.counts.0 as usize,
+        outcome.files.len(),
+        "discovered counter"
+    );
+    assert_eq!(
+        outcome.counts.2 as usize,
+        outcome.events.len(),
+        "ingested counter"
+    );
     assert_eq!(status["scan"]["state"], "idle", "{status}");
 }
 
@@ -192,7 +217,10 @@ async fn kill_9_at_random_points_loses_and_duplicates_nothing() {
             }
         }
     }
-    assert!(kills >= 20, "only {kills} kills landed before the scan finished");
+    assert!(
+        kills >= 20,
+        "only {kills} kills landed before the scan finished"
+    );
     let status = scan_until_idle(&victim, &sandbox).await;
     let got = outcome(&victim.data_dir()).await;
     assert_complete(&got, &sandbox, &status);
@@ -237,4 +265,168 @@ async fn one_call_in_ten_failing_changes_nothing_in_the_result() {
     assert_eq!(got.collaborations, expected.collaborations);
     let (a, b) = shared_events(&got, &expected);
     assert_eq!(a, b);
+}
+
+/// A TCP pass-through to the sandbox that can be unplugged: while it is
+/// down nothing listens on its port (connection refused, as with no
+/// network), and plugging it back listens on the same port again.
+struct Cable {
+    port: u16,
+    upstream: std::net::SocketAddr,
+    task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Cable {
+    async fn new(upstream_url: &str) -> Cable {
+        let upstream = upstream_url
+            .trim_start_matches("http://")
+            .parse()
+            .expect("the sandbox listens on an ip:port");
+        let port = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let cable = Cable {
+            port,
+            upstream,
+            task: std::sync::Mutex::new(None),
+        };
+        cable.plug().await;
+        cable
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    async fn plug(&self) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .expect("the cable's port is free again");
+        let upstream = self.upstream;
+        let task = tokio::spawn(async move {
+            let mut links = tokio::task::JoinSet::new();
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                links.spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        *self.task.lock().unwrap() = Some(task);
+    }
+
+    /// Drops the listener and every open link (the JoinSet goes with the task).
+    fn unplug(&self) {
+        if let Some(task) = self.task.lock().unwrap().take() {
+            task.abort();
+        }
+    }
+}
+
+/// Polls the app's status until `done` holds (the scan works in real time
+/// against a real server; this bounds the wait, it does not sleep a fixed time).
+async fn status_until(
+    app: &connector_core::app::App,
+    what: &str,
+    done: impl Fn(&connector_core::ipc::ScanStatus) -> bool,
+) -> connector_core::ipc::ScanStatus {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let status = app.scan_status().await;
+        if done(&status) {
+            return status;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}: {status:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_dead_network_makes_the_scan_wait_offline_and_resume_by_itself() {
+    use connector_core::app::{App, AppConfig, BrowserLauncher, ScanMode, ScannerRole};
+    use connector_core::ipc::ScanState;
+    require_keyring();
+    let sandbox = TestSandbox::start(SandboxConfig {
+        // Slow enough that the cable is pulled mid-walk.
+        rate_limit_per_minute: 240,
+        ..scan_sandbox()
+    })
+    .await;
+    let cable = Cable::new(&sandbox.handle.base_url()).await;
+    let world = World::new("offline");
+    let mut cmd = world.cli(&sandbox, "");
+    cmd.env("BOX_CONNECTOR_SANDBOX_URL", cable.url()).args([
+        "--json",
+        "connect",
+        "--datacenter",
+        "sandbox",
+    ]);
+    let out = run(cmd).await;
+    assert!(out.status.success(), "{}", describe(&out));
+
+    let app = App::open(AppConfig {
+        data_dir: world.data_dir(),
+        keychain_service: world.service.clone(),
+        browser: BrowserLauncher::Disabled,
+        sign_in_timeout: Duration::from_secs(30),
+        sandbox_url: Some(cable.url()),
+        clock: Default::default(),
+    })
+    .await
+    .unwrap();
+    let cancel = tokio_util_cancel();
+    let runner = {
+        let app = app.clone();
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            app.run_scan(ScanMode::Follow, ScannerRole::App, cancel)
+                .await
+        })
+    };
+    let before = status_until(&app, "the walk to start", |s| s.scan.files_discovered > 0).await;
+    assert!(
+        before.scan.files_scanned < 500,
+        "pulled mid-scan: {before:?}"
+    );
+    cable.unplug();
+    let offline = status_until(&app, "the offline state", |s| {
+        s.scan.state == ScanState::Offline
+    })
+    .await;
+    assert_eq!(offline.scan.files_failed, 0, "a dead network fails no file");
+    let err = offline.scan.last_error.expect("it says why");
+    assert_eq!(
+        err.code,
+        connector_core::error::ErrorCode::Network,
+        "{err:?}"
+    );
+    // Offline, everything still reads from the store.
+    assert!(app.scan_queue(10).await.is_ok());
+    assert!(app.event_days().await.is_ok());
+
+    cable.plug().await;
+    let idle = status_until(&app, "the scan to finish after the network returns", |s| {
+        s.scan.state == ScanState::Idle
+    })
+    .await;
+    assert_eq!(
+        idle.scan.files_scanned as usize,
+        sandbox.handle.ground_truth().files_alive
+    );
+    assert_eq!(idle.scan.files_failed, 0);
+    assert!(idle.scan.last_error.is_none(), "{idle:?}");
+    cancel.cancel();
+    runner.await.unwrap().unwrap();
+    app.shutdown().await;
+}
+
+fn tokio_util_cancel() -> connector_core::scan::CancellationToken {
+    connector_core::scan::CancellationToken::new()
 }

@@ -206,7 +206,11 @@ impl App {
     ) -> Result<(), Stop> {
         let client = self.box_client().await.map_err(Stop::Failed)?;
         let me = client.me(None).await.map_err(|e| Stop::Failed(e.user))?;
-        self.set_runtime(|r| r.offline = false);
+        // Box answered: whatever stopped the last go is over.
+        self.set_runtime(|r| {
+            r.offline = false;
+            r.last_error = None;
+        });
         let clock = self.inner.config.clock.clone();
         let feed = Arc::new(EventFeed::new(
             client.clone(),
