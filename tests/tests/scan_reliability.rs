@@ -17,9 +17,13 @@ use connect_support::{describe, require_keyring, run, stdout_json, TestSandbox, 
 /// Small enough for CI, big enough that a scan takes several requests per
 /// user and the backfill several pages.
 fn scan_sandbox() -> SandboxConfig {
+    let files = std::env::var("SCAN_SOAK_FILES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(500);
     SandboxConfig {
         users: 10,
-        files: 500,
+        files,
         history_days: 70,
         reads_per_user_per_day: 2.0,
         activity_per_second: 0.0,
@@ -192,7 +196,12 @@ async fn kill_9_at_random_points_loses_and_duplicates_nothing() {
     // start-up, the backfill and the walk; printed so a failure can be replayed.
     let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut kills = 0;
-    for trial in 0..40 {
+    // `scripts/soak.sh` raises this (and the enterprise size) for a long soak.
+    let trials: usize = std::env::var("SCAN_KILL_TRIALS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40);
+    for trial in 0..trials {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;

@@ -7,8 +7,8 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use connector_core::app::{App, ScanMode, ScannerRole};
-use connector_core::error::UserError;
-use connector_core::ipc::{CoreEvent, ScanStatus};
+use connector_core::error::{ErrorCode, UserError};
+use connector_core::ipc::{CoreEvent, ScanState, ScanStatus};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
@@ -17,6 +17,13 @@ use crate::output::Output;
 use crate::scan_output::{eta_words, state_words};
 
 pub async fn scan(app: &App, mode: ScanMode, out: &Output) -> Result<u8, UserError> {
+    if app.scan_status().await.scan.state == ScanState::Paused {
+        return Err(UserError::new(
+            ErrorCode::InvalidInput,
+            "The scan is paused, so there is nothing to run.",
+            "Run `box-connector-cli resume` first (a pause made in the window counts too).",
+        ));
+    }
     let cancel = CancellationToken::new();
     let stopper = spawn_signal_stop(cancel.clone());
     let bar = (!out.json && std::io::stderr().is_terminal()).then(progress_bar);
