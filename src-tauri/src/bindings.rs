@@ -11,7 +11,10 @@ mod tests {
     use std::path::{Path, PathBuf};
     use std::process::Command;
 
-    use connector_core::ipc::{CoreEvent, CustomSettings, Snapshot};
+    use connector_core::ipc::{
+        CoreEvent, CustomSettings, EventDay, EventRow, FileDetail, QueueEntry, ScanStatus,
+        Snapshot, ThroughputPoint,
+    };
     use connector_core::UserError;
     use ts_rs::{Config, TS};
 
@@ -27,11 +30,19 @@ mod tests {
     /// Every type a command takes or returns, or an event carries (with
     /// their dependencies), and the command callers.
     fn generate(dir: &Path) -> BTreeMap<String, String> {
-        let cfg = Config::new().with_out_dir(dir);
+        // The same settings as core's own export (.cargo/config.toml): counts
+        // (u64) are JSON numbers, so `number` rather than ts-rs's `bigint`.
+        let cfg = Config::from_env().with_out_dir(dir);
         Snapshot::export_all(&cfg).expect("export Snapshot");
         CoreEvent::export_all(&cfg).expect("export CoreEvent");
         UserError::export_all(&cfg).expect("export UserError");
         CustomSettings::export_all(&cfg).expect("export CustomSettings");
+        ScanStatus::export_all(&cfg).expect("export ScanStatus");
+        QueueEntry::export_all(&cfg).expect("export QueueEntry");
+        EventRow::export_all(&cfg).expect("export EventRow");
+        EventDay::export_all(&cfg).expect("export EventDay");
+        ThroughputPoint::export_all(&cfg).expect("export ThroughputPoint");
+        FileDetail::export_all(&cfg).expect("export FileDetail");
         let mut files = read_dir(dir);
         let commands = commands_ts();
         // Written into the tree like ts-rs's files, so a change is one commit away.
@@ -123,6 +134,8 @@ mod tests {
             "u8" | "u16" | "u32" | "i32" | "i64" | "u64" | "f64" | "usize" => "number".into(),
             // `Reply` is `Result<Snapshot, UserError>`: the promise gives the snapshot.
             "Reply" => "Snapshot".into(),
+            // A command's `Result<T, UserError>`: the promise gives `T` (or rejects with the error).
+            "Result" => inner(),
             "Option" => format!("{} | null", inner()),
             "Vec" => format!("Array<{}>", inner()),
             "Channel" => format!("Channel<{}>", inner()),

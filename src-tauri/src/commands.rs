@@ -1,11 +1,17 @@
 //! IPC commands. Each parses its arguments, calls one function of
 //! `connector_core::app::App` and maps the result: a fresh `Snapshot` on
-//! success, `{code, message, hint}` (`UserError`) on failure.
+//! success, `{code, message, hint}` (`UserError`) on failure. The scan's
+//! commands answer with what they read (status, queue, events...), all of it
+//! from the store, so they work offline.
 
+use chrono::{DateTime, Utc};
 use connector_core::app::App;
-use connector_core::ipc::{CoreEvent, CustomSettings, Snapshot};
+use connector_core::ipc::{
+    CoreEvent, CustomSettings, EventDay, EventRow, FileDetail, QueueEntry, ScanStatus, Snapshot,
+    ThroughputPoint,
+};
 use connector_core::keychain::Sensitive;
-use connector_core::UserError;
+use connector_core::{ErrorCode, UserError};
 use tauri::async_runtime::JoinHandle;
 use tauri::ipc::Channel;
 use tauri::State;
@@ -142,4 +148,79 @@ pub async fn move_database_aside(core: State<'_, Core>) -> Reply {
     let app = core.app()?;
     app.move_database_aside().await?;
     Ok(app.snapshot().await)
+}
+
+/// Where the scan and the event feeds stand (never fails: read from the store).
+#[tauri::command]
+pub async fn scan_status(core: State<'_, Core>) -> Result<ScanStatus, UserError> {
+    Ok(core.app()?.scan_status().await)
+}
+
+/// The queue, front first.
+#[tauri::command]
+pub async fn scan_queue(core: State<'_, Core>, limit: u32) -> Result<Vec<QueueEntry>, UserError> {
+    core.app()?.scan_queue(limit).await
+}
+
+/// The latest events, newest first; `since` is RFC 3339, `kind` one of
+/// modify / share / read / delete / other.
+#[tauri::command]
+pub async fn scan_events(
+    core: State<'_, Core>,
+    since: Option<String>,
+    kind: Option<String>,
+    limit: u32,
+) -> Result<Vec<EventRow>, UserError> {
+    let since = since.as_deref().map(parse_time).transpose()?;
+    core.app()?.scan_events(since, kind, limit).await
+}
+
+/// The backfill window's days, events counted by kind.
+#[tauri::command]
+pub async fn event_days(core: State<'_, Core>) -> Result<Vec<EventDay>, UserError> {
+    core.app()?.event_days().await
+}
+
+/// Files scanned and folders listed per minute, over the last `minutes`.
+#[tauri::command]
+pub async fn scan_throughput(
+    core: State<'_, Core>,
+    minutes: u32,
+) -> Result<Vec<ThroughputPoint>, UserError> {
+    core.app()?.scan_throughput(minutes).await
+}
+
+/// One file's story; `null` when the scan has never seen it.
+#[tauri::command]
+pub async fn file_detail(
+    core: State<'_, Core>,
+    file_id: String,
+) -> Result<Option<FileDetail>, UserError> {
+    core.app()?.file_detail(&file_id).await
+}
+
+#[tauri::command]
+pub async fn pause_scan(core: State<'_, Core>) -> Result<ScanStatus, UserError> {
+    let app = core.app()?;
+    app.pause_scan().await?;
+    Ok(app.scan_status().await)
+}
+
+#[tauri::command]
+pub async fn resume_scan(core: State<'_, Core>) -> Result<ScanStatus, UserError> {
+    let app = core.app()?;
+    app.resume_scan().await?;
+    Ok(app.scan_status().await)
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>, UserError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| {
+            UserError::new(
+                ErrorCode::InvalidInput,
+                format!("{text:?} is not a date and time ({e})."),
+                "Give it as RFC 3339, e.g. 2026-12-01T09:30:00Z.",
+            )
+        })
 }

@@ -237,7 +237,7 @@ describe('connect flow', () => {
     await userEvent.click(screen.getByText('Signing in on another computer?'));
     await userEvent.type(screen.getByLabelText(/paste the address/), 'http://127.0.0.1:2/callback?code=c&state=s');
     await userEvent.click(screen.getByRole('button', { name: 'Finish sign-in' }));
-    expect(mock.calls.at(-1)).toEqual({ cmd: 'submit_redirect_url', args: { url: 'http://127.0.0.1:2/callback?code=c&state=s' } });
+    expect(mock.calls.find((c) => c.cmd === 'submit_redirect_url')?.args).toEqual({ url: 'http://127.0.0.1:2/callback?code=c&state=s' });
     expect(await screen.findByTestId('account')).toBeTruthy();
   });
 

@@ -8,6 +8,7 @@ import type { DataCenterView } from './bindings/DataCenterView';
 import type { Snapshot } from './bindings/Snapshot';
 import type { UserError } from './bindings/UserError';
 import * as ipc from './ipc';
+import { ScanData } from './scan-state.svelte';
 
 export type Action =
   | 'select'
@@ -27,6 +28,8 @@ export class AppState {
   busy = $state<Action | null>(null);
   /** The running API test as it progresses (the snapshot holds the last finished one). */
   liveApiTest = $state<ApiTestReport | null>(null);
+  /** The scan views' data (status pushed by core, the rest read by the views). */
+  readonly scan = new ScanData();
 
   selected: DataCenterView | undefined = $derived(
     this.snapshot?.datacenters.find((d) => d.id === this.snapshot?.selected_datacenter),
@@ -67,6 +70,9 @@ export class AppState {
         break;
       case 'health_changed':
         if (this.snapshot) this.snapshot.health = event.health;
+        break;
+      case 'scan_progress':
+        this.scan.applyStatus(event.status);
         break;
       case 'bring_to_front':
         // The shell raises the window; nothing to draw.

@@ -24,3 +24,39 @@ export function days(age: number | null): string {
   const d = Math.floor(age);
   return `${d} day${d === 1 ? '' : 's'}`;
 }
+
+const NUMBER = new Intl.NumberFormat('en-US');
+
+/** 12,345 */
+export function count(n: number | null | undefined): string {
+  return n === null || n === undefined || !Number.isFinite(n) ? '—' : NUMBER.format(Math.round(n));
+}
+
+/** A span of seconds, two units at most: "45 s", "12 min", "3 h 5 min", "2 d 4 h". */
+export function duration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '—';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+  const d = Math.floor(h / 24);
+  return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
+}
+
+/** A rate per minute, shown per second when it is large. */
+export function perMinute(rate: number | null | undefined, unit: string): string {
+  if (rate === null || rate === undefined || !Number.isFinite(rate)) return '—';
+  if (rate >= 600) return `${count(rate / 60)} ${unit}/s`;
+  return `${rate < 10 && rate > 0 ? rate.toFixed(1) : count(rate)} ${unit}/min`;
+}
+
+/** "2026-12-01 09:30" in local time, for lists. */
+export function dateTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const t = new Date(iso);
+  if (Number.isNaN(t.getTime())) return '—';
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())} ${pad(t.getHours())}:${pad(t.getMinutes())}`;
+}

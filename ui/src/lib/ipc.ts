@@ -29,6 +29,17 @@ export const runApiTest = () => call(() => commands.runApiTest());
 export const disconnect = () => call(() => commands.disconnect());
 export const moveDatabaseAside = () => call(() => commands.moveDatabaseAside());
 
+// The scan's reads: all from the store, so they answer offline too.
+export const scanStatus = () => call(() => commands.scanStatus());
+export const scanQueue = (limit: number) => call(() => commands.scanQueue(limit));
+export const scanEvents = (kind: string | null, limit: number, since: string | null = null) =>
+  call(() => commands.scanEvents(since, kind, limit));
+export const eventDays = () => call(() => commands.eventDays());
+export const scanThroughput = (minutes: number) => call(() => commands.scanThroughput(minutes));
+export const fileDetail = (fileId: string) => call(() => commands.fileDetail(fileId));
+export const pauseScan = () => call(() => commands.pauseScan());
+export const resumeScan = () => call(() => commands.resumeScan());
+
 async function call<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();

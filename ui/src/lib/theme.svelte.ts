@@ -13,8 +13,30 @@ function stored(): ThemeMode {
   }
 }
 
+function systemDark(): boolean {
+  try {
+    return window.matchMedia('(prefers-color-scheme: dark)').matches;
+  } catch {
+    return false;
+  }
+}
+
 class Theme {
   mode = $state<ThemeMode>(stored());
+  /** The system's own scheme, followed while `mode` is `system`. */
+  private systemIsDark = $state(systemDark());
+  /** What is on screen: the charts draw in these colours. */
+  scheme: 'light' | 'dark' = $derived(this.mode === 'system' ? (this.systemIsDark ? 'dark' : 'light') : this.mode);
+
+  constructor() {
+    try {
+      window
+        .matchMedia('(prefers-color-scheme: dark)')
+        .addEventListener('change', (e) => (this.systemIsDark = e.matches));
+    } catch {
+      /* no matchMedia (tests): the system scheme stays light */
+    }
+  }
 
   apply() {
     const root = document.documentElement;

@@ -1,7 +1,15 @@
 // Snapshots shaped exactly like core's (the generated types check that).
 import type { ApiTestReport } from '../lib/bindings/ApiTestReport';
 import type { DataCenterView } from '../lib/bindings/DataCenterView';
+import type { EventDay } from '../lib/bindings/EventDay';
+import type { EventRow } from '../lib/bindings/EventRow';
+import type { EventsProgress } from '../lib/bindings/EventsProgress';
+import type { FileDetail } from '../lib/bindings/FileDetail';
+import type { QueueEntry } from '../lib/bindings/QueueEntry';
+import type { ScanProgress } from '../lib/bindings/ScanProgress';
+import type { ScanStatus } from '../lib/bindings/ScanStatus';
 import type { Snapshot } from '../lib/bindings/Snapshot';
+import type { ThroughputPoint } from '../lib/bindings/ThroughputPoint';
 
 const box = (id: string, label: string, key: string): DataCenterView => ({
   id,
@@ -117,5 +125,118 @@ export function report(statuses: ApiTestReport['checks'][number]['status'][], fi
       box_error: statuses[i] === 'fail' ? 'insufficient_scope' : null,
       fix: statuses[i] === 'warn' || statuses[i] === 'fail' ? `Fix for ${id}` : null,
     })),
+  };
+}
+
+// The scan's view types, shaped like core's.
+const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+
+export function scanStatus(scan: Partial<ScanProgress> = {}, events: Partial<EventsProgress> = {}): ScanStatus {
+  return {
+    connection_id: 'sandbox:enterprise:900',
+    scan: {
+      state: 'running',
+      users_total: 100,
+      users_done: 40,
+      users_skipped: 0,
+      folders_total: 2000,
+      folders_done: 500,
+      files_discovered: 12_000,
+      files_scanned: 3_000,
+      files_queued: 9_000,
+      files_failed: 0,
+      files_per_minute: 1_200,
+      eta_seconds: 450,
+      started_at: minutesAgo(10),
+      full_scan_completed_at: null,
+      skipped_note: null,
+      last_error: null,
+      ...scan,
+    },
+    events: {
+      ingested: 180_000,
+      backfill_from: minutesAgo(60 * 24 * 60),
+      backfill_to: minutesAgo(10),
+      backfill_done_ratio: 0.5,
+      backfill_completed_at: null,
+      last_event_at: minutesAgo(1),
+      last_polled_at: minutesAgo(0.5),
+      lag_seconds: 30,
+      ...events,
+    },
+  };
+}
+
+export function queueEntry(overrides: Partial<QueueEntry> = {}): QueueEntry {
+  return {
+    file_id: '1001',
+    item_type: 'file',
+    name: 'Budget.xlsx',
+    path: '/All Files/Finance',
+    owner_login: 'ann@sandbox.example',
+    priority: 50,
+    reason: 'full_scan',
+    reason_detail: null,
+    state: 'queued',
+    attempts: 0,
+    last_error: null,
+    enqueued_at: minutesAgo(5),
+    ...overrides,
+  };
+}
+
+export function eventRow(overrides: Partial<EventRow> = {}): EventRow {
+  return {
+    event_id: 'ev-1',
+    event_type: 'EDIT',
+    kind: 'modify',
+    created_at: minutesAgo(2),
+    item_type: 'file',
+    item_id: '1001',
+    item_name: 'Budget.xlsx',
+    actor_login: 'ann@sandbox.example',
+    ...overrides,
+  };
+}
+
+export function eventDays(n = 60): EventDay[] {
+  return Array.from({ length: n }, (_, i) => {
+    const day = new Date(Date.UTC(2026, 9, 2) + i * 86_400_000).toISOString().slice(0, 10);
+    return { day, modify: 10, share: 2, read: 30, delete: 1, other: 5 };
+  });
+}
+
+export function throughput(minutes = 5): ThroughputPoint[] {
+  return Array.from({ length: minutes }, (_, i) => ({
+    minute: new Date(Math.floor(Date.now() / 60_000 - minutes + i) * 60_000).toISOString(),
+    files_scanned: 1000 + i,
+    folders_listed: 20,
+  }));
+}
+
+export function fileDetail(overrides: Partial<FileDetail> = {}): FileDetail {
+  return {
+    file_id: '1001',
+    name: 'Budget.xlsx',
+    path: '/All Files/Finance',
+    owner_login: 'ann@sandbox.example',
+    size: 2048,
+    sha1: 'da39a3ee5e6b4b0d3255bfef95601890afd80709',
+    etag: '3',
+    scanned_etag: '2',
+    discovered_at: minutesAgo(30),
+    last_scanned_at: minutesAgo(20),
+    removed_at: null,
+    shared_link: { access: 'open' },
+    collaborations: [
+      { collaboration_id: 'c1', grantee_type: 'user', login: 'bob@partner.example', name: 'Bob', role: 'editor', status: 'accepted' },
+    ],
+    queued: queueEntry({ reason: 'event', reason_detail: 'EDIT', priority: 0 }),
+    history: [
+      { at: minutesAgo(30), what: 'discovered', detail: 'full scan', event_id: null },
+      { at: minutesAgo(20), what: 'scanned', detail: 'full_scan', event_id: null },
+      { at: minutesAgo(3), what: 'event', detail: 'EDIT', event_id: 'ev-1' },
+    ],
+    ...overrides,
   };
 }

@@ -3,7 +3,13 @@
 import { invoke, type Channel } from '@tauri-apps/api/core';
 import type { CoreEvent } from './CoreEvent';
 import type { CustomSettings } from './CustomSettings';
+import type { EventDay } from './EventDay';
+import type { EventRow } from './EventRow';
+import type { FileDetail } from './FileDetail';
+import type { QueueEntry } from './QueueEntry';
+import type { ScanStatus } from './ScanStatus';
 import type { Snapshot } from './Snapshot';
+import type { ThroughputPoint } from './ThroughputPoint';
 
 /** Every IPC command, by name, with its arguments' types. */
 export const commands = {
@@ -17,4 +23,12 @@ export const commands = {
   runApiTest: () => invoke<Snapshot>('run_api_test'),
   disconnect: () => invoke<Snapshot>('disconnect'),
   moveDatabaseAside: () => invoke<Snapshot>('move_database_aside'),
+  scanStatus: () => invoke<ScanStatus>('scan_status'),
+  scanQueue: (limit: number) => invoke<Array<QueueEntry>>('scan_queue', { limit }),
+  scanEvents: (since: string | null, kind: string | null, limit: number) => invoke<Array<EventRow>>('scan_events', { since, kind, limit }),
+  eventDays: () => invoke<Array<EventDay>>('event_days'),
+  scanThroughput: (minutes: number) => invoke<Array<ThroughputPoint>>('scan_throughput', { minutes }),
+  fileDetail: (fileId: string) => invoke<FileDetail | null>('file_detail', { fileId }),
+  pauseScan: () => invoke<ScanStatus>('pause_scan'),
+  resumeScan: () => invoke<ScanStatus>('resume_scan'),
 };
