@@ -13,6 +13,14 @@ fn main() {
             "run_api_test",
             "disconnect",
             "move_database_aside",
+            "scan_status",
+            "scan_queue",
+            "scan_events",
+            "event_days",
+            "scan_throughput",
+            "file_detail",
+            "pause_scan",
+            "resume_scan",
         ]),
     ))
     .expect("tauri-build failed");

@@ -15,7 +15,8 @@ use connector_core::{ErrorCode, UserError};
 use tauri::async_runtime::JoinHandle;
 use tauri::ipc::Channel;
 use tauri::State;
-use tokio::sync::broadcast::error::RecvError;
+
+use crate::forward;
 
 /// The core facade, or why it could not open (shown by the UI at start).
 pub struct Core {
@@ -33,7 +34,7 @@ impl Core {
         }
     }
 
-    fn app(&self) -> Result<&App, UserError> {
+    pub fn app(&self) -> Result<&App, UserError> {
         self.app.as_ref().map_err(Clone::clone)
     }
 
@@ -54,23 +55,27 @@ type Reply = Result<Snapshot, UserError>;
 #[tauri::command]
 pub async fn app_start(core: State<'_, Core>, events: Channel<CoreEvent>) -> Reply {
     let app = core.app()?.clone();
-    let mut rx = app.subscribe();
-    let forward_app = app.clone();
-    let task = tauri::async_runtime::spawn(async move {
-        loop {
-            let event = match rx.recv().await {
-                Ok(event) => event,
-                // Fell behind: the whole state replaces what was missed.
-                Err(RecvError::Lagged(_)) => CoreEvent::SnapshotChanged {
-                    snapshot: Box::new(forward_app.snapshot().await),
-                },
-                Err(RecvError::Closed) => break,
-            };
-            if events.send(event).is_err() {
-                break;
+    let rx = app.subscribe();
+    let resync_app = app.clone();
+    let task = tauri::async_runtime::spawn(forward::forward(
+        rx,
+        forward::PROGRESS_INTERVAL,
+        // Fell behind: the whole state replaces what was missed.
+        move || {
+            let app = resync_app.clone();
+            async move {
+                vec![
+                    CoreEvent::SnapshotChanged {
+                        snapshot: Box::new(app.snapshot().await),
+                    },
+                    CoreEvent::ScanProgress {
+                        status: Box::new(app.scan_status().await),
+                    },
+                ]
             }
-        }
-    });
+        },
+        move |event| events.send(event).is_ok(),
+    ));
     if let Some(old) = core.forwarder.lock().expect("forwarder lock").replace(task) {
         old.abort();
     }

@@ -3,14 +3,17 @@
 //! behaviour lives in core, where the CLI and the tests reach it too.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod alerts;
 mod bindings;
 mod commands;
 mod config;
+mod forward;
 mod logging;
+mod tray;
+mod watch;
 mod window;
 
 use connector_core::app::{App, AppConfig};
-use connector_core::ipc::CoreEvent;
 use tauri::Manager;
 
 fn main() {
@@ -26,6 +29,7 @@ fn main() {
     builder
         .plugin(logging::plugin())
         .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             let config = config::ShellConfig::resolve()?;
             // The same configuration the CLI reads (keychain service override included).
@@ -38,18 +42,17 @@ fn main() {
             );
             let opened = tauri::async_runtime::block_on(App::open(core_config));
             if let Ok(core) = &opened {
-                // The browser came back from Box's sign-in page: raise the window.
-                let mut rx = core.subscribe();
-                let handle = app.handle().clone();
-                tauri::async_runtime::spawn(async move {
-                    loop {
-                        match rx.recv().await {
-                            Ok(CoreEvent::BringToFront) => window::bring_to_front(&handle),
-                            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                            Err(_) => break,
-                        }
+                match tray::Tray::create(app.handle()) {
+                    Ok(tray) => {
+                        app.manage(tray);
                     }
-                });
+                    // No tray on this desktop: the window still shows everything.
+                    Err(e) => log::warn!("no tray icon: {e}"),
+                }
+                watch::spawn(app.handle().clone(), core.clone());
+                // From here on core scans whenever it is connected.
+                let core = core.clone();
+                tauri::async_runtime::spawn(async move { core.start_background_scanning().await });
             }
             if let Err(e) = &opened {
                 log::error!("core did not open: {} ({:?})", e.message, e.code);
@@ -68,6 +71,14 @@ fn main() {
             commands::run_api_test,
             commands::disconnect,
             commands::move_database_aside,
+            commands::scan_status,
+            commands::scan_queue,
+            commands::scan_events,
+            commands::event_days,
+            commands::scan_throughput,
+            commands::file_detail,
+            commands::pause_scan,
+            commands::resume_scan,
         ])
         .build(tauri::generate_context!())
         .expect("error while building Box Connector")

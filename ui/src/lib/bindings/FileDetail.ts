@@ -2,4 +2,16 @@
 import type { CollaborationView } from "./CollaborationView";
 import type { FileHistoryEntry } from "./FileHistoryEntry";
 import type { QueueEntry } from "./QueueEntry";
-export type FileDetail = { file_id: string, name: string | null, path: string | null, owner_login: string | null, size: number | null, sha1: string | null, etag: string | null, scanned_etag: string | null, discovered_at: string, last_scanned_at: string | null, removed_at: string | null, shared_link: Record<string, unknown> | null, collaborations: Array<CollaborationView>, queued: QueueEntry | null, history: Array<FileHistoryEntry>, };
+
+/**
+ * `file FILE_ID`: what the scan knows of one file.
+ */
+export type FileDetail = { file_id: string, name: string | null, path: string | null, owner_login: string | null, size: number | null, sha1: string | null, etag: string | null, scanned_etag: string | null, discovered_at: string, last_scanned_at: string | null, removed_at: string | null, 
+/**
+ * The shared link as Box gave it (`access`, `permissions`, `unshared_at`...).
+ */
+shared_link: Record<string, unknown> | null, collaborations: Array<CollaborationView>, 
+/**
+ * Its place in the queue, when it has one.
+ */
+queued: QueueEntry | null, history: Array<FileHistoryEntry>, };

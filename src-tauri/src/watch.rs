@@ -1,0 +1,69 @@
+//! What the shell does with core's events whether or not a page listens:
+//! raise the window when the browser comes back from Box, keep the tray
+//! current, and send the desktop notifications `alerts` decides on.
+
+use connector_core::app::App;
+use connector_core::ipc::CoreEvent;
+use tauri::{AppHandle, Manager, Runtime};
+use tauri_plugin_notification::NotificationExt;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::alerts::{Alert, Alerts};
+use crate::tray::Tray;
+use crate::window;
+
+pub fn spawn<R: Runtime>(handle: AppHandle<R>, core: App) {
+    let mut rx = core.subscribe();
+    tauri::async_runtime::spawn(async move {
+        let mut alerts = Alerts::default();
+        // What is so at start is the baseline, not news.
+        alerts.on_snapshot(&core.snapshot().await);
+        let status = core.scan_status().await;
+        alerts.on_scan(&status);
+        show_in_tray(&handle, &status);
+        loop {
+            let alert = match rx.recv().await {
+                Ok(CoreEvent::BringToFront) => {
+                    window::bring_to_front(&handle);
+                    None
+                }
+                Ok(CoreEvent::ScanProgress { status }) => {
+                    show_in_tray(&handle, &status);
+                    alerts.on_scan(&status)
+                }
+                Ok(CoreEvent::SnapshotChanged { snapshot }) => alerts.on_snapshot(&snapshot),
+                Ok(_) => None,
+                Err(RecvError::Lagged(_)) => {
+                    let status = core.scan_status().await;
+                    show_in_tray(&handle, &status);
+                    let scan = alerts.on_scan(&status);
+                    alerts.on_snapshot(&core.snapshot().await).or(scan)
+                }
+                Err(RecvError::Closed) => break,
+            };
+            if let Some(alert) = alert {
+                notify(&handle, &alert);
+            }
+        }
+    });
+}
+
+fn show_in_tray<R: Runtime>(handle: &AppHandle<R>, status: &connector_core::ipc::ScanStatus) {
+    if let Some(tray) = handle.try_state::<Tray<R>>() {
+        tray.show(status);
+    }
+}
+
+fn notify<R: Runtime>(handle: &AppHandle<R>, alert: &Alert) {
+    log::info!("notification: {}: {}", alert.title, alert.body);
+    let shown = handle
+        .notification()
+        .builder()
+        .title(&alert.title)
+        .body(&alert.body)
+        .show();
+    if let Err(e) = shown {
+        // No notification service (a bare session): the window and tray still say it.
+        log::warn!("could not show a notification: {e}");
+    }
+}
