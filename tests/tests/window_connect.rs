@@ -161,3 +161,96 @@ async fn sandbox_coadmin_gets_a_role_warning_with_the_fix() -> Result<()> {
     .await;
     s.finish(outcome).await
 }
+
+/// Polls `css`'s text until `done` accepts it.
+async fn wait_text(
+    s: &AppSession,
+    css: &str,
+    timeout: Duration,
+    done: impl Fn(&str) -> bool,
+) -> Result<String> {
+    let start = std::time::Instant::now();
+    loop {
+        let text = s.text(css).await.unwrap_or_default();
+        if done(&text) {
+            return Ok(text);
+        }
+        if start.elapsed() > timeout {
+            s.screenshot("timeout").await.ok();
+            anyhow::bail!("{css} says {text:?} after {timeout:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+const FULL_SCAN_TIMEOUT: Duration = Duration::from_secs(180);
+
+#[tokio::test]
+#[ignore = "opens the real window: run scripts/e2e.sh"]
+async fn after_connecting_the_scan_runs_to_completion_and_the_events_show_by_kind() -> Result<()> {
+    let s = start_with_scripted_browser("scan-and-events", "admin").await?;
+    let outcome = async {
+        // Before connecting there is only the Connection view.
+        let tabs = s.find_all("[role=tab]").await?;
+        ensure!(
+            tabs.len() == 1,
+            "one view before connecting, saw {}",
+            tabs.len()
+        );
+        connect_sandbox(&s).await?;
+
+        s.click("[data-view-tab=scan]").await?;
+        s.find("[data-testid=scan-view]").await?;
+        // The sandbox's enterprise is small: the full scan finishes.
+        s.wait_attr(
+            "[data-testid=scan-state]",
+            "data-state",
+            "idle",
+            FULL_SCAN_TIMEOUT,
+        )
+        .await?;
+        let scanned = s.text("[data-testid=progress-scanned-text]").await?;
+        let (done, of) = scanned
+            .split_once(" of ")
+            .map(|(a, b)| (a.to_string(), b.split(' ').next().unwrap_or("").to_string()))
+            .unwrap_or_default();
+        ensure!(
+            !done.is_empty() && done == of && done != "0",
+            "every discovered file scanned: {scanned:?}"
+        );
+        s.find("[data-testid=throughput-chart][data-drawn=true]")
+            .await?;
+        s.screenshot("scan").await?;
+
+        // Keyboard: the right arrow on the Scan tab opens Events.
+        let tab = s.find("[data-view-tab=scan]").await?;
+        tab.send_keys(&fantoccini::key::Key::Right).await?;
+        s.wait_attr(
+            "[data-view-tab=events]",
+            "aria-selected",
+            "true",
+            Duration::from_secs(5),
+        )
+        .await?;
+        s.find("[data-testid=events-view]").await?;
+        wait_text(
+            &s,
+            "[data-testid=events-ingested]",
+            Duration::from_secs(30),
+            |t| !t.is_empty() && t != "0" && t != "—",
+        )
+        .await?;
+        s.find("[data-testid=event-days-chart][data-drawn=true]")
+            .await?;
+        s.find("[data-testid=events-list] tr[data-event]").await?;
+        let lag = s.text("[data-testid=event-lag]").await?;
+        ensure!(
+            lag != "—",
+            "event lag shown once the live stream is read: {lag:?}"
+        );
+        s.screenshot("events").await?;
+        Ok(())
+    }
+    .await;
+    s.finish(outcome).await
+}
