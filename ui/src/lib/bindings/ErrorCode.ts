@@ -4,4 +4,4 @@
  * Stable error codes. The UI and the CLI's `--json` output branch on these,
  * so rename none; add new ones at the end.
  */
-export type ErrorCode = "internal" | "invalid_input" | "unknown_datacenter" | "database_corrupt" | "database_too_new" | "database_unavailable" | "keychain_unavailable" | "keychain_locked" | "not_connected" | "needs_reconnect" | "sign_in_denied" | "sign_in_timed_out" | "sign_in_cancelled" | "sign_in_invalid_callback" | "app_disabled_by_admin" | "network" | "rate_limited" | "box_api" | "malformed_response" | "no_enterprise" | "client_secret_missing" | "sandbox_unavailable" | "revoke_skipped";
+export type ErrorCode = "internal" | "invalid_input" | "unknown_datacenter" | "database_corrupt" | "database_too_new" | "database_unavailable" | "keychain_unavailable" | "keychain_locked" | "not_connected" | "needs_reconnect" | "sign_in_denied" | "sign_in_timed_out" | "sign_in_cancelled" | "sign_in_invalid_callback" | "app_disabled_by_admin" | "network" | "rate_limited" | "box_api" | "malformed_response" | "no_enterprise" | "client_secret_missing" | "sandbox_unavailable" | "revoke_skipped" | "scanner_elsewhere";
