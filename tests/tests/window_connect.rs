@@ -191,6 +191,7 @@ async fn after_connecting_the_scan_runs_to_completion_and_the_events_show_by_kin
     let s = start_with_scripted_browser("scan-and-events", "admin").await?;
     let outcome = async {
         // Before connecting there is only the Connection view.
+        s.find("[role=tab][data-view-tab=connection]").await?;
         let tabs = s.find_all("[role=tab]").await?;
         ensure!(
             tabs.len() == 1,

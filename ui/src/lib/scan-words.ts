@@ -3,7 +3,7 @@ import type { QueueEntry } from './bindings/QueueEntry';
 import type { ScanState } from './bindings/ScanState';
 
 export const SCAN_STATE: Record<ScanState, { cls: string; text: string; detail: string }> = {
-  not_started: { cls: '', text: 'Not started', detail: 'The scan starts once the connection is made.' },
+  not_started: { cls: '', text: 'Not started', detail: 'The scan starts by itself once connected.' },
   running: { cls: 'info', text: 'Scanning', detail: 'Reading events, walking folders and working the queue.' },
   paused: { cls: 'warn', text: 'Paused', detail: 'Paused: nothing is sent to Box until you resume.' },
   offline: { cls: 'warn', text: 'Offline', detail: "Box can't be reached. The scan waits and resumes by itself." },
