@@ -25,7 +25,18 @@ export interface Rates {
   usersPerMinute: number | null;
   discoveredPerMinute: number | null;
   foldersPerMinute: number | null;
+  eventsPerMinute: number | null;
+  /** Share of the backfill window covered per minute. */
+  backfillPerMinute: number | null;
 }
+
+const NO_RATES: Rates = {
+  usersPerMinute: null,
+  discoveredPerMinute: null,
+  foldersPerMinute: null,
+  eventsPerMinute: null,
+  backfillPerMinute: null,
+};
 
 export interface OpenFile {
   fileId: string;
@@ -46,9 +57,15 @@ export class ScanData {
   /** The last read or action that failed; what is shown stays. */
   error = $state<UserError | null>(null);
   busy = $state<'pause' | 'resume' | null>(null);
-  rates = $state<Rates>({ usersPerMinute: null, discoveredPerMinute: null, foldersPerMinute: null });
+  rates = $state<Rates>(NO_RATES);
 
-  private windows = { users: new RateWindow(), discovered: new RateWindow(), folders: new RateWindow() };
+  private windows = {
+    users: new RateWindow(),
+    discovered: new RateWindow(),
+    folders: new RateWindow(),
+    events: new RateWindow(),
+    backfill: new RateWindow(),
+  };
 
   /** Takes a status (pushed or read) and measures the rates from it. */
   applyStatus(status: ScanStatus, at = Date.now()) {
@@ -62,10 +79,14 @@ export class ScanData {
     this.windows.users.add(scan.users_done + scan.users_skipped, at);
     this.windows.discovered.add(scan.files_discovered, at);
     this.windows.folders.add(scan.folders_done, at);
+    this.windows.events.add(status.events.ingested, at);
+    this.windows.backfill.add(status.events.backfill_done_ratio, at);
     this.rates = {
       usersPerMinute: this.windows.users.perMinute(),
       discoveredPerMinute: this.windows.discovered.perMinute(),
       foldersPerMinute: this.windows.folders.perMinute(),
+      eventsPerMinute: this.windows.events.perMinute(),
+      backfillPerMinute: this.windows.backfill.perMinute(),
     };
     this.status = status;
   }
@@ -79,6 +100,9 @@ export class ScanData {
       this.read(ipc.scanQueue(QUEUE_LIMIT), (q) => (this.queue = q)),
       this.read(ipc.scanThroughput(THROUGHPUT_MINUTES), (t) => (this.throughput = t)),
     ]);
+
+  /** The queue alone: the Scan view reads it again as the queue changes. */
+  refreshQueue = () => this.reads([this.read(ipc.scanQueue(QUEUE_LIMIT), (q) => (this.queue = q))]);
 
   /** What the Events view shows. */
   refreshEvents = () =>
