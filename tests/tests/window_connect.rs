@@ -251,6 +251,15 @@ async fn after_connecting_the_scan_runs_to_completion_and_the_events_show_by_kin
         .await?;
         s.find("[data-testid=event-lag]").await?;
         s.screenshot("events").await?;
+
+        // A file's own history, from one of its events: found, scanned, its events.
+        s.click("[data-testid=events-list] tr[data-event] button.link")
+            .await?;
+        s.find("[data-testid=file-history] [data-testid=file-history-list] li[data-what=scanned]")
+            .await?;
+        s.find("[data-testid=file-history] li[data-what=event]")
+            .await?;
+        s.screenshot("file-history").await?;
         Ok(())
     }
     .await;

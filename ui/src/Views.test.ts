@@ -251,5 +251,10 @@ describe('events view', () => {
     await waitFor(() => expect(list.querySelectorAll('tr[data-event]')).toHaveLength(1));
     expect(mock.calls.filter((c) => c.cmd === 'scan_events').at(-1)?.args).toEqual({ since: null, kind: 'share', limit: 200 });
     expect(list).toHaveTextContent('ITEM_SHARED_UPDATE');
+
+    // An event on a file opens that file's history.
+    await userEvent.click(within(list).getByRole('button', { name: 'History of Budget.xlsx' }));
+    expect(await screen.findByTestId('file-history')).toHaveAttribute('data-file', '1001');
+    expect(mock.calls.find((c) => c.cmd === 'file_detail')?.args).toEqual({ fileId: '1001' });
   });
 });
