@@ -222,6 +222,20 @@ async fn after_connecting_the_scan_runs_to_completion_and_the_events_show_by_kin
         s.find("[data-testid=throughput-chart][data-drawn=true]")
             .await?;
         s.screenshot("scan").await?;
+        // The desktop notification went out (the log says so: Xvfb has no
+        // notification service to ask).
+        let logs = s.data_dir.join("logs");
+        let mut notified = false;
+        for _ in 0..40 {
+            notified = files_under(&logs).iter().any(|f| {
+                std::fs::read(f).is_ok_and(|b| contains(&b, b"notification: Full scan complete"))
+            });
+            if notified {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        ensure!(notified, "no full-scan notification in {}", logs.display());
 
         // Keyboard: the right arrow on the Scan tab opens Events.
         let tab = s.find("[data-view-tab=scan]").await?;
