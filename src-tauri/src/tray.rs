@@ -141,3 +141,49 @@ pub fn describe(status: &ScanStatus) -> String {
         ScanState::NeedsAttention => "needs attention".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(state: &str, scanned: u64, discovered: u64) -> ScanStatus {
+        serde_json::from_value(serde_json::json!({
+            "connection_id": "sandbox:enterprise:1",
+            "scan": {
+                "state": state, "users_total": 1, "users_done": 1, "users_skipped": 0,
+                "folders_total": 1, "folders_done": 1, "files_discovered": discovered,
+                "files_scanned": scanned, "files_queued": 0, "files_failed": 0,
+                "files_per_minute": 0.0, "eta_seconds": null, "started_at": null,
+                "full_scan_completed_at": null, "skipped_note": null, "last_error": null
+            },
+            "events": {
+                "ingested": 0, "backfill_from": null, "backfill_to": null,
+                "backfill_done_ratio": 0.0, "backfill_completed_at": null,
+                "last_event_at": null, "last_polled_at": null, "lag_seconds": null
+            }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_tray_words_the_state_with_the_share_scanned() {
+        assert_eq!(
+            describe(&status("running", 3_000, 12_000)),
+            "scanning, 25% of 12,000 files"
+        );
+        assert_eq!(
+            describe(&status("paused", 3_000, 12_000)),
+            "paused at 25% of 12,000 files"
+        );
+        assert_eq!(
+            describe(&status("idle", 12_000, 12_000)),
+            "up to date, 12,000 files"
+        );
+        assert_eq!(describe(&status("running", 0, 0)), "scanning, no files yet");
+        // A rescan can count past what the walk found: never over 100%.
+        assert_eq!(
+            describe(&status("offline", 13, 12)),
+            "offline, waiting for Box (100% of 12 files)"
+        );
+    }
+}
