@@ -76,7 +76,7 @@ export class ScanData {
       this.open = null;
     }
     const scan = status.scan;
-    this.windows.users.add(scan.users_done + scan.users_skipped, at);
+    this.windows.users.add(scan.users_done, at);
     this.windows.discovered.add(scan.files_discovered, at);
     this.windows.folders.add(scan.folders_done, at);
     this.windows.events.add(status.events.ingested, at);
