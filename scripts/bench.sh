@@ -11,3 +11,5 @@ echo "== connector-core Box client: 64 concurrent metadata GETs vs bare reqwest"
 cargo run -q --release -p connector-core --example client_bench
 echo "== connector-core queue at 1M files: enqueue, claim + complete vs bare sqlx, bump latency, status reads"
 cargo run -q --release -p connector-core --example queue_bench
+echo "== connector-core pipeline: peak RSS scanning 1M files (sandbox in its own process), edit/share -> rescan latency mid-scan"
+cargo build -q --release -p box-sandbox --bin box-sandbox && cargo run -q --release -p connector-core --example pipeline_bench
