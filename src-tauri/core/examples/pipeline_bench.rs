@@ -24,17 +24,20 @@
 //!
 //! No timing is asserted; the figures are for the README.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use box_sandbox::enterprise::{AccountKind, Role, FILE_ID_BASE};
+use box_sandbox::events::Subject;
 use box_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use chrono::Utc;
 use connector_core::auth::{OAuthClient, TokenManager, TokenSet, TokenVault};
-use connector_core::box_api::{BoxClient, Rate, User};
+use connector_core::box_api::{
+    BoxClient, Rate, User, DEFAULT_GLOBAL_REQUESTS_PER_SECOND, DEFAULT_REQUESTS_PER_SECOND,
+};
 use connector_core::clock::SharedClock;
 use connector_core::datacenter::Endpoints;
 use connector_core::events::{EventFeed, EventsConfig};
@@ -113,8 +116,17 @@ async fn signed_in(
     if let Some(rate) = user_rate {
         client = client.with_user_rate(Rate::per_second(rate));
     }
+    client = client.with_global_rate(Some(Rate::per_second(global_rate())));
     let me = client.me(None).await?;
     Ok((Arc::new(client), me))
+}
+
+/// The client's global cap: the app's default unless `--global-per-second`.
+fn global_rate() -> f64 {
+    match arg("--global-per-second", 0) {
+        0 => DEFAULT_GLOBAL_REQUESTS_PER_SECOND,
+        n => n as f64,
+    }
 }
 
 fn percentile(samples: &mut [Duration], p: f64) -> f64 {
@@ -230,11 +242,13 @@ async fn memory_at_scale(files: usize, users: usize, budget: Duration) -> Result
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     println!(
-        "1. memory: box-sandbox process ({users} users, {files} files, ~20k folders, no rate limit) up in {:.1}s",
+        "1. memory: box-sandbox process ({users} users, {files} files, ~20k folders, no rate limit; the client's global cap {:.0} req/s) up in {:.1}s",
+        global_rate(),
         generating.elapsed().as_secs_f64()
     );
     let tokens = sign_in_by_oauth(&origin).await?;
-    // No client-side limit either: the machine is the bottleneck.
+    // No per-user limit in the client either; its global cap stays at the
+    // default (DEFAULT_GLOBAL_REQUESTS_PER_SECOND), as the app ships it.
     let (client, me) = signed_in(&origin, tokens, Some(1e6)).await?;
     let dir = tempfile::tempdir()?;
     let store = Store::open(dir.path().join("mem.sqlite3")).await?;
@@ -258,21 +272,34 @@ async fn memory_at_scale(files: usize, users: usize, budget: Duration) -> Result
     };
     let mut finished = false;
     let mut next_report = Duration::from_secs(30);
+    // When the walk had discovered everything, and the scanned count then.
+    let mut walk_done: Option<(Duration, u64)> = None;
     while !run.is_finished() {
         tokio::time::sleep(Duration::from_millis(250)).await;
         let elapsed = started.elapsed();
-        if elapsed >= next_report {
+        if walk_done.is_none() || elapsed >= next_report {
             let c = store.scan_counts(CONN).await?;
-            println!(
-                "   {:>4.0}s: {} discovered, {} scanned, {} queued; VmRSS {:.0} MiB, VmHWM {:.0} MiB",
-                elapsed.as_secs_f64(),
-                c.files_discovered,
-                c.files_scanned,
-                c.files_queued,
-                proc_status_mib("VmRSS:"),
-                proc_status_mib("VmHWM:")
-            );
-            next_report += Duration::from_secs(30);
+            if walk_done.is_none() && c.users_total > 0 && c.users_done == c.users_total {
+                walk_done = Some((elapsed, c.files_scanned));
+                println!(
+                    "   walk done at {:.0}s: {} discovered, {} scanned",
+                    elapsed.as_secs_f64(),
+                    c.files_discovered,
+                    c.files_scanned
+                );
+            }
+            if elapsed >= next_report {
+                println!(
+                    "   {:>4.0}s: {} discovered, {} scanned, {} queued; VmRSS {:.0} MiB, VmHWM {:.0} MiB",
+                    elapsed.as_secs_f64(),
+                    c.files_discovered,
+                    c.files_scanned,
+                    c.files_queued,
+                    proc_status_mib("VmRSS:"),
+                    proc_status_mib("VmHWM:")
+                );
+                next_report += Duration::from_secs(30);
+            }
         }
         if elapsed >= budget {
             cancel.cancel();
@@ -288,20 +315,34 @@ async fn memory_at_scale(files: usize, users: usize, budget: Duration) -> Result
     let hwm_after = proc_status_mib("VmHWM:");
     let rate = c.files_scanned as f64 / took.as_secs_f64();
     println!(
-        "   after: VmHWM {hwm_after:.0} MiB (target < 300 MB), VmRSS {:.0} MiB; {} of {files} files scanned ({} discovered, {} users done) in {:.1}s = {rate:.0} files/s",
+        "   after: VmHWM {hwm_after:.0} MiB (target < 300 MB), VmRSS {:.0} MiB; {} of {files} files scanned ({} discovered, users {}/{}) in {:.1}s = {rate:.0} files/s overall",
         proc_status_mib("VmRSS:"),
         c.files_scanned,
         c.files_discovered,
         c.users_done,
+        c.users_total,
         took.as_secs_f64(),
     );
     if !finished {
-        let per_file_kib = (hwm_after - rss_before) * 1024.0 / c.files_scanned.max(1) as f64;
+        let per_file_kib = (hwm_after - rss_before) * 1024.0 / c.files_discovered.max(1) as f64;
+        let rest = (c.files_discovered - c.files_scanned) as f64;
+        let tail = match walk_done {
+            Some((at, scanned_then)) if took > at => {
+                let tail_rate = (c.files_scanned - scanned_then) as f64 / (took - at).as_secs_f64();
+                format!(
+                    "after the walk the queue drains at {tail_rate:.0} files/s: the {rest:.0} left would take ~{:.0}s more, ~{:.0}s in all",
+                    rest / tail_rate.max(1e-9),
+                    took.as_secs_f64() + rest / tail_rate.max(1e-9)
+                )
+            }
+            _ => format!(
+                "the walk was not done: ~{:.0}s in all at the overall rate",
+                files as f64 / rate.max(1e-9)
+            ),
+        };
         println!(
-            "   stopped at the {:.0}s budget: the whole {files} would take ~{:.0}s at this rate; growth over the baseline {:.3} KiB per scanned file, ~{:.0} MiB extrapolated to {files} if it grew linearly",
+            "   stopped at the {:.0}s budget: {tail}; peak growth over the baseline {per_file_kib:.3} KiB per discovered file (~{:.0} MiB at {files} if it grew linearly)",
             budget.as_secs_f64(),
-            files as f64 / rate.max(1e-9),
-            per_file_kib,
             rss_before + per_file_kib * files as f64 / 1024.0
         );
     }
@@ -314,7 +355,12 @@ async fn memory_at_scale(files: usize, users: usize, budget: Duration) -> Result
 async fn status_queries(store: &Store, files: usize, discovered: u64) -> Result<(), BenchError> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let mut line = Vec::new();
-    for name in ["scan_counts", "queue_front(50)", "recent_events(100)", "file_record"] {
+    for name in [
+        "scan_counts",
+        "queue_front(50)",
+        "recent_events(100)",
+        "file_record",
+    ] {
         let mut samples = Vec::with_capacity(STATUS_READS);
         for _ in 0..STATUS_READS {
             let t = Instant::now();
@@ -400,9 +446,20 @@ struct Target {
 fn files_by_user(sb: &SandboxHandle) -> Vec<Vec<Target>> {
     let world = sb.state().world.read().unwrap();
     let ent = &world.ent;
+    // A file the history names gets 'event' scans from the backfill, which
+    // runs meanwhile: only files with no history are changed and timed.
+    let in_history: HashSet<u32> = world
+        .events
+        .entries
+        .iter()
+        .filter_map(|e| match e.subject {
+            Subject::File(f) => Some(f),
+            _ => None,
+        })
+        .collect();
     let mut by_owner: HashMap<u32, Vec<Target>> = HashMap::new();
     for f in 0..ent.files.parent.len() as u32 {
-        if !ent.file_alive(f) {
+        if !ent.file_alive(f) || in_history.contains(&f) {
             continue;
         }
         let owner = ent.file_owner(f);
@@ -495,12 +552,9 @@ async fn change(
                 ("attributes", None, attrs.as_bytes()),
                 ("file", Some(&target.name), content.as_bytes()),
             ]);
-            http.post(format!(
-                "{origin}/api/2.0/files/{}/content",
-                target.file_id
-            ))
-            .header("content-type", content_type)
-            .body(body)
+            http.post(format!("{origin}/api/2.0/files/{}/content", target.file_id))
+                .header("content-type", content_type)
+                .body(body)
         }
         Change::Share => http
             .put(format!("{origin}/2.0/files/{}", target.file_id))
@@ -533,20 +587,37 @@ async fn event_scan_since(store: &Store, file_id: &str, since: Millis) -> Result
         .any(|s| s.reason == "event" && s.at >= since))
 }
 
-/// Time from `since` until the event scan shows (None: not within the timeout).
-async fn until_event_scan(
-    store: Store,
-    file_id: String,
-    since: Millis,
-    t0: Instant,
-) -> Option<Duration> {
+/// The change's event reached the store (`event_in`) and the file's 'event'
+/// scan followed (`scanned`), each timed from the API's answer.
+#[derive(Clone, Copy, Default)]
+struct Timing {
+    event_in: Option<Duration>,
+    scanned: Option<Duration>,
+}
+
+/// Polls the store until the event scan shows (or the timeout). The file
+/// has no history, so any modify or share event of it is the change's.
+async fn until_event_scan(store: Store, file_id: String, since: Millis, t0: Instant) -> Timing {
+    let mut timing = Timing::default();
     while t0.elapsed() < RESCAN_TIMEOUT {
+        if timing.event_in.is_none() {
+            if let Ok(events) = store.item_events(CONN, "file", &file_id).await {
+                if events
+                    .iter()
+                    .any(|e| e.kind == "modify" || e.kind == "share")
+                {
+                    timing.event_in = Some(t0.elapsed());
+                }
+            }
+        }
         if let Ok(true) = event_scan_since(&store, &file_id, since).await {
-            return Some(t0.elapsed());
+            timing.scanned = Some(t0.elapsed());
+            timing.event_in.get_or_insert(t0.elapsed());
+            return timing;
         }
         tokio::time::sleep(STORE_POLL).await;
     }
-    None
+    timing
 }
 
 fn scan_in_progress(c: &connector_core::store::ScanCounts) -> bool {
@@ -575,8 +646,10 @@ async fn near_real_time(
         n => format!("{n} requests/min per user"),
     };
     println!(
-        "2. near-real-time: in-process sandbox, {users} users, {files} files, ~{} folders, 60 days of history, {limit}; poll interval {:.0}s, history_settle 0 (set up in {:.1}s)",
+        "2. near-real-time: in-process sandbox, {users} users, {files} files, ~{} folders, 60 days of history, {limit} in the sandbox; the client's limits per user {:.1} req/s, global {:.0} req/s (the app's: {DEFAULT_GLOBAL_REQUESTS_PER_SECOND}); poll interval {:.0}s, history_settle 0 (set up in {:.1}s)",
         users * (14 + 14 * 14),
+        user_rate.unwrap_or(DEFAULT_REQUESTS_PER_SECOND),
+        global_rate(),
         poll.as_secs_f64(),
         setup.elapsed().as_secs_f64()
     );
@@ -619,14 +692,21 @@ async fn near_real_time(
     };
     let started = Instant::now();
 
-    // The backfill first: its history's edits and shares are 'event' scans too.
+    // Changes start once the walk has scanned a share of the files (so some
+    // are scanned and most are not), whether or not the backfill is in.
     loop {
-        let done = store
-            .event_stream_rows(CONN)
-            .await?
-            .iter()
-            .any(|s| s.stream == "admin_logs" && s.completed_at.is_some());
-        if done {
+        let c = store.scan_counts(CONN).await?;
+        if c.files_scanned as usize >= files / 20 {
+            println!(
+                "   changes start at {:.1}s: {} events in so far; scan {} discovered, {} scanned, {} queued, users {}/{}",
+                started.elapsed().as_secs_f64(),
+                c.events_ingested,
+                c.files_discovered,
+                c.files_scanned,
+                c.files_queued,
+                c.users_done,
+                c.users_total
+            );
             break;
         }
         if pipeline.is_finished() {
@@ -634,17 +714,6 @@ async fn near_real_time(
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let c = store.scan_counts(CONN).await?;
-    println!(
-        "   backfill in after {:.1}s: {} events; scan so far {} discovered, {} scanned, {} queued, users {}/{}",
-        started.elapsed().as_secs_f64(),
-        c.events_ingested,
-        c.files_discovered,
-        c.files_scanned,
-        c.files_queued,
-        c.users_done,
-        c.users_total
-    );
 
     let http = reqwest::Client::new();
     let mut watchers = Vec::new();
@@ -685,26 +754,37 @@ async fn near_real_time(
         tokio::time::sleep(CHANGE_EVERY).await;
     }
     let mut latencies = Vec::new();
+    let (mut to_store, mut store_to_scan) = (Vec::new(), Vec::new());
     let mut missed = 0;
     for (kind, file_id, was_scanned, c, watcher) in watchers {
-        let took = watcher.await?;
+        let timing = watcher.await?;
+        let took = timing.scanned;
         println!(
-            "   {} {file_id} ({}): {} | backlog then {} queued, {} of {} discovered scanned, users {}/{}",
+            "   {} {file_id} ({}): {} | backlog then {} queued, {} of {} discovered scanned, users {}/{}, {} events in",
             if kind == Change::Edit { "edit " } else { "share" },
             if was_scanned { "scanned before" } else { "not yet scanned" },
-            match took {
-                Some(d) => format!("rescanned after {:>6.0} ms", d.as_secs_f64() * 1e3),
-                None => format!("NOT rescanned within {}s", RESCAN_TIMEOUT.as_secs()),
+            match (took, timing.event_in) {
+                (Some(d), Some(e)) => format!(
+                    "rescanned after {:>5.0} ms (event in the store after {:>5.0} ms)",
+                    d.as_secs_f64() * 1e3,
+                    e.as_secs_f64() * 1e3
+                ),
+                _ => format!("NOT rescanned within {}s", RESCAN_TIMEOUT.as_secs()),
             },
             c.files_queued,
             c.files_scanned,
             c.files_discovered,
             c.users_done,
-            c.users_total
+            c.users_total,
+            c.events_ingested
         );
-        match took {
-            Some(d) => latencies.push(d),
-            None => missed += 1,
+        match (took, timing.event_in) {
+            (Some(d), Some(e)) => {
+                latencies.push(d);
+                to_store.push(e);
+                store_to_scan.push(d - e);
+            }
+            _ => missed += 1,
         }
     }
     let target_ms = (poll + Duration::from_secs(2)).as_secs_f64() * 1e3;
@@ -719,6 +799,13 @@ async fn near_real_time(
             percentile(&mut latencies, 0.95),
             max.as_secs_f64() * 1e3,
             if last_in_progress { "yes" } else { "NO" }
+        );
+        println!(
+            "   of which change -> event in the store (live poll + save): p50 {:.0} ms, p95 {:.0} ms; event in the store -> scan saved (effects, claim, GET, save): p50 {:.0} ms, p95 {:.0} ms",
+            percentile(&mut to_store, 0.5),
+            percentile(&mut to_store, 0.95),
+            percentile(&mut store_to_scan, 0.5),
+            percentile(&mut store_to_scan, 0.95)
         );
     }
 
@@ -735,7 +822,12 @@ async fn near_real_time(
             .send()
             .await?;
         if !answer.status().is_success() {
-            return Err(format!("download of {} answered {}", target.file_id, answer.status()).into());
+            return Err(format!(
+                "download of {} answered {}",
+                target.file_id,
+                answer.status()
+            )
+            .into());
         }
         answer.bytes().await?;
         downloaded.push((target.file_id, Millis::from(Utc::now())));
@@ -762,9 +854,16 @@ async fn near_real_time(
         downloaded.len()
     );
     let c = store.scan_counts(CONN).await?;
+    let backfilled = store
+        .event_stream_rows(CONN)
+        .await?
+        .iter()
+        .any(|s| s.stream == "admin_logs" && s.completed_at.is_some());
     println!(
-        "   at the end ({:.0}s): {} discovered, {} scanned, {} queued, users {}/{}",
+        "   at the end ({:.0}s): {} events in (backfill {}), {} discovered, {} scanned, {} queued, users {}/{}",
         started.elapsed().as_secs_f64(),
+        c.events_ingested,
+        if backfilled { "done" } else { "still running" },
         c.files_discovered,
         c.files_scanned,
         c.files_queued,
