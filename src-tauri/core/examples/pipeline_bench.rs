@@ -365,13 +365,19 @@ async fn status_queries(store: &Store, files: usize, discovered: u64) -> Result<
         for _ in 0..STATUS_READS {
             let t = Instant::now();
             match name {
-                "scan_counts" => drop(store.scan_counts(CONN).await?),
-                "queue_front(50)" => drop(store.queue_front(CONN, 50).await?),
-                "recent_events(100)" => drop(store.recent_events(CONN, None, None, 100).await?),
+                "scan_counts" => {
+                    store.scan_counts(CONN).await?;
+                }
+                "queue_front(50)" => {
+                    store.queue_front(CONN, 50).await?;
+                }
+                "recent_events(100)" => {
+                    store.recent_events(CONN, None, None, 100).await?;
+                }
                 _ => {
                     // The sandbox numbers files from FILE_ID_BASE.
                     let id = FILE_ID_BASE + rng.gen_range(0..files.max(1) as u64);
-                    drop(store.file_record(CONN, &id.to_string()).await?)
+                    store.file_record(CONN, &id.to_string()).await?;
                 }
             }
             samples.push(t.elapsed());
