@@ -178,6 +178,9 @@ fn wait_for_port(port: u16, timeout: Duration) -> Result<()> {
     bail!("tauri-driver did not listen on port {port} within {timeout:?}")
 }
 
+/// Fresh drivers tried before a session error is reported.
+const SESSION_ATTEMPTS: u32 = 3;
+
 /// One running app window.
 pub struct AppSession {
     pub client: Client,
@@ -206,33 +209,51 @@ impl AppSession {
         }
         let keyring = Keyring::start(&home)?;
 
-        let port = free_port()?;
-        let native_port = free_port()?;
-        let driver = Command::new(tauri_driver()?)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
-            .envs(keyring.env.iter().map(|(k, v)| (k, v)))
-            .env("BOX_CONNECTOR_DATA_DIR", &data_dir)
-            .envs(options.env.iter().map(|(k, v)| (k, v)))
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("starting tauri-driver (cargo install tauri-driver --locked)")?;
-        let driver = Guard(driver);
-        wait_for_port(port, STARTUP_TIMEOUT)?;
+        // tauri-driver opens its port before WebKitWebDriver behind it is
+        // ready; on a loaded machine the first session request can then be
+        // dropped ("did not respond"). That is the driver starting, not the
+        // app failing: start a fresh driver and ask again, a few times.
+        let mut attempt = 0;
+        let (client, driver) = loop {
+            attempt += 1;
+            let port = free_port()?;
+            let native_port = free_port()?;
+            let driver = Command::new(tauri_driver()?)
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--native-port",
+                    &native_port.to_string(),
+                ])
+                .envs(keyring.env.iter().map(|(k, v)| (k, v)))
+                .env("BOX_CONNECTOR_DATA_DIR", &data_dir)
+                .envs(options.env.iter().map(|(k, v)| (k, v)))
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .context("starting tauri-driver (cargo install tauri-driver --locked)")?;
+            let driver = Guard(driver);
+            wait_for_port(port, STARTUP_TIMEOUT)?;
 
-        let mut caps = serde_json::Map::new();
-        caps.insert("browserName".into(), json!("wry"));
-        caps.insert("tauri:options".into(), json!({ "application": app }));
-        let client = ClientBuilder::new(HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .context("WebDriver session with the app")?;
+            let mut caps = serde_json::Map::new();
+            caps.insert("browserName".into(), json!("wry"));
+            caps.insert("tauri:options".into(), json!({ "application": app }));
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(caps)
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(client) => break (client, driver),
+                Err(err)
+                    if attempt < SESSION_ATTEMPTS
+                        && !err.to_string().contains("session not created") =>
+                {
+                    eprintln!("WebDriver session attempt {attempt} failed ({err}); starting the driver again");
+                    drop(driver);
+                }
+                Err(err) => return Err(err).context("WebDriver session with the app"),
+            }
+        };
         Ok(AppSession {
             client,
             name: name.to_string(),

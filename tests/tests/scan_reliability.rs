@@ -439,3 +439,126 @@ async fn a_dead_network_makes_the_scan_wait_offline_and_resume_by_itself() {
 fn tokio_util_cancel() -> connector_core::scan::CancellationToken {
     connector_core::scan::CancellationToken::new()
 }
+
+/// After a scan, `status`, `queue`, `events` and `file` answer from the
+/// database alone (Box unreachable), with the documented `--json` keys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_cli_reads_the_scan_offline_with_stable_json_keys() {
+    require_keyring();
+    let sandbox = TestSandbox::start(scan_sandbox()).await;
+    let world = connected(&sandbox, "offline-reads").await;
+    let offline = |args: &[&str]| {
+        let mut cmd = world.cli(&sandbox, "");
+        cmd.env("BOX_CONNECTOR_SANDBOX_URL", "http://127.0.0.1:9")
+            .arg("--json")
+            .args(args);
+        cmd
+    };
+    // A scan held back by a low rate limit has a queue to read meanwhile.
+    let http = reqwest::Client::new();
+    let settings = format!("{}/_sandbox/settings", sandbox.handle.base_url());
+    let limit = |per_minute: u32| {
+        http.post(&settings)
+            .json(&serde_json::json!({ "rate_limit_per_minute": per_minute }))
+            .send()
+    };
+    assert!(limit(60).await.unwrap().status().is_success());
+    let mut cmd = world.cli(&sandbox, "");
+    cmd.args(["scan", "--until-idle"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let mut queued = Vec::new();
+    for _ in 0..600 {
+        let queue = stdout_json(&run(offline(&["queue", "--limit", "5"])).await);
+        queued = queue.as_array().cloned().unwrap_or_default();
+        if !queued.is_empty() {
+            break;
+        }
+    }
+    let _ = child.kill();
+    child.wait().unwrap();
+    assert!(limit(1000).await.unwrap().status().is_success());
+    assert!(!queued.is_empty(), "a stopped scan left work queued");
+    for q in &queued {
+        for key in [
+            "file_id",
+            "name",
+            "path",
+            "owner_login",
+            "priority",
+            "reason",
+            "state",
+            "enqueued_at",
+        ] {
+            assert!(q.get(key).is_some(), "{key}: {q}");
+        }
+        assert_eq!(q["reason"], "full_scan", "{q}");
+    }
+    scan_until_idle(&world, &sandbox).await;
+
+    let status = stdout_json(&run(offline(&["status"])).await);
+    for key in [
+        "state",
+        "users_total",
+        "users_done",
+        "files_discovered",
+        "files_scanned",
+        "files_queued",
+    ] {
+        assert!(status["scan"].get(key).is_some(), "scan.{key}: {status}");
+    }
+    assert_eq!(status["scan"]["state"], "idle", "{status}");
+    assert_eq!(status["scan"]["files_queued"], 0);
+    assert!(
+        status["events"]["ingested"].as_u64().unwrap() > 0,
+        "{status}"
+    );
+    assert!(status["events"]["last_event_at"].is_string(), "{status}");
+
+    let events = stdout_json(&run(offline(&["events", "--kind", "modify", "--limit", "5"])).await);
+    let events = events.as_array().expect("a list");
+    assert!(!events.is_empty());
+    for e in events {
+        assert_eq!(e["kind"], "modify");
+        for key in [
+            "event_id",
+            "event_type",
+            "created_at",
+            "item_type",
+            "item_id",
+        ] {
+            assert!(e.get(key).is_some(), "{key}: {e}");
+        }
+    }
+    let file_id = events
+        .iter()
+        .find(|e| e["item_type"] == "file")
+        .and_then(|e| e["item_id"].as_str())
+        .expect("a modify event names a file")
+        .to_owned();
+    let file = stdout_json(&run(offline(&["file", &file_id])).await);
+    for key in [
+        "file_id",
+        "etag",
+        "scanned_etag",
+        "last_scanned_at",
+        "shared_link",
+        "collaborations",
+    ] {
+        assert!(file.get(key).is_some(), "{key}: {file}");
+    }
+    let history = file["history"].as_array().expect("history");
+    let whats: Vec<&str> = history.iter().filter_map(|h| h["what"].as_str()).collect();
+    assert!(
+        whats.contains(&"discovered") && whats.contains(&"scanned") && whats.contains(&"event"),
+        "{whats:?}"
+    );
+
+    let queue = stdout_json(&run(offline(&["queue"])).await);
+    assert_eq!(queue.as_array().map(Vec::len), Some(0), "{queue}");
+
+    // A file that is not there says so, with exit code 1 and a hint.
+    let out = run(offline(&["file", "999999999999"])).await;
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+}

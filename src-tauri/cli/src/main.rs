@@ -99,6 +99,11 @@ enum Command {
         #[arg(long)]
         follow: bool,
     },
+    /// Show the scan's settings, or change one (`settings set scan.poll_interval_secs 5`).
+    Settings {
+        #[command(subcommand)]
+        action: Option<SettingsAction>,
+    },
     /// Pause the scan (remembered; the app's scanner stops sending requests too).
     Pause,
     /// Resume a paused scan.
@@ -138,6 +143,12 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out_dir: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum SettingsAction {
+    /// Change one setting; a running scanner uses it from its next start.
+    Set { key: String, value: u64 },
 }
 
 #[derive(Subcommand)]
@@ -326,6 +337,14 @@ async fn command(
                 app::ScanMode::UntilIdle
             };
             scan_cmd::scan(app, mode, out).await
+        }
+        Command::Settings { action } => {
+            usable_database(&snapshot)?;
+            if let Some(SettingsAction::Set { key, value }) = action {
+                app.set_scan_setting(&key, value).await?;
+            }
+            out.scan_settings(&app.scan_settings().await?);
+            Ok(exit::DONE)
         }
         Command::Pause => {
             usable_database(&snapshot)?;

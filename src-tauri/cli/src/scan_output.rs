@@ -2,7 +2,9 @@
 //! (`connector_core::ipc::scan`), so `--json` keys are the stable ones those
 //! types define, and short human tables otherwise.
 
-use connector_core::ipc::{EventRow, FileDetail, QueueEntry, ScanState, ScanStatus};
+use connector_core::ipc::{
+    EventRow, FileDetail, QueueEntry, ScanSettingView, ScanState, ScanStatus,
+};
 
 use crate::output::Output;
 
@@ -69,6 +71,18 @@ impl Output {
         );
         if let Some(lag) = ev.lag_seconds {
             println!("  Lag behind Box: {lag:.0} s");
+        }
+    }
+
+    pub fn scan_settings(&self, settings: &[ScanSettingView]) {
+        if self.json {
+            return self.print_json(&settings);
+        }
+        for s in settings {
+            println!(
+                "{} = {}  (default {}): {}",
+                s.key, s.value, s.default, s.meaning
+            );
         }
     }
 

@@ -16,7 +16,7 @@ use crate::store;
 pub mod scan;
 pub use scan::{
     CollaborationView, EventDay, EventRow, EventsProgress, FileDetail, FileHistoryEntry,
-    QueueEntry, ScanProgress, ScanState, ScanStatus, ThroughputPoint,
+    QueueEntry, ScanProgress, ScanSettingView, ScanState, ScanStatus, ThroughputPoint,
 };
 
 /// Everything the UI shows, in one value. Sent once at start-up and again

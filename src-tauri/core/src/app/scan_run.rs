@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::{ErrorCode, UserError};
 use crate::events::{EventFeed, EventsConfig};
-use crate::ipc::{CoreEvent, ScanStatus};
+use crate::ipc::{CoreEvent, ScanSettingView, ScanStatus};
 use crate::scan::{HeldBy, ScanConfig, Scanner, ScannerLock};
 use crate::store::{setting_keys, Millis, Store};
 
@@ -24,6 +24,10 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(500);
 /// Waits between attempts while Box cannot be reached: doubling up to the cap.
 const OFFLINE_FIRST_WAIT: Duration = Duration::from_secs(2);
 const OFFLINE_MAX_WAIT: Duration = Duration::from_secs(60);
+/// Every file is looked at again this often (a new walk of every tree,
+/// which also finds what no event announced), unless the setting says
+/// otherwise (0: never).
+const DEFAULT_RESCAN_HOURS: u64 = 7 * 24;
 /// How often the window's supervisor checks for a connection to scan.
 const SUPERVISOR_POLL: Duration = Duration::from_secs(3);
 
@@ -35,6 +39,40 @@ pub enum ScanMode {
     /// Then keep following live events until cancelled.
     Follow,
 }
+
+/// A scan setting: its key, default, bounds and what it means.
+struct ScanSetting {
+    key: &'static str,
+    default: u64,
+    min: u64,
+    max: u64,
+    meaning: &'static str,
+}
+
+const SCAN_SETTINGS: [ScanSetting; 3] = [
+    ScanSetting {
+        key: setting_keys::BACKFILL_DAYS,
+        default: 60,
+        min: 0,
+        max: 365,
+        meaning: "Days of enterprise events read from before the connection (Box keeps 365)",
+    },
+    ScanSetting {
+        key: setting_keys::POLL_INTERVAL_SECS,
+        default: 10,
+        min: 1,
+        max: 3600,
+        meaning: "Seconds between reads of the live event stream",
+    },
+    ScanSetting {
+        key: setting_keys::RESCAN_INTERVAL_HOURS,
+        default: DEFAULT_RESCAN_HOURS,
+        min: 0,
+        max: 24 * 365,
+        meaning:
+            "Hours between walks of every tree, which rescan files no event announced (0: never)",
+    },
+];
 
 /// Who runs the scanner, written into the lock file for the other to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +111,47 @@ impl App {
         store.set_scan_paused(&record.id, paused, now).await?;
         self.inner.scan_wake.notify_waiters();
         self.announce_scan().await;
+        Ok(())
+    }
+
+    /// The scan's settings as they stand (defaults where none is set).
+    pub async fn scan_settings(&self) -> Result<Vec<ScanSettingView>, UserError> {
+        let store = self.require_store().await?;
+        let mut out = Vec::new();
+        for s in SCAN_SETTINGS {
+            out.push(ScanSettingView {
+                key: s.key.to_owned(),
+                value: setting_u64(&store, s.key).await.unwrap_or(s.default),
+                default: s.default,
+                meaning: s.meaning.to_owned(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Changes one of the scan's settings; a running scan takes it up on
+    /// its next start (pause and resume to apply it at once).
+    pub async fn set_scan_setting(&self, key: &str, value: u64) -> Result<(), UserError> {
+        let Some(setting) = SCAN_SETTINGS.iter().find(|s| s.key == key) else {
+            let keys: Vec<&str> = SCAN_SETTINGS.iter().map(|s| s.key).collect();
+            return Err(UserError::new(
+                ErrorCode::InvalidInput,
+                format!("There is no scan setting \"{key}\"."),
+                format!("Use one of: {}.", keys.join(", ")),
+            ));
+        };
+        if !(setting.min..=setting.max).contains(&value) {
+            return Err(UserError::new(
+                ErrorCode::InvalidInput,
+                format!(
+                    "{key} must be between {} and {} (got {value}).",
+                    setting.min, setting.max
+                ),
+                format!("{}.", setting.meaning),
+            ));
+        }
+        let store = self.require_store().await?;
+        store.set_setting(key, &value.to_string()).await?;
         Ok(())
     }
 
@@ -315,11 +394,13 @@ impl App {
     }
 
     async fn scan_config(&self, store: &Store) -> ScanConfig {
-        let mut config = ScanConfig::default();
-        if let Some(hours) = setting_u64(store, setting_keys::RESCAN_INTERVAL_HOURS).await {
-            config.rescan_interval = (hours > 0).then(|| Duration::from_secs(hours * 3600));
+        let hours = setting_u64(store, setting_keys::RESCAN_INTERVAL_HOURS)
+            .await
+            .unwrap_or(DEFAULT_RESCAN_HOURS);
+        ScanConfig {
+            rescan_interval: (hours > 0).then(|| Duration::from_secs(hours * 3600)),
+            ..ScanConfig::default()
         }
-        config
     }
 
     fn set_runtime(&self, change: impl FnOnce(&mut super::scan_view::ScanRuntime)) {

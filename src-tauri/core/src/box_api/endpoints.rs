@@ -244,12 +244,21 @@ impl BoxClient {
 
     /// One page of the live stream (`admin_logs_streaming`): last 14 days,
     /// may repeat or reorder entries; `stream_position` `now` for the tip.
+    /// It is urgent in the limiter: the live stream is what makes a rescan
+    /// near-real-time, so it never waits behind the full scan's listings.
     pub async fn admin_logs_streaming(
         &self,
         stream_position: Option<&str>,
         limit: u32,
     ) -> Result<EventsPage, ApiError> {
-        self.admin_events("admin_logs_streaming", stream_position, limit.max(1))
+        let mut q = vec![
+            ("stream_type", "admin_logs_streaming".to_string()),
+            ("limit", limit.clamp(1, MAX_EVENTS_LIMIT).to_string()),
+        ];
+        if let Some(p) = stream_position {
+            q.push(("stream_position", p.to_string()));
+        }
+        self.get_fresh("/events", &q, &RequestOptions::default().urgent())
             .await
     }
 }

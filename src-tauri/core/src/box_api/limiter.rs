@@ -145,6 +145,32 @@ impl Limiter {
         }
     }
 
+    /// Like [`Limiter::acquire`], for the few requests a person waits on
+    /// (the live event poll, the rescan an edit or a share asked for): it
+    /// goes ahead of the requests already waiting instead of behind them,
+    /// and the slot it takes pushes theirs back by one, so the user's and
+    /// the global rate over time are unchanged. A 429 pause still holds it.
+    pub async fn acquire_urgent(&self, user: &str) {
+        let slot = {
+            let now = Instant::now();
+            let mut guard = self.lock();
+            let s = &mut *guard;
+            let bucket = s
+                .users
+                .entry(user.to_owned())
+                .or_insert_with(|| Bucket::new(now));
+            let slot = bucket.paused_until.map_or(now, |until| until.max(now));
+            bucket.take(slot, &s.user_rate);
+            if let Some(rate) = s.global_rate {
+                s.global.take(slot, &rate);
+            }
+            slot
+        };
+        if slot > Instant::now() {
+            tokio::time::sleep_until(slot).await;
+        }
+    }
+
     /// Books the next free slot of `user` (now, or later) and returns it.
     fn reserve_user(&self, user: &str) -> Instant {
         let now = Instant::now();

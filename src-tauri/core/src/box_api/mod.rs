@@ -230,7 +230,11 @@ impl BoxClient {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            self.limiter.acquire(&bucket).await;
+            if req.options.urgent && attempt == 1 {
+                self.limiter.acquire_urgent(&bucket).await;
+            } else {
+                self.limiter.acquire(&bucket).await;
+            }
             let (failure, error, retry_after) =
                 match self.attempt(req, &url, token.token.expose(), read).await {
                     Attempt::Done(answer) => return Ok(answer),

@@ -13,6 +13,9 @@ pub struct RequestOptions {
     pub if_none_match: Option<String>,
     /// `fields=`: which fields Box includes.
     pub fields: Option<String>,
+    /// Someone waits on this one (a live poll, an edit's rescan): it goes
+    /// ahead of the scan's queued requests in the limiter.
+    pub urgent: bool,
 }
 
 impl RequestOptions {
@@ -28,6 +31,11 @@ impl RequestOptions {
 
     pub fn if_none_match(mut self, etag: impl Into<String>) -> Self {
         self.if_none_match = Some(etag.into());
+        self
+    }
+
+    pub fn urgent(mut self) -> Self {
+        self.urgent = true;
         self
     }
 

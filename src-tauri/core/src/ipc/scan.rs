@@ -194,3 +194,14 @@ pub struct FileDetail {
     pub queued: Option<QueueEntry>,
     pub history: Vec<FileHistoryEntry>,
 }
+
+/// One of the scan's settings, with its meaning and default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ScanSettingView {
+    /// `scan.backfill_days`, `scan.poll_interval_secs` or `scan.rescan_interval_hours`.
+    pub key: String,
+    pub value: u64,
+    pub default: u64,
+    pub meaning: String,
+}

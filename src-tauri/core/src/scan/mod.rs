@@ -219,8 +219,9 @@ impl Scanner {
         let workers = futures_util::future::try_join_all(
             (0..self.config.workers.max(1)).map(|i| self.work(i, &finished)),
         );
+        let express = self.work_express(&finished);
         let effects = self.apply_effects(&finished);
-        futures_util::future::try_join3(drive, workers, effects).await?;
+        futures_util::future::try_join4(drive, workers, express, effects).await?;
         Ok(())
     }
 

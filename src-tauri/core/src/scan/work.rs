@@ -16,7 +16,10 @@ use crate::box_api::models::ITEM_FIELDS;
 use crate::box_api::{ApiError, ApiErrorKind, Fetched, RequestOptions};
 use crate::error::UserError;
 use crate::store::inventory::{CollabRecord, ItemContext, ScanOutcome};
-use crate::store::queue::{Claimed, ItemKind, QueueReason};
+use crate::store::queue::{priority, Claimed, ItemKind, QueueReason};
+
+/// Rows the express worker claims at a time.
+const EXPRESS_BATCH: usize = 8;
 
 impl Scanner {
     pub(super) async fn work(
@@ -25,6 +28,26 @@ impl Scanner {
         finished: &CancellationToken,
     ) -> Result<(), UserError> {
         let owner = format!("{}-{index}", self.lease_owner);
+        self.work_lane(&owner, self.config.claim_batch.max(1), i64::MAX, finished)
+            .await
+    }
+
+    /// The express worker: only rows an event put at the front, a few at a
+    /// time, so an edit's or a share's rescan starts as soon as its event
+    /// is applied instead of after the batch a regular worker holds.
+    pub(super) async fn work_express(&self, finished: &CancellationToken) -> Result<(), UserError> {
+        let owner = format!("{}-express", self.lease_owner);
+        self.work_lane(&owner, EXPRESS_BATCH, priority::EVENT, finished)
+            .await
+    }
+
+    async fn work_lane(
+        &self,
+        owner: &str,
+        batch: usize,
+        max_priority: i64,
+        finished: &CancellationToken,
+    ) -> Result<(), UserError> {
         loop {
             if finished.is_cancelled() {
                 return Ok(());
@@ -35,12 +58,13 @@ impl Scanner {
             woken.as_mut().enable();
             let claimed = self
                 .store
-                .claim(
+                .claim_up_to(
                     &self.connection_id,
-                    &owner,
-                    self.config.claim_batch.max(1),
+                    owner,
+                    batch,
                     self.config.lease,
                     self.now(),
+                    max_priority,
                 )
                 .await?;
             if claimed.is_empty() {
@@ -138,7 +162,7 @@ impl Scanner {
                         collaborations: None,
                     });
                 };
-                Some(self.file_collaborations(&c.item_id, as_user).await?)
+                Some(self.file_collaborations(&c.item_id, as_user, false).await?)
             } else {
                 None
             };
@@ -161,8 +185,12 @@ impl Scanner {
             Ok(u) => u,
             Err(why) => return Ok(ScanOutcome::Skipped(why)),
         };
+        // An edit or a share waits on this rescan: it goes ahead of the
+        // walk's listings in the limiter.
+        let urgent = c.reason == QueueReason::Event;
         let options = RequestOptions {
             as_user: as_user.clone(),
+            urgent,
             ..RequestOptions::default().fields(ITEM_FIELDS)
         };
         let kind = c.item.as_str();
@@ -178,7 +206,10 @@ impl Scanner {
                 let fresh = convert::fetched_file(raw)
                     .map_err(|e| malformed(&format!("GET {path}"), &e))?;
                 let collaborations = if fresh.has_collaborations.unwrap_or(false) {
-                    Some(self.file_collaborations(&c.item_id, as_user).await?)
+                    Some(
+                        self.file_collaborations(&c.item_id, as_user, urgent)
+                            .await?,
+                    )
                 } else {
                     None
                 };
@@ -193,6 +224,7 @@ impl Scanner {
                 let collaborations = if fresh.has_collaborations.unwrap_or(false) {
                     let options = RequestOptions {
                         as_user,
+                        urgent,
                         ..RequestOptions::default()
                     };
                     Some(self.folder_collaborations(&c.item_id, &options).await?)
@@ -211,9 +243,11 @@ impl Scanner {
         &self,
         file_id: &str,
         as_user: Option<String>,
+        urgent: bool,
     ) -> Result<Vec<CollabRecord>, ApiError> {
         let options = RequestOptions {
             as_user,
+            urgent,
             ..RequestOptions::default()
         };
         self.client

@@ -657,6 +657,22 @@ impl Store {
         lease: Duration,
         now: Millis,
     ) -> StoreResult<Vec<Claimed>> {
+        self.claim_up_to(connection_id, lease_owner, limit, lease, now, i64::MAX)
+            .await
+    }
+
+    /// [`Store::claim`] of rows at `max_priority` or before only (the
+    /// scanner's express worker takes event rows this way, so an edit's
+    /// rescan never waits for a full-scan batch to finish).
+    pub async fn claim_up_to(
+        &self,
+        connection_id: &str,
+        lease_owner: &str,
+        limit: usize,
+        lease: Duration,
+        now: Millis,
+        max_priority: i64,
+    ) -> StoreResult<Vec<Claimed>> {
         if limit == 0 {
             return Ok(Vec::new());
         }
@@ -667,8 +683,9 @@ impl Store {
             plus(now, lease),
             now,
             limit,
+            max_priority,
         );
-        self.write(data, |(connection_id, owner, expires, now, limit), conn| {
+        self.write(data, |(connection_id, owner, expires, now, limit, max_priority), conn| {
             Box::pin(async move {
                 // The outer UPDATE finds the rows by primary key; the
                 // subquery walks the claim index from the front.
@@ -677,6 +694,7 @@ impl Store {
                        WHERE connection_id = ?1 AND (item_type, item_id) IN (
                            SELECT item_type, item_id FROM scan_queue
                            WHERE connection_id = ?1 AND state = 'queued' AND not_before <= ?4
+                             AND priority <= ?6
                            ORDER BY priority, enqueued_at LIMIT ?5)
                        RETURNING item_type AS "item_type!", item_id AS "item_id!",
                                  priority AS "priority!", reason AS "reason!",
@@ -688,6 +706,7 @@ impl Store {
                     expires,
                     now,
                     limit,
+                    max_priority,
                 )
                 .fetch_all(conn)
                 .await?;
