@@ -20,7 +20,7 @@ done
 if [ ! -d ui/node_modules ]; then (cd ui && npm ci --no-audit --no-fund); fi
 (cd ui && npm run build)
 $CARGO build -p box-connector
-$CARGO build -p box-sandbox --bin sandbox-browser
+$CARGO build -p box-sandbox --bin sandbox-browser --bin box-sandbox
 mkdir -p artifacts/e2e
 
 # WebKit in Xvfb: software rendering, no compositing surprises.

@@ -279,3 +279,109 @@ async fn after_connecting_the_scan_runs_to_completion_and_the_events_show_by_kin
     .await;
     s.finish(outcome).await
 }
+
+/// The sandbox as a process of its own, so the test can take it away.
+struct StandaloneSandbox {
+    child: std::process::Child,
+    url: String,
+    // Kept open: the sandbox may write more, and a closed pipe would stop it.
+    _stdout: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl StandaloneSandbox {
+    fn start() -> Result<StandaloneSandbox> {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(built_binary("box-sandbox")?)
+            .args(["--port", "0", "--users", "8", "--files", "200"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        let stdout = child.stdout.take().expect("piped");
+        let mut first = String::new();
+        let mut reader = std::io::BufReader::new(stdout);
+        reader.read_line(&mut first)?;
+        let url = first
+            .trim()
+            .strip_prefix("listening on ")
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow::anyhow!("unexpected first line from box-sandbox: {first:?}"))?;
+        Ok(StandaloneSandbox {
+            child,
+            url,
+            _stdout: reader,
+        })
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for StandaloneSandbox {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[tokio::test]
+#[ignore = "opens the real window: run scripts/e2e.sh"]
+async fn with_box_gone_the_views_still_show_the_scan_and_say_offline() -> Result<()> {
+    let mut sandbox = StandaloneSandbox::start()?;
+    let browser = built_binary("sandbox-browser")?;
+    let s = AppSession::start_with(
+        "offline-views",
+        Options {
+            env: vec![
+                (
+                    "BOX_CONNECTOR_BROWSER".into(),
+                    format!("{} --login admin", browser.display()),
+                ),
+                ("BOX_CONNECTOR_SANDBOX_URL".into(), sandbox.url.clone()),
+            ],
+            ..Options::default()
+        },
+    )
+    .await?;
+    let outcome = async {
+        connect_sandbox(&s).await?;
+        s.click("[data-view-tab=scan]").await?;
+        s.wait_attr(
+            "[data-testid=scan-state]",
+            "data-state",
+            "idle",
+            FULL_SCAN_TIMEOUT,
+        )
+        .await?;
+        let scanned = s.text("[data-testid=progress-scanned-text]").await?;
+
+        // Box goes away: the scan's next live poll fails and says so.
+        sandbox.stop();
+        s.find("[data-testid=offline-banner]").await?;
+        s.wait_attr(
+            "[data-testid=scan-state]",
+            "data-state",
+            "offline",
+            Duration::from_secs(60),
+        )
+        .await?;
+        // What was stored still shows: the counts, the queue, the charts.
+        let offline_scanned = s.text("[data-testid=progress-scanned-text]").await?;
+        ensure!(
+            offline_scanned == scanned,
+            "the counts stay: {scanned:?} then {offline_scanned:?}"
+        );
+        s.find("[data-testid=queue]").await?;
+        s.find("[data-testid=throughput-chart][data-drawn=true]")
+            .await?;
+        s.screenshot("scan-offline").await?;
+        s.click("[data-view-tab=events]").await?;
+        s.find("[data-testid=event-days-chart][data-drawn=true]")
+            .await?;
+        s.find("[data-testid=events-list] tr[data-event]").await?;
+        s.screenshot("events-offline").await?;
+        Ok(())
+    }
+    .await;
+    s.finish(outcome).await
+}
