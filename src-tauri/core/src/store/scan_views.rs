@@ -284,7 +284,8 @@ impl Store {
         state: &str,
         limit: i64,
     ) -> StoreResult<Vec<QueueRow>> {
-        let rows = sqlx::query!(
+        let rows = sqlx::query_as!(
+            QueueRow,
             r#"SELECT q.item_type, q.item_id, q.priority, q.reason, q.reason_event_id,
                       q.reason_detail, q.state, q.attempts, q.last_error,
                       q.enqueued_at AS "enqueued_at: Millis",
@@ -305,25 +306,7 @@ impl Store {
         )
         .fetch_all(self.pool())
         .await;
-        Ok(self
-            .noted(rows)?
-            .into_iter()
-            .map(|r| QueueRow {
-                item_type: r.item_type,
-                item_id: r.item_id,
-                name: r.name,
-                path: r.path,
-                owner_login: r.owner_login,
-                priority: r.priority,
-                reason: r.reason,
-                reason_event_id: r.reason_event_id,
-                reason_detail: r.reason_detail,
-                state: r.state,
-                attempts: r.attempts,
-                last_error: r.last_error,
-                enqueued_at: r.enqueued_at,
-            })
-            .collect())
+        self.noted(rows)
     }
 
     /// Events newest first, at or after `since`, of one kind or all.
@@ -336,7 +319,8 @@ impl Store {
     ) -> StoreResult<Vec<EventRecord>> {
         let since = since.map(Millis::as_millis).unwrap_or(i64::MIN);
         let limit = i64::from(limit);
-        let rows = sqlx::query!(
+        let rows = sqlx::query_as!(
+            EventRecord,
             r#"SELECT event_id, event_type, kind, created_at AS "created_at: Millis",
                       item_type, item_id, item_name, actor_login
                FROM events
@@ -350,20 +334,7 @@ impl Store {
         )
         .fetch_all(self.pool())
         .await;
-        Ok(self
-            .noted(rows)?
-            .into_iter()
-            .map(|r| EventRecord {
-                event_id: r.event_id,
-                event_type: r.event_type,
-                kind: r.kind,
-                created_at: r.created_at,
-                item_type: r.item_type,
-                item_id: r.item_id,
-                item_name: r.item_name,
-                actor_login: r.actor_login,
-            })
-            .collect())
+        self.noted(rows)
     }
 
     /// Events per day and kind from unix day `from_day` on.
@@ -485,7 +456,8 @@ impl Store {
         item_type: &str,
         item_id: &str,
     ) -> StoreResult<Option<QueueRow>> {
-        let row = sqlx::query!(
+        let row = sqlx::query_as!(
+            QueueRow,
             r#"SELECT q.item_type, q.item_id, q.priority, q.reason, q.reason_event_id,
                       q.reason_detail, q.state, q.attempts, q.last_error,
                       q.enqueued_at AS "enqueued_at: Millis",
@@ -500,21 +472,7 @@ impl Store {
         )
         .fetch_optional(self.pool())
         .await;
-        Ok(self.noted(row)?.map(|r| QueueRow {
-            item_type: r.item_type,
-            item_id: r.item_id,
-            name: r.name,
-            path: r.path,
-            owner_login: r.owner_login,
-            priority: r.priority,
-            reason: r.reason,
-            reason_event_id: r.reason_event_id,
-            reason_detail: r.reason_detail,
-            state: r.state,
-            attempts: r.attempts,
-            last_error: r.last_error,
-            enqueued_at: r.enqueued_at,
-        }))
+        self.noted(row)
     }
 
     /// Each scan of an item, oldest first.
@@ -552,7 +510,8 @@ impl Store {
         item_type: &str,
         item_id: &str,
     ) -> StoreResult<Vec<EventRecord>> {
-        let rows = sqlx::query!(
+        let rows = sqlx::query_as!(
+            EventRecord,
             r#"SELECT event_id, event_type, kind, created_at AS "created_at: Millis",
                       item_type, item_id, item_name, actor_login
                FROM events WHERE connection_id = ?1 AND item_id = ?2 AND item_type = ?3
@@ -563,19 +522,6 @@ impl Store {
         )
         .fetch_all(self.pool())
         .await;
-        Ok(self
-            .noted(rows)?
-            .into_iter()
-            .map(|r| EventRecord {
-                event_id: r.event_id,
-                event_type: r.event_type,
-                kind: r.kind,
-                created_at: r.created_at,
-                item_type: r.item_type,
-                item_id: r.item_id,
-                item_name: r.item_name,
-                actor_login: r.actor_login,
-            })
-            .collect())
+        self.noted(rows)
     }
 }
