@@ -249,12 +249,12 @@ impl App {
                     return Ok(());
                 }
                 Err(Stop::Paused) => continue,
-                Err(Stop::Failed(err)) if is_offline(&err) => {
+                Err(Stop::Failed(err)) if is_passing(&err) => {
                     // Nothing was lost: cursors, frontier and leases are in
                     // the store. Wait, then pick up where it stopped.
-                    tracing::info!(%err, wait = ?offline_wait, "Box is unreachable; the scan waits");
+                    tracing::info!(%err, wait = ?offline_wait, "Box is unreachable or holding back; the scan waits");
                     self.set_runtime(|r| {
-                        r.offline = true;
+                        r.offline = err.code == ErrorCode::Network;
                         r.last_error = Some(err.clone());
                     });
                     self.announce_scan().await;
@@ -444,7 +444,9 @@ enum Stop {
     Failed(UserError),
 }
 
-fn is_offline(err: &UserError) -> bool {
+/// Errors that pass by themselves: no network (shown as offline), or Box
+/// holding the scan back longer than a request waits (a long `retry-after`).
+fn is_passing(err: &UserError) -> bool {
     matches!(err.code, ErrorCode::Network | ErrorCode::RateLimited)
 }
 
