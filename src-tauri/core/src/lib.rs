@@ -10,6 +10,7 @@ pub mod datacenter;
 pub mod error;
 pub mod events;
 pub mod health;
+pub mod inspect;
 pub mod ipc;
 pub mod keychain;
 pub mod scan;

@@ -1,0 +1,1 @@
+//! Sensitive-value detectors (see /work/CONTRACT9.md until built).

@@ -1,0 +1,1 @@
+//! Text extraction under limits (see /work/CONTRACT9.md until built).
