@@ -24,16 +24,19 @@ chmod 700 "$keyring_home/run"
 cat >"$keyring_home/start-keyring" <<EOF
 #!/bin/sh
 # Started by D-Bus when a client asks for org.freedesktop.secrets.
-echo "with-keyring: keyring daemon starting (\$(date +%T))" >>"$keyring_home/daemon.log"
+[ -d "$keyring_home" ] || exit 0
+# The shell's own complaints (the session ending under it) go nowhere; ours go to fd 3.
+exec 3>&2 2>/dev/null
+echo "with-keyring: keyring daemon starting (\$(date +%T))" >>"$keyring_home/daemon.log" 2>/dev/null
 printf test-keyring | XDG_RUNTIME_DIR="$keyring_home/run" XDG_DATA_HOME="$keyring_home/data" \
   gnome-keyring-daemon --foreground --unlock --components=secrets >>"$keyring_home/daemon.log" 2>&1
 status=\$?
 # The session is over when its directory is gone: nothing to report.
 [ -d "$keyring_home" ] || exit 0
-echo "with-keyring: keyring daemon exited with status \$status (\$(date +%T))" >>"$keyring_home/daemon.log"
+echo "with-keyring: keyring daemon exited with status \$status (\$(date +%T))" >>"$keyring_home/daemon.log" 2>/dev/null
 if [ "\$status" != 0 ]; then
-  echo "with-keyring: the test keyring daemon died (status \$status); D-Bus starts it again on the next call. Its log:" >&2
-  tail -n 20 "$keyring_home/daemon.log" >&2
+  echo "with-keyring: the test keyring daemon died (status \$status); D-Bus starts it again on the next call. Its log:" >&3
+  tail -n 20 "$keyring_home/daemon.log" >&3
 fi
 EOF
 chmod +x "$keyring_home/start-keyring"

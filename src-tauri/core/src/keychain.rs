@@ -95,7 +95,7 @@ impl Keychain {
 
     /// The secret stored for `account`, or `None` when there is none.
     pub fn get(&self, account: &str) -> Result<Option<Sensitive<String>>, UserError> {
-        match self.entry(account)?.get_password() {
+        match riding_out_restarts(|| self.entry(account)?.get_password()) {
             Ok(secret) => Ok(Some(Sensitive(secret))),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(err) => Err(map_error(err, "read", account)),
@@ -104,14 +104,13 @@ impl Keychain {
 
     /// Creates or replaces the secret for `account`.
     pub fn set(&self, account: &str, secret: &Sensitive<String>) -> Result<(), UserError> {
-        self.entry(account)?
-            .set_password(secret.expose())
+        riding_out_restarts(|| self.entry(account)?.set_password(secret.expose()))
             .map_err(|err| map_error(err, "write", account))
     }
 
     /// Removes the secret for `account`; removing a missing entry succeeds.
     pub fn delete(&self, account: &str) -> Result<(), UserError> {
-        match self.entry(account)?.delete_credential() {
+        match riding_out_restarts(|| self.entry(account)?.delete_credential()) {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(err) => Err(map_error(err, "delete", account)),
         }
@@ -135,9 +134,49 @@ impl Keychain {
         }
     }
 
-    fn entry(&self, account: &str) -> Result<keyring::Entry, UserError> {
-        platform_entry(&self.service, account).map_err(|err| map_error(err, "open", account))
+    fn entry(&self, account: &str) -> keyring::Result<keyring::Entry> {
+        platform_entry(&self.service, account)
     }
+}
+
+/// Attempts at one keychain call when the Secret Service vanished under it.
+const RESTART_ATTEMPTS: u32 = 3;
+
+/// Runs a keychain call again when the keyring daemon went away in the
+/// middle of it (it crashed or was restarted: D-Bus starts it again on the
+/// next call), instead of failing the sign-in or the refresh it served.
+/// Any other failure (locked, refused) is returned at once.
+fn riding_out_restarts<T>(mut call: impl FnMut() -> keyring::Result<T>) -> keyring::Result<T> {
+    let mut attempt = 1;
+    loop {
+        match call() {
+            Err(keyring::Error::PlatformFailure(detail))
+                if attempt < RESTART_ATTEMPTS && is_lost_connection(&detail.to_string()) =>
+            {
+                tracing::warn!(
+                    attempt,
+                    "the keychain service went away mid-call; asking again"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(250 * u64::from(attempt)));
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// D-Bus's words for "the service that was answering is gone".
+fn is_lost_connection(detail: &str) -> bool {
+    const LOST: [&str; 5] = [
+        "noreply",
+        "no reply",
+        "serviceunknown",
+        "disconnected",
+        "name has no owner",
+    ];
+    let detail = detail.to_ascii_lowercase().replace('.', "");
+    LOST.iter()
+        .any(|word| detail.contains(&word.replace('.', "")))
 }
 
 /// Linux: the Secret Service store, named explicitly so no build of keyring
@@ -316,6 +355,43 @@ mod tests {
         let err = serde_json::to_string(&tokens).expect_err("serializing a secret must fail");
         assert!(!err.to_string().contains("hunter2"), "{err}");
         assert!(serde_json::to_value(&secret).is_err());
+    }
+
+    #[test]
+    fn a_keyring_that_restarts_mid_call_is_asked_again_and_a_locked_one_is_not() {
+        let lost = || {
+            keyring::Error::PlatformFailure(Box::new(std::io::Error::other(
+                "org.freedesktop.DBus.Error.NoReply: Remote peer disconnected",
+            )))
+        };
+        let mut calls = 0;
+        let value = riding_out_restarts(|| {
+            calls += 1;
+            if calls < 3 {
+                Err(lost())
+            } else {
+                Ok("back")
+            }
+        });
+        assert_eq!((value.unwrap(), calls), ("back", 3));
+
+        let mut calls = 0;
+        let gone_for_good = riding_out_restarts(|| -> keyring::Result<()> {
+            calls += 1;
+            Err(lost())
+        });
+        assert!(gone_for_good.is_err());
+        assert_eq!(calls, RESTART_ATTEMPTS);
+
+        let mut calls = 0;
+        let locked = riding_out_restarts(|| -> keyring::Result<()> {
+            calls += 1;
+            Err(keyring::Error::PlatformFailure(Box::new(
+                std::io::Error::other("Cannot create an item in a locked collection"),
+            )))
+        });
+        assert!(locked.is_err());
+        assert_eq!(calls, 1, "a locked keyring is not a restart");
     }
 
     #[test]
