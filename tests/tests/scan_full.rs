@@ -28,7 +28,7 @@ async fn a_full_scan_finds_every_file_once_with_its_collaborations_at_the_lower_
     let (client, requests, me) = client_for(&sb, "admin").await;
     let dir = tempfile::tempdir().unwrap();
     let store = open_store(dir.path()).await;
-    let scan = scanner(&client, &store, &me, quick_config());
+    let scan = scanner(&client, &store, &me, listing_only_config());
     assert_eq!(run_to_idle(&scan, 1).await, 1);
 
     let ids: std::collections::BTreeSet<String> = sqlx::query_scalar(

@@ -13,6 +13,7 @@ use crate::error::UserError;
 use crate::health::Health;
 use crate::store;
 
+pub mod findings;
 pub mod scan;
 pub use scan::{
     CollaborationView, EventDay, EventRow, EventsProgress, FileDetail, FileHistoryEntry,

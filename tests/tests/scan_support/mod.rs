@@ -162,6 +162,14 @@ pub fn quick_config() -> ScanConfig {
     }
 }
 
+/// The scan without content inspection: the listing's lower bound alone
+/// (content requests are counted by the inspection tests).
+pub fn listing_only_config() -> ScanConfig {
+    let mut config = quick_config();
+    config.content.enabled = false;
+    config
+}
+
 pub fn scanner(client: &Arc<BoxClient>, store: &Store, me: &User, config: ScanConfig) -> Scanner {
     Scanner::new(
         client.clone(),

@@ -11,6 +11,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::{ErrorCode, UserError};
 use crate::events::{EventFeed, EventsConfig};
+use crate::inspect::content::{DEFAULT_MAX_FILE_MB, DEFAULT_TIMEOUT};
+use crate::inspect::detect::{Confidence, DetectorId};
+use crate::inspect::findings::DetectorPolicy;
 use crate::ipc::{CoreEvent, ScanSettingView, ScanStatus};
 use crate::scan::{HeldBy, ScanConfig, Scanner, ScannerLock};
 use crate::store::{setting_keys, Millis, Store};
@@ -42,37 +45,82 @@ pub enum ScanMode {
 
 /// A scan setting: its key, default, bounds and what it means.
 struct ScanSetting {
-    key: &'static str,
+    key: String,
     default: u64,
     min: u64,
     max: u64,
-    meaning: &'static str,
+    meaning: String,
 }
 
-const SCAN_SETTINGS: [ScanSetting; 3] = [
+fn setting(key: &str, default: u64, range: (u64, u64), meaning: &str) -> ScanSetting {
     ScanSetting {
-        key: setting_keys::BACKFILL_DAYS,
-        default: 60,
-        min: 0,
-        max: 365,
-        meaning: "Days of enterprise events read from before the connection (Box keeps 365)",
-    },
-    ScanSetting {
-        key: setting_keys::POLL_INTERVAL_SECS,
-        default: 10,
-        min: 1,
-        max: 3600,
-        meaning: "Seconds between reads of the live event stream",
-    },
-    ScanSetting {
-        key: setting_keys::RESCAN_INTERVAL_HOURS,
-        default: DEFAULT_RESCAN_HOURS,
-        min: 0,
-        max: 24 * 365,
-        meaning:
+        key: key.to_owned(),
+        default,
+        min: range.0,
+        max: range.1,
+        meaning: meaning.to_owned(),
+    }
+}
+
+/// Every scan and inspection setting, in the order they are shown.
+fn scan_settings_table() -> Vec<ScanSetting> {
+    let mut all = vec![
+        setting(
+            setting_keys::BACKFILL_DAYS,
+            60,
+            (0, 365),
+            "Days of enterprise events read from before the connection (Box keeps 365)",
+        ),
+        setting(
+            setting_keys::POLL_INTERVAL_SECS,
+            10,
+            (1, 3600),
+            "Seconds between reads of the live event stream",
+        ),
+        setting(
+            setting_keys::RESCAN_INTERVAL_HOURS,
+            DEFAULT_RESCAN_HOURS,
+            (0, 24 * 365),
             "Hours between walks of every tree, which rescan files no event announced (0: never)",
-    },
-];
+        ),
+        setting(
+            setting_keys::INSPECT_CONTENT,
+            1,
+            (0, 1),
+            "Read file content for sensitive data (0: exposure only, nothing downloaded)",
+        ),
+        setting(
+            setting_keys::INSPECT_MAX_FILE_MB,
+            DEFAULT_MAX_FILE_MB,
+            (1, 100 * 1024),
+            "Files larger than this many MB are not downloaded (shown as not inspected: too large)",
+        ),
+        setting(
+            setting_keys::INSPECT_TIMEOUT_SECS,
+            DEFAULT_TIMEOUT.as_secs(),
+            (1, 3600),
+            "Seconds one file's text extraction may take before it is given up (timeout)",
+        ),
+    ];
+    for detector in DetectorId::ALL {
+        let name = detector.label();
+        all.push(setting(
+            &setting_keys::detector_min_count(detector.as_str()),
+            1,
+            (1, 1_000_000),
+            &format!("{name}: matches in one file needed for a finding"),
+        ));
+        all.push(setting(
+            &setting_keys::detector_min_confidence(detector.as_str()),
+            0,
+            (0, 1),
+            &format!(
+                "{name}: 0 counts every match, 1 only those with a keyword of its kind nearby"
+            ),
+        ));
+    }
+    all
+}
 
 /// Who runs the scanner, written into the lock file for the other to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,12 +166,12 @@ impl App {
     pub async fn scan_settings(&self) -> Result<Vec<ScanSettingView>, UserError> {
         let store = self.require_store().await?;
         let mut out = Vec::new();
-        for s in SCAN_SETTINGS {
+        for s in scan_settings_table() {
             out.push(ScanSettingView {
-                key: s.key.to_owned(),
-                value: setting_u64(&store, s.key).await.unwrap_or(s.default),
+                value: setting_u64(&store, &s.key).await.unwrap_or(s.default),
+                key: s.key,
                 default: s.default,
-                meaning: s.meaning.to_owned(),
+                meaning: s.meaning,
             });
         }
         Ok(out)
@@ -132,8 +180,9 @@ impl App {
     /// Changes one of the scan's settings; a running scan takes it up on
     /// its next start (pause and resume to apply it at once).
     pub async fn set_scan_setting(&self, key: &str, value: u64) -> Result<(), UserError> {
-        let Some(setting) = SCAN_SETTINGS.iter().find(|s| s.key == key) else {
-            let keys: Vec<&str> = SCAN_SETTINGS.iter().map(|s| s.key).collect();
+        let table = scan_settings_table();
+        let Some(setting) = table.iter().find(|s| s.key == key) else {
+            let keys: Vec<&str> = table.iter().map(|s| s.key.as_str()).collect();
             return Err(UserError::new(
                 ErrorCode::InvalidInput,
                 format!("There is no scan setting \"{key}\"."),
@@ -397,10 +446,35 @@ impl App {
         let hours = setting_u64(store, setting_keys::RESCAN_INTERVAL_HOURS)
             .await
             .unwrap_or(DEFAULT_RESCAN_HOURS);
-        ScanConfig {
+        let mut config = ScanConfig {
             rescan_interval: (hours > 0).then(|| Duration::from_secs(hours * 3600)),
             ..ScanConfig::default()
+        };
+        if let Some(on) = setting_u64(store, setting_keys::INSPECT_CONTENT).await {
+            config.content.enabled = on != 0;
         }
+        if let Some(mb) = setting_u64(store, setting_keys::INSPECT_MAX_FILE_MB).await {
+            config.content.max_file_bytes = mb.max(1) * 1024 * 1024;
+        }
+        if let Some(secs) = setting_u64(store, setting_keys::INSPECT_TIMEOUT_SECS).await {
+            config.content.limits.timeout = Duration::from_secs(secs.max(1));
+        }
+        // Downloads are spooled next to the database, not in a shared /tmp.
+        config.content.temp_dir = Some(self.inner.config.data_dir.join("tmp"));
+        for detector in DetectorId::ALL {
+            let id = detector.as_str();
+            let mut rule = DetectorPolicy::default();
+            if let Some(n) = setting_u64(store, &setting_keys::detector_min_count(id)).await {
+                rule.min_count = n.max(1);
+            }
+            if setting_u64(store, &setting_keys::detector_min_confidence(id)).await == Some(1) {
+                rule.min_confidence = Confidence::High;
+            }
+            if rule != DetectorPolicy::default() {
+                config.detectors.insert(id.to_owned(), rule);
+            }
+        }
+        config
     }
 
     fn set_runtime(&self, change: impl FnOnce(&mut super::scan_view::ScanRuntime)) {

@@ -1,7 +1,11 @@
 //! Inspection: what each scanned file exposes and what it holds.
 //! `detect` finds sensitive values in text (one pass, validators, keyword
 //! confidence); `extract` turns a downloaded file into text under limits.
-//! Neither touches Box or the store: the scan's workers call them.
+//! Neither touches Box or the store: `content` downloads and runs them for
+//! the scan's workers, `exposure` and `findings` hold the rules.
 
+pub mod content;
 pub mod detect;
 pub mod extract;
+pub mod exposure;
+pub mod findings;

@@ -30,8 +30,8 @@ pub use lock::{HeldBy, ScannerLock, ScannerLockGuard, LOCK_FILE_NAME};
 /// How the caller pauses a run (`run` returns once it fires).
 pub use tokio_util::sync::CancellationToken;
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use futures_util::stream::FuturesUnordered;
@@ -41,6 +41,9 @@ use tokio::sync::Notify;
 use crate::box_api::{self, ApiError, ApiErrorKind, BoxClient};
 use crate::clock::SharedClock;
 use crate::error::UserError;
+use crate::inspect::content::{ContentConfig, ContentInspector};
+use crate::inspect::findings::{DetectorPolicy, FindingPolicy};
+use crate::store::findings::FileInspection;
 use crate::store::inventory::ListedUser;
 use crate::store::{Millis, Store};
 
@@ -70,6 +73,12 @@ pub struct ScanConfig {
     pub item_concurrency: usize,
     /// How often idle workers look at the queue without being woken.
     pub idle_poll: Duration,
+    /// Content inspection: on/off, size cap, extraction limits.
+    pub content: ContentConfig,
+    /// When a detector's matches are a finding; domains counted as internal
+    /// beside the enterprise users' own.
+    pub detectors: BTreeMap<String, DetectorPolicy>,
+    pub extra_internal_domains: Vec<String>,
 }
 
 impl Default for ScanConfig {
@@ -84,6 +93,9 @@ impl Default for ScanConfig {
             folders_per_user: 4,
             item_concurrency: 8,
             idle_poll: Duration::from_millis(100),
+            content: ContentConfig::default(),
+            detectors: BTreeMap::new(),
+            extra_internal_domains: Vec::new(),
         }
     }
 }
@@ -102,6 +114,13 @@ pub struct Scanner {
     /// Users whose content this connection does not read, with why.
     skipped: RwLock<HashMap<String, String>>,
     lease_owner: String,
+    inspector: ContentInspector,
+    /// The rules' settings and the enterprise's domains (they change when
+    /// users are listed).
+    policy: RwLock<Arc<FindingPolicy>>,
+    /// Contents being downloaded now, by sha1: a second file with the same
+    /// content waits for the first one's result instead of fetching it too.
+    in_flight: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<FileInspection>>>>,
 }
 
 /// Errors after which nothing more can be done now: no network, or a
@@ -132,7 +151,11 @@ impl Scanner {
         config: ScanConfig,
         clock: SharedClock,
     ) -> Self {
+        let inspector = ContentInspector::new(client.clone(), config.content.clone());
         Scanner {
+            inspector,
+            policy: RwLock::new(Arc::new(FindingPolicy::default())),
+            in_flight: Mutex::new(HashMap::new()),
             client,
             store,
             connection_id,
@@ -228,7 +251,38 @@ impl Scanner {
     async fn load_skipped(&self) -> Result<(), UserError> {
         let skipped = self.store.skipped_users(&self.connection_id).await?;
         *self.skipped.write().expect("skipped users lock") = skipped;
+        self.load_policy().await
+    }
+
+    /// The finding rules' settings, with the enterprise's domains as the
+    /// listed users (and the connected admin) show them.
+    async fn load_policy(&self) -> Result<(), UserError> {
+        let mut internal: std::collections::BTreeSet<String> = self
+            .store
+            .enterprise_domains(&self.connection_id)
+            .await?
+            .into_iter()
+            .collect();
+        if let Some((_, domain)) = self.me.login.as_deref().and_then(|l| l.rsplit_once('@')) {
+            internal.insert(domain.to_ascii_lowercase());
+        }
+        internal.extend(
+            self.config
+                .extra_internal_domains
+                .iter()
+                .map(|d| d.trim().trim_start_matches('@').to_ascii_lowercase())
+                .filter(|d| !d.is_empty()),
+        );
+        let policy = FindingPolicy {
+            internal_domains: internal,
+            detectors: self.config.detectors.clone(),
+        };
+        *self.policy.write().expect("policy lock") = Arc::new(policy);
         Ok(())
+    }
+
+    fn policy(&self) -> Arc<FindingPolicy> {
+        self.policy.read().expect("policy lock").clone()
     }
 
     /// Generations of walks, one after the other.

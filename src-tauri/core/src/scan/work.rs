@@ -15,6 +15,8 @@ use super::{describe, is_fatal, Scanner};
 use crate::box_api::models::ITEM_FIELDS;
 use crate::box_api::{ApiError, ApiErrorKind, Fetched, RequestOptions};
 use crate::error::UserError;
+use crate::inspect::content::{ContentTarget, Plan};
+use crate::store::findings::FileInspection;
 use crate::store::inventory::{CollabRecord, ItemContext, ScanOutcome};
 use crate::store::queue::{priority, Claimed, ItemKind, QueueReason};
 
@@ -115,7 +117,7 @@ impl Scanner {
         }
         let now = self.now();
         self.store
-            .save_scanned(&self.connection_id, done, outcomes, now)
+            .save_scanned(&self.connection_id, done, outcomes, self.policy(), now)
             .await?;
         if !failed.is_empty() {
             self.store
@@ -154,21 +156,36 @@ impl Scanner {
     ) -> Result<ScanOutcome, ApiError> {
         let from_listing = ctx.listed && !matches!(c.reason, QueueReason::Event);
         if matches!(c.item, ItemKind::File) && from_listing {
-            // The listing said everything but the collaborators.
+            // The listing said everything but the collaborators and the content.
+            let Ok(as_user) =
+                self.acting_user(ctx.owner_id.clone(), ctx.walk_user_id.clone(), skipped)
+            else {
+                return Ok(ScanOutcome::File {
+                    fresh: None,
+                    collaborations: None,
+                    inspection: None,
+                });
+            };
             let collaborations = if ctx.has_collaborations {
-                let Ok(as_user) = self.acting_user(ctx.walk_user_id, ctx.owner_id, skipped) else {
-                    return Ok(ScanOutcome::File {
-                        fresh: None,
-                        collaborations: None,
-                    });
-                };
-                Some(self.file_collaborations(&c.item_id, as_user, false).await?)
+                // The walker first: its tree is where the walk met the file.
+                let walker = self
+                    .acting_user(ctx.walk_user_id.clone(), ctx.owner_id.clone(), skipped)
+                    .unwrap_or(None);
+                Some(self.file_collaborations(&c.item_id, walker, false).await?)
             } else {
                 None
             };
+            let target = ContentTarget {
+                file_id: &c.item_id,
+                name: ctx.name.as_deref().unwrap_or_default(),
+                sha1: ctx.sha1.as_deref(),
+                size: ctx.size,
+            };
+            let inspection = self.inspect_content(&target, &ctx, as_user, false).await?;
             return Ok(ScanOutcome::File {
                 fresh: None,
                 collaborations,
+                inspection,
             });
         }
         let mut owner = ctx.owner_id.clone();
@@ -207,15 +224,23 @@ impl Scanner {
                     .map_err(|e| malformed(&format!("GET {path}"), &e))?;
                 let collaborations = if fresh.has_collaborations.unwrap_or(false) {
                     Some(
-                        self.file_collaborations(&c.item_id, as_user, urgent)
+                        self.file_collaborations(&c.item_id, as_user.clone(), urgent)
                             .await?,
                     )
                 } else {
                     None
                 };
+                let target = ContentTarget {
+                    file_id: &c.item_id,
+                    name: fresh.name.as_deref().unwrap_or_default(),
+                    sha1: fresh.sha1.as_deref(),
+                    size: fresh.size,
+                };
+                let inspection = self.inspect_content(&target, &ctx, as_user, urgent).await?;
                 Ok(ScanOutcome::File {
                     fresh: Some(fresh),
                     collaborations,
+                    inspection,
                 })
             }
             ItemKind::Folder => {
@@ -237,6 +262,81 @@ impl Scanner {
                 })
             }
         }
+    }
+
+    /// The file's content, read at most once per sha1: unchanged content
+    /// and content already inspected (this file's or another's) cost no
+    /// request; a type the app cannot read or a file over the cap costs
+    /// none either; two files with one new content share one download.
+    async fn inspect_content(
+        &self,
+        target: &ContentTarget<'_>,
+        ctx: &ItemContext,
+        as_user: Option<String>,
+        urgent: bool,
+    ) -> Result<Option<FileInspection>, ApiError> {
+        if !self.inspector.enabled() {
+            return Ok(None);
+        }
+        let file_type = match self.inspector.plan(target) {
+            Plan::Skip(why) => return Ok(Some(why)),
+            Plan::Download(t) => t,
+        };
+        let Some(sha1) = target.sha1 else {
+            let options = RequestOptions {
+                as_user,
+                urgent,
+                ..RequestOptions::default()
+            };
+            return Ok(Some(self.inspector.inspect(target, file_type, &options).await?));
+        };
+        let unchanged = ctx.inspected_sha1.as_deref() == Some(sha1) && ctx.inspect_state.is_some();
+        let store_err = |e| ApiError::from(UserError::from(e));
+        if unchanged
+            || self
+                .store
+                .content_known(&self.connection_id, sha1)
+                .await
+                .map_err(store_err)?
+        {
+            return Ok(Some(FileInspection::Cached {
+                sha1: sha1.to_owned(),
+            }));
+        }
+        let cell = self
+            .in_flight
+            .lock()
+            .expect("in-flight lock")
+            .entry(sha1.to_owned())
+            .or_default()
+            .clone();
+        let fetched_here = std::sync::atomic::AtomicBool::new(false);
+        let result = cell
+            .get_or_try_init(|| async {
+                fetched_here.store(true, std::sync::atomic::Ordering::Relaxed);
+                let options = RequestOptions {
+                    as_user,
+                    urgent,
+                    ..RequestOptions::default()
+                };
+                self.inspector.inspect(target, file_type, &options).await
+            })
+            .await
+            .cloned();
+        let mine = fetched_here.load(std::sync::atomic::Ordering::Relaxed);
+        if mine {
+            self.in_flight.lock().expect("in-flight lock").remove(sha1);
+        }
+        let mut inspection = result?;
+        if !mine {
+            // Another file's download: the same result, no bytes of ours.
+            match &mut inspection {
+                FileInspection::Inspected { downloaded, .. }
+                | FileInspection::NotInspected { downloaded, .. } => *downloaded = false,
+                FileInspection::Cached { .. } => {}
+            }
+        }
+        Ok(Some(inspection))
     }
 
     async fn file_collaborations(

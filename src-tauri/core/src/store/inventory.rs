@@ -13,8 +13,10 @@ use std::collections::HashMap;
 
 use sqlx::sqlite::SqliteConnection;
 
+use super::findings::{self, FileInspection, FolderCache, InspectDelta};
 use super::queue::{self, priority, Claimed, Enqueue, ItemKind, QueueReason};
 use super::{Millis, Store, StoreResult};
+use crate::inspect::findings::FindingPolicy;
 
 /// The frontier id of a user's root folder: Box calls every user's root
 /// "0", so the row is keyed by the user.
@@ -156,6 +158,9 @@ pub enum ScanOutcome {
     File {
         fresh: Option<ListedFile>,
         collaborations: Option<Vec<CollabRecord>>,
+        /// What its content came to; `None` when content was not looked at
+        /// (exposure is derived either way).
+        inspection: Option<FileInspection>,
     },
     /// A folder re-read.
     Folder {
@@ -178,6 +183,13 @@ pub struct ItemContext {
     pub walk_user_id: Option<String>,
     pub etag: Option<String>,
     pub has_collaborations: bool,
+    /// Files: what the content inspection needs from the listing.
+    pub name: Option<String>,
+    pub sha1: Option<String>,
+    pub size: Option<i64>,
+    /// The content the file's findings stand on, and whether it was read.
+    pub inspected_sha1: Option<String>,
+    pub inspect_state: Option<String>,
 }
 
 /// The full scan's counters this module keeps.
@@ -602,7 +614,7 @@ async fn save_scanned_file_in(
     collaborations: &Option<Vec<CollabRecord>>,
     now: Millis,
     delta: &mut InventoryCounts,
-) -> StoreResult<()> {
+) -> StoreResult<Option<i64>> {
     let id = &claimed.item_id;
     let before = sqlx::query!(
         r#"SELECT last_scanned_at AS "last_scanned_at: Millis" FROM files
@@ -619,7 +631,7 @@ async fn save_scanned_file_in(
         upsert_listed_file_in(conn, connection_id, f, None, 0, now).await?;
     } else if before.is_none() {
         // Nothing to scan from: the caller fetches files it has no row for.
-        return Ok(());
+        return Ok(None);
     }
     if let Some(collabs) = collaborations {
         replace_collaborations_in(conn, connection_id, "file", id, collabs, now).await?;
@@ -646,9 +658,9 @@ async fn save_scanned_file_in(
     }
     let reason = claimed.reason.as_str();
     let detail = claimed.reason_detail.as_deref();
-    sqlx::query!(
+    let scan_id = sqlx::query_scalar!(
         "INSERT INTO item_scans (connection_id, item_type, item_id, at, outcome, reason, etag, detail)
-         VALUES (?, 'file', ?, ?, 'scanned', ?, ?, ?)",
+         VALUES (?, 'file', ?, ?, 'scanned', ?, ?, ?) RETURNING id",
         connection_id,
         id,
         now,
@@ -656,9 +668,9 @@ async fn save_scanned_file_in(
         etag,
         detail
     )
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    Ok(())
+    Ok(Some(scan_id))
 }
 
 /// Saves what the scans of `claimed` found (`outcomes[i]` for `claimed[i]`)
@@ -668,9 +680,12 @@ pub(crate) async fn save_scanned_in(
     connection_id: &str,
     claimed: &[Claimed],
     outcomes: &[ScanOutcome],
+    policy: &FindingPolicy,
     now: Millis,
 ) -> StoreResult<()> {
     let mut delta = InventoryCounts::default();
+    let mut inspected = InspectDelta::default();
+    let mut folders = FolderCache::default();
     let mut files_scanned = 0i64;
     for (item, outcome) in claimed.iter().zip(outcomes) {
         let id = &item.item_id;
@@ -680,8 +695,9 @@ pub(crate) async fn save_scanned_in(
             ScanOutcome::File {
                 fresh,
                 collaborations,
+                inspection,
             } => {
-                save_scanned_file_in(
+                let scan_id = save_scanned_file_in(
                     conn,
                     connection_id,
                     item,
@@ -692,11 +708,42 @@ pub(crate) async fn save_scanned_in(
                 )
                 .await?;
                 files_scanned += 1;
+                if let Some(scan_id) = scan_id {
+                    match inspection {
+                        Some(inspection) => {
+                            findings::record_inspection_in(
+                                conn,
+                                connection_id,
+                                id,
+                                inspection,
+                                Some(scan_id),
+                                policy,
+                                now,
+                                &mut inspected,
+                                &mut folders,
+                            )
+                            .await?
+                        }
+                        None => {
+                            findings::refresh_file_findings_in(
+                                conn,
+                                connection_id,
+                                id,
+                                Some(scan_id),
+                                policy,
+                                now,
+                                &mut folders,
+                            )
+                            .await?;
+                        }
+                    }
+                }
             }
             ScanOutcome::Folder {
                 fresh,
                 collaborations,
             } => {
+                let reach_before = folder_reach_in(conn, connection_id, id).await?;
                 sqlx::query!(
                     "UPDATE folders SET name = ?, etag = ?, shared_link = ?, has_collaborations = ?,
                          is_externally_owned = ?, owner_id = COALESCE(?, owner_id),
@@ -716,17 +763,31 @@ pub(crate) async fn save_scanned_in(
                 .await?;
                 let collabs = collaborations.as_deref().unwrap_or_default();
                 replace_collaborations_in(conn, connection_id, "folder", id, collabs, now).await?;
-                sqlx::query!(
+                let scan_id = sqlx::query_scalar!(
                     "INSERT INTO item_scans (connection_id, item_type, item_id, at, outcome, reason, etag)
-                     VALUES (?, 'folder', ?, ?, 'scanned', ?, ?)",
+                     VALUES (?, 'folder', ?, ?, 'scanned', ?, ?) RETURNING id",
                     connection_id,
                     id,
                     now,
                     reason,
                     fresh.etag
                 )
-                .execute(&mut *conn)
+                .fetch_one(&mut *conn)
                 .await?;
+                // Only a change in who the folder reaches touches the files
+                // under it (a periodic rescan of a big folder costs nothing).
+                if folder_reach_in(conn, connection_id, id).await? != reach_before {
+                    findings::refresh_under_folder_in(
+                        conn,
+                        connection_id,
+                        id,
+                        Some(scan_id),
+                        policy,
+                        now,
+                    )
+                    .await?;
+                    folders = FolderCache::default();
+                }
             }
             ScanOutcome::Removed => {
                 if matches!(item.item, ItemKind::File) {
@@ -739,17 +800,31 @@ pub(crate) async fn save_scanned_in(
                     .execute(&mut *conn)
                     .await?;
                 }
-                sqlx::query!(
+                let scan_id = sqlx::query_scalar!(
                     "INSERT INTO item_scans (connection_id, item_type, item_id, at, outcome, reason, detail)
-                     VALUES (?, ?, ?, ?, 'removed', ?, 'Box answered 404: it no longer exists')",
+                     VALUES (?, ?, ?, ?, 'removed', ?, 'Box answered 404: it no longer exists')
+                     RETURNING id",
                     connection_id,
                     kind,
                     id,
                     now,
                     reason
                 )
-                .execute(&mut *conn)
+                .fetch_one(&mut *conn)
                 .await?;
+                if matches!(item.item, ItemKind::File) {
+                    // Removed: every finding it had closes.
+                    findings::refresh_file_findings_in(
+                        conn,
+                        connection_id,
+                        id,
+                        Some(scan_id),
+                        policy,
+                        now,
+                        &mut folders,
+                    )
+                    .await?;
+                }
             }
             ScanOutcome::Skipped(why) => {
                 sqlx::query!(
@@ -769,8 +844,37 @@ pub(crate) async fn save_scanned_in(
     }
     minute_in(conn, connection_id, now, files_scanned, 0).await?;
     count_in(conn, connection_id, delta).await?;
+    findings::count_inspections_in(conn, connection_id, inspected, now).await?;
     queue::complete_in(conn, connection_id, claimed).await?;
     Ok(())
+}
+
+/// Who a folder lets in, as a comparable value: its link and its
+/// collaborations.
+async fn folder_reach_in(
+    conn: &mut SqliteConnection,
+    connection_id: &str,
+    folder_id: &str,
+) -> StoreResult<(Option<String>, Vec<String>)> {
+    let link = sqlx::query_scalar!(
+        "SELECT shared_link FROM folders WHERE connection_id = ? AND folder_id = ?",
+        connection_id,
+        folder_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .flatten();
+    let grants = sqlx::query_scalar!(
+        r#"SELECT collaboration_id || ':' || COALESCE(login, '') || ':' || COALESCE(role, '')
+               || ':' || COALESCE(status, '') AS "grant!: String"
+           FROM collaborations WHERE connection_id = ? AND item_type = 'folder' AND item_id = ?
+           ORDER BY collaboration_id"#,
+        connection_id,
+        folder_id
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok((link, grants))
 }
 
 impl Store {
@@ -1104,7 +1208,8 @@ impl Store {
                 ItemKind::File => {
                     let row = sqlx::query!(
                         r#"SELECT owner_id, walk_user_id, etag, listed_at AS "listed_at: Millis",
-                               has_collaborations AS "has_collaborations: bool"
+                               has_collaborations AS "has_collaborations: bool", name, sha1, size,
+                               inspected_sha1, inspect_state
                            FROM files WHERE connection_id = ? AND file_id = ?"#,
                         connection_id,
                         c.item_id
@@ -1117,6 +1222,11 @@ impl Store {
                         walk_user_id: r.walk_user_id,
                         etag: r.etag,
                         has_collaborations: r.has_collaborations.unwrap_or(false),
+                        name: r.name,
+                        sha1: r.sha1,
+                        size: r.size,
+                        inspected_sha1: r.inspected_sha1,
+                        inspect_state: r.inspect_state,
                     })
                 }
                 ItemKind::Folder => {
@@ -1135,6 +1245,7 @@ impl Store {
                         walk_user_id: Some(r.walk_user_id),
                         etag: r.etag,
                         has_collaborations: r.has_collaborations.unwrap_or(false),
+                        ..ItemContext::default()
                     })
                 }
             };
@@ -1144,6 +1255,30 @@ impl Store {
             );
         }
         Ok(out)
+    }
+
+    /// Whether a content with this sha1 was inspected already (read or not).
+    pub async fn content_known(&self, connection_id: &str, sha1: &str) -> StoreResult<bool> {
+        let row = sqlx::query_scalar!(
+            r#"SELECT 1 AS "known!: i64" FROM content_results WHERE connection_id = ? AND sha1 = ?"#,
+            connection_id,
+            sha1
+        )
+        .fetch_optional(self.pool())
+        .await;
+        Ok(self.noted(row)?.is_some())
+    }
+
+    /// The login domains of the enterprise's users (lower case).
+    pub async fn enterprise_domains(&self, connection_id: &str) -> StoreResult<Vec<String>> {
+        let rows = sqlx::query_scalar!(
+            r#"SELECT DISTINCT lower(substr(login, instr(login, '@') + 1)) AS "domain!: String"
+               FROM scan_users WHERE connection_id = ? AND instr(login, '@') > 0"#,
+            connection_id
+        )
+        .fetch_all(self.pool())
+        .await;
+        self.noted(rows)
     }
 
     /// The owner of the item an event touched, as the event said.
@@ -1181,15 +1316,16 @@ impl Store {
         connection_id: &str,
         claimed: Vec<Claimed>,
         outcomes: Vec<ScanOutcome>,
+        policy: std::sync::Arc<FindingPolicy>,
         now: Millis,
     ) -> StoreResult<()> {
         if claimed.is_empty() {
             return Ok(());
         }
         self.write(
-            (connection_id.to_owned(), claimed, outcomes, now),
-            |(id, claimed, outcomes, now), conn| {
-                Box::pin(save_scanned_in(conn, id, claimed, outcomes, *now))
+            (connection_id.to_owned(), claimed, outcomes, policy, now),
+            |(id, claimed, outcomes, policy, now), conn| {
+                Box::pin(save_scanned_in(conn, id, claimed, outcomes, policy, *now))
             },
         )
         .await

@@ -29,6 +29,8 @@ mod api_calls;
 mod api_tests;
 mod connections;
 mod events;
+pub mod findings;
+mod findings_views;
 pub mod inventory;
 mod open;
 mod open_marker;
@@ -50,6 +52,7 @@ pub use scan_views::{
     CollaborationRecord, EventDayCount, EventRecord, EventStreamRow, FileRecord, ItemScanRecord,
     MinuteCount, QueueRow, ScanCounts, ScanStateRecord,
 };
+pub use findings_views::{FindingChange, FindingQuery, FindingRecord, InspectionCounts, InspectionRecord};
 pub use settings::keys as setting_keys;
 pub use time::Millis;
 pub use writer::{BoxFuture, WriteStats};

@@ -570,16 +570,27 @@ async fn apply_event_effects_in(
                     )
                     .execute(&mut *conn)
                     .await?;
-                    sqlx::query!(
+                    let scan_id = sqlx::query_scalar!(
                         "INSERT INTO item_scans (connection_id, item_type, item_id, at, outcome, \
                              reason, detail) \
-                         VALUES (?1, 'file', ?2, ?3, 'removed', 'event', ?4)",
+                         VALUES (?1, 'file', ?2, ?3, 'removed', 'event', ?4) RETURNING id",
                         connection_id,
                         item_id,
                         now,
                         event.event_type,
                     )
-                    .execute(&mut *conn)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                    // Deleted in Box: its findings close, with this as the scan that saw it.
+                    super::findings::refresh_file_findings_in(
+                        conn,
+                        connection_id,
+                        &item_id,
+                        Some(scan_id),
+                        &Default::default(),
+                        now,
+                        &mut Default::default(),
+                    )
                     .await?;
                 }
                 effects.removed += 1;

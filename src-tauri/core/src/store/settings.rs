@@ -14,6 +14,22 @@ pub mod keys {
     pub const POLL_INTERVAL_SECS: &str = "scan.poll_interval_secs";
     /// Hours between rescans of every file (0: only changes are rescanned).
     pub const RESCAN_INTERVAL_HOURS: &str = "scan.rescan_interval_hours";
+    /// 1: read file content for sensitive data; 0: exposure only.
+    pub const INSPECT_CONTENT: &str = "inspect.content";
+    /// Files larger than this many MB are not downloaded.
+    pub const INSPECT_MAX_FILE_MB: &str = "inspect.max_file_mb";
+    /// Seconds one file's text extraction may take.
+    pub const INSPECT_TIMEOUT_SECS: &str = "inspect.timeout_secs";
+
+    /// `detect.<detector>.min_count`: matches needed for a finding.
+    pub fn detector_min_count(detector: &str) -> String {
+        format!("detect.{detector}.min_count")
+    }
+
+    /// `detect.<detector>.min_confidence`: 0 low and high count, 1 only high.
+    pub fn detector_min_confidence(detector: &str) -> String {
+        format!("detect.{detector}.min_confidence")
+    }
 }
 
 /// A guard against a caller storing a secret here by mistake.

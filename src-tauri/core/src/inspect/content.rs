@@ -1,0 +1,218 @@
+//! Reading one file's content: decide from the listing whether it can be
+//! read at all (type, size cap) before any request; download it streamed to
+//! a temporary file while hashing it; extract and detect on a thread of its
+//! own under a timeout, so a hostile file costs that file and never the
+//! worker. A content whose sha1 was inspected before is never fetched: the
+//! caller asks the store first.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use sha1::{Digest, Sha1};
+use tokio::io::AsyncWriteExt;
+
+use super::detect::{ChunkScanner, Engine};
+use super::extract::{self, FileType, Limits, NotInspected};
+use super::findings::ContentMatch;
+use crate::box_api::{ApiError, BoxClient, RequestOptions};
+use crate::store::findings::FileInspection;
+
+/// What content inspection may do (settings).
+#[derive(Debug, Clone)]
+pub struct ContentConfig {
+    /// Off: exposure only, nothing downloaded.
+    pub enabled: bool,
+    /// Files larger than this are "not inspected: too large" (no download).
+    pub max_file_bytes: u64,
+    /// Where downloads are spooled; the system's temp dir when `None`.
+    pub temp_dir: Option<PathBuf>,
+    pub limits: Limits,
+}
+
+/// Defender for Cloud Apps stops at 30 MB; we read far more by default.
+pub const DEFAULT_MAX_FILE_MB: u64 = 512;
+
+impl Default for ContentConfig {
+    fn default() -> Self {
+        ContentConfig {
+            enabled: true,
+            max_file_bytes: DEFAULT_MAX_FILE_MB * 1024 * 1024,
+            temp_dir: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// A file as the listing described it.
+#[derive(Debug, Clone)]
+pub struct ContentTarget<'a> {
+    pub file_id: &'a str,
+    pub name: &'a str,
+    pub sha1: Option<&'a str>,
+    pub size: Option<i64>,
+}
+
+pub struct ContentInspector {
+    client: Arc<BoxClient>,
+    engine: Arc<Engine>,
+    config: ContentConfig,
+}
+
+/// What reading the content can tell before a download.
+pub enum Plan {
+    /// Read it.
+    Download(FileType),
+    /// Not readable, and why: nothing is sent.
+    Skip(FileInspection),
+}
+
+impl ContentInspector {
+    pub fn new(client: Arc<BoxClient>, config: ContentConfig) -> Self {
+        ContentInspector {
+            client,
+            engine: Arc::new(Engine::new()),
+            config,
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.config.enabled
+    }
+
+    /// Decides from the name and size alone (no request).
+    pub fn plan(&self, target: &ContentTarget<'_>) -> Plan {
+        let file_type = match extract::file_type(target.name, &[]) {
+            Ok(t) => t,
+            Err(why) => return Plan::Skip(not_inspected(None, &why, 0)),
+        };
+        let size = target.size.unwrap_or(0).max(0) as u64;
+        if size > self.config.max_file_bytes {
+            let why = NotInspected::TooLarge {
+                size,
+                cap: self.config.max_file_bytes,
+            };
+            return Plan::Skip(not_inspected(None, &why, 0));
+        }
+        Plan::Download(file_type)
+    }
+
+    /// Downloads and inspects. A Box or network error is returned (the
+    /// queue retries the file); everything about the bytes themselves ends
+    /// in a `FileInspection`.
+    pub async fn inspect(
+        &self,
+        target: &ContentTarget<'_>,
+        file_type: FileType,
+        options: &RequestOptions,
+    ) -> Result<FileInspection, ApiError> {
+        let spool = match self.spool_file() {
+            Ok(f) => f,
+            Err(e) => {
+                let why = NotInspected::Corrupt(format!("no room for a temporary copy: {e}"));
+                return Ok(not_inspected(None, &why, 0));
+            }
+        };
+        let download = self.client.download(target.file_id, options).await?;
+        let mut body = download.into_stream();
+        let mut out = match spool.reopen() {
+            Ok(f) => tokio::fs::File::from_std(f),
+            Err(e) => {
+                let why = NotInspected::Corrupt(format!("temporary copy: {e}"));
+                return Ok(not_inspected(None, &why, 0));
+            }
+        };
+        let mut hasher = Sha1::new();
+        let mut bytes: u64 = 0;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk?;
+            bytes += chunk.len() as u64;
+            if bytes > self.config.max_file_bytes {
+                // Box's size was stale: stop reading at the cap.
+                let why = NotInspected::TooLarge {
+                    size: bytes,
+                    cap: self.config.max_file_bytes,
+                };
+                return Ok(not_inspected(None, &why, bytes as i64));
+            }
+            hasher.update(&chunk);
+            if let Err(e) = out.write_all(&chunk).await {
+                let why = NotInspected::Corrupt(format!("temporary copy: {e}"));
+                return Ok(not_inspected(None, &why, bytes as i64));
+            }
+        }
+        if let Err(e) = out.flush().await {
+            let why = NotInspected::Corrupt(format!("temporary copy: {e}"));
+            return Ok(not_inspected(None, &why, bytes as i64));
+        }
+        drop(out);
+        // Keyed by what was read: if a new version landed since the
+        // listing, its etag brings the file back to the queue anyway.
+        let sha1 = hex(&hasher.finalize());
+        let path = spool.path().to_owned();
+        let engine = self.engine.clone();
+        let limits = self.config.limits.clone();
+        let result = extract::run_isolated(limits.timeout, move |deadline| {
+            let mut scanner = ChunkScanner::new(engine);
+            let stats = extract::extract_file(&path, file_type, &limits, deadline, &mut |text| {
+                scanner.push(text)
+            })?;
+            Ok((stats, scanner.finish()))
+        })
+        .await;
+        drop(spool);
+        Ok(match result {
+            Ok((stats, report)) => FileInspection::Inspected {
+                sha1,
+                file_type: format!("{file_type:?}").to_ascii_lowercase(),
+                bytes: bytes as i64,
+                chars: stats.chars as i64,
+                matches: report
+                    .detectors
+                    .into_iter()
+                    .map(|d| ContentMatch {
+                        detector: d.detector.as_str().to_owned(),
+                        high: d.high,
+                        low: d.low,
+                        sample_high: d.sample_high,
+                        sample_low: d.sample_low,
+                        secret_nearby: d.secret_nearby,
+                    })
+                    .collect(),
+                downloaded: true,
+            },
+            Err(why) => not_inspected(Some(sha1), &why, bytes as i64),
+        })
+    }
+
+    fn spool_file(&self) -> std::io::Result<tempfile::NamedTempFile> {
+        let dir = self
+            .config
+            .temp_dir
+            .clone()
+            .unwrap_or_else(std::env::temp_dir);
+        std::fs::create_dir_all(&dir)?;
+        tempfile::Builder::new()
+            .prefix("inspect-")
+            .tempfile_in(dir)
+    }
+}
+
+/// How long extraction of one file may take, by default.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn not_inspected(sha1: Option<String>, why: &NotInspected, bytes: i64) -> FileInspection {
+    FileInspection::NotInspected {
+        sha1,
+        code: why.code().to_owned(),
+        detail: why.message(),
+        bytes,
+        // Any byte read means a content request was made.
+        downloaded: bytes > 0,
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

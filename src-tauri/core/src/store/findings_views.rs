@@ -1,0 +1,347 @@
+//! What the findings screens, the CLI and exports read: filtered pages of
+//! findings, their counts, one finding's history, inspection counters.
+//! Reads only, on the reader connections.
+
+use super::{Millis, Store, StoreResult};
+
+/// A finding as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingRecord {
+    pub finding_id: i64,
+    pub file_id: String,
+    pub kind: String,
+    pub detector: String,
+    pub severity: String,
+    pub confidence: Option<String>,
+    pub count: i64,
+    pub masked_sample: Option<String>,
+    pub reached_via: String,
+    pub via_item_type: Option<String>,
+    pub via_item_id: Option<String>,
+    pub details: Option<String>,
+    pub path: Option<String>,
+    pub owner_login: Option<String>,
+    pub since: Option<Millis>,
+    pub opened_at: Millis,
+    pub last_seen_at: Millis,
+    pub closed_at: Option<Millis>,
+}
+
+/// The filter as the queries bind it (`None` matches everything).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FindingQuery {
+    pub severity: Option<String>,
+    pub kind: Option<String>,
+    pub detector: Option<String>,
+    pub owner_login: Option<String>,
+    pub include_closed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingChange {
+    pub at: Millis,
+    pub change: String,
+    pub scan_id: Option<i64>,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InspectionCounts {
+    pub files_scanned: u64,
+    pub files_inspected: u64,
+    pub files_not_inspected: u64,
+    pub cache_hits: u64,
+    pub downloads: u64,
+    pub bytes_downloaded: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InspectionRecord {
+    pub at: Millis,
+    pub outcome: String,
+    pub code: Option<String>,
+    pub detail: Option<String>,
+    pub sha1: Option<String>,
+    pub bytes: i64,
+    pub findings_open: i64,
+}
+
+fn u(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+impl Store {
+    /// Findings matching `q`, most severe first (open before closed), a
+    /// page at a time; `after` is the last `finding_id` of the previous
+    /// page when paging by id (exports), else `offset` pages by position.
+    pub async fn findings_page(
+        &self,
+        connection_id: &str,
+        q: &FindingQuery,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<FindingRecord>> {
+        let rows = sqlx::query_as!(
+            FindingRecord,
+            r#"SELECT finding_id AS "finding_id!", file_id, kind, detector, severity, confidence, count,
+                   masked_sample, reached_via, via_item_type, via_item_id, details, path, owner_login,
+                   since AS "since: Millis", opened_at AS "opened_at: Millis",
+                   last_seen_at AS "last_seen_at: Millis", closed_at AS "closed_at: Millis"
+               FROM findings
+               WHERE connection_id = ?1 AND (?2 OR closed_at IS NULL)
+                 AND (?3 IS NULL OR severity = ?3) AND (?4 IS NULL OR kind = ?4)
+                 AND (?5 IS NULL OR detector = ?5) AND (?6 IS NULL OR owner_login = ?6)
+               ORDER BY closed_at IS NOT NULL, severity_rank DESC, finding_id
+               LIMIT ?7 OFFSET ?8"#,
+            connection_id,
+            q.include_closed,
+            q.severity,
+            q.kind,
+            q.detector,
+            q.owner_login,
+            limit,
+            offset
+        )
+        .fetch_all(self.pool())
+        .await;
+        self.noted(rows)
+    }
+
+    /// The same filter paged by id, for exports of any size.
+    pub async fn findings_after(
+        &self,
+        connection_id: &str,
+        q: &FindingQuery,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<FindingRecord>> {
+        let rows = sqlx::query_as!(
+            FindingRecord,
+            r#"SELECT finding_id AS "finding_id!", file_id, kind, detector, severity, confidence, count,
+                   masked_sample, reached_via, via_item_type, via_item_id, details, path, owner_login,
+                   since AS "since: Millis", opened_at AS "opened_at: Millis",
+                   last_seen_at AS "last_seen_at: Millis", closed_at AS "closed_at: Millis"
+               FROM findings
+               WHERE connection_id = ?1 AND finding_id > ?2 AND (?3 OR closed_at IS NULL)
+                 AND (?4 IS NULL OR severity = ?4) AND (?5 IS NULL OR kind = ?5)
+                 AND (?6 IS NULL OR detector = ?6) AND (?7 IS NULL OR owner_login = ?7)
+               ORDER BY finding_id LIMIT ?8"#,
+            connection_id,
+            after,
+            q.include_closed,
+            q.severity,
+            q.kind,
+            q.detector,
+            q.owner_login,
+            limit
+        )
+        .fetch_all(self.pool())
+        .await;
+        self.noted(rows)
+    }
+
+    pub async fn findings_total(&self, connection_id: &str, q: &FindingQuery) -> StoreResult<u64> {
+        let n = sqlx::query_scalar!(
+            r#"SELECT COUNT(*) AS "n!: i64" FROM findings
+               WHERE connection_id = ?1 AND (?2 OR closed_at IS NULL)
+                 AND (?3 IS NULL OR severity = ?3) AND (?4 IS NULL OR kind = ?4)
+                 AND (?5 IS NULL OR detector = ?5) AND (?6 IS NULL OR owner_login = ?6)"#,
+            connection_id,
+            q.include_closed,
+            q.severity,
+            q.kind,
+            q.detector,
+            q.owner_login
+        )
+        .fetch_one(self.pool())
+        .await;
+        Ok(u(self.noted(n)?))
+    }
+
+    pub async fn finding(
+        &self,
+        connection_id: &str,
+        finding_id: i64,
+    ) -> StoreResult<Option<FindingRecord>> {
+        let row = sqlx::query_as!(
+            FindingRecord,
+            r#"SELECT finding_id AS "finding_id!", file_id, kind, detector, severity, confidence, count,
+                   masked_sample, reached_via, via_item_type, via_item_id, details, path, owner_login,
+                   since AS "since: Millis", opened_at AS "opened_at: Millis",
+                   last_seen_at AS "last_seen_at: Millis", closed_at AS "closed_at: Millis"
+               FROM findings WHERE connection_id = ? AND finding_id = ?"#,
+            connection_id,
+            finding_id
+        )
+        .fetch_optional(self.pool())
+        .await;
+        self.noted(row)
+    }
+
+    /// The open findings of one file.
+    pub async fn file_findings(
+        &self,
+        connection_id: &str,
+        file_id: &str,
+    ) -> StoreResult<Vec<FindingRecord>> {
+        let rows = sqlx::query_as!(
+            FindingRecord,
+            r#"SELECT finding_id AS "finding_id!", file_id, kind, detector, severity, confidence, count,
+                   masked_sample, reached_via, via_item_type, via_item_id, details, path, owner_login,
+                   since AS "since: Millis", opened_at AS "opened_at: Millis",
+                   last_seen_at AS "last_seen_at: Millis", closed_at AS "closed_at: Millis"
+               FROM findings WHERE connection_id = ? AND file_id = ? AND closed_at IS NULL
+               ORDER BY severity_rank DESC, finding_id"#,
+            connection_id,
+            file_id
+        )
+        .fetch_all(self.pool())
+        .await;
+        self.noted(rows)
+    }
+
+    pub async fn finding_history(&self, finding_id: i64) -> StoreResult<Vec<FindingChange>> {
+        let rows = sqlx::query_as!(
+            FindingChange,
+            r#"SELECT at AS "at: Millis", change, scan_id, detail FROM finding_history
+               WHERE finding_id = ? ORDER BY at, id"#,
+            finding_id
+        )
+        .fetch_all(self.pool())
+        .await;
+        self.noted(rows)
+    }
+
+    /// Open findings per (kind, severity).
+    pub async fn findings_by_kind_severity(
+        &self,
+        connection_id: &str,
+    ) -> StoreResult<Vec<(String, String, u64)>> {
+        let rows = sqlx::query!(
+            r#"SELECT kind, severity, COUNT(*) AS "n!: i64" FROM findings
+               WHERE connection_id = ? AND closed_at IS NULL GROUP BY kind, severity"#,
+            connection_id
+        )
+        .fetch_all(self.pool())
+        .await;
+        Ok(self
+            .noted(rows)?
+            .into_iter()
+            .map(|r| (r.kind, r.severity, u(r.n)))
+            .collect())
+    }
+
+    pub async fn findings_by_detector(&self, connection_id: &str) -> StoreResult<Vec<(String, u64)>> {
+        let rows = sqlx::query!(
+            r#"SELECT detector, COUNT(*) AS "n!: i64" FROM findings
+               WHERE connection_id = ? AND closed_at IS NULL AND detector != ''
+               GROUP BY detector ORDER BY 2 DESC"#,
+            connection_id
+        )
+        .fetch_all(self.pool())
+        .await;
+        Ok(self
+            .noted(rows)?
+            .into_iter()
+            .map(|r| (r.detector, u(r.n)))
+            .collect())
+    }
+
+    pub async fn findings_top_owners(
+        &self,
+        connection_id: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<(String, u64)>> {
+        let rows = sqlx::query!(
+            r#"SELECT owner_login AS "owner!: String", COUNT(*) AS "n!: i64" FROM findings
+               WHERE connection_id = ? AND closed_at IS NULL AND owner_login IS NOT NULL
+               GROUP BY owner_login ORDER BY 2 DESC, 1 LIMIT ?"#,
+            connection_id,
+            limit
+        )
+        .fetch_all(self.pool())
+        .await;
+        Ok(self
+            .noted(rows)?
+            .into_iter()
+            .map(|r| (r.owner, u(r.n)))
+            .collect())
+    }
+
+    pub async fn inspection_counts(&self, connection_id: &str) -> StoreResult<InspectionCounts> {
+        let row = sqlx::query!(
+            "SELECT files_scanned, files_inspected, files_not_inspected, content_cache_hits,
+                    content_downloads, bytes_downloaded
+             FROM scan_counts WHERE connection_id = ?",
+            connection_id
+        )
+        .fetch_optional(self.pool())
+        .await;
+        Ok(self
+            .noted(row)?
+            .map(|r| InspectionCounts {
+                files_scanned: u(r.files_scanned),
+                files_inspected: u(r.files_inspected),
+                files_not_inspected: u(r.files_not_inspected),
+                cache_hits: u(r.content_cache_hits),
+                downloads: u(r.content_downloads),
+                bytes_downloaded: u(r.bytes_downloaded),
+            })
+            .unwrap_or_default())
+    }
+
+    /// Files per "not inspected" reason, most common first.
+    pub async fn not_inspected_reasons(&self, connection_id: &str) -> StoreResult<Vec<(String, u64)>> {
+        let rows = sqlx::query!(
+            "SELECT code, files FROM inspect_reason_counts
+             WHERE connection_id = ? AND files > 0 ORDER BY files DESC, code",
+            connection_id
+        )
+        .fetch_all(self.pool())
+        .await;
+        Ok(self
+            .noted(rows)?
+            .into_iter()
+            .map(|r| (r.code, u(r.files)))
+            .collect())
+    }
+
+    /// Inspections and bytes per minute since `since` (for rate and ETA).
+    pub async fn inspection_minutes(
+        &self,
+        connection_id: &str,
+        since_minute: i64,
+    ) -> StoreResult<Vec<(i64, u64, u64)>> {
+        let rows = sqlx::query!(
+            "SELECT minute, files_inspected, bytes_downloaded FROM scan_minutes
+             WHERE connection_id = ? AND minute >= ? ORDER BY minute",
+            connection_id,
+            since_minute
+        )
+        .fetch_all(self.pool())
+        .await;
+        Ok(self
+            .noted(rows)?
+            .into_iter()
+            .map(|r| (r.minute, u(r.files_inspected), u(r.bytes_downloaded)))
+            .collect())
+    }
+
+    /// Each inspection of a file, oldest first.
+    pub async fn file_inspections(
+        &self,
+        connection_id: &str,
+        file_id: &str,
+    ) -> StoreResult<Vec<InspectionRecord>> {
+        let rows = sqlx::query_as!(
+            InspectionRecord,
+            r#"SELECT at AS "at: Millis", outcome, code, detail, sha1, bytes, findings_open
+               FROM inspections WHERE connection_id = ? AND file_id = ? ORDER BY at, id"#,
+            connection_id,
+            file_id
+        )
+        .fetch_all(self.pool())
+        .await;
+        self.noted(rows)
+    }
+}
