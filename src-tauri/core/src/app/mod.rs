@@ -11,6 +11,7 @@ mod bus;
 mod config;
 mod connect;
 mod database;
+mod findings_view;
 mod live;
 mod retire;
 mod sandbox;

@@ -203,6 +203,33 @@ impl App {
                 event_id: None,
             }
         }));
+        history.extend(
+            store
+                .file_inspections(&id, file_id)
+                .await?
+                .into_iter()
+                .map(|i| FileHistoryEntry {
+                    at: i.at.into(),
+                    what: match i.outcome.as_str() {
+                        "cached" => "inspected (same content as before, no download)".into(),
+                        "not_inspected" => "not inspected".into(),
+                        _ => "inspected".into(),
+                    },
+                    detail: Some(match (i.code, i.detail) {
+                        (Some(code), Some(detail)) => format!("{code}: {detail}"),
+                        _ => format!(
+                            "{} finding(s) open{}",
+                            i.findings_open,
+                            if i.bytes > 0 {
+                                format!(", {} bytes read", i.bytes)
+                            } else {
+                                String::new()
+                            }
+                        ),
+                    }),
+                    event_id: None,
+                }),
+        );
         history.sort_by_key(|h| h.at);
         Ok(Some(FileDetail {
             file_id: file.file_id,

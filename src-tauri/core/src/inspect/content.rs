@@ -193,9 +193,7 @@ impl ContentInspector {
             .clone()
             .unwrap_or_else(std::env::temp_dir);
         std::fs::create_dir_all(&dir)?;
-        tempfile::Builder::new()
-            .prefix("inspect-")
-            .tempfile_in(dir)
+        tempfile::Builder::new().prefix("inspect-").tempfile_in(dir)
     }
 }
 

@@ -2,7 +2,9 @@
 //! own shared link and collaborators, every parent folder's (a folder's
 //! link and collaborators reach everything inside it), and its owner.
 
-use super::findings::{role_can_change, DesiredFinding, FindingKind, FindingPolicy, LinkFacts, Severity};
+use super::findings::{
+    role_can_change, DesiredFinding, FindingKind, FindingPolicy, LinkFacts, Severity,
+};
 
 /// A collaboration as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -89,7 +91,10 @@ pub fn exposure(input: &ExposureInput, policy: &FindingPolicy) -> Vec<DesiredFin
             let on = if own {
                 "the file".to_owned()
             } else {
-                format!("folder {}", holder.path.as_deref().unwrap_or(&holder.item_id))
+                format!(
+                    "folder {}",
+                    holder.path.as_deref().unwrap_or(&holder.item_id)
+                )
             };
             out.push(DesiredFinding {
                 kind: FindingKind::ExternalCollaborator,
@@ -120,7 +125,10 @@ pub fn exposure(input: &ExposureInput, policy: &FindingPolicy) -> Vec<DesiredFin
         }
     }
     if input.externally_owned {
-        let owner = input.owner_login.as_deref().unwrap_or("someone outside the enterprise");
+        let owner = input
+            .owner_login
+            .as_deref()
+            .unwrap_or("someone outside the enterprise");
         out.push(DesiredFinding {
             kind: FindingKind::ExternallyOwned,
             detector: String::new(),
@@ -184,7 +192,9 @@ mod tests {
                 folder("inner", None, vec![]),
                 folder(
                     "outer",
-                    Some(r#"{"access":"open","permissions":{"can_download":true,"can_edit":false}}"#),
+                    Some(
+                        r#"{"access":"open","permissions":{"can_download":true,"can_edit":false}}"#,
+                    ),
                     vec![],
                 ),
             ],
@@ -195,7 +205,11 @@ mod tests {
         assert_eq!(found[0].kind, FindingKind::PublicLink);
         assert_eq!(found[0].severity, Severity::High);
         assert_eq!(found[0].via_item_id.as_deref(), Some("outer"));
-        assert!(found[0].reached_via.contains("/All Files/outer"), "{}", found[0].reached_via);
+        assert!(
+            found[0].reached_via.contains("/All Files/outer"),
+            "{}",
+            found[0].reached_via
+        );
     }
 
     #[test]
@@ -204,18 +218,32 @@ mod tests {
             file: Holder {
                 item_type: "file".into(),
                 item_id: "f1".into(),
-                grants: vec![grant("c1", "ann@acme.com", "editor"), grant("c2", "eve@rival.io", "viewer")],
+                grants: vec![
+                    grant("c1", "ann@acme.com", "editor"),
+                    grant("c2", "eve@rival.io", "viewer"),
+                ],
                 ..Holder::default()
             },
-            ancestors: vec![folder("top", None, vec![grant("c3", "mal@rival.io", "editor")])],
+            ancestors: vec![folder(
+                "top",
+                None,
+                vec![grant("c3", "mal@rival.io", "editor")],
+            )],
             externally_owned: true,
             owner_login: Some("owner@partner.org".into()),
         };
         let found = exposure(&input, &policy());
-        let keys: Vec<(&str, Severity)> = found.iter().map(|f| (f.via_key.as_str(), f.severity)).collect();
+        let keys: Vec<(&str, Severity)> = found
+            .iter()
+            .map(|f| (f.via_key.as_str(), f.severity))
+            .collect();
         assert_eq!(
             keys,
-            [("collab:c2", Severity::Medium), ("collab:c3", Severity::High), ("owner", Severity::Low)]
+            [
+                ("collab:c2", Severity::Medium),
+                ("collab:c3", Severity::High),
+                ("owner", Severity::Low)
+            ]
         );
     }
 }

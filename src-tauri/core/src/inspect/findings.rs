@@ -172,9 +172,7 @@ impl FindingPolicy {
     /// (a group, an app user) is not called external.
     pub fn is_external(&self, login: &str) -> bool {
         match login.rsplit_once('@') {
-            Some((_, domain)) => !self
-                .internal_domains
-                .contains(&domain.to_ascii_lowercase()),
+            Some((_, domain)) => !self.internal_domains.contains(&domain.to_ascii_lowercase()),
             None => false,
         }
     }
@@ -320,10 +318,7 @@ impl LinkFacts {
             // A collaborators-only link reaches no one the collaborations don't.
             _ => return None,
         };
-        Some((
-            kind,
-            if self.password { base.lowered() } else { base },
-        ))
+        Some((kind, if self.password { base.lowered() } else { base }))
     }
 
     pub fn details(&self) -> String {
@@ -427,10 +422,7 @@ mod tests {
         let mut policy = FindingPolicy::default();
         let found = content_findings(std::slice::from_ref(&card), &policy, false);
         assert_eq!(found.len(), 1);
-        assert_eq!(
-            (found[0].count, found[0].severity),
-            (3, Severity::High)
-        );
+        assert_eq!((found[0].count, found[0].severity), (3, Severity::High));
         assert_eq!(found[0].masked_sample.as_deref(), Some("************1111"));
         let exposed = content_findings(std::slice::from_ref(&card), &policy, true);
         assert_eq!(exposed[0].severity, Severity::Critical);

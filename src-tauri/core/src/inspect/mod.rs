@@ -6,6 +6,6 @@
 
 pub mod content;
 pub mod detect;
-pub mod extract;
 pub mod exposure;
+pub mod extract;
 pub mod findings;

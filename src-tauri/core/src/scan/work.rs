@@ -288,7 +288,9 @@ impl Scanner {
                 urgent,
                 ..RequestOptions::default()
             };
-            return Ok(Some(self.inspector.inspect(target, file_type, &options).await?));
+            return Ok(Some(
+                self.inspector.inspect(target, file_type, &options).await?,
+            ));
         };
         let unchanged = ctx.inspected_sha1.as_deref() == Some(sha1) && ctx.inspect_state.is_some();
         let store_err = |e| ApiError::from(UserError::from(e));

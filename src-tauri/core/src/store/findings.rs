@@ -95,8 +95,17 @@ pub(crate) async fn record_inspection_in(
             matches,
             downloaded,
         } => {
-            save_content_in(conn, connection_id, sha1, file_type, *bytes, *chars, matches, now)
-                .await?;
+            save_content_in(
+                conn,
+                connection_id,
+                sha1,
+                file_type,
+                *bytes,
+                *chars,
+                matches,
+                now,
+            )
+            .await?;
             if *downloaded {
                 delta.downloads += 1;
                 delta.bytes += bytes;
@@ -180,7 +189,9 @@ pub(crate) async fn record_inspection_in(
             Some("inspected") => delta.inspected -= 1,
             Some(_) => {
                 delta.not_inspected -= 1;
-                delta.reasons.push((was_code.clone().unwrap_or_default(), -1));
+                delta
+                    .reasons
+                    .push((was_code.clone().unwrap_or_default(), -1));
             }
             None => {}
         }
@@ -205,8 +216,8 @@ pub(crate) async fn record_inspection_in(
     )
     .execute(&mut *conn)
     .await?;
-    let open = refresh_file_findings_in(conn, connection_id, file_id, scan_id, policy, now, cache)
-        .await?;
+    let open =
+        refresh_file_findings_in(conn, connection_id, file_id, scan_id, policy, now, cache).await?;
     sqlx::query!(
         "INSERT INTO inspections (connection_id, file_id, at, scan_id, sha1, outcome, code, detail,
              bytes, findings_open)
@@ -499,7 +510,11 @@ async fn reconcile_in(
         .collect();
     let total = desired.len() as i64;
     for d in desired {
-        let key = (d.kind.as_str().to_owned(), d.detector.clone(), d.via_key.clone());
+        let key = (
+            d.kind.as_str().to_owned(),
+            d.detector.clone(),
+            d.via_key.clone(),
+        );
         let severity = d.severity.as_str();
         let rank = d.severity.rank();
         let confidence = d.confidence.map(|c| c.as_str());
@@ -543,7 +558,15 @@ async fn reconcile_in(
                 } else {
                     ("seen", None)
                 };
-                history_in(conn, row.finding_id, now, change, scan_id, detail.as_deref()).await?;
+                history_in(
+                    conn,
+                    row.finding_id,
+                    now,
+                    change,
+                    scan_id,
+                    detail.as_deref(),
+                )
+                .await?;
             }
             None => {
                 let kind = d.kind.as_str();
@@ -577,7 +600,15 @@ async fn reconcile_in(
                 )
                 .fetch_one(&mut *conn)
                 .await?;
-                history_in(conn, finding_id, now, "opened", scan_id, Some(&d.reached_via)).await?;
+                history_in(
+                    conn,
+                    finding_id,
+                    now,
+                    "opened",
+                    scan_id,
+                    Some(&d.reached_via),
+                )
+                .await?;
             }
         }
     }
@@ -590,7 +621,15 @@ async fn reconcile_in(
         )
         .execute(&mut *conn)
         .await?;
-        history_in(conn, row.finding_id, now, "closed", scan_id, Some("no longer holds")).await?;
+        history_in(
+            conn,
+            row.finding_id,
+            now,
+            "closed",
+            scan_id,
+            Some("no longer holds"),
+        )
+        .await?;
     }
     Ok(total)
 }
@@ -643,8 +682,16 @@ pub(crate) async fn refresh_under_folder_in(
     .await?;
     let mut cache = FolderCache::default();
     for file_id in &files {
-        refresh_file_findings_in(conn, connection_id, file_id, scan_id, policy, now, &mut cache)
-            .await?;
+        refresh_file_findings_in(
+            conn,
+            connection_id,
+            file_id,
+            scan_id,
+            policy,
+            now,
+            &mut cache,
+        )
+        .await?;
     }
     Ok(files.len() as u64)
 }

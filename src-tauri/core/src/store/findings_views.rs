@@ -231,7 +231,10 @@ impl Store {
             .collect())
     }
 
-    pub async fn findings_by_detector(&self, connection_id: &str) -> StoreResult<Vec<(String, u64)>> {
+    pub async fn findings_by_detector(
+        &self,
+        connection_id: &str,
+    ) -> StoreResult<Vec<(String, u64)>> {
         let rows = sqlx::query!(
             r#"SELECT detector, COUNT(*) AS "n!: i64" FROM findings
                WHERE connection_id = ? AND closed_at IS NULL AND detector != ''
@@ -291,7 +294,10 @@ impl Store {
     }
 
     /// Files per "not inspected" reason, most common first.
-    pub async fn not_inspected_reasons(&self, connection_id: &str) -> StoreResult<Vec<(String, u64)>> {
+    pub async fn not_inspected_reasons(
+        &self,
+        connection_id: &str,
+    ) -> StoreResult<Vec<(String, u64)>> {
         let rows = sqlx::query!(
             "SELECT code, files FROM inspect_reason_counts
              WHERE connection_id = ? AND files > 0 ORDER BY files DESC, code",

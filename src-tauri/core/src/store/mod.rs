@@ -46,13 +46,15 @@ pub use connections::{AccountFacts, ConnectionRecord, ConnectionState};
 pub use events::{
     EventPage, EventStream, EventStreamRecord, GapStart, NewEvent, PageSaved, Saved, StreamsStart,
 };
+pub use findings_views::{
+    FindingChange, FindingQuery, FindingRecord, InspectionCounts, InspectionRecord,
+};
 pub use open::{latest_schema_version, move_aside, DATABASE_FILE_NAME};
 pub use queue::{priority, Claimed, Enqueue, EventEffects, ItemKind, QueueDepth, QueueReason};
 pub use scan_views::{
     CollaborationRecord, EventDayCount, EventRecord, EventStreamRow, FileRecord, ItemScanRecord,
     MinuteCount, QueueRow, ScanCounts, ScanStateRecord,
 };
-pub use findings_views::{FindingChange, FindingQuery, FindingRecord, InspectionCounts, InspectionRecord};
 pub use settings::keys as setting_keys;
 pub use time::Millis;
 pub use writer::{BoxFuture, WriteStats};

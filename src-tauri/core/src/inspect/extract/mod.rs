@@ -48,7 +48,11 @@ impl NotInspected {
 }
 
 pub fn file_type(name: &str, _head: &[u8]) -> Result<FileType, NotInspected> {
-    match name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).as_deref() {
+    match name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .as_deref()
+    {
         Some("txt") => Ok(FileType::Text),
         Some("csv") => Ok(FileType::Csv),
         Some("md") => Ok(FileType::Markdown),
