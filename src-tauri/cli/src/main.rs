@@ -7,6 +7,7 @@
 
 mod docs;
 mod exit;
+mod findings_output;
 mod integrity;
 mod output;
 mod scan_cmd;
@@ -22,6 +23,7 @@ use clap_complete::Shell;
 use connector_core::app::{self, App, AppConfig, BrowserLauncher};
 use connector_core::datacenter::{self, EndpointSource};
 use connector_core::error::{ErrorCode, UserError};
+use connector_core::ipc::findings::{ExportFormat, FindingKind, FindingsFilter, Severity};
 use connector_core::ipc::{CheckStatus, CoreEvent, CustomSettings, DatabaseState, Snapshot};
 use connector_core::keychain::Sensitive;
 use connector_core::store::DATABASE_FILE_NAME;
@@ -127,6 +129,24 @@ enum Command {
     },
     /// What the scan knows of one file: etags, link, collaborators, history (offline).
     File { file_id: String },
+    /// Open findings, most severe first: exposure (links, external
+    /// collaborators, outside owners) and sensitive content, with masked
+    /// samples only (offline: reads the database).
+    Findings {
+        #[command(flatten)]
+        filter: FindingsArgs,
+        #[arg(long, default_value_t = 200)]
+        limit: u32,
+    },
+    /// Write the findings to a CSV or JSON file (masked samples only).
+    Export {
+        #[arg(long, value_enum)]
+        format: ExportFormatArg,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[command(flatten)]
+        filter: FindingsArgs,
+    },
     /// Look after the local database.
     Database {
         #[command(subcommand)]
@@ -143,6 +163,42 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out_dir: Option<PathBuf>,
     },
+}
+
+/// Which findings (`findings`, `export`).
+#[derive(clap::Args)]
+struct FindingsArgs {
+    #[arg(long, value_parser = ["critical", "high", "medium", "low"])]
+    severity: Option<String>,
+    #[arg(long, value_parser = ["public_link", "company_link", "external_collaborator", "externally_owned", "sensitive_content"])]
+    kind: Option<String>,
+    /// A detector: credit_card, us_ssn, iban, email, phone, aws_access_key, private_key.
+    #[arg(long)]
+    detector: Option<String>,
+    /// Only files owned by this login.
+    #[arg(long)]
+    owner: Option<String>,
+    /// Closed findings too (they keep their history).
+    #[arg(long)]
+    include_closed: bool,
+}
+
+impl FindingsArgs {
+    fn filter(&self) -> FindingsFilter {
+        FindingsFilter {
+            severity: self.severity.as_deref().and_then(Severity::parse),
+            kind: self.kind.as_deref().and_then(FindingKind::parse),
+            detector: self.detector.clone(),
+            owner_login: self.owner.clone(),
+            include_closed: self.include_closed,
+        }
+    }
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportFormatArg {
+    Csv,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -366,6 +422,26 @@ async fn command(
         Command::Events { since, kind, limit } => {
             usable_database(&snapshot)?;
             out.events(&app.scan_events(since, kind, limit).await?);
+            Ok(exit::DONE)
+        }
+        Command::Findings { filter, limit } => {
+            usable_database(&snapshot)?;
+            let page = app.findings(&filter.filter(), limit, 0).await?;
+            out.findings(&page);
+            Ok(exit::DONE)
+        }
+        Command::Export {
+            format,
+            out: path,
+            filter,
+        } => {
+            usable_database(&snapshot)?;
+            let format = match format {
+                ExportFormatArg::Csv => ExportFormat::Csv,
+                ExportFormatArg::Json => ExportFormat::Json,
+            };
+            let report = app.export_findings(&filter.filter(), format, &path).await?;
+            out.exported(&report);
             Ok(exit::DONE)
         }
         Command::File { file_id } => {

@@ -64,6 +64,29 @@ impl BoxClient {
         .await
     }
 
+    /// A request Box answers without a body (204, e.g. a DELETE), with the
+    /// same retries as `send_json`.
+    pub async fn send_empty(
+        &self,
+        method: Method,
+        path: &str,
+        options: &RequestOptions,
+    ) -> Result<(), ApiError> {
+        let req = Request {
+            method,
+            path,
+            query: &[],
+            options,
+            json: None,
+        };
+        match self.execute(&req, super::Read::Whole).await? {
+            super::Answer::Body(_) | super::Answer::NotModified => Ok(()),
+            super::Answer::Streaming(_) | super::Answer::Redirect(_) => {
+                Err(super::error_from(reqwest::StatusCode::FOUND, b""))
+            }
+        }
+    }
+
     async fn get_fresh<T: DeserializeOwned>(
         &self,
         path: &str,

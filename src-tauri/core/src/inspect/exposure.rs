@@ -51,8 +51,13 @@ pub fn exposure(input: &ExposureInput, policy: &FindingPolicy) -> Vec<DesiredFin
         let whose = if own {
             "its own".to_owned()
         } else {
+            "the".to_owned()
+        };
+        let of_folder = if own {
+            String::new()
+        } else {
             format!(
-                "folder {}'s",
+                " of folder {}",
                 holder.path.as_deref().unwrap_or(&holder.item_id)
             )
         };
@@ -66,7 +71,7 @@ pub fn exposure(input: &ExposureInput, policy: &FindingPolicy) -> Vec<DesiredFin
                     confidence: None,
                     count: 1,
                     masked_sample: None,
-                    reached_via: format!("{whose} {}", link.describe()),
+                    reached_via: format!("{whose} {}{of_folder}", link.describe()),
                     via_item_type: Some(holder.item_type.clone()),
                     via_item_id: Some(holder.item_id.clone()),
                     details: Some(link.details()),
