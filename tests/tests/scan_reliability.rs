@@ -558,6 +558,50 @@ async fn the_cli_reads_the_scan_offline_with_stable_json_keys() {
     let queue = stdout_json(&run(offline(&["queue"])).await);
     assert_eq!(queue.as_array().map(Vec::len), Some(0), "{queue}");
 
+    // Findings and their export, offline too, with the keys the issue names.
+    assert!(
+        status["inspection"]["files_inspected"].as_u64().unwrap() > 0,
+        "{status}"
+    );
+    let findings = stdout_json(&run(offline(&["findings", "--limit", "20"])).await);
+    let findings = findings.as_array().expect("a list");
+    assert!(!findings.is_empty(), "the sandbox shares files");
+    for f in findings {
+        for key in [
+            "finding_id",
+            "file_id",
+            "path",
+            "owner_login",
+            "kind",
+            "detector",
+            "severity",
+            "count",
+            "masked_sample",
+            "reached_via",
+            "opened_at",
+            "closed_at",
+        ] {
+            assert!(f.get(key).is_some(), "{key}: {f}");
+        }
+    }
+    let high = stdout_json(&run(offline(&["findings", "--severity", "high"])).await);
+    assert!(high
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["severity"] == "high"));
+    let csv_path = world.dir.path().join("findings.csv");
+    let csv_arg = csv_path.to_str().unwrap().to_owned();
+    let exported =
+        stdout_json(&run(offline(&["export", "--format", "csv", "--out", &csv_arg])).await);
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    assert_eq!(
+        csv.lines().count() as u64,
+        exported["rows"].as_u64().unwrap() + 1,
+        "a header and one line per finding"
+    );
+    assert!(csv.starts_with("finding_id,file_id,path,owner_login,kind,detector,severity"));
+
     // A file that is not there says so, with exit code 1 and a hint.
     let out = run(offline(&["file", "999999999999"])).await;
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));

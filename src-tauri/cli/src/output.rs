@@ -5,6 +5,7 @@ use std::path::Path;
 
 use connector_core::error::UserError;
 use connector_core::health::Health;
+use connector_core::ipc::findings::InspectionProgress;
 use connector_core::ipc::{
     ApiTestReport, CheckStatus, ConnectionView, DatabaseState, DatabaseStatus, EventsProgress,
     ScanProgress, ScanStatus, Snapshot,
@@ -128,6 +129,7 @@ impl Output {
                 database: DatabaseStatus,
                 scan: &'a ScanProgress,
                 events: &'a EventsProgress,
+                inspection: &'a InspectionProgress,
             }
             return self.print_json(&Status {
                 selected_datacenter: &s.selected_datacenter,
@@ -137,6 +139,7 @@ impl Output {
                 database: cli_database(&s.database),
                 scan: &scan.scan,
                 events: &scan.events,
+                inspection: &scan.inspection,
             });
         }
         let c = &s.connection;

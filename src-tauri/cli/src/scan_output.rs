@@ -72,6 +72,24 @@ impl Output {
         if let Some(lag) = ev.lag_seconds {
             println!("  Lag behind Box: {lag:.0} s");
         }
+        let i = &s.inspection;
+        println!(
+            "Inspection: {} inspected, {} not inspected, {} pending; {} downloads ({:.1} MB), {} identical contents not downloaded",
+            i.files_inspected,
+            i.files_not_inspected,
+            i.files_pending,
+            i.downloads,
+            i.bytes_downloaded as f64 / 1e6,
+            i.cache_hits
+        );
+        if !i.not_inspected_by_reason.is_empty() {
+            let reasons: Vec<String> = i
+                .not_inspected_by_reason
+                .iter()
+                .map(|r| format!("{} {}", r.count, r.name.replace('_', " ")))
+                .collect();
+            println!("  Not inspected: {}", reasons.join(", "));
+        }
     }
 
     pub fn scan_settings(&self, settings: &[ScanSettingView]) {

@@ -63,47 +63,7 @@ impl App {
             by_kind_severity,
             by_detector: named(store.findings_by_detector(&id).await?),
             top_owners: named(store.findings_top_owners(&id, 50).await?),
-            inspection: self.inspection_progress(&store, &id).await?,
-        })
-    }
-
-    async fn inspection_progress(
-        &self,
-        store: &Store,
-        id: &str,
-    ) -> Result<InspectionProgress, UserError> {
-        let counts = store.inspection_counts(id).await?;
-        let now_minute = Millis::from(self.inner.config.clock.now()).as_millis() / 60_000;
-        // Whole minutes before the current one: a partial minute would
-        // read as a slowdown.
-        let minutes = store
-            .inspection_minutes(id, now_minute - RATE_MINUTES)
-            .await?;
-        let (files, bytes) = minutes
-            .iter()
-            .filter(|(m, _, _)| *m < now_minute)
-            .fold((0u64, 0u64), |(f, b), (_, mf, mb)| (f + mf, b + mb));
-        let files_per_minute = files as f64 / RATE_MINUTES as f64;
-        let pending = counts
-            .files_scanned
-            .saturating_sub(counts.files_inspected + counts.files_not_inspected);
-        Ok(InspectionProgress {
-            files_inspected: counts.files_inspected,
-            files_not_inspected: counts.files_not_inspected,
-            files_pending: pending,
-            cache_hits: counts.cache_hits,
-            downloads: counts.downloads,
-            bytes_downloaded: counts.bytes_downloaded,
-            files_per_minute,
-            bytes_per_second: bytes as f64 / (RATE_MINUTES * 60) as f64,
-            eta_seconds: (files_per_minute > 0.0 && pending > 0)
-                .then(|| (pending as f64 / files_per_minute * 60.0).round() as u64),
-            not_inspected_by_reason: store
-                .not_inspected_reasons(id)
-                .await?
-                .into_iter()
-                .map(|(name, count)| NamedCount { name, count })
-                .collect(),
+            inspection: inspection_progress(&store, &id, self.inner.config.clock.now()).await?,
         })
     }
 
@@ -196,7 +156,7 @@ impl App {
             ExportFormat::Csv => {
                 let mut w = csv::Writer::from_writer(out);
                 w.write_record(CSV_HEADER).map_err(csv_failed)?;
-                Sink::Csv(w)
+                Sink::Csv(Box::new(w))
             }
             ExportFormat::Json => {
                 let mut out = out;
@@ -250,8 +210,49 @@ impl App {
     }
 }
 
+/// Inspection's counters, rate and ETA (also part of the scan status).
+pub(super) async fn inspection_progress(
+    store: &Store,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<InspectionProgress, crate::store::StoreError> {
+    let counts = store.inspection_counts(id).await?;
+    let now_minute = Millis::from(now).as_millis() / 60_000;
+    // Whole minutes before the current one: a partial minute would read as
+    // a slowdown.
+    let minutes = store
+        .inspection_minutes(id, now_minute - RATE_MINUTES)
+        .await?;
+    let (files, bytes) = minutes
+        .iter()
+        .filter(|(m, _, _)| *m < now_minute)
+        .fold((0u64, 0u64), |(f, b), (_, mf, mb)| (f + mf, b + mb));
+    let files_per_minute = files as f64 / RATE_MINUTES as f64;
+    let pending = counts
+        .files_scanned
+        .saturating_sub(counts.files_inspected + counts.files_not_inspected);
+    Ok(InspectionProgress {
+        files_inspected: counts.files_inspected,
+        files_not_inspected: counts.files_not_inspected,
+        files_pending: pending,
+        cache_hits: counts.cache_hits,
+        downloads: counts.downloads,
+        bytes_downloaded: counts.bytes_downloaded,
+        files_per_minute,
+        bytes_per_second: bytes as f64 / (RATE_MINUTES * 60) as f64,
+        eta_seconds: (files_per_minute > 0.0 && pending > 0)
+            .then(|| (pending as f64 / files_per_minute * 60.0).round() as u64),
+        not_inspected_by_reason: store
+            .not_inspected_reasons(id)
+            .await?
+            .into_iter()
+            .map(|(name, count)| NamedCount { name, count })
+            .collect(),
+    })
+}
+
 enum Sink {
-    Csv(csv::Writer<std::io::BufWriter<std::fs::File>>),
+    Csv(Box<csv::Writer<std::io::BufWriter<std::fs::File>>>),
     Json(std::io::BufWriter<std::fs::File>),
 }
 

@@ -305,6 +305,7 @@ fn not_started(connection_id: Option<String>) -> ScanStatus {
             last_polled_at: None,
             lag_seconds: None,
         },
+        inspection: Default::default(),
     }
 }
 
@@ -401,6 +402,7 @@ async fn status_of(
             last_polled_at: opt_datetime(last_polled_at),
             lag_seconds,
         },
+        inspection: super::findings_view::inspection_progress(store, id, now).await?,
     })
 }
 

@@ -85,7 +85,7 @@ pub struct FindingsSummary {
 }
 
 /// Inspection beside the scan: files read, bytes fetched, what was not read.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct InspectionProgress {
     /// Files whose content was read (or taken from an identical one).

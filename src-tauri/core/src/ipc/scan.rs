@@ -84,6 +84,8 @@ pub struct ScanStatus {
     pub connection_id: Option<String>,
     pub scan: ScanProgress,
     pub events: EventsProgress,
+    /// Content and exposure inspection of the scanned files.
+    pub inspection: super::findings::InspectionProgress,
 }
 
 /// One row of the queue, front first.
