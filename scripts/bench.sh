@@ -13,3 +13,5 @@ echo "== connector-core queue at 1M files: enqueue, claim + complete vs bare sql
 cargo run -q --release -p connector-core --example queue_bench
 echo "== connector-core pipeline: peak RSS scanning 1M files (sandbox in its own process), edit/share -> rescan latency mid-scan"
 cargo build -q --release -p box-sandbox --bin box-sandbox && cargo run -q --release -p connector-core --example pipeline_bench
+echo "== connector-core inspection: peak RSS inspecting a 500 MB file, content requests per content, downloads the sha1 cache saves"
+cargo run -q --release -p connector-core --example inspect_bench

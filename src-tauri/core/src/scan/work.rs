@@ -23,6 +23,31 @@ use crate::store::queue::{priority, Claimed, ItemKind, QueueReason};
 /// Rows the express worker claims at a time.
 const EXPRESS_BATCH: usize = 8;
 
+/// The sha1 a scan outcome downloaded (its result is shared until saved).
+fn fetched_sha1(outcome: &ScanOutcome) -> Option<String> {
+    match outcome {
+        ScanOutcome::File {
+            inspection:
+                Some(FileInspection::Inspected {
+                    sha1,
+                    downloaded: true,
+                    ..
+                }),
+            ..
+        } => Some(sha1.clone()),
+        ScanOutcome::File {
+            inspection:
+                Some(FileInspection::NotInspected {
+                    sha1: Some(sha1),
+                    downloaded: true,
+                    ..
+                }),
+            ..
+        } => Some(sha1.clone()),
+        _ => None,
+    }
+}
+
 impl Scanner {
     pub(super) async fn work(
         &self,
@@ -115,10 +140,22 @@ impl Scanner {
                 }
             }
         }
+        // Contents this batch fetched stay "in flight" until saved, so a
+        // file of another batch with the same sha1 waits for this result
+        // instead of finding the store without it and downloading again.
+        let fetched: Vec<String> = outcomes.iter().filter_map(fetched_sha1).collect();
         let now = self.now();
-        self.store
+        let saved = self
+            .store
             .save_scanned(&self.connection_id, done, outcomes, self.policy(), now)
-            .await?;
+            .await;
+        {
+            let mut in_flight = self.in_flight.lock().expect("in-flight lock");
+            for sha1 in &fetched {
+                in_flight.remove(sha1);
+            }
+        }
+        saved?;
         if !failed.is_empty() {
             self.store
                 .fail(&self.connection_id, &failed, self.config.max_attempts, now)
@@ -326,7 +363,8 @@ impl Scanner {
             .await
             .cloned();
         let mine = fetched_here.load(std::sync::atomic::Ordering::Relaxed);
-        if mine {
+        if mine && result.is_err() {
+            // Nothing to share: the next file with this content tries itself.
             self.in_flight.lock().expect("in-flight lock").remove(sha1);
         }
         let mut inspection = result?;
