@@ -120,7 +120,7 @@ fn client_at(origin: &str, tokens: TokenSet, recorder: Option<Arc<ContentRequest
 /// SSN with their keywords, so the detectors have real work.
 fn block(i: u64) -> Bytes {
     let mut text = String::with_capacity(MB as usize + 200);
-    if i % 64 == 0 {
+    if i.is_multiple_of(64) {
         text.push_str("Card on file: 4111 1111 1111 1111, employee SSN 123-45-6789\n");
     }
     let line = "2026-12-01 request served for the regional office, cache warm, nothing unusual\n";
