@@ -157,20 +157,10 @@ pub fn kind_from_name(name: &str) -> Kind {
         .rsplit_once('.')
         .map(|(_, e)| e.to_ascii_lowercase())
         .unwrap_or_default();
-    [
-        Kind::Txt,
-        Kind::Md,
-        Kind::Csv,
-        Kind::Docx,
-        Kind::Xlsx,
-        Kind::Pdf,
-        Kind::Jpg,
-        Kind::Png,
-        Kind::Mp4,
-    ]
-    .into_iter()
-    .find(|k| k.ext() == ext)
-    .unwrap_or(Kind::Pdf)
+    Kind::ALL
+        .into_iter()
+        .find(|k| k.ext() == ext)
+        .unwrap_or(Kind::Pdf)
 }
 
 /// The file mini Box puts in `context_info.conflicts` of an upload's 409.

@@ -1,0 +1,452 @@
+use std::io::Read;
+
+use super::*;
+
+/// Text of a built file as an inspector would extract it (a small reader per format).
+pub(crate) fn extract(kind: Kind, bytes: &[u8]) -> String {
+    match kind {
+        Kind::Txt | Kind::Md | Kind::Csv => String::from_utf8(bytes.to_vec()).unwrap(),
+        Kind::Json => {
+            let v: serde_json::Value = serde_json::from_slice(bytes).expect("valid JSON");
+            let mut out = Vec::new();
+            collect_strings(&v, &mut out);
+            out.join("\n")
+        }
+        Kind::Html => {
+            let s = String::from_utf8(bytes.to_vec()).unwrap();
+            let body = &s[s.find("<body>").expect("a body")..];
+            unescape(&strip_tags(body))
+        }
+        Kind::Docx => xml_text(&zip_part(bytes, "word/document.xml"), "w:t"),
+        Kind::Xlsx => xml_text(&zip_part(bytes, "xl/worksheets/sheet1.xml"), "t"),
+        Kind::Pptx => {
+            let mut out = String::new();
+            for i in 1.. {
+                let name = format!("ppt/slides/slide{i}.xml");
+                if !zip_names(bytes).contains(&name) {
+                    break;
+                }
+                out.push_str(&xml_text(&zip_part(bytes, &name), "a:t"));
+            }
+            out
+        }
+        Kind::Pdf => pdf_text(bytes),
+        Kind::Jpg | Kind::Png | Kind::Mp4 => String::new(),
+    }
+}
+
+fn collect_strings(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| collect_strings(x, out)),
+        serde_json::Value::Object(m) => m.values().for_each(|x| collect_strings(x, out)),
+        _ => {}
+    }
+}
+
+fn strip_tags(s: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push('\n');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+}
+
+fn zip_names(bytes: &[u8]) -> Vec<String> {
+    let zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a real zip");
+    zip.file_names().map(str::to_string).collect()
+}
+
+fn zip_part(bytes: &[u8], name: &str) -> String {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a real zip");
+    let mut out = String::new();
+    zip.by_name(name)
+        .unwrap_or_else(|_| panic!("{name} in the zip"))
+        .read_to_string(&mut out)
+        .unwrap();
+    out
+}
+
+/// Text runs of `<tag …>text</tag>`, one line each.
+fn xml_text(xml: &str, tag: &str) -> String {
+    let open = format!("<{tag}");
+    let close = format!("</{tag}>");
+    let mut out = String::new();
+    let mut rest = xml;
+    while let Some(i) = rest.find(&open) {
+        let after = &rest[i + open.len()..];
+        // `<t` must not match `<tr`…: the tag name ends at '>' or ' '.
+        if !after.starts_with(['>', ' ']) {
+            rest = after;
+            continue;
+        }
+        let start = after.find('>').unwrap() + 1;
+        let end = after.find(&close).expect("closed run");
+        out.push_str(&unescape(&after[start..end]));
+        out.push('\n');
+        rest = &after[end..];
+    }
+    out
+}
+
+/// Checks the PDF's structure (xref offsets, stream lengths, trailer) and returns the
+/// strings of its `Tj` operators, one line each, in page order.
+fn pdf_text(bytes: &[u8]) -> String {
+    // One char per byte, so string offsets are file offsets.
+    let s: String = bytes
+        .iter()
+        .map(|&b| if b < 128 { b as char } else { '?' })
+        .collect();
+    assert!(bytes.starts_with(b"%PDF-1.4\n"));
+    assert!(s.trim_end().ends_with("%%EOF"));
+    let sx = s.rfind("startxref\n").expect("startxref") + "startxref\n".len();
+    let xref_at: usize = s[sx..].lines().next().unwrap().parse().unwrap();
+    assert!(
+        s[xref_at..].starts_with("xref\n0 "),
+        "startxref points at the xref"
+    );
+    let table: Vec<&str> = s[xref_at..].lines().collect();
+    let count: usize = table[1].split(' ').nth(1).unwrap().parse().unwrap();
+    for (n, row) in table[3..2 + count].iter().enumerate() {
+        let off: usize = row[..10].parse().unwrap();
+        assert_eq!(row.len(), 19, "xref rows are 20 bytes with their EOL");
+        assert!(
+            s[off..].starts_with(&format!("{} 0 obj\n", n + 1)),
+            "xref offset of object {}",
+            n + 1
+        );
+    }
+    let mut out = String::new();
+    let mut rest = &s[..];
+    while let Some(i) = rest.find("/Length ") {
+        let after = &rest[i + 8..];
+        let len: usize = after[..after.find(' ').unwrap()].parse().unwrap();
+        let body_at = after.find("stream\n").unwrap() + 7;
+        let body = &after[body_at..body_at + len];
+        assert!(
+            after[body_at + len..].starts_with("\nendstream"),
+            "stream /Length is exact"
+        );
+        for line in body.lines().filter(|l| l.ends_with(") Tj")) {
+            let lit = &line[1..line.len() - 4];
+            out.push_str(
+                &lit.replace("\\(", "(")
+                    .replace("\\)", ")")
+                    .replace("\\\\", "\\"),
+            );
+            out.push('\n');
+        }
+        rest = &after[body_at + len..];
+    }
+    out
+}
+
+/// A keyword of the value's own kind (what makes it high confidence).
+fn own_keyword(kind: SensitiveKind, window: &str) -> bool {
+    let w = window.to_ascii_lowercase();
+    match kind {
+        SensitiveKind::CreditCard => w.contains("card"),
+        SensitiveKind::UsSsn => w.contains("ssn"),
+        SensitiveKind::Iban => w.contains("iban"),
+        SensitiveKind::Email => w.contains("email"),
+        SensitiveKind::Phone => w.contains("phone"),
+        SensitiveKind::AwsAccessKey => w.contains("aws_access_key_id"),
+        SensitiveKind::PrivateKey => w.contains("private key"),
+    }
+}
+
+fn around(text: &str, at: usize, len: usize) -> &str {
+    let mut a = at.saturating_sub(300);
+    let mut b = (at + len + 300).min(text.len());
+    while !text.is_char_boundary(a) {
+        a -= 1;
+    }
+    while !text.is_char_boundary(b) {
+        b += 1;
+    }
+    &text[a..b]
+}
+
+const TEXT_KINDS: [Kind; 9] = [
+    Kind::Txt,
+    Kind::Md,
+    Kind::Csv,
+    Kind::Json,
+    Kind::Html,
+    Kind::Docx,
+    Kind::Xlsx,
+    Kind::Pptx,
+    Kind::Pdf,
+];
+
+#[test]
+fn planted_values_are_valid_for_their_kind_only_and_near_misses_for_none() {
+    let (mut planted, mut misses) = (0, 0);
+    let mut reasons = std::collections::HashSet::new();
+    for file in 0..4000 {
+        let p = plan(7, file, 1, Kind::Txt, 0.5, 0.5);
+        for x in &p.planted {
+            planted += 1;
+            assert_eq!(valid_kinds(&x.value), vec![x.kind], "{}", x.value);
+        }
+        for n in &p.near_misses {
+            misses += 1;
+            reasons.insert(n.reason as u8);
+            assert_eq!(n.kind, n.reason.imitates());
+            assert!(
+                valid_kinds(&n.value).is_empty(),
+                "{:?} {}",
+                n.reason,
+                n.value
+            );
+        }
+    }
+    assert!(planted > 1500 && misses > 1000, "{planted} {misses}");
+    assert_eq!(
+        reasons.len(),
+        NearMissKind::ALL.len(),
+        "every near-miss is made"
+    );
+}
+
+#[test]
+fn values_come_in_every_format_and_confidence() {
+    let all: Vec<Plan> = (0..3000)
+        .map(|f| plan(11, f, 1, Kind::Txt, 1.0, 0.0))
+        .collect();
+    let values = |k: SensitiveKind| {
+        all.iter()
+            .flat_map(|p| p.planted.iter())
+            .filter(move |x| x.kind == k)
+            .map(|x| x.value.clone())
+    };
+    let cards: Vec<String> = values(SensitiveKind::CreditCard).collect();
+    for (what, test) in [
+        (
+            "visa 16",
+            &(|c: &String| c.starts_with('4') && c.replace(['-', ' '], "").len() == 16)
+                as &dyn Fn(&String) -> bool,
+        ),
+        ("mc 16", &|c: &String| {
+            c.starts_with('5') || c.starts_with('2')
+        }),
+        ("amex 15", &|c: &String| {
+            c.replace(['-', ' '], "").len() == 15
+        }),
+        ("spaces", &|c: &String| c.contains(' ')),
+        ("dashes", &|c: &String| c.contains('-')),
+        ("bare", &|c: &String| c.bytes().all(|b| b.is_ascii_digit())),
+    ] {
+        assert!(cards.iter().any(test), "{what}");
+    }
+    let phones: Vec<String> = values(SensitiveKind::Phone).collect();
+    for shape in ["(", "+1 ", "+44 ", "."] {
+        assert!(phones.iter().any(|p| p.contains(shape)), "{shape}");
+    }
+    assert!(phones.iter().any(|p| p.len() == 12 && p.contains('-')));
+    let keys: Vec<String> = values(SensitiveKind::PrivateKey).collect();
+    assert!(keys
+        .iter()
+        .any(|k| k.starts_with("-----BEGIN RSA PRIVATE KEY-----\nMII")));
+    assert!(keys
+        .iter()
+        .any(|k| k.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----\n")));
+    let flat: Vec<&Planted> = all.iter().flat_map(|p| p.planted.iter()).collect();
+    assert!(flat.iter().any(|p| p.confidence == Confidence::Low));
+    assert!(flat.iter().any(|p| p.confidence == Confidence::High));
+    assert!(flat.iter().any(|p| p.secret_nearby));
+    assert!(flat
+        .iter()
+        .all(|p| p.kind != SensitiveKind::PrivateKey || p.confidence == Confidence::High));
+    assert!(flat
+        .iter()
+        .all(|p| !p.secret_nearby || p.kind == SensitiveKind::AwsAccessKey));
+}
+
+#[test]
+fn the_planting_rate_is_the_configured_one() {
+    let n = 20_000;
+    let hit = (0..n)
+        .filter(|&f| !plan(3, f, 1, Kind::Csv, 0.1, 0.0).planted.is_empty())
+        .count();
+    let rate = hit as f64 / n as f64;
+    assert!((0.09..0.11).contains(&rate), "{rate}");
+    for k in [Kind::Jpg, Kind::Png, Kind::Mp4] {
+        assert!(
+            plan(3, 1, 1, k, 1.0, 1.0) == Plan::default(),
+            "binaries carry nothing"
+        );
+    }
+}
+
+#[test]
+fn content_length_is_the_declared_size_for_every_kind() {
+    for file in 0..150 {
+        for kind in Kind::ALL {
+            for rate in [0.0, 0.5, 1.0] {
+                let p = plan(1, file, 2, kind, rate, rate);
+                let bytes = build(1, file, 2, kind, "Quarterly Payroll 00042.txt", &p);
+                assert_eq!(
+                    bytes.len() as u64,
+                    declared_size(1, file, 2, kind),
+                    "{kind:?} {file} {rate}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_text_kind_parses_and_holds_exactly_its_plan() {
+    let mut checked = std::collections::HashMap::<(Kind, Confidence), usize>::new();
+    for file in 0..240 {
+        for kind in TEXT_KINDS {
+            let p = plan(5, file, 1, kind, 0.8, 0.6);
+            let title = "Quarterly Payroll 00042";
+            let bytes = build(5, file, 1, kind, title, &p);
+            let text = extract(kind, &bytes);
+            if kind != Kind::Csv {
+                assert!(text.contains(title), "{kind:?}: title missing");
+            }
+            for x in &p.planted {
+                for line in x.value.lines() {
+                    assert!(text.contains(line), "{kind:?} {file}: {line} missing");
+                }
+                let first = x.value.lines().next().unwrap();
+                let at = text.find(first).unwrap();
+                let window = around(&text, at, x.value.len());
+                match x.confidence {
+                    Confidence::High => assert!(
+                        own_keyword(x.kind, window),
+                        "{kind:?} {file}: no keyword near {first}"
+                    ),
+                    Confidence::Low => assert!(
+                        !has_keyword(window),
+                        "{kind:?} {file}: a keyword near bare {first}: {window:?}"
+                    ),
+                }
+                if x.secret_nearby {
+                    let after = &text[at..(at + 300).min(text.len())];
+                    let secret = x.secret.as_deref().unwrap();
+                    assert!(after.contains(&format!("aws_secret_access_key = {secret}")));
+                }
+                *checked.entry((kind, x.confidence)).or_default() += 1;
+            }
+            for n in &p.near_misses {
+                for line in n.value.lines() {
+                    assert!(text.contains(line), "{kind:?}: near-miss {line} missing");
+                }
+            }
+        }
+    }
+    for kind in TEXT_KINDS {
+        for c in [Confidence::Low, Confidence::High] {
+            assert!(
+                checked.get(&(kind, c)).copied().unwrap_or(0) > 5,
+                "{kind:?} {c:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_pdf_is_text_with_every_line_in_a_tj_and_pages_of_fixed_length() {
+    let p = plan(9, 3, 1, Kind::Pdf, 1.0, 1.0);
+    let bytes = build(9, 3, 1, Kind::Pdf, "Annual Report 00003.pdf", &p);
+    let s = String::from_utf8_lossy(&bytes);
+    assert!(s.contains("/BaseFont /Helvetica"));
+    for x in &p.planted {
+        for line in x.value.lines() {
+            assert!(s.contains(&format!("{}) Tj", pdf_escape(line))), "{line}");
+        }
+    }
+    let ls = lines(9, 3, 1, "Annual Report 00003.pdf", &p, 30);
+    let pages = ls.len().div_ceil(LINES_PER_PAGE);
+    assert!(s.contains(&format!("/Count {pages} >>")));
+    assert_eq!(s.matches("/Type /Page ").count(), pages);
+}
+
+#[test]
+fn the_pptx_is_a_deck_whose_slides_are_listed_typed_and_linked() {
+    let p = plan(9, 4, 1, Kind::Pptx, 1.0, 1.0);
+    let title = "Team Presentation 00004.pptx";
+    let bytes = build(9, 4, 1, Kind::Pptx, title, &p);
+    let names = zip_names(&bytes);
+    let n = lines(9, 4, 1, title, &p, 24)
+        .len()
+        .div_ceil(LINES_PER_SLIDE);
+    let types = zip_part(&bytes, "[Content_Types].xml");
+    let pres = zip_part(&bytes, "ppt/presentation.xml");
+    let rels = zip_part(&bytes, "ppt/_rels/presentation.xml.rels");
+    assert_eq!(pres.matches("<p:sldId ").count(), n);
+    for i in 1..=n {
+        assert!(names.contains(&format!("ppt/slides/slide{i}.xml")));
+        assert!(names.contains(&format!("ppt/slides/_rels/slide{i}.xml.rels")));
+        assert!(types.contains(&format!("/ppt/slides/slide{i}.xml\"")));
+        assert!(rels.contains(&format!("Target=\"slides/slide{i}.xml\"")));
+    }
+    for part in [
+        "ppt/slideMasters/slideMaster1.xml",
+        "ppt/slideLayouts/slideLayout1.xml",
+        "ppt/theme/theme1.xml",
+        "_rels/.rels",
+    ] {
+        assert!(names.contains(&part.to_string()), "{part}");
+    }
+    // Slides in order give the document's lines in order.
+    let text = extract(Kind::Pptx, &bytes);
+    assert!(text.starts_with(title));
+}
+
+#[test]
+fn html_script_and_style_carry_nothing_and_json_is_an_object_of_lines() {
+    let p = plan(9, 5, 1, Kind::Html, 1.0, 0.0);
+    let html = String::from_utf8(build(9, 5, 1, Kind::Html, "T", &p)).unwrap();
+    for (open, close) in [("<script>", "</script>"), ("<style>", "</style>")] {
+        let a = html.find(open).unwrap() + open.len();
+        let b = html.find(close).unwrap();
+        let inner = &html[a..b];
+        assert!(!has_keyword(inner) && !inner.contains('@'), "{inner}");
+        assert!(valid_kinds(inner).is_empty());
+    }
+    let json = build(
+        9,
+        6,
+        1,
+        Kind::Json,
+        "T",
+        &plan(9, 6, 1, Kind::Json, 1.0, 0.0),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert!(v["paragraphs"].as_array().unwrap().len() > 8);
+}
+
+#[test]
+fn a_new_version_has_new_content() {
+    let p1 = plan(1, 5, 1, Kind::Txt, 0.5, 0.5);
+    let p2 = plan(1, 5, 2, Kind::Txt, 0.5, 0.5);
+    assert_ne!(
+        build(1, 5, 1, Kind::Txt, "T", &p1),
+        build(1, 5, 2, Kind::Txt, "T", &p2)
+    );
+    assert_eq!(
+        build(1, 5, 1, Kind::Txt, "T", &p1),
+        build(1, 5, 1, Kind::Txt, "T", &p1)
+    );
+}
