@@ -24,7 +24,8 @@ pub fn step(world: &mut World, rng: &mut impl Rng) -> Option<Event> {
     let mut file = None;
     for _ in 0..16 {
         let f = rng.gen_range(0..nfiles);
-        if ent.file_alive(f) {
+        // Live activity is the enterprise's own people on their own files.
+        if ent.file_alive(f) && !ent.file_externally_owned(f) {
             file = Some(f);
             break;
         }

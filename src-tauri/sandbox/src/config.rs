@@ -113,6 +113,9 @@ pub struct SandboxConfig {
     pub collaboration_rate: f64,
     /// Share of collaborations granted to external identities.
     pub external_collaboration_rate: f64,
+    /// External identities that own a folder (with files) collaborated to a managed
+    /// user: content owned outside the enterprise, reachable from inside it.
+    pub external_owned_folders: usize,
     /// Share of text-like files that carry planted sensitive data.
     pub sensitive_rate: f64,
     /// Share of text-like files that carry near-misses (must not match a detector).
@@ -164,6 +167,7 @@ impl Default for SandboxConfig {
             shared_link_rate: 0.08,
             collaboration_rate: 0.25,
             external_collaboration_rate: 0.3,
+            external_owned_folders: 2,
             sensitive_rate: 0.15,
             near_miss_rate: 0.1,
             history_days: 90,

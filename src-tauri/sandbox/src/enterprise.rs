@@ -251,8 +251,10 @@ impl Enterprise {
             links: HashMap::new(),
         };
         ent.generate_folders(cfg);
+        let external_folders = ent.generate_external_folders(cfg);
         ent.generate_files(cfg);
         ent.generate_collaborations(cfg);
+        ent.collaborate_external_folders(&external_folders);
         ent
     }
 
@@ -321,12 +323,80 @@ impl Enterprise {
         }
     }
 
+    /// Folders owned by external identities: each under its owner's own root (which no
+    /// API id reaches), so the folder's parent is "All Files" as a collaborator sees it.
+    fn generate_external_folders(&mut self, cfg: &SandboxConfig) -> Vec<u32> {
+        let externals: Vec<u32> = (0..self.accounts.len() as u32)
+            .filter(|&a| self.accounts[a as usize].kind == AccountKind::External)
+            .collect();
+        let mut out = Vec::new();
+        for (k, &owner) in externals
+            .iter()
+            .take(cfg.external_owned_folders)
+            .enumerate()
+        {
+            let mut d = Draw::new(self.seed, 0xE0F, k as u64);
+            let created = self.accounts[owner as usize].created_at;
+            let root = self.push_folder(NO_PARENT, owner, 0, 0, created);
+            let code = d.below(names::EXTERNAL_FOLDERS.len() as u64) as u16;
+            let at = (created + d.range(DAY as u64, 90 * DAY as u64) as i64)
+                .min(self.anchor - 200 * DAY);
+            out.push(self.push_folder(root, owner, 1, code, at));
+        }
+        out
+    }
+
+    /// Each external folder is collaborated (accepted) to one managed user, so it shows
+    /// in that user's root as Box shows a folder shared with them.
+    fn collaborate_external_folders(&mut self, folders: &[u32]) {
+        for (k, &f) in folders.iter().enumerate() {
+            let mut d = Draw::new(self.seed, 0xE0C, k as u64);
+            let grantee = d.below(self.managed as u64) as u32;
+            let owner = self.folders.owner[f as usize];
+            let created =
+                self.folders.created_at[f as usize] + d.range(DAY as u64, 30 * DAY as u64) as i64;
+            self.add_collab(Collab {
+                item: f,
+                item_is_file: false,
+                grantee,
+                role: *d.pick(&["editor", "viewer"]),
+                status: CollabStatus::Accepted,
+                created_at: created.min(self.anchor - DAY),
+                created_by: owner,
+                removed: false,
+            });
+        }
+    }
+
+    /// Whether an account is outside the enterprise (its content is externally owned).
+    pub fn is_external_account(&self, account: u32) -> bool {
+        self.accounts[account as usize].kind != AccountKind::Managed
+    }
+
+    pub fn folder_externally_owned(&self, folder: u32) -> bool {
+        self.is_external_account(self.folders.owner[folder as usize])
+    }
+
+    pub fn file_externally_owned(&self, file: u32) -> bool {
+        self.is_external_account(self.file_owner(file))
+    }
+
     fn generate_files(&mut self, cfg: &SandboxConfig) {
         let seed = self.seed;
         let n_folders = self.folders.parent.len();
-        // Weight each folder, then give it a contiguous block of file indexes.
+        // Weight each folder, then give it a contiguous block of file indexes. An
+        // external root holds nothing (no one reaches it); an external folder a few.
         let weights: Vec<f64> = (0..n_folders)
-            .map(|f| 0.3 + 1.4 * unit(h(seed, 0xB10C, f as u64)))
+            .map(|f| {
+                match (
+                    f >= self.managed && self.is_root(f as u32),
+                    self.folder_externally_owned(f as u32),
+                ) {
+                    (true, _) => 0.0,
+                    (false, true) => 3.0,
+                    _ => 0.3 + 1.4 * unit(h(seed, 0xB10C, f as u64)),
+                }
+            })
             .collect();
         let total: f64 = weights.iter().sum();
         let n = cfg.files;
@@ -351,6 +421,12 @@ impl Enterprise {
             let end = end.max(start).min(n);
             self.folders.file_range[f] = (start as u32, end as u32);
             let owner = self.folders.owner[f];
+            // Links on outside content are the outside owner's business: none generated.
+            let link_rate = if self.accounts[owner as usize].kind == AccountKind::Managed {
+                cfg.shared_link_rate
+            } else {
+                0.0
+            };
             for i in start..end {
                 let mut d = Draw::new(seed, 0xF11E, i as u64);
                 let created = self.anchor - d.range(60, 730 * DAY as u64) as i64;
@@ -367,7 +443,7 @@ impl Enterprise {
                 files.created_at.push(created);
                 files.modified_at.push(modified);
                 files.version.push(version);
-                if d.chance(cfg.shared_link_rate) {
+                if d.chance(link_rate) {
                     files.shared.push(Access::code(Some(pick_access(&mut d))));
                     let age = (self.anchor - created) as u64;
                     files
@@ -393,7 +469,7 @@ impl Enterprise {
         // Folder collaborations (not on roots), plus a few on single files.
         for f in managed..self.folders.parent.len() as u32 {
             let mut d = Draw::new(seed, 0xC011, f as u64);
-            if !d.chance(cfg.collaboration_rate) {
+            if !d.chance(cfg.collaboration_rate) || self.folder_externally_owned(f) {
                 continue;
             }
             let owner = self.folders.owner[f as usize];
@@ -449,6 +525,9 @@ impl Enterprise {
             let mut d = Draw::new(seed, 0xC012, k);
             let file = d.below(nfiles) as u32;
             let owner = self.file_owner(file);
+            if self.is_external_account(owner) {
+                continue;
+            }
             let external = !externals.is_empty() && d.chance(cfg.external_collaboration_rate);
             let grantee = if external {
                 *d.pick(&externals)
@@ -599,7 +678,9 @@ impl Enterprise {
             return n.clone();
         }
         let code = self.folders.name_code[i] as usize;
-        if self.folders.depth[i] == 1 {
+        if self.folders.depth[i] == 1 && self.folder_externally_owned(folder) {
+            names::EXTERNAL_FOLDERS[code].to_string()
+        } else if self.folders.depth[i] == 1 {
             names::TOP_FOLDERS[code].to_string()
         } else {
             names::SUB_FOLDERS[code].to_string()
@@ -632,7 +713,10 @@ impl Enterprise {
         }
         let n: u64 = id.parse().ok()?;
         let idx = n.checked_sub(FOLDER_ID_BASE)?;
-        (idx < self.folders.parent.len() as u64 && idx >= self.managed as u64).then_some(idx as u32)
+        (idx < self.folders.parent.len() as u64
+            && idx >= self.managed as u64
+            && !self.is_root(idx as u32))
+        .then_some(idx as u32)
     }
 
     /// Ancestors from the root down to the direct parent of `folder` (exclusive).
@@ -989,8 +1073,13 @@ mod tests {
                 .count(),
             2
         );
-        // Per user: a root, 4 top folders, 16 below them.
-        assert_eq!(e.folders.parent.len(), 10 * (1 + 4 + 16));
+        // Per user: a root, 4 top folders, 16 below them; per external owner of a
+        // folder: a root no one reaches and the folder.
+        let managed_folders = (0..e.folders.parent.len() as u32)
+            .filter(|&f| !e.folder_externally_owned(f))
+            .count();
+        assert_eq!(managed_folders, 10 * (1 + 4 + 16));
+        assert_eq!(e.folders.parent.len(), managed_folders + 2 * 2);
         assert_eq!(e.files.parent.len(), 5000);
         let covered: u32 = e.folders.file_range.iter().map(|(a, b)| b - a).sum();
         assert_eq!(covered, 5000, "every file is in exactly one folder range");

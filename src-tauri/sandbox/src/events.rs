@@ -118,6 +118,10 @@ impl EventLog {
         for f in 0..files.parent.len() as u32 {
             let i = f as usize;
             let owner = ent.file_owner(f);
+            // What an outside owner does in their own folder is not this enterprise's log.
+            if ent.is_external_account(owner) {
+                continue;
+            }
             if files.created_at[i] >= start {
                 out.push(Event {
                     at: files.created_at[i],

@@ -155,6 +155,14 @@ pub const FILLER: &[&str] = &[
     "of",
     "archives",
 ];
+/// Folders external identities own and share into the enterprise.
+pub const EXTERNAL_FOLDERS: &[&str] = &[
+    "Partner Deliverables",
+    "Vendor Handoff",
+    "Joint Project Files",
+    "Contractor Uploads",
+];
+
 pub const EXTERNAL_DOMAINS: &[&str] = &[
     "partner-corp.example",
     "gmail.example",

@@ -55,6 +55,14 @@ pub struct CollabTruth {
     pub status: &'static str,
 }
 
+/// A live item owned outside the enterprise that a managed user reaches.
+#[derive(Debug, Serialize)]
+pub struct ExternalTruth {
+    pub item_type: &'static str,
+    pub item_id: String,
+    pub owner_login: String,
+}
+
 #[derive(Debug, Serialize)]
 pub struct GroundTruth {
     pub seed: u64,
@@ -67,6 +75,8 @@ pub struct GroundTruth {
     pub collaborations: Vec<CollabTruth>,
     /// Live files whose current version came through the upload API.
     pub uploads: Vec<UploadTruth>,
+    /// Live folders and files owned by accounts outside the enterprise.
+    pub externally_owned: Vec<ExternalTruth>,
 }
 
 fn shared_truth(
@@ -98,6 +108,7 @@ pub fn ground_truth(inner: &Inner) -> GroundTruth {
     let mut files = Vec::new();
     let mut shared_links = Vec::new();
     let mut uploads = Vec::new();
+    let mut externally_owned = Vec::new();
     let mut alive = 0;
     for f in 0..n {
         if !ent.file_alive(f) {
@@ -117,6 +128,13 @@ pub fn ground_truth(inner: &Inner) -> GroundTruth {
             });
         }
         shared_links.extend(shared_truth(ent, true, f));
+        if ent.file_externally_owned(f) {
+            externally_owned.push(ExternalTruth {
+                item_type: "file",
+                item_id: ent.file_box_id(f),
+                owner_login: ent.accounts[ent.file_owner(f) as usize].login.clone(),
+            });
+        }
         if let Some(s) = ent.file_stored(f) {
             uploads.push(UploadTruth {
                 file_id: ent.file_box_id(f),
@@ -132,6 +150,16 @@ pub fn ground_truth(inner: &Inner) -> GroundTruth {
     for d in 0..ent.folders.parent.len() as u32 {
         if !ent.folder_trashed(d) {
             shared_links.extend(shared_truth(ent, false, d));
+            // An outside owner's own root is never reached; the folders under it are.
+            if ent.folder_externally_owned(d) && !ent.is_root(d) {
+                externally_owned.push(ExternalTruth {
+                    item_type: "folder",
+                    item_id: ent.folder_box_id(d),
+                    owner_login: ent.accounts[ent.folders.owner[d as usize] as usize]
+                        .login
+                        .clone(),
+                });
+            }
         }
     }
     let collaborations = ent
@@ -177,6 +205,7 @@ pub fn ground_truth(inner: &Inner) -> GroundTruth {
         shared_links,
         collaborations,
         uploads,
+        externally_owned,
     }
 }
 

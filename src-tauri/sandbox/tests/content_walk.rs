@@ -1,21 +1,22 @@
 //! Walk the enterprise as a scanner written from Box's docs would, and check that what
 //! it finds matches the ground truth: every file reachable, planted data really in the
-//! downloaded bytes (also inside DOCX/XLSX), near-misses present but invalid.
+//! downloaded bytes of every type (DOCX/XLSX/PPTX/PDF/JSON/HTML too), near-misses
+//! present but invalid, content owned outside the enterprise reached through the
+//! managed user it is collaborated to.
 
 mod common;
 
-use std::collections::{HashMap, HashSet};
-use std::io::Read;
-
-use box_sandbox::content::{iban_valid, luhn_valid, NearMissKind, SensitiveKind};
+use box_sandbox::content::{valid_for, valid_kinds, SensitiveKind};
 use box_sandbox::SandboxConfig;
 use common::*;
 use serde_json::Value;
+use std::collections::{HashMap, HashSet};
 
-const FIELDS: &str = "type,id,etag,sha1,name,size,modified_at,content_modified_at,owned_by,shared_link,parent,path_collection";
+const FIELDS: &str = "type,id,etag,sha1,name,size,modified_at,content_modified_at,owned_by,shared_link,parent,path_collection,is_externally_owned";
 
+/// Every entry (files and folders) below the user's root.
 async fn walk(sb: &box_sandbox::SandboxHandle, token: &str, user: &str) -> Vec<Value> {
-    let mut files = Vec::new();
+    let mut items = Vec::new();
     let mut queue = vec!["0".to_string()];
     while let Some(folder) = queue.pop() {
         let mut marker = String::new();
@@ -24,10 +25,10 @@ async fn walk(sb: &box_sandbox::SandboxHandle, token: &str, user: &str) -> Vec<V
             let r = get(sb, token, &path, &[("as-user", user)]).await;
             assert_eq!(r.status, 200, "{}", r.text);
             for e in r.body["entries"].as_array().unwrap() {
-                match e["type"].as_str().unwrap() {
-                    "folder" => queue.push(e["id"].as_str().unwrap().to_string()),
-                    _ => files.push(e.clone()),
+                if e["type"] == "folder" {
+                    queue.push(e["id"].as_str().unwrap().to_string());
                 }
+                items.push(e.clone());
             }
             match r.body["next_marker"].as_str() {
                 Some(m) if !m.is_empty() => marker = m.to_string(),
@@ -35,19 +36,7 @@ async fn walk(sb: &box_sandbox::SandboxHandle, token: &str, user: &str) -> Vec<V
             }
         }
     }
-    files
-}
-
-fn text_of_ooxml(bytes: &[u8]) -> String {
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a real zip");
-    let mut out = String::new();
-    for name in ["word/document.xml", "xl/worksheets/sheet1.xml"] {
-        if let Ok(mut f) = zip.by_name(name) {
-            f.read_to_string(&mut out).unwrap();
-        }
-    }
-    assert!(!out.is_empty(), "OOXML without a document part");
-    out
+    items
 }
 
 #[tokio::test]
@@ -70,15 +59,39 @@ async fn a_scanner_finds_exactly_the_ground_truth() {
     )
     .await
     .body;
-    let mut seen = HashMap::new();
+    // Each file once, with the managed user whose walk reached it.
+    let mut seen: HashMap<String, (Value, String)> = HashMap::new();
+    let mut external_seen = HashSet::new();
+    let managed: HashSet<&str> = users["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
     for u in users["entries"].as_array().unwrap() {
         let uid = u["id"].as_str().unwrap();
-        for f in walk(&sb, &admin, uid).await {
-            // Owned files only: collaborated folders show up under several users.
-            if f["owned_by"]["id"] == uid {
-                assert!(seen
-                    .insert(f["id"].as_str().unwrap().to_string(), f)
-                    .is_none());
+        for e in walk(&sb, &admin, uid).await {
+            let owner = e["owned_by"]["id"].as_str().unwrap();
+            let outside = !managed.contains(owner);
+            assert_eq!(e["is_externally_owned"], outside, "{e}");
+            if outside {
+                external_seen.insert((
+                    e["type"].as_str().unwrap().to_string(),
+                    e["id"].as_str().unwrap().to_string(),
+                    e["owned_by"]["login"].as_str().unwrap().to_string(),
+                ));
+            }
+            if e["type"] != "file" {
+                continue;
+            }
+            // Owned files once; collaborated folders show up under several users, and
+            // files owned outside the enterprise only under a collaborator.
+            if owner == uid {
+                let id = e["id"].as_str().unwrap().to_string();
+                assert!(seen.insert(id, (e, uid.to_string())).is_none());
+            } else if outside {
+                let id = e["id"].as_str().unwrap().to_string();
+                seen.entry(id).or_insert((e, uid.to_string()));
             }
         }
     }
@@ -87,6 +100,25 @@ async fn a_scanner_finds_exactly_the_ground_truth() {
         truth.files_alive,
         "every live file is reachable exactly once"
     );
+    let external_truth: HashSet<_> = truth
+        .externally_owned
+        .iter()
+        .map(|x| {
+            (
+                x.item_type.to_string(),
+                x.item_id.clone(),
+                x.owner_login.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        external_seen, external_truth,
+        "externally owned items, as served"
+    );
+    assert!(
+        external_truth.iter().any(|x| x.0 == "folder")
+            && external_truth.iter().any(|x| x.0 == "file")
+    );
     assert!(
         truth.files.len() > 30,
         "some files carry planted data: {}",
@@ -94,15 +126,14 @@ async fn a_scanner_finds_exactly_the_ground_truth() {
     );
 
     let client = reqwest::Client::new();
-    let mut by_kind: HashMap<&str, usize> = HashMap::new();
+    let mut by_ext: HashMap<String, usize> = HashMap::new();
     for t in &truth.files {
-        let entry = &seen[&t.file_id];
-        let owner = entry["owned_by"]["id"].as_str().unwrap();
+        let (entry, walker) = &seen[&t.file_id];
         let r = get(
             &sb,
             &admin,
             &format!("/2.0/files/{}/content", t.file_id),
-            &[("as-user", owner)],
+            &[("as-user", walker)],
         )
         .await;
         assert_eq!(r.status, 302);
@@ -121,50 +152,33 @@ async fn a_scanner_finds_exactly_the_ground_truth() {
                 .collect::<String>()
         };
         assert_eq!(entry["sha1"], sha1.as_str());
-        let text = if t.name.ends_with(".docx") || t.name.ends_with(".xlsx") {
-            *by_kind.entry("ooxml").or_default() += 1;
-            text_of_ooxml(&bytes)
-        } else {
-            *by_kind.entry("plain").or_default() += 1;
-            String::from_utf8(bytes.to_vec()).unwrap()
-        };
+        let ext = t.name.rsplit_once('.').unwrap().1;
+        *by_ext.entry(ext.to_string()).or_default() += 1;
+        let text = extract::extract(ext, &bytes);
         for p in &t.planted {
-            assert!(
-                text.contains(&p.value),
-                "{} missing from {}",
-                p.value,
-                t.name
-            );
-            match p.kind {
-                SensitiveKind::CreditCard => assert!(luhn_valid(&p.value)),
-                SensitiveKind::Iban => assert!(iban_valid(&p.value), "{}", p.value),
-                SensitiveKind::UsSsn => {
-                    let area: u32 = p.value[..3].parse().unwrap();
-                    assert!(area != 0 && area != 666 && area < 900);
-                }
-                SensitiveKind::AwsAccessKey => {
-                    assert!(p.value.starts_with("AKIA") && p.value.len() == 20)
-                }
-                SensitiveKind::Email => assert!(p.value.contains('@')),
+            for line in p.value.lines() {
+                assert!(text.contains(line), "{line} missing from {}", t.name);
             }
+            assert_eq!(valid_kinds(&p.value), vec![p.kind], "{}", p.value);
         }
         for n in &t.near_misses {
-            assert!(text.contains(&n.value));
-            match n.kind {
-                NearMissKind::LuhnFailingCard => assert!(!luhn_valid(&n.value)),
-                NearMissKind::InvalidSsnArea => {
-                    let area: u32 = n.value[..3].parse().unwrap();
-                    assert!(area == 0 || area == 666 || area >= 900);
-                }
+            for line in n.value.lines() {
+                assert!(text.contains(line), "{line} missing from {}", t.name);
             }
+            assert!(!valid_for(n.kind, &n.value) && valid_kinds(&n.value).is_empty());
         }
     }
-    assert!(by_kind["ooxml"] > 5 && by_kind["plain"] > 5, "{by_kind:?}");
-    let kinds: HashSet<_> = truth
+    for ext in ["txt", "csv", "json", "html", "docx", "xlsx", "pptx", "pdf"] {
+        assert!(
+            by_ext.get(ext).copied().unwrap_or(0) > 2,
+            "{ext}: {by_ext:?}"
+        );
+    }
+    let kinds: HashSet<SensitiveKind> = truth
         .files
         .iter()
-        .flat_map(|f| f.planted.iter().map(|p| format!("{:?}", p.kind)))
+        .flat_map(|f| f.planted.iter().map(|p| p.kind))
         .collect();
-    assert_eq!(kinds.len(), 5, "every sensitive kind is planted: {kinds:?}");
+    assert_eq!(kinds.len(), 7, "every sensitive kind is planted: {kinds:?}");
     sb.stop().await;
 }

@@ -248,7 +248,7 @@ pub fn folder_field(ent: &Enterprise, f: u32, field: &str, base: &str) -> Option
             "active"
         }),
         "has_collaborations" => json!(ent.has_collaborations(f, false)),
-        "is_externally_owned" => json!(false),
+        "is_externally_owned" => json!(ent.folder_externally_owned(f)),
         "can_non_owners_invite" => json!(true),
         "is_collaboration_restricted_to_enterprise" => json!(false),
         "allowed_shared_link_access_levels" => json!(["open", "company", "collaborators"]),
@@ -368,7 +368,7 @@ pub fn file_field(
         }
         "is_package" => json!(false),
         "has_collaborations" => json!(ent.has_collaborations(file, true)),
-        "is_externally_owned" => json!(false),
+        "is_externally_owned" => json!(ent.file_externally_owned(file)),
         "is_accessible_via_shared_link" => json!(ent.file_shared(file) == Some(Access::Open)),
         "allowed_invitee_roles" => json!([
             "editor",

@@ -2,6 +2,8 @@
 //! sign-in through the scripted browser, and a small Box client.
 #![allow(dead_code)]
 
+pub mod extract;
+
 use std::collections::HashMap;
 
 use box_sandbox::browser::{sign_in, Decision};
