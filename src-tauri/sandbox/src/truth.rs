@@ -48,6 +48,9 @@ pub struct CollabTruth {
     pub item_type: &'static str,
     pub item_id: String,
     pub owner_id: String,
+    /// Box user id of the collaborator: the `as-user` that reaches an item owned
+    /// outside the enterprise.
+    pub collaborator_id: String,
     pub collaborator_login: String,
     /// "internal" (a managed user) or "external" (outside the enterprise domain).
     pub kind: &'static str,
@@ -182,6 +185,7 @@ pub fn ground_truth(inner: &Inner) -> GroundTruth {
                 item_type: if c.item_is_file { "file" } else { "folder" },
                 item_id,
                 owner_id: ent.accounts[owner as usize].id.to_string(),
+                collaborator_id: grantee.id.to_string(),
                 collaborator_login: grantee.login.clone(),
                 kind: if grantee.kind == AccountKind::Managed {
                     "internal"

@@ -291,8 +291,20 @@ async fn ground_truth_over_http_lists_internal_and_external_collaborations_as_se
         by_item.entry(key).or_default().push(c);
     }
     let mut checked_kinds = HashSet::new();
-    for ((item_type, item_id, owner), expected) in by_item.iter().take(40) {
-        let served = collaborations_of(&sb, &admin, item_type, item_id, owner).await;
+    let managed: HashSet<String> = managed_ids(&sb).await.into_iter().collect();
+    // Items owned outside the enterprise are listed to their managed collaborator.
+    let outside: Vec<_> = by_item
+        .iter()
+        .filter(|((_, _, owner), _)| !managed.contains(owner))
+        .collect();
+    assert!(!outside.is_empty(), "outside folders are collaborated in");
+    for ((item_type, item_id, owner), expected) in by_item.iter().take(40).chain(outside) {
+        let viewer = if managed.contains(owner) {
+            owner.as_str()
+        } else {
+            expected[0]["collaborator_id"].as_str().unwrap()
+        };
+        let served = collaborations_of(&sb, &admin, item_type, item_id, viewer).await;
         let served: HashSet<(String, String, String, String)> = served
             .iter()
             .map(|e| {
@@ -378,7 +390,18 @@ async fn shared_links_in_listings_match_ground_truth_at_the_configured_rates() {
         })
         .collect();
     assert_eq!(served, expected, "the API serves exactly the planted links");
-    assert_eq!(files, truth["files_alive"].as_u64().unwrap() as usize);
+    // Files owned outside the enterprise are walked by a collaborator, not an owner.
+    let outside = truth["externally_owned"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["item_type"] == "file")
+        .count();
+    assert!(outside > 0);
+    assert_eq!(
+        files + outside,
+        truth["files_alive"].as_u64().unwrap() as usize
+    );
 
     // Rates near the configured ones (seeded, so the tolerance only absorbs sampling).
     let near = |what: &str, got: f64, want: f64, tol: f64| {
@@ -419,5 +442,116 @@ async fn shared_links_in_listings_match_ground_truth_at_the_configured_rates() {
         external_rate,
         0.07,
     );
+    sb.stop().await;
+}
+
+/// A folder an outside account owns and shares with a managed user is in that user's
+/// root, and every read route says it and its files are owned outside the enterprise.
+#[tokio::test]
+async fn externally_owned_content_is_reached_through_its_collaborator() {
+    let sb = start(SandboxConfig {
+        rate_limit_per_minute: 0,
+        ..small()
+    })
+    .await;
+    let (admin, _) = login(&sb, "admin").await;
+    let truth = ground_truth_http(&sb).await;
+    let outside = truth["externally_owned"].as_array().unwrap();
+    let folders: Vec<&Value> = outside
+        .iter()
+        .filter(|x| x["item_type"] == "folder")
+        .collect();
+    assert_eq!(folders.len(), 2, "{outside:?}");
+    let managed: HashSet<String> = managed_ids(&sb).await.into_iter().collect();
+    for folder in folders {
+        let id = folder["item_id"].as_str().unwrap();
+        let collab = truth["collaborations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["item_id"] == id)
+            .expect("collaborated in");
+        assert_eq!(collab["status"], "accepted");
+        let user = collab["collaborator_id"].as_str().unwrap();
+        assert!(managed.contains(user));
+        assert!(!managed.contains(collab["owner_id"].as_str().unwrap()));
+        let as_user = [("as-user", user)];
+        let fields = "is_externally_owned,owned_by,parent,path_collection";
+        let root = get(
+            &sb,
+            &admin,
+            &format!("/2.0/folders/0/items?limit=1000&fields={fields}"),
+            &as_user,
+        )
+        .await;
+        let entry = root.body["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["id"] == id)
+            .unwrap_or_else(|| panic!("{id} in the collaborator's root"))
+            .clone();
+        assert_eq!(entry["is_externally_owned"], true);
+        assert_eq!(entry["owned_by"]["login"], folder["owner_login"]);
+        let got = get(
+            &sb,
+            &admin,
+            &format!("/2.0/folders/{id}?fields={fields}"),
+            &as_user,
+        )
+        .await;
+        assert_eq!(got.status, 200);
+        assert_eq!(got.body["is_externally_owned"], true);
+        assert_eq!(got.body["parent"]["id"], "0", "seen from All Files");
+        let items = get(
+            &sb,
+            &admin,
+            &format!("/2.0/folders/{id}/items?fields=is_externally_owned,owned_by"),
+            &as_user,
+        )
+        .await;
+        let files = items.body["entries"].as_array().unwrap();
+        assert!(!files.is_empty(), "the outside folder holds files");
+        for f in files {
+            assert_eq!(f["is_externally_owned"], true);
+            let fid = f["id"].as_str().unwrap();
+            assert!(
+                outside.iter().any(|x| x["item_id"] == fid),
+                "{fid} in the truth"
+            );
+            let one = get(
+                &sb,
+                &admin,
+                &format!("/2.0/files/{fid}?fields=is_externally_owned"),
+                &as_user,
+            )
+            .await;
+            assert_eq!(one.body["is_externally_owned"], true);
+            let content = get(&sb, &admin, &format!("/2.0/files/{fid}/content"), &as_user).await;
+            assert_eq!(content.status, 302, "the collaborator downloads it");
+        }
+        // A managed user it is not shared with does not see it.
+        let other = managed.iter().find(|m| m.as_str() != user).unwrap();
+        let hidden = get(
+            &sb,
+            &admin,
+            &format!("/2.0/folders/{id}"),
+            &[("as-user", other)],
+        )
+        .await;
+        assert_eq!(hidden.status, 404);
+    }
+    // Content owned inside the enterprise is not externally owned.
+    let own = get(
+        &sb,
+        &admin,
+        "/2.0/folders/0/items?fields=is_externally_owned,owned_by",
+        &[],
+    )
+    .await;
+    for e in own.body["entries"].as_array().unwrap() {
+        let owner = e["owned_by"]["id"].as_str().unwrap();
+        assert_eq!(e["is_externally_owned"], !managed.contains(owner), "{e}");
+    }
     sb.stop().await;
 }
