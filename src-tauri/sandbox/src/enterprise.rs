@@ -359,7 +359,7 @@ impl Enterprise {
                 item: f,
                 item_is_file: false,
                 grantee,
-                role: *d.pick(&["editor", "viewer"]),
+                role: if d.chance(0.5) { "editor" } else { "viewer" },
                 status: CollabStatus::Accepted,
                 created_at: created.min(self.anchor - DAY),
                 created_by: owner,
