@@ -194,8 +194,9 @@ impl Scanner {
         let from_listing = ctx.listed && !matches!(c.reason, QueueReason::Event);
         if matches!(c.item, ItemKind::File) && from_listing {
             // The listing said everything but the collaborators and the content.
-            let Ok(as_user) =
-                self.acting_user(ctx.owner_id.clone(), ctx.walk_user_id.clone(), skipped)
+            // An outside owner is no managed user: Box refuses to act as one.
+            let owner = ctx.owner_id.clone().filter(|_| !ctx.externally_owned);
+            let Ok(as_user) = self.acting_user(owner.clone(), ctx.walk_user_id.clone(), skipped)
             else {
                 return Ok(ScanOutcome::File {
                     fresh: None,
@@ -206,7 +207,7 @@ impl Scanner {
             let collaborations = if ctx.has_collaborations {
                 // The walker first: its tree is where the walk met the file.
                 let walker = self
-                    .acting_user(ctx.walk_user_id.clone(), ctx.owner_id.clone(), skipped)
+                    .acting_user(ctx.walk_user_id.clone(), owner, skipped)
                     .unwrap_or(None);
                 Some(self.file_collaborations(&c.item_id, walker, false).await?)
             } else {
@@ -225,8 +226,8 @@ impl Scanner {
                 inspection,
             });
         }
-        let mut owner = ctx.owner_id.clone();
-        if owner.is_none() {
+        let mut owner = ctx.owner_id.clone().filter(|_| !ctx.externally_owned);
+        if owner.is_none() && !ctx.externally_owned {
             if let Some(event_id) = &c.reason_event_id {
                 owner = self
                     .store

@@ -190,6 +190,9 @@ pub struct ItemContext {
     /// The content the file's findings stand on, and whether it was read.
     pub inspected_sha1: Option<String>,
     pub inspect_state: Option<String>,
+    /// Owned outside the enterprise: Box refuses `as-user` of its owner,
+    /// so it is read as the user whose tree reached it.
+    pub externally_owned: bool,
 }
 
 /// The full scan's counters this module keeps.
@@ -1209,7 +1212,8 @@ impl Store {
                     let row = sqlx::query!(
                         r#"SELECT owner_id, walk_user_id, etag, listed_at AS "listed_at: Millis",
                                has_collaborations AS "has_collaborations: bool", name, sha1, size,
-                               inspected_sha1, inspect_state
+                               inspected_sha1, inspect_state,
+                               is_externally_owned AS "is_externally_owned: bool"
                            FROM files WHERE connection_id = ? AND file_id = ?"#,
                         connection_id,
                         c.item_id
@@ -1227,12 +1231,14 @@ impl Store {
                         size: r.size,
                         inspected_sha1: r.inspected_sha1,
                         inspect_state: r.inspect_state,
+                        externally_owned: r.is_externally_owned.unwrap_or(false),
                     })
                 }
                 ItemKind::Folder => {
                     let row = sqlx::query!(
                         r#"SELECT owner_id, walk_user_id, etag,
-                               has_collaborations AS "has_collaborations: bool"
+                               has_collaborations AS "has_collaborations: bool",
+                               is_externally_owned AS "is_externally_owned: bool"
                            FROM folders WHERE connection_id = ? AND folder_id = ?"#,
                         connection_id,
                         c.item_id
@@ -1245,6 +1251,7 @@ impl Store {
                         walk_user_id: Some(r.walk_user_id),
                         etag: r.etag,
                         has_collaborations: r.has_collaborations.unwrap_or(false),
+                        externally_owned: r.is_externally_owned.unwrap_or(false),
                         ..ItemContext::default()
                     })
                 }
