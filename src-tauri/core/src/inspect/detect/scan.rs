@@ -24,7 +24,7 @@ impl ScanState {
     }
 }
 
-const BLOCK: usize = 32;
+const BLOCK: usize = 64;
 
 /// Processes every trigger at a position in `from..to`. `text` may extend
 /// beyond both ends: parsers and keyword windows read the context there.
@@ -47,14 +47,29 @@ pub(super) fn scan_range(
     let mut carry = from > 0 && text[from - 1].is_ascii_digit();
     while base < to {
         let end = (base + BLOCK).min(to);
+        let len = end - base;
         let (digits, others) = block_masks(&text[base..end]);
-        let starts = digits & !((digits << 1) | carry as u32);
-        carry = (digits >> (end - base - 1)) & 1 == 1;
+        // Digit runs that start here and are at least 2 long (every detector
+        // needs 2): the last byte's follower lies past the block, so keep it.
+        let starts = digits & !((digits << 1) | carry as u64) & ((digits >> 1) | (1 << (len - 1)));
+        carry = (digits >> (len - 1)) & 1 == 1;
         let mut m = starts | others;
         while m != 0 {
-            let p = base + m.trailing_zeros() as usize;
+            let k = m.trailing_zeros() as usize;
             m &= m - 1;
-            scanner.at(p);
+            let p = base + k;
+            if (starts >> k) & 1 == 1 {
+                // The run's length from the mask, unless it reaches the block's end.
+                let run = (!(digits >> k)).trailing_zeros() as usize;
+                let run = if k + run >= len {
+                    scanner.run_len(p)
+                } else {
+                    run
+                };
+                scanner.at_digit_start(p, run);
+            } else {
+                scanner.at_other(p);
+            }
         }
         base = end;
     }
@@ -63,49 +78,48 @@ pub(super) fn scan_range(
 /// Bit k of the first mask: byte k is a digit; of the second: byte k is one
 /// of the other trigger bytes.
 #[inline]
-fn block_masks(block: &[u8]) -> (u32, u32) {
+fn block_masks(block: &[u8]) -> (u64, u64) {
     #[cfg(target_arch = "x86_64")]
     if block.len() == BLOCK {
-        // SAFETY: SSE2 is part of x86_64; the loads read exactly 32 bytes of `block`.
+        // SAFETY: SSE2 is part of x86_64; the loads read exactly 64 bytes of `block`.
         return unsafe { block_masks_sse2(block) };
     }
-    let mut digits = 0u32;
-    let mut others = 0u32;
+    let mut digits = 0u64;
+    let mut others = 0u64;
     for (k, &b) in block.iter().enumerate() {
-        digits |= (b.is_ascii_digit() as u32) << k;
-        others |= (matches!(b, b'A' | b'@' | b'(' | b'+' | b'-') as u32) << k;
+        digits |= (b.is_ascii_digit() as u64) << k;
+        others |= (matches!(b, b'A' | b'@' | b'(' | b'+' | b'-') as u64) << k;
     }
     (digits, others)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[inline]
-unsafe fn block_masks_sse2(block: &[u8]) -> (u32, u32) {
+unsafe fn block_masks_sse2(block: &[u8]) -> (u64, u64) {
     use std::arch::x86_64::*;
-    // SAFETY: the caller passes exactly 32 bytes; loads are unaligned.
+    // SAFETY: the caller passes exactly 64 bytes; loads are unaligned.
     unsafe {
-        let half = |v: __m128i| -> (u32, u32) {
+        let bias = _mm_set1_epi8(0x80u8.wrapping_sub(b'0') as i8);
+        let ten = _mm_set1_epi8((0x80u8 + 10) as i8);
+        let [a, at, open, plus, dash] =
+            [b'A', b'@', b'(', b'+', b'-'].map(|c| _mm_set1_epi8(c as i8));
+        let mut digits = 0u64;
+        let mut others = 0u64;
+        for i in 0..4 {
+            let v = _mm_loadu_si128(block.as_ptr().add(16 * i) as *const __m128i);
             // b - '0' < 10, as a signed compare after biasing by 0x80.
-            let biased = _mm_add_epi8(v, _mm_set1_epi8((0x80u8.wrapping_sub(b'0')) as i8));
-            let digit = _mm_cmplt_epi8(biased, _mm_set1_epi8((0x80u8 + 10) as i8));
-            let eq = |c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
+            let digit = _mm_cmplt_epi8(_mm_add_epi8(v, bias), ten);
             let other = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(v, a), _mm_cmpeq_epi8(v, at)),
                 _mm_or_si128(
-                    _mm_or_si128(eq(b'A'), eq(b'@')),
-                    _mm_or_si128(eq(b'('), eq(b'+')),
+                    _mm_or_si128(_mm_cmpeq_epi8(v, open), _mm_cmpeq_epi8(v, plus)),
+                    _mm_cmpeq_epi8(v, dash),
                 ),
-                eq(b'-'),
             );
-            (
-                _mm_movemask_epi8(digit) as u32 & 0xffff,
-                _mm_movemask_epi8(other) as u32 & 0xffff,
-            )
-        };
-        let lo = _mm_loadu_si128(block.as_ptr() as *const __m128i);
-        let hi = _mm_loadu_si128(block.as_ptr().add(16) as *const __m128i);
-        let (dl, ol) = half(lo);
-        let (dh, oh) = half(hi);
-        (dl | (dh << 16), ol | (oh << 16))
+            digits |= ((_mm_movemask_epi8(digit) as u32 & 0xffff) as u64) << (16 * i);
+            others |= ((_mm_movemask_epi8(other) as u32 & 0xffff) as u64) << (16 * i);
+        }
+        (digits, others)
     }
 }
 
@@ -156,44 +170,34 @@ impl Scanner<'_> {
         start >= self.state.next[detector.index()]
     }
 
-    fn at(&mut self, p: usize) {
-        match self.text[p] {
-            b'0'..=b'9' => self.at_digit_start(p),
-            b'A' => {
-                if self.boundary_before(p) && self.free(DetectorId::AwsAccessKey, p) {
-                    if let Some(end) = self.aws(p) {
-                        self.emit(DetectorId::AwsAccessKey, p, end);
-                    }
-                }
+    fn run_len(&self, p: usize) -> usize {
+        (p..p + 20).take_while(|&k| self.digit(k)).count()
+    }
+
+    /// A trigger byte other than a digit.
+    fn at_other(&mut self, p: usize) {
+        let found = match self.text[p] {
+            b'A' if self.boundary_before(p) => {
+                self.aws(p).map(|end| (DetectorId::AwsAccessKey, end))
             }
-            b'@' => self.at_at_sign(p),
-            b'(' => {
-                if self.free(DetectorId::Phone, p) {
-                    if let Some(end) = self.phone_paren(p) {
-                        self.emit(DetectorId::Phone, p, end);
-                    }
-                }
+            b'@' => {
+                self.at_at_sign(p);
+                None
             }
-            b'+' => {
-                if self.free(DetectorId::Phone, p) {
-                    if let Some(end) = self.phone_plus(p) {
-                        self.emit(DetectorId::Phone, p, end);
-                    }
-                }
+            b'(' => self.phone_paren(p).map(|end| (DetectorId::Phone, end)),
+            b'+' => self.phone_plus(p).map(|end| (DetectorId::Phone, end)),
+            b'-' if self.byte(p + 1) == b'-' => {
+                self.private_key(p).map(|end| (DetectorId::PrivateKey, end))
             }
-            b'-' => {
-                if self.free(DetectorId::PrivateKey, p) {
-                    if let Some(end) = self.private_key(p) {
-                        self.emit(DetectorId::PrivateKey, p, end);
-                    }
-                }
-            }
-            _ => {}
+            _ => None,
+        };
+        if let Some((detector, end)) = found {
+            self.emit(detector, p, end);
         }
     }
 
-    /// A digit whose previous byte is not a digit.
-    fn at_digit_start(&mut self, p: usize) {
+    /// A digit whose previous byte is not a digit, starting a run of `run`.
+    fn at_digit_start(&mut self, p: usize, run: usize) {
         let prev = if p == 0 { 0 } else { self.text[p - 1] };
         if prev.is_ascii_uppercase() {
             // `[A-Z]{2}[0-9]{2}`: an IBAN starts two bytes back.
@@ -208,6 +212,13 @@ impl Scanner<'_> {
             return;
         }
         if is_word(prev) {
+            return;
+        }
+        // Most numbers (ids, amounts, dates, times) fit no detector's first
+        // group: a card starts with 4 digits and a separator or 13+ digits,
+        // an SSN with 9 digits or 3 or 5 and a separator, a phone with 3.
+        let sep = matches!(self.byte(p + run), b' ' | b'-' | b'.');
+        if !(run >= 13 || run == 9 || (matches!(run, 3..=5) && sep)) {
             return;
         }
         if self.free(DetectorId::CreditCard, p) {
