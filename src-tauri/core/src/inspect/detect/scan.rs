@@ -1,0 +1,501 @@
+//! The one-pass candidate finder. A block of 32 bytes at a time is reduced to
+//! a bit mask of trigger bytes (a digit that starts a run, 'A', '@', '(',
+//! '+', '-'), so prose, which is mostly lowercase, costs a few vector
+//! instructions per block. At each trigger a small hand parser finds exactly
+//! the span the detector's `candidate_regex` would match there
+//! (leftmost-first, greedy), and `ReportBuilder::record` validates it.
+//! Per detector, the next candidate may not start before the previous one
+//! ended, as with a regex's non-overlapping matches.
+
+use super::{DetectorId, Engine, ReportBuilder};
+
+/// Where each detector may match next (byte offsets into the scanned buffer).
+#[derive(Clone, Default)]
+pub(super) struct ScanState {
+    next: [usize; 7],
+}
+
+impl ScanState {
+    /// The buffer lost its first `cut` bytes.
+    pub(super) fn shift(&mut self, cut: usize) {
+        for n in &mut self.next {
+            *n = n.saturating_sub(cut);
+        }
+    }
+}
+
+const BLOCK: usize = 64;
+
+/// Processes every trigger at a position in `from..to`. `text` may extend
+/// beyond both ends: parsers and keyword windows read the context there.
+pub(super) fn scan_range(
+    engine: &Engine,
+    text: &[u8],
+    from: usize,
+    to: usize,
+    state: &mut ScanState,
+    out: &mut ReportBuilder,
+) {
+    let mut scanner = Scanner {
+        engine,
+        text,
+        state,
+        out,
+    };
+    let mut base = from;
+    // Whether the byte before the block is a digit, for digit-run starts.
+    let mut carry = from > 0 && text[from - 1].is_ascii_digit();
+    while base < to {
+        let end = (base + BLOCK).min(to);
+        let len = end - base;
+        let (digits, others) = block_masks(&text[base..end]);
+        // Digit runs that start here and are at least 2 long (every detector
+        // needs 2): the last byte's follower lies past the block, so keep it.
+        let starts = digits & !((digits << 1) | carry as u64) & ((digits >> 1) | (1 << (len - 1)));
+        carry = (digits >> (len - 1)) & 1 == 1;
+        let mut m = starts | others;
+        while m != 0 {
+            let k = m.trailing_zeros() as usize;
+            m &= m - 1;
+            let p = base + k;
+            if (starts >> k) & 1 == 1 {
+                // The run's length from the mask, unless it reaches the block's end.
+                let run = (!(digits >> k)).trailing_zeros() as usize;
+                let run = if k + run >= len {
+                    scanner.run_len(p)
+                } else {
+                    run
+                };
+                scanner.at_digit_start(p, run);
+            } else {
+                scanner.at_other(p);
+            }
+        }
+        base = end;
+    }
+}
+
+/// Bit k of the first mask: byte k is a digit; of the second: byte k is one
+/// of the other trigger bytes.
+#[inline]
+fn block_masks(block: &[u8]) -> (u64, u64) {
+    #[cfg(target_arch = "x86_64")]
+    if block.len() == BLOCK {
+        // SAFETY: SSE2 is part of x86_64; the loads read exactly 64 bytes of `block`.
+        return unsafe { block_masks_sse2(block) };
+    }
+    let mut digits = 0u64;
+    let mut others = 0u64;
+    for (k, &b) in block.iter().enumerate() {
+        digits |= (b.is_ascii_digit() as u64) << k;
+        others |= (matches!(b, b'A' | b'@' | b'(' | b'+' | b'-') as u64) << k;
+    }
+    (digits, others)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline]
+unsafe fn block_masks_sse2(block: &[u8]) -> (u64, u64) {
+    use std::arch::x86_64::*;
+    // SAFETY: the caller passes exactly 64 bytes; loads are unaligned.
+    unsafe {
+        let bias = _mm_set1_epi8(0x80u8.wrapping_sub(b'0') as i8);
+        let ten = _mm_set1_epi8((0x80u8 + 10) as i8);
+        let [a, at, open, plus, dash] =
+            [b'A', b'@', b'(', b'+', b'-'].map(|c| _mm_set1_epi8(c as i8));
+        let mut digits = 0u64;
+        let mut others = 0u64;
+        for i in 0..4 {
+            let v = _mm_loadu_si128(block.as_ptr().add(16 * i) as *const __m128i);
+            // b - '0' < 10, as a signed compare after biasing by 0x80.
+            let digit = _mm_cmplt_epi8(_mm_add_epi8(v, bias), ten);
+            let other = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(v, a), _mm_cmpeq_epi8(v, at)),
+                _mm_or_si128(
+                    _mm_or_si128(_mm_cmpeq_epi8(v, open), _mm_cmpeq_epi8(v, plus)),
+                    _mm_cmpeq_epi8(v, dash),
+                ),
+            );
+            digits |= ((_mm_movemask_epi8(digit) as u32 & 0xffff) as u64) << (16 * i);
+            others |= ((_mm_movemask_epi8(other) as u32 & 0xffff) as u64) << (16 * i);
+        }
+        (digits, others)
+    }
+}
+
+pub(super) fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+struct Scanner<'a> {
+    engine: &'a Engine,
+    text: &'a [u8],
+    state: &'a mut ScanState,
+    out: &'a mut ReportBuilder,
+}
+
+impl Scanner<'_> {
+    fn byte(&self, i: usize) -> u8 {
+        self.text.get(i).copied().unwrap_or(0)
+    }
+
+    fn digit(&self, i: usize) -> bool {
+        self.byte(i).is_ascii_digit()
+    }
+
+    /// `\b` after a word byte at `i - 1`: the text ends or a non-word byte follows.
+    fn boundary_after(&self, i: usize) -> bool {
+        !is_word(self.byte(i))
+    }
+
+    /// `\b` before a word byte at `i`.
+    fn boundary_before(&self, i: usize) -> bool {
+        i == 0 || !is_word(self.text[i - 1])
+    }
+
+    fn digits_at(&self, i: usize, n: usize) -> bool {
+        (i..i + n).all(|k| self.digit(k))
+    }
+
+    fn emit(&mut self, detector: DetectorId, start: usize, end: usize) {
+        if start < self.state.next[detector.index()] {
+            return;
+        }
+        self.state.next[detector.index()] = end;
+        self.out
+            .record(self.engine, detector, self.text, start, end);
+    }
+
+    fn free(&self, detector: DetectorId, start: usize) -> bool {
+        start >= self.state.next[detector.index()]
+    }
+
+    fn run_len(&self, p: usize) -> usize {
+        (p..p + 20).take_while(|&k| self.digit(k)).count()
+    }
+
+    /// A trigger byte other than a digit.
+    fn at_other(&mut self, p: usize) {
+        let found = match self.text[p] {
+            b'A' if self.boundary_before(p) => {
+                self.aws(p).map(|end| (DetectorId::AwsAccessKey, end))
+            }
+            b'@' => {
+                self.at_at_sign(p);
+                None
+            }
+            b'(' => self.phone_paren(p).map(|end| (DetectorId::Phone, end)),
+            b'+' => self.phone_plus(p).map(|end| (DetectorId::Phone, end)),
+            b'-' if self.byte(p + 1) == b'-' => {
+                self.private_key(p).map(|end| (DetectorId::PrivateKey, end))
+            }
+            _ => None,
+        };
+        if let Some((detector, end)) = found {
+            self.emit(detector, p, end);
+        }
+    }
+
+    /// A digit whose previous byte is not a digit, starting a run of `run`.
+    fn at_digit_start(&mut self, p: usize, run: usize) {
+        let prev = if p == 0 { 0 } else { self.text[p - 1] };
+        if prev.is_ascii_uppercase() {
+            // `[A-Z]{2}[0-9]{2}`: an IBAN starts two bytes back.
+            if p >= 2 && self.text[p - 2].is_ascii_uppercase() {
+                let s = p - 2;
+                if self.boundary_before(s) && self.free(DetectorId::Iban, s) {
+                    if let Some(end) = self.iban(s) {
+                        self.emit(DetectorId::Iban, s, end);
+                    }
+                }
+            }
+            return;
+        }
+        if is_word(prev) {
+            return;
+        }
+        // Most numbers (ids, amounts, dates, times) fit no detector's first
+        // group: a card starts with 4 digits and a separator or 13+ digits,
+        // an SSN with 9 digits or 3 or 5 and a separator, a phone with 3.
+        let sep = matches!(self.byte(p + run), b' ' | b'-' | b'.');
+        if !(run >= 13 || run == 9 || (matches!(run, 3..=5) && sep)) {
+            return;
+        }
+        if self.free(DetectorId::CreditCard, p) {
+            if let Some(end) = self.card(p) {
+                self.emit(DetectorId::CreditCard, p, end);
+            }
+        }
+        if self.free(DetectorId::UsSsn, p) {
+            if let Some(end) = self.ssn(p) {
+                self.emit(DetectorId::UsSsn, p, end);
+            }
+        }
+        if self.free(DetectorId::Phone, p) {
+            if let Some(end) = self.nanp_body(p) {
+                self.emit(DetectorId::Phone, p, end);
+            }
+        }
+    }
+
+    /// `(?:SEP?[0-9]){min,max}\b` after the digit at `p - 1`, greedy: the
+    /// longest count whose last digit is followed by a `\b`.
+    fn digit_run(&self, mut i: usize, seps: &[u8], min: usize, max: usize) -> Option<usize> {
+        let mut best = None;
+        for count in 1..=max {
+            if self.digit(i) {
+                i += 1;
+            } else if seps.contains(&self.byte(i)) && self.digit(i + 1) {
+                i += 2;
+            } else {
+                break;
+            }
+            if count >= min && self.boundary_after(i) {
+                best = Some(i);
+            }
+        }
+        best
+    }
+
+    /// `[0-9]{min,max}\b` at `i`, greedy: the longest run that ends on a boundary.
+    fn digits_then_boundary(&self, i: usize, min: usize, max: usize) -> Option<usize> {
+        let run = (i..i + max).take_while(|&k| self.digit(k)).count();
+        (min..=run)
+            .rev()
+            .map(|n| i + n)
+            .find(|&end| self.boundary_after(end))
+    }
+
+    /// The card regex (see `candidate_regex`): 13–19 digits, or 4-4-4-4
+    /// groups (13–19 digits), or 4-6-4/4-6-5, one separator throughout.
+    fn card(&self, p: usize) -> Option<usize> {
+        let run = (p..p + 20).take_while(|&k| self.digit(k)).count();
+        if run >= 13 {
+            return if run <= 19 && self.boundary_after(p + run) {
+                Some(p + run)
+            } else {
+                None
+            };
+        }
+        if run != 4 {
+            return None;
+        }
+        let sep = self.byte(p + 4);
+        if sep != b' ' && sep != b'-' {
+            return None;
+        }
+        let group = |i: usize, n: usize| self.byte(i) == sep && self.digits_at(i + 1, n);
+        if group(p + 4, 4) && group(p + 9, 4) {
+            let q = p + 14;
+            if group(q, 4) && self.byte(q + 5) == sep {
+                if let Some(end) = self.digits_then_boundary(q + 6, 1, 3) {
+                    return Some(end);
+                }
+            }
+            if self.byte(q) == sep {
+                return self.digits_then_boundary(q + 1, 1, 4);
+            }
+            return None;
+        }
+        if group(p + 4, 6) && self.byte(p + 11) == sep {
+            return self.digits_then_boundary(p + 12, 4, 5);
+        }
+        None
+    }
+
+    /// `\b[0-9]{3}[- ]?[0-9]{2}[- ]?[0-9]{4}\b`
+    fn ssn(&self, p: usize) -> Option<usize> {
+        let sep = |i: usize| matches!(self.byte(i), b'-' | b' ') as usize;
+        if !self.digits_at(p, 3) {
+            return None;
+        }
+        let mut i = p + 3;
+        i += sep(i);
+        if !self.digits_at(i, 2) {
+            return None;
+        }
+        i += 2;
+        i += sep(i);
+        if !self.digits_at(i, 4) {
+            return None;
+        }
+        i += 4;
+        self.boundary_after(i).then_some(i)
+    }
+
+    /// `[0-9]{3}[-. ][0-9]{4}\b` at `i`.
+    fn exchange_line(&self, i: usize) -> Option<usize> {
+        (self.digits_at(i, 3)
+            && matches!(self.byte(i + 3), b'-' | b'.' | b' ')
+            && self.digits_at(i + 4, 4)
+            && self.boundary_after(i + 8))
+        .then_some(i + 8)
+    }
+
+    /// `\([0-9]{3}\) ?` at `i`: where the exchange starts.
+    fn paren_area(&self, i: usize) -> Option<usize> {
+        if self.byte(i) != b'(' || !self.digits_at(i + 1, 3) || self.byte(i + 4) != b')' {
+            return None;
+        }
+        let j = i + 5;
+        Some(if self.byte(j) == b' ' && self.digit(j + 1) {
+            j + 1
+        } else {
+            j
+        })
+    }
+
+    /// `\([0-9]{3}\) ?[0-9]{3}[-. ][0-9]{4}\b`
+    fn phone_paren(&self, p: usize) -> Option<usize> {
+        self.exchange_line(self.paren_area(p)?)
+    }
+
+    /// `\b[0-9]{3}[-. ][0-9]{3}[-. ][0-9]{4}\b`
+    fn nanp_body(&self, p: usize) -> Option<usize> {
+        if !self.digits_at(p, 3) || !matches!(self.byte(p + 3), b'-' | b'.' | b' ') {
+            return None;
+        }
+        self.exchange_line(p + 4)
+    }
+
+    /// `\+1[ .-]?(?:\([0-9]{3}\) ?|[0-9]{3}[-. ])[0-9]{3}[-. ][0-9]{4}\b`,
+    /// else `\+[1-9](?:[ .-]?[0-9]){7,14}\b`.
+    fn phone_plus(&self, p: usize) -> Option<usize> {
+        if self.byte(p + 1) == b'1' {
+            let mut i = p + 2;
+            let after_sep = i + 1;
+            if matches!(self.byte(i), b' ' | b'.' | b'-')
+                && (self.byte(after_sep) == b'(' || self.digit(after_sep))
+            {
+                i = after_sep;
+            }
+            let exchange = if self.byte(i) == b'(' {
+                self.paren_area(i)
+            } else if self.digits_at(i, 3) && matches!(self.byte(i + 3), b'-' | b'.' | b' ') {
+                Some(i + 4)
+            } else {
+                None
+            };
+            if let Some(end) = exchange.and_then(|x| self.exchange_line(x)) {
+                return Some(end);
+            }
+        }
+        if !matches!(self.byte(p + 1), b'1'..=b'9') {
+            return None;
+        }
+        self.digit_run(p + 2, b" .-", 7, 14)
+    }
+
+    /// `\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b`,
+    /// trying group counts and tail lengths in the regex's priority order.
+    fn iban(&self, s: usize) -> Option<usize> {
+        if !self.digits_at(s + 2, 2) {
+            return None;
+        }
+        let alnum = |i: usize| {
+            let b = self.byte(i);
+            b.is_ascii_uppercase() || b.is_ascii_digit()
+        };
+        let run4 = |i: usize| (i..i + 4).all(alnum);
+        let mut ends = [0usize; 8];
+        let mut groups = 0;
+        let mut i = s + 4;
+        while groups < 7 {
+            let start = if self.byte(i) == b' ' { i + 1 } else { i };
+            if !run4(start) {
+                break;
+            }
+            i = start + 4;
+            groups += 1;
+            ends[groups] = i;
+        }
+        for g in (2..=groups).rev() {
+            let e = ends[g];
+            let tail = if self.byte(e) == b' ' { e + 1 } else { e };
+            let avail = (tail..tail + 4).take_while(|&k| alnum(k)).count();
+            for len in (1..=avail).rev() {
+                if self.boundary_after(tail + len) {
+                    return Some(tail + len);
+                }
+            }
+            if self.boundary_after(e) {
+                return Some(e);
+            }
+        }
+        None
+    }
+
+    /// `[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,10}`
+    fn at_at_sign(&mut self, at: usize) {
+        let local =
+            |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-');
+        let label = |b: u8| b.is_ascii_alphanumeric() || b == b'-';
+        let floor = self.state.next[DetectorId::Email.index()].max(at.saturating_sub(64));
+        let mut start = at;
+        while start > floor && local(self.text[start - 1]) {
+            start -= 1;
+        }
+        if start == at {
+            return;
+        }
+        let run = |i: usize| (i..).take_while(|&k| label(self.byte(k))).take(64).count();
+        let first = run(at + 1);
+        if first == 0 || first > 63 || self.byte(at + 1 + first) != b'.' {
+            return;
+        }
+        let mut end = at + 1 + first;
+        let mut labels = 0;
+        while labels < 10 && self.byte(end) == b'.' {
+            let n = run(end + 1).min(63);
+            if n == 0 {
+                break;
+            }
+            end += 1 + n;
+            labels += 1;
+            if label(self.byte(end)) {
+                break; // the label ran past 63 bytes: the regex stops inside it
+            }
+        }
+        if labels > 0 {
+            self.emit(DetectorId::Email, start, end);
+        }
+    }
+
+    /// `\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z2-7]{16}\b`
+    fn aws(&self, p: usize) -> Option<usize> {
+        const PREFIXES: [&[u8; 4]; 8] = [
+            b"AKIA", b"ASIA", b"AGPA", b"AIDA", b"AROA", b"ANPA", b"ANVA", b"AIPA",
+        ];
+        let head = self.text.get(p..p + 20)?;
+        if !PREFIXES.iter().any(|pre| head.starts_with(&pre[..])) {
+            return None;
+        }
+        let body_ok = head[4..]
+            .iter()
+            .all(|&b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b));
+        (body_ok && self.boundary_after(p + 20)).then_some(p + 20)
+    }
+
+    /// `-----BEGIN (?:(?:RSA|EC|DSA|OPENSSH|ENCRYPTED) )?PRIVATE KEY-----`
+    fn private_key(&self, p: usize) -> Option<usize> {
+        const HEAD: &[u8] = b"-----BEGIN ";
+        const TAIL: &[u8] = b"PRIVATE KEY-----";
+        let rest = self.text.get(p..)?;
+        if !rest.starts_with(HEAD) {
+            return None;
+        }
+        let mut i = HEAD.len();
+        for kind in [&b"RSA "[..], b"EC ", b"DSA ", b"OPENSSH ", b"ENCRYPTED "] {
+            if rest[i..].starts_with(kind) && rest[i + kind.len()..].starts_with(TAIL) {
+                i += kind.len();
+                break;
+            }
+        }
+        rest[i..].starts_with(TAIL).then_some(p + i + TAIL.len())
+    }
+}
+
+/// The longest candidate any parser can return, in bytes (an email with ten
+/// 63-byte labels), and how far back one can start before its trigger.
+pub(super) const MAX_CANDIDATE: usize = 64 + 1 + 11 * 64;
+pub(super) const MAX_LOOKBACK: usize = 64;
