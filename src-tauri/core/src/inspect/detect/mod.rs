@@ -194,6 +194,10 @@ impl Engine {
         start: usize,
         end: usize,
     ) -> Confidence {
+        // A PEM header is as specific as evidence gets: no keyword needed.
+        if detector == DetectorId::PrivateKey {
+            return Confidence::High;
+        }
         self.keywords.confidence(detector, text, start, end)
     }
 }

@@ -283,10 +283,10 @@ fn keyword_within_300_characters_is_high_beyond_is_low() {
 }
 
 #[test]
-fn a_private_key_header_does_not_vouch_for_itself() {
+fn a_private_key_block_is_high_confidence_on_its_own() {
     let e = engine();
     let r = e.scan("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n");
-    assert_eq!(counts(&r, DetectorId::PrivateKey), (0, 1));
+    assert_eq!(counts(&r, DetectorId::PrivateKey), (1, 0));
     let r = e.scan("deploy key:\n-----BEGIN EC PRIVATE KEY-----\nMHcC\n");
     assert_eq!(counts(&r, DetectorId::PrivateKey), (1, 0));
     let r = e.scan("-----BEGIN ENCRYPTED PRIVATE KEY----- -----BEGIN PRIVATE KEY-----");
