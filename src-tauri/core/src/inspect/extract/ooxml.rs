@@ -99,7 +99,7 @@ fn text_runs(
     let mut events: u32 = 0;
     loop {
         events = events.wrapping_add(1);
-        if events % EVENTS_PER_CHECK == 0 {
+        if events.is_multiple_of(EVENTS_PER_CHECK) {
             deadline.check()?;
         }
         let event = reader

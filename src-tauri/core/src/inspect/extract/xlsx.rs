@@ -37,7 +37,7 @@ pub(super) fn extract(
         let mut count: u32 = 0;
         while let Some(cell) = cells.next_cell().map_err(xlsx_reason)? {
             count = count.wrapping_add(1);
-            if count % CELLS_PER_CHECK == 0 {
+            if count.is_multiple_of(CELLS_PER_CHECK) {
                 deadline.check()?;
             }
             let (r, _) = cell.get_position();
