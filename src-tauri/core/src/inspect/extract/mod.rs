@@ -185,16 +185,22 @@ pub(crate) const PIECE: usize = 64 * 1024;
 /// A small text buffer that hands itself to the emitter when full.
 pub(crate) struct PieceBuf {
     buf: String,
+    /// The last character pushed, flushed or not.
+    last: Option<char>,
 }
 
 impl PieceBuf {
     pub(crate) fn new() -> Self {
         PieceBuf {
             buf: String::with_capacity(PIECE + 1024),
+            last: None,
         }
     }
 
     pub(crate) fn push_str(&mut self, s: &str, out: &mut Emitter<'_>) {
+        if let Some(c) = s.chars().next_back() {
+            self.last = Some(c);
+        }
         self.buf.push_str(s);
         if self.buf.len() >= PIECE {
             self.flush(out);
@@ -202,14 +208,16 @@ impl PieceBuf {
     }
 
     pub(crate) fn push(&mut self, c: char, out: &mut Emitter<'_>) {
+        self.last = Some(c);
         self.buf.push(c);
         if self.buf.len() >= PIECE {
             self.flush(out);
         }
     }
 
-    pub(crate) fn ends_with_newline_or_empty(&self) -> bool {
-        self.buf.is_empty() || self.buf.ends_with('\n')
+    /// At the start of the text or of a line.
+    pub(crate) fn at_line_start(&self) -> bool {
+        matches!(self.last, None | Some('\n'))
     }
 
     pub(crate) fn flush(&mut self, out: &mut Emitter<'_>) {

@@ -82,7 +82,7 @@ fn numbered(names: &[String], prefix: &str, suffix: &str) -> Vec<String> {
     found.into_iter().map(|(_, name)| name).collect()
 }
 
-/// The text of `t` elements (`w:t`, `a:t`), tabs and breaks as such, a line
+/// The text of `t` elements (`w:t`, `a:t`, `w:delText`), tabs and breaks as such, a line
 /// per paragraph (`w:p`, `a:p`).
 fn text_runs(
     xml: &mut dyn BufRead,
@@ -107,7 +107,8 @@ fn text_runs(
             .map_err(|e| NotInspected::Corrupt(format!("XML error ({e})")))?;
         match event {
             Event::Start(e) => match e.local_name().as_ref() {
-                b"t" => in_text = true,
+                // `w:delText`: tracked deletions are still in the file.
+                b"t" | b"delText" => in_text = true,
                 b"tab" => piece.push('\t', out),
                 b"br" | b"cr" => piece.push('\n', out),
                 _ => {}
@@ -118,7 +119,7 @@ fn text_runs(
                 _ => {}
             },
             Event::End(e) => match e.local_name().as_ref() {
-                b"t" => in_text = false,
+                b"t" | b"delText" => in_text = false,
                 b"p" => piece.push('\n', out),
                 _ => {}
             },

@@ -7,9 +7,13 @@
 //! encrypted and is reported as such. pdf-extract is known to panic and loop
 //! on odd files: callers run this inside `run_isolated`.
 
+use std::cell::RefCell;
 use std::path::Path;
+use std::rc::Rc;
 
-use pdf_extract::{Document, OutputError, PlainTextOutput};
+use pdf_extract::{
+    ConvertToFmt, Document, MediaBox, OutputDev, OutputError, PlainTextOutput, Transform,
+};
 
 use super::{io_reason, Deadline, Emitter, Limits, NotInspected};
 
@@ -31,24 +35,103 @@ pub(super) fn extract(
     if doc.is_encrypted() {
         return Err(NotInspected::Encrypted);
     }
-    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
-    let mut text = String::new();
-    let mut read = 0;
-    for page in pages {
-        deadline.check()?;
-        text.clear();
-        {
-            let mut output = PlainTextOutput::new(&mut text);
-            pdf_extract::output_doc_page(&doc, &mut output, page).map_err(|e| match e {
-                OutputError::PdfError(e) => pdf_reason(e),
-                other => NotInspected::Corrupt(format!("page {page} does not read ({other})")),
-            })?;
-        }
-        text.push('\n');
-        out.emit(&text);
-        read += 1;
+    let text = PageText::default();
+    let mut pages = Pages {
+        layout: PlainTextOutput::new(text.clone()),
+        text,
+        deadline,
+        out,
+        read: 0,
+        stopped: None,
+    };
+    // One pass over the page tree; the device hands over each page's text.
+    let result = pdf_extract::output_doc(&doc, &mut pages);
+    if let Some(reason) = pages.stopped.take() {
+        return Err(reason);
     }
-    Ok(read)
+    result.map_err(|e| match e {
+        OutputError::PdfError(e) => pdf_reason(e),
+        other => NotInspected::Corrupt(format!("a page does not read ({other})")),
+    })?;
+    Ok(pages.read)
+}
+
+/// The text of the page being laid out, shared with pdf-extract's layout.
+#[derive(Clone, Default)]
+struct PageText(Rc<RefCell<String>>);
+
+impl std::fmt::Write for PageText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.borrow_mut().push_str(s);
+        Ok(())
+    }
+}
+
+impl ConvertToFmt for PageText {
+    type Writer = PageText;
+    fn convert(self) -> PageText {
+        self
+    }
+}
+
+/// pdf-extract's plain-text layout, plus a deadline check per page and the
+/// page's text handed over when the page ends.
+struct Pages<'d, 'o, 's> {
+    layout: PlainTextOutput<PageText>,
+    text: PageText,
+    deadline: &'d Deadline,
+    out: &'o mut Emitter<'s>,
+    read: u32,
+    stopped: Option<NotInspected>,
+}
+
+impl OutputDev for Pages<'_, '_, '_> {
+    fn begin_page(
+        &mut self,
+        page_num: u32,
+        media_box: &MediaBox,
+        art_box: Option<(f64, f64, f64, f64)>,
+    ) -> Result<(), OutputError> {
+        if let Err(reason) = self.deadline.check() {
+            self.stopped = Some(reason);
+            return Err(OutputError::FormatError(std::fmt::Error));
+        }
+        self.layout.begin_page(page_num, media_box, art_box)
+    }
+
+    fn end_page(&mut self) -> Result<(), OutputError> {
+        self.layout.end_page()?;
+        let mut text = self.text.0.borrow_mut();
+        text.push('\n');
+        self.out.emit(&text);
+        text.clear();
+        self.read += 1;
+        Ok(())
+    }
+
+    fn output_character(
+        &mut self,
+        trm: &Transform,
+        width: f64,
+        spacing: f64,
+        font_size: f64,
+        char: &str,
+    ) -> Result<(), OutputError> {
+        self.layout
+            .output_character(trm, width, spacing, font_size, char)
+    }
+
+    fn begin_word(&mut self) -> Result<(), OutputError> {
+        self.layout.begin_word()
+    }
+
+    fn end_word(&mut self) -> Result<(), OutputError> {
+        self.layout.end_word()
+    }
+
+    fn end_line(&mut self) -> Result<(), OutputError> {
+        self.layout.end_line()
+    }
 }
 
 fn pdf_reason(e: pdf_extract::Error) -> NotInspected {

@@ -184,6 +184,27 @@ fn docx_yields_body_and_header_lines() {
 }
 
 #[test]
+fn docx_keeps_tracked_deletions_tabs_and_breaks() {
+    let dir = tempfile::tempdir().unwrap();
+    let document = format!(
+        "{XML_HEAD}<w:document xmlns:w=\"{W_NS}\"><w:body><w:p><w:r><w:t>IBAN</w:t><w:tab/><w:t>DE89 3704</w:t></w:r>\
+         <w:r><w:t xml:space=\"preserve\"> 0044 0532 0130 00</w:t><w:br/><w:t>next &amp; last</w:t></w:r></w:p>\
+         <w:p><w:del><w:r><w:delText>{CARD_LINE}</w:delText></w:r></w:del></w:p></w:body></w:document>"
+    );
+    let path = write(
+        dir.path(),
+        "t.docx",
+        &zip_bytes(&[("word/document.xml", document.into_bytes())]),
+    );
+    let (text, stats) = extract_ok(&path, FileType::Docx);
+    assert_eq!(
+        text,
+        format!("IBAN\tDE89 3704 0044 0532 0130 00\nnext & last\n{CARD_LINE}\n")
+    );
+    assert_eq!(stats.parts, 1);
+}
+
+#[test]
 fn pptx_yields_slides_in_number_order() {
     let dir = tempfile::tempdir().unwrap();
     let bytes = pptx(&[(10, "tenth"), (2, CARD_LINE), (1, "first")]);

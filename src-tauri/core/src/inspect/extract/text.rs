@@ -298,7 +298,7 @@ impl HtmlText {
                     }
                     HtmlState::TagName { closing, name }
                 } else {
-                    if BLOCK_TAGS.contains(&name.as_str()) && !piece.ends_with_newline_or_empty() {
+                    if BLOCK_TAGS.contains(&name.as_str()) && !piece.at_line_start() {
                         piece.push('\n', out);
                     }
                     let raw = if closing {
