@@ -136,7 +136,7 @@ impl NotInspected {
             NotInspected::ZipBomb(_) => "zip_bomb",
             NotInspected::TooLarge { .. } => "too_large",
             NotInspected::Timeout => "timeout",
-            NotInspected::Panicked => "panicked",
+            NotInspected::Panicked => "extractor_failed",
             NotInspected::Unavailable(_) => "unavailable",
         }
     }
@@ -237,6 +237,7 @@ pub fn extract_file(
     sink: &mut dyn FnMut(&str),
 ) -> Result<ExtractStats, NotInspected> {
     deadline.check()?;
+    types::confirm(ft, &read_head(path)?)?;
     let mut out = Emitter::new(sink);
     let parts = match ft {
         FileType::Text | FileType::Csv | FileType::Markdown => {
@@ -253,6 +254,17 @@ pub fn extract_file(
         chars: out.chars,
         parts,
     })
+}
+
+/// The first bytes of the file, for the magic-bytes check.
+fn read_head(path: &Path) -> Result<Vec<u8>, NotInspected> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| io_reason(&e))?;
+    let mut head = Vec::with_capacity(types::HEAD_BYTES);
+    file.take(types::HEAD_BYTES as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| io_reason(&e))?;
+    Ok(head)
 }
 
 /// A read error of the file itself (not its content) as a reason.

@@ -361,8 +361,25 @@ fn unknown_or_contradicting_types_are_refused() {
     assert!(unknown("photo.png", b"\x89PNG").contains(".png"));
     assert!(unknown("README", b"hello").contains("no extension"));
     assert!(unknown("notes.txt", b"\x89PNG\r\n").contains("binary"));
-    assert!(unknown("report.docx", b"%PDF-1.4").contains(".docx"));
-    assert!(unknown("scan.pdf", b"PK\x03\x04").contains(".pdf"));
+    assert!(unknown("report.docx", b"%PDF-1.4").contains("docx"));
+    assert!(unknown("scan.pdf", b"PK\x03\x04").contains("pdf"));
+    // Planning before a download: the extension alone; the magic is
+    // confirmed by extract_file once the bytes are there.
+    assert_eq!(file_type("scan.pdf", b""), Ok(FileType::Pdf));
+    let dir = tempfile::tempdir().unwrap();
+    let fake = write(dir.path(), "scan.pdf", b"PK\x03\x04 not a pdf");
+    let err = extract_all(&fake, FileType::Pdf, &Limits::default()).unwrap_err();
+    assert!(
+        matches!(&err, NotInspected::UnknownType(why) if why.contains("not a PDF")),
+        "{err:?}"
+    );
+    let png = write(dir.path(), "notes.txt", b"\x89PNG\r\n\x1a\n\0\0");
+    assert_eq!(
+        extract_all(&png, FileType::Text, &Limits::default())
+            .unwrap_err()
+            .code(),
+        "unknown_type"
+    );
     assert!(unknown("data.csv", b"a,b\x00c").contains("binary"));
     assert_eq!(file_type("Report.DOCX", b"PK\x03\x04"), Ok(FileType::Docx));
     assert_eq!(file_type("page.htm", b"<html>"), Ok(FileType::Html));
@@ -606,7 +623,7 @@ fn codes_and_messages_are_stable_and_clear() {
             "zip_bomb",
             "too_large",
             "timeout",
-            "panicked",
+            "extractor_failed",
             "unavailable"
         ]
     );

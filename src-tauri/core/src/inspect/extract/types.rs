@@ -80,6 +80,8 @@ fn by_extension(ext: &str) -> Option<FileType> {
 
 /// The type of a file named `name` whose first bytes are `head` (a few KiB
 /// is plenty; fewer is fine). The extension picks; the magic bytes must agree.
+/// With an empty `head` (planning before a download) the extension alone
+/// decides; `extract_file` confirms the magic bytes once the file is there.
 pub fn file_type(name: &str, head: &[u8]) -> Result<FileType, NotInspected> {
     let ext = name
         .rsplit_once('.')
@@ -92,8 +94,20 @@ pub fn file_type(name: &str, head: &[u8]) -> Result<FileType, NotInspected> {
             format!("files ending .{ext} are not read")
         }));
     };
+    confirm(ft, head)?;
+    Ok(ft)
+}
+
+/// Checks that `head` (the file's first bytes) is what `ft` says.
+pub(super) fn confirm(ft: FileType, head: &[u8]) -> Result<(), NotInspected> {
+    if head.is_empty() {
+        return Ok(());
+    }
     let contradicts = |what: &str| {
-        NotInspected::UnknownType(format!("the name says .{ext} but the content is {what}"))
+        NotInspected::UnknownType(format!(
+            "the name says {} but the content is {what}",
+            ft.as_str()
+        ))
     };
     if ft.is_ooxml() {
         if head.starts_with(CFB_MAGIC) {
@@ -110,8 +124,11 @@ pub fn file_type(name: &str, head: &[u8]) -> Result<FileType, NotInspected> {
     } else if ft.is_text() && looks_binary(head) {
         return Err(contradicts("binary"));
     }
-    Ok(ft)
+    Ok(())
 }
+
+/// Bytes `confirm` wants to see.
+pub(super) const HEAD_BYTES: usize = PDF_HEADER_WINDOW;
 
 /// A known binary magic, or NUL bytes in what is not UTF-16 (whose BOM
 /// explains its zero bytes).
