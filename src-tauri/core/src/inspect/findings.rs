@@ -237,7 +237,7 @@ pub fn content_findings(
             count: count as i64,
             masked_sample: sample,
             reached_via: format!(
-                "{label}: {count} in the file's content ({} with a keyword nearby)",
+                "{label}: {count} in the file's content ({} of high confidence)",
                 m.high
             ),
             via_item_type: Some("file".into()),
