@@ -113,6 +113,7 @@ impl Scanner {
                         folders,
                         folder_collaborations: collaborations.take(),
                         next_marker: next_marker.clone(),
+                        policy: self.policy(),
                         now: self.now(),
                         rescan_before: self.rescan_before(),
                     },

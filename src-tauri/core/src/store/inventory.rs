@@ -137,6 +137,9 @@ pub struct ListingPage {
     /// Files scanned before this instant and unchanged are queued for a
     /// periodic rescan (`None`: no periodic rescans).
     pub rescan_before: Option<Millis>,
+    /// The finding rules, for files whose place in the tree this page
+    /// corrects (their exposure is judged again).
+    pub policy: std::sync::Arc<FindingPolicy>,
 }
 
 /// What saving a page changed.
@@ -361,10 +364,25 @@ async fn settle_user_in(
 
 /// A file as the row holds it before a listing updates it.
 struct KnownFile {
+    parent_id: Option<String>,
     etag: Option<String>,
     scanned_etag: Option<String>,
     last_scanned_at: Option<Millis>,
     walk_generation: i64,
+}
+
+async fn parent_of_file_in(
+    conn: &mut SqliteConnection,
+    connection_id: &str,
+    file_id: &str,
+) -> StoreResult<Option<String>> {
+    Ok(sqlx::query_scalar!(
+        "SELECT parent_id FROM files WHERE connection_id = ? AND file_id = ?",
+        connection_id,
+        file_id
+    )
+    .fetch_one(&mut *conn)
+    .await?)
 }
 
 async fn upsert_listed_file_in(
@@ -381,8 +399,18 @@ async fn upsert_listed_file_in(
              is_externally_owned, walk_user_id, walk_generation, discovered_at, listed_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (connection_id, file_id) DO UPDATE SET
-             name = excluded.name, parent_id = COALESCE(excluded.parent_id, files.parent_id),
-             path = COALESCE(excluded.path, files.path), owner_id = excluded.owner_id,
+             name = excluded.name,
+             parent_id = CASE WHEN excluded.parent_id IS NULL OR (
+                     excluded.parent_id LIKE 'root:%' AND excluded.parent_id != 'root:' || excluded.owner_id
+                     AND files.parent_id IS NOT NULL
+                     AND NOT (files.parent_id LIKE 'root:%' AND files.parent_id != 'root:' || files.owner_id))
+                 THEN files.parent_id ELSE excluded.parent_id END,
+             path = CASE WHEN excluded.path IS NULL OR (
+                     excluded.parent_id LIKE 'root:%' AND excluded.parent_id != 'root:' || excluded.owner_id
+                     AND files.parent_id IS NOT NULL
+                     AND NOT (files.parent_id LIKE 'root:%' AND files.parent_id != 'root:' || files.owner_id))
+                 THEN files.path ELSE excluded.path END,
+             owner_id = excluded.owner_id,
              owner_login = excluded.owner_login, etag = excluded.etag, sha1 = excluded.sha1,
              size = excluded.size, modified_at = excluded.modified_at,
              content_modified_at = excluded.content_modified_at,
@@ -430,8 +458,18 @@ async fn upsert_listed_folder_in(
              walk_user_id, walk_state, walk_generation, discovered_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
          ON CONFLICT (connection_id, folder_id) DO UPDATE SET
-             name = excluded.name, parent_id = COALESCE(excluded.parent_id, folders.parent_id),
-             path = COALESCE(excluded.path, folders.path), owner_id = excluded.owner_id,
+             name = excluded.name,
+             parent_id = CASE WHEN excluded.parent_id IS NULL OR (
+                     excluded.parent_id LIKE 'root:%' AND excluded.parent_id != 'root:' || excluded.owner_id
+                     AND folders.parent_id IS NOT NULL
+                     AND NOT (folders.parent_id LIKE 'root:%' AND folders.parent_id != 'root:' || folders.owner_id))
+                 THEN folders.parent_id ELSE excluded.parent_id END,
+             path = CASE WHEN excluded.path IS NULL OR (
+                     excluded.parent_id LIKE 'root:%' AND excluded.parent_id != 'root:' || excluded.owner_id
+                     AND folders.parent_id IS NOT NULL
+                     AND NOT (folders.parent_id LIKE 'root:%' AND folders.parent_id != 'root:' || folders.owner_id))
+                 THEN folders.path ELSE excluded.path END,
+             owner_id = excluded.owner_id,
              owner_login = excluded.owner_login, etag = excluded.etag,
              shared_link = excluded.shared_link, has_collaborations = excluded.has_collaborations,
              is_externally_owned = excluded.is_externally_owned",
@@ -467,10 +505,15 @@ pub(crate) async fn save_listing_page_in(
     let mut delta = InventoryCounts::default();
     let mut saved = PageSaved::default();
     let mut enqueue = Vec::new();
+    // First: the entries below are judged with the folder's collaborators.
+    if let Some(collabs) = &page.folder_collaborations {
+        replace_collaborations_in(conn, connection_id, "folder", &page.folder_id, collabs, now)
+            .await?;
+    }
     for f in &page.files {
         let known = sqlx::query_as!(
             KnownFile,
-            r#"SELECT etag, scanned_etag, last_scanned_at AS "last_scanned_at: Millis",
+            r#"SELECT parent_id, etag, scanned_etag, last_scanned_at AS "last_scanned_at: Millis",
                    walk_generation FROM files WHERE connection_id = ? AND file_id = ?"#,
             connection_id,
             f.file_id
@@ -505,6 +548,22 @@ pub(crate) async fn save_listing_page_in(
             now,
         )
         .await?;
+        if let Some(k) = known.as_ref().filter(|k| k.last_scanned_at.is_some()) {
+            if parent_of_file_in(conn, connection_id, &f.file_id).await? != k.parent_id {
+                // Its real place in the tree (its owner's listing) came after
+                // a collaborator's: what reaches it is judged again.
+                findings::refresh_file_findings_in(
+                    conn,
+                    connection_id,
+                    &f.file_id,
+                    None,
+                    &page.policy,
+                    now,
+                    &mut FolderCache::default(),
+                )
+                .await?;
+            }
+        }
         if let Some((priority, reason)) = queue_as {
             enqueue.push(Enqueue {
                 item: ItemKind::File,
@@ -518,7 +577,8 @@ pub(crate) async fn save_listing_page_in(
     }
     for d in &page.folders {
         let known = sqlx::query!(
-            "SELECT walk_generation, walk_state FROM folders WHERE connection_id = ? AND folder_id = ?",
+            "SELECT walk_generation, walk_state, parent_id FROM folders
+             WHERE connection_id = ? AND folder_id = ?",
             connection_id,
             d.folder_id
         )
@@ -526,6 +586,27 @@ pub(crate) async fn save_listing_page_in(
         .await?;
         upsert_listed_folder_in(conn, connection_id, d, &page.walk_user_id, generation, now)
             .await?;
+        if let Some(k) = &known {
+            let parent = sqlx::query_scalar!(
+                "SELECT parent_id FROM folders WHERE connection_id = ? AND folder_id = ?",
+                connection_id,
+                d.folder_id
+            )
+            .fetch_one(&mut *conn)
+            .await?;
+            if parent != k.parent_id {
+                // Moved to its real place (see above): everything under it too.
+                findings::refresh_under_folder_in(
+                    conn,
+                    connection_id,
+                    &d.folder_id,
+                    None,
+                    &page.policy,
+                    now,
+                )
+                .await?;
+            }
+        }
         let to_walk = match known {
             None => {
                 delta.folders_total += 1;
@@ -564,10 +645,6 @@ pub(crate) async fn save_listing_page_in(
                 generation,
             });
         }
-    }
-    if let Some(collabs) = &page.folder_collaborations {
-        replace_collaborations_in(conn, connection_id, "folder", &page.folder_id, collabs, now)
-            .await?;
     }
     match &page.next_marker {
         Some(marker) => {
