@@ -229,7 +229,7 @@ async fn findings_are_exactly_what_the_sandbox_planted_and_shared() {
         for planted in &file.planted {
             let kind = serde_json::to_value(planted.kind).unwrap();
             let key = (file.file_id.clone(), kind.as_str().unwrap().to_owned());
-            let want = serde_json::to_value(&planted.confidence).unwrap();
+            let want = serde_json::to_value(planted.confidence).unwrap();
             if want == "high" {
                 assert_eq!(
                     confidences.get(&key).map(String::as_str),
