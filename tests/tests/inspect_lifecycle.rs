@@ -365,3 +365,135 @@ fn content_requests(requests: &Requests) -> u64 {
         .map(|(_, n)| n)
         .sum()
 }
+
+/// Uploads `bytes` as `name` into `user_id`'s root through Box's upload API;
+/// returns the new file's id.
+async fn upload(sb: &box_sandbox::SandboxHandle, user_id: &str, name: &str, bytes: &[u8]) -> String {
+    let admin = sb
+        .state()
+        .world
+        .read()
+        .unwrap()
+        .ent
+        .find_login("admin")
+        .unwrap();
+    let token = sb
+        .state()
+        .tokens
+        .lock()
+        .unwrap()
+        .issue_pair(admin, "sandbox-client", None, 3600, 86_400)
+        .access_token;
+    let boundary = "inspect-lifecycle-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"attributes\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
+        json!({"name": name, "parent": {"id": "0"}})
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{}/api/2.0/files/content", sb.base_url()))
+        .bearer_auth(token)
+        .header("as-user", user_id)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["entries"][0]["id"].as_str().unwrap().to_owned()
+}
+
+/// A .docx whose one entry inflates to 20 MiB of zeros (ratio ≈ 1000).
+fn zip_bomb() -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("[Content_Types].xml", options).unwrap();
+    zip.write_all(b"<Types/>").unwrap();
+    zip.start_file("word/document.xml", options).unwrap();
+    let zeros = vec![b' '; 1 << 20];
+    for _ in 0..20 {
+        zip.write_all(&zeros).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_files_cost_themselves_a_visible_state_never_the_scan() {
+    let sb = start_sandbox(small_enterprise()).await;
+    let (client, requests, me) = client_for(&sb, "admin").await;
+    let user = me.id.clone();
+    let mut office_encrypted = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    office_encrypted.resize(4096, 0);
+    let hostile = [
+        ("bomb.docx", zip_bomb(), "zip_bomb"),
+        ("locked.docx", office_encrypted, "password_protected"),
+        ("broken.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog".to_vec(), "corrupt"),
+        ("truncated.xlsx", zip_bomb()[..600].to_vec(), "corrupt"),
+        ("firmware.bin", vec![0x7f; 2048], "unknown_type"),
+    ];
+    let mut ids = Vec::new();
+    for (name, bytes, code) in &hostile {
+        ids.push((upload(&sb, &user, name, bytes).await, *name, *code));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path()).await;
+    let scan = scanner(&client, &store, &me, quick_config());
+    run_to_idle(&scan, 1).await;
+
+    for (id, name, code) in &ids {
+        let (state, got): (Option<String>, Option<String>) = sqlx::query_as(
+            "SELECT inspect_state, inspect_code FROM files WHERE connection_id = ? AND file_id = ?",
+        )
+        .bind(CONNECTION)
+        .bind(id)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(
+            (state.as_deref(), got.as_deref()),
+            (Some("not_inspected"), Some(*code)),
+            "{name}"
+        );
+        let history: Vec<String> = sqlx::query_scalar(
+            "SELECT outcome FROM inspections WHERE connection_id = ? AND file_id = ?",
+        )
+        .bind(CONNECTION)
+        .bind(id)
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(history, ["not_inspected"], "{name}");
+    }
+    let reasons: std::collections::BTreeMap<String, u64> =
+        store.not_inspected_reasons(CONNECTION).await.unwrap().into_iter().collect();
+    for (_, _, code) in &ids {
+        assert!(reasons.get(*code).copied().unwrap_or(0) >= 1, "{code}: {reasons:?}");
+    }
+    // The rest of the enterprise was inspected as usual.
+    let depth = store.queue_depth(CONNECTION).await.unwrap();
+    assert_eq!((depth.queued, depth.failed), (0, 0));
+    let counts = store.inspection_counts(CONNECTION).await.unwrap();
+    assert!(counts.files_inspected > 100, "{counts:?}");
+    // One content request per downloaded content, and none for a type the
+    // app cannot read (nothing of it was read).
+    assert_eq!(content_requests(&requests), counts.downloads);
+    let bin = &ids.iter().find(|i| i.1 == "firmware.bin").unwrap().0;
+    let bin_bytes: i64 = sqlx::query_scalar(
+        "SELECT bytes FROM inspections WHERE connection_id = ? AND file_id = ?",
+    )
+    .bind(CONNECTION)
+    .bind(bin)
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(bin_bytes, 0);
+    sb.stop().await;
+}

@@ -44,6 +44,11 @@ struct Outcome {
     window: (i64, i64),
     queue_rows: i64,
     counts: (i64, i64, i64),
+    /// Open findings: (file, kind, detector, via, count, severity).
+    findings: BTreeSet<(String, String, String, String, i64, String)>,
+    /// Finding rows in all (closed ones too) and files not yet inspected.
+    finding_rows: i64,
+    uninspected: i64,
 }
 
 async fn outcome(data_dir: &Path) -> Outcome {
@@ -94,7 +99,9 @@ async fn outcome(data_dir: &Path) -> Outcome {
     .await
     .unwrap();
     let window: (i64, i64) = (w.get(0), w.get(1));
-    let events = sqlx::query("SELECT event_id, created_at FROM events")
+    // The connector's own downloads are events too (Box logs them), and
+    // each run makes its own: they are no part of what both runs must share.
+    let events = sqlx::query("SELECT event_id, created_at FROM events WHERE event_type != 'DOWNLOAD'")
         .fetch_all(&mut conn)
         .await
         .unwrap()
@@ -109,6 +116,26 @@ async fn outcome(data_dir: &Path) -> Outcome {
         .fetch_one(&mut conn)
         .await
         .unwrap();
+    let findings = sqlx::query(
+        "SELECT file_id, kind, detector, via_key, count, severity FROM findings
+         WHERE closed_at IS NULL",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
+    .collect();
+    let finding_rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM findings")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    let uninspected: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM files WHERE removed_at IS NULL AND inspect_state IS NULL",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
     let _ = conn.close().await;
     Outcome {
         files,
@@ -118,6 +145,9 @@ async fn outcome(data_dir: &Path) -> Outcome {
         window,
         queue_rows,
         counts: (c.get(0), c.get(1), c.get(2)),
+        findings,
+        finding_rows,
+        uninspected,
     }
 }
 
@@ -238,6 +268,15 @@ async fn kill_9_at_random_points_loses_and_duplicates_nothing() {
     assert_eq!(got.collaborations, expected.collaborations);
     let (a, b) = shared_events(&got, &expected);
     assert_eq!(a, b, "the same events in the shared window, each once");
+    // The same findings as the uninterrupted run, none twice, none lost,
+    // every file inspected.
+    assert!(!expected.findings.is_empty());
+    assert_eq!(got.findings, expected.findings);
+    assert_eq!(
+        got.finding_rows, expected.finding_rows,
+        "no finding opened twice or closed by a crash"
+    );
+    assert_eq!((got.uninspected, expected.uninspected), (0, 0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -274,6 +313,8 @@ async fn one_call_in_ten_failing_changes_nothing_in_the_result() {
     assert_eq!(got.collaborations, expected.collaborations);
     let (a, b) = shared_events(&got, &expected);
     assert_eq!(a, b);
+    assert_eq!(got.findings, expected.findings, "faults change no finding");
+    assert_eq!((got.uninspected, got.finding_rows), (0, expected.finding_rows));
 }
 
 /// A TCP pass-through to the sandbox that can be unplugged: while it is
