@@ -209,14 +209,17 @@ describe('inspection beside the scan', () => {
     ]);
   });
 
-  it('reads the inspection again as the scan pushes progress', async () => {
+  it('follows the inspection in the pushed scan progress', async () => {
     const mock = mockShell(connected());
     render(App);
     await userEvent.click(await screen.findByRole('tab', { name: /^Scan/ }));
-    await screen.findByTestId('inspection');
-    const before = mock.calls.filter((c) => c.cmd === 'findings_summary').length;
-    await new Promise((r) => setTimeout(r, 1100));
-    mock.push({ type: 'scan_progress', status: scanStatus({ files_scanned: 3_100 }) });
-    await waitFor(() => expect(mock.calls.filter((c) => c.cmd === 'findings_summary').length).toBeGreaterThan(before));
+    const panel = await screen.findByTestId('inspection');
+    const status = scanStatus();
+    status.inspection = inspection({ files_inspected: 2_900, files_pending: 0, not_inspected_by_reason: [] });
+    mock.push({ type: 'scan_progress', status });
+    await waitFor(() => expect(within(panel).getByTestId('progress-inspected-text')).toHaveTextContent('2,900 inspected · 100 not inspected · 0 pending'));
+    expect(within(panel).getByTestId('progress-inspected-eta')).toHaveTextContent('done');
+    expect(within(panel).getByTestId('inspection-state')).toHaveTextContent('Up to date');
+    expect(within(panel).getByTestId('not-inspected-none')).toBeTruthy();
   });
 });

@@ -6,7 +6,6 @@
 import type { EventDay } from './bindings/EventDay';
 import type { EventRow } from './bindings/EventRow';
 import type { FileDetail } from './bindings/FileDetail';
-import type { InspectionProgress } from './bindings/InspectionProgress';
 import type { QueueEntry } from './bindings/QueueEntry';
 import type { ScanStatus } from './bindings/ScanStatus';
 import type { ThroughputPoint } from './bindings/ThroughputPoint';
@@ -50,8 +49,6 @@ export class ScanData {
   status = $state<ScanStatus | null>(null);
   queue = $state<QueueEntry[] | null>(null);
   throughput = $state<ThroughputPoint[] | null>(null);
-  /** Inspection beside the scan (files read, bytes, what was not read). */
-  inspection = $state<InspectionProgress | null>(null);
   events = $state<EventRow[] | null>(null);
   days = $state<EventDay[] | null>(null);
   /** The events list's filter; `null` for every kind. */
@@ -76,7 +73,6 @@ export class ScanData {
       // Another enterprise: nothing shown belongs to it.
       Object.values(this.windows).forEach((w) => w.clear());
       this.queue = this.throughput = this.events = this.days = null;
-      this.inspection = null;
       this.open = null;
     }
     const scan = status.scan;
@@ -103,17 +99,10 @@ export class ScanData {
       this.read(ipc.scanStatus(), (s) => this.applyStatus(s)),
       this.read(ipc.scanQueue(QUEUE_LIMIT), (q) => (this.queue = q)),
       this.read(ipc.scanThroughput(THROUGHPUT_MINUTES), (t) => (this.throughput = t)),
-      this.readInspection(),
     ]);
 
-  /** The queue and the inspection: the Scan view reads them again as the
-   *  pushed status changes. */
-  refreshLive = () =>
-    this.reads([this.read(ipc.scanQueue(QUEUE_LIMIT), (q) => (this.queue = q)), this.readInspection()]);
-
-  private readInspection() {
-    return this.read(ipc.findingsSummary(), (s) => (this.inspection = s.inspection));
-  }
+  /** The queue alone: the Scan view reads it again as the queue changes. */
+  refreshQueue = () => this.reads([this.read(ipc.scanQueue(QUEUE_LIMIT), (q) => (this.queue = q))]);
 
   /** What the Events view shows. */
   refreshEvents = () =>

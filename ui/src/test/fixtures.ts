@@ -169,6 +169,7 @@ export function scanStatus(scan: Partial<ScanProgress> = {}, events: Partial<Eve
       lag_seconds: 30,
       ...events,
     },
+    inspection: inspection(),
   };
 }
 
