@@ -131,6 +131,25 @@ async fn invoke(s: &AppSession, cmd: &str, args: Value) -> Result<Value> {
     }
 }
 
+/// Polls until the Scan view says the full scan completed.
+async fn wait_completed(s: &AppSession) -> Result<()> {
+    let start = Instant::now();
+    loop {
+        let text = s
+            .text("[data-testid=full-scan-completed]")
+            .await
+            .unwrap_or_default();
+        if !text.is_empty() && text != "not yet" {
+            return Ok(());
+        }
+        if start.elapsed() > FULL_SCAN_TIMEOUT {
+            s.screenshot("timeout").await.ok();
+            bail!("the full scan did not complete in {FULL_SCAN_TIMEOUT:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 /// Polls until the view's open count says `total`.
 async fn wait_total(s: &AppSession, total: u64) -> Result<()> {
     let start = Instant::now();
@@ -171,13 +190,9 @@ async fn findings_from_the_sandbox_show_filter_open_and_export() -> Result<()> {
         // The inspection's progress beside the scan's, until the scan is done.
         s.click("[data-view-tab=scan]").await?;
         s.find("[data-testid=inspection]").await?;
-        s.wait_attr(
-            "[data-testid=scan-state]",
-            "data-state",
-            "idle",
-            FULL_SCAN_TIMEOUT,
-        )
-        .await?;
+        // The full scan's end, not "idle": a file that keeps failing stays
+        // queued for its retries and the scan then reads as running.
+        wait_completed(&s).await?;
         let inspected = s.text("[data-testid=progress-inspected-text]").await?;
         ensure!(
             inspected.contains("inspected") && inspected.contains("pending"),
