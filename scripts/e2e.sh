@@ -17,7 +17,11 @@ for tool in tauri-driver WebKitWebDriver xvfb-run dbus-daemon gnome-keyring-daem
   fi
 done
 
-if [ ! -d ui/node_modules ]; then (cd ui && npm ci --no-audit --no-fund); fi
+# npm ci when the lock file changed since the last install (as setup.sh does),
+# so a package added to the UI (the dialog plugin) arrives on an existing checkout.
+if [ ! -f ui/node_modules/.package-lock.json ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+fi
 (cd ui && npm run build)
 $CARGO build -p box-connector
 $CARGO build -p box-sandbox --bin sandbox-browser --bin box-sandbox

@@ -21,6 +21,11 @@ fn main() {
             "file_detail",
             "pause_scan",
             "resume_scan",
+            "findings",
+            "findings_summary",
+            "finding_detail",
+            "open_file_in_box",
+            "export_findings",
         ]),
     ))
     .expect("tauri-build failed");

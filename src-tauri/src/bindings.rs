@@ -11,6 +11,9 @@ mod tests {
     use std::path::{Path, PathBuf};
     use std::process::Command;
 
+    use connector_core::ipc::findings::{
+        ExportFormat, ExportReport, FindingDetail, FindingsFilter, FindingsPage, FindingsSummary,
+    };
     use connector_core::ipc::{
         CoreEvent, CustomSettings, EventDay, EventRow, FileDetail, QueueEntry, ScanStatus,
         Snapshot, ThroughputPoint,
@@ -43,6 +46,12 @@ mod tests {
         EventDay::export_all(&cfg).expect("export EventDay");
         ThroughputPoint::export_all(&cfg).expect("export ThroughputPoint");
         FileDetail::export_all(&cfg).expect("export FileDetail");
+        FindingsFilter::export_all(&cfg).expect("export FindingsFilter");
+        FindingsPage::export_all(&cfg).expect("export FindingsPage");
+        FindingsSummary::export_all(&cfg).expect("export FindingsSummary");
+        FindingDetail::export_all(&cfg).expect("export FindingDetail");
+        ExportFormat::export_all(&cfg).expect("export ExportFormat");
+        ExportReport::export_all(&cfg).expect("export ExportReport");
         let mut files = read_dir(dir);
         let commands = commands_ts();
         // Written into the tree like ts-rs's files, so a change is one commit away.

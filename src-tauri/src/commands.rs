@@ -2,10 +2,15 @@
 //! `connector_core::app::App` and maps the result: a fresh `Snapshot` on
 //! success, `{code, message, hint}` (`UserError`) on failure. The scan's
 //! commands answer with what they read (status, queue, events...), all of it
-//! from the store, so they work offline.
+//! from the store, so they work offline; so do the findings' commands.
 
 use chrono::{DateTime, Utc};
+use std::path::PathBuf;
+
 use connector_core::app::App;
+use connector_core::ipc::findings::{
+    ExportFormat, ExportReport, FindingDetail, FindingsFilter, FindingsPage, FindingsSummary,
+};
 use connector_core::ipc::{
     CoreEvent, CustomSettings, EventDay, EventRow, FileDetail, QueueEntry, ScanStatus, Snapshot,
     ThroughputPoint,
@@ -216,6 +221,53 @@ pub async fn resume_scan(core: State<'_, Core>) -> Result<ScanStatus, UserError>
     let app = core.app()?;
     app.resume_scan().await?;
     Ok(app.scan_status().await)
+}
+
+/// The findings that match `filter`, a page at a time, with their total.
+#[tauri::command]
+pub async fn findings(
+    core: State<'_, Core>,
+    filter: FindingsFilter,
+    limit: u32,
+    offset: u32,
+) -> Result<FindingsPage, UserError> {
+    core.app()?.findings(&filter, limit, offset).await
+}
+
+/// Open findings counted by kind, severity, detector and owner, and the
+/// inspection's progress.
+#[tauri::command]
+pub async fn findings_summary(core: State<'_, Core>) -> Result<FindingsSummary, UserError> {
+    core.app()?.findings_summary().await
+}
+
+/// One finding's story; `null` when there is no such finding.
+#[tauri::command]
+pub async fn finding_detail(
+    core: State<'_, Core>,
+    finding_id: i64,
+) -> Result<Option<FindingDetail>, UserError> {
+    core.app()?.finding_detail(finding_id).await
+}
+
+/// Opens the file in Box's web app in the system browser; answers its URL.
+#[tauri::command]
+pub async fn open_file_in_box(core: State<'_, Core>, file_id: String) -> Result<String, UserError> {
+    core.app()?.open_file_in_box(&file_id).await
+}
+
+/// Writes the findings that match `filter` to `path` (picked in the save
+/// dialog), whole or not at all.
+#[tauri::command]
+pub async fn export_findings(
+    core: State<'_, Core>,
+    filter: FindingsFilter,
+    format: ExportFormat,
+    path: String,
+) -> Result<ExportReport, UserError> {
+    core.app()?
+        .export_findings(&filter, format, &PathBuf::from(path))
+        .await
 }
 
 fn parse_time(text: &str) -> Result<DateTime<Utc>, UserError> {

@@ -30,6 +30,8 @@ fn main() {
         .plugin(logging::plugin())
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_notification::init())
+        // The export's save dialog (the UI asks for a path, core writes the file).
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             let config = config::ShellConfig::resolve()?;
             // The same configuration the CLI reads (keychain service override included).
@@ -79,6 +81,11 @@ fn main() {
             commands::file_detail,
             commands::pause_scan,
             commands::resume_scan,
+            commands::findings,
+            commands::findings_summary,
+            commands::finding_detail,
+            commands::open_file_in_box,
+            commands::export_findings,
         ])
         .build(tauri::generate_context!())
         .expect("error while building Box Connector")

@@ -31,7 +31,7 @@ describe('views', () => {
     mockShell(connected());
     render(App);
     await screen.findByTestId('account');
-    expect(within(screen.getByRole('tablist')).getAllByRole('tab')).toHaveLength(3);
+    expect(within(screen.getByRole('tablist')).getAllByRole('tab')).toHaveLength(4);
 
     await userEvent.click(tab('Scan'));
     expect(await screen.findByTestId('scan-view')).toBeTruthy();
@@ -46,9 +46,12 @@ describe('views', () => {
     expect(tab('Events')).toHaveAttribute('tabindex', '0');
     expect(tab('Scan')).toHaveAttribute('tabindex', '-1');
     await userEvent.keyboard('{ArrowRight}');
+    expect(document.activeElement).toBe(tab('Findings'));
+    expect(await screen.findByTestId('findings-view')).toBeTruthy();
+    await userEvent.keyboard('{ArrowRight}');
     expect(document.activeElement).toBe(tab('Connection'));
     await userEvent.keyboard('{End}');
-    expect(tab('Events')).toHaveAttribute('aria-selected', 'true');
+    expect(tab('Findings')).toHaveAttribute('aria-selected', 'true');
 
     // Number keys from anywhere outside a text field.
     (document.activeElement as HTMLElement).blur();
@@ -56,6 +59,8 @@ describe('views', () => {
     expect(await screen.findByTestId('account')).toBeTruthy();
     await userEvent.keyboard('2');
     expect(await screen.findByTestId('scan-view')).toBeTruthy();
+    await userEvent.keyboard('4');
+    expect(await screen.findByTestId('findings-view')).toBeTruthy();
   });
 
   it('leaves digits typed in a field alone, but Alt+digit switches from there', async () => {

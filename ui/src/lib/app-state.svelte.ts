@@ -7,6 +7,7 @@ import type { CustomSettings } from './bindings/CustomSettings';
 import type { DataCenterView } from './bindings/DataCenterView';
 import type { Snapshot } from './bindings/Snapshot';
 import type { UserError } from './bindings/UserError';
+import { FindingsData } from './findings-state.svelte';
 import * as ipc from './ipc';
 import { ScanData } from './scan-state.svelte';
 
@@ -30,6 +31,12 @@ export class AppState {
   liveApiTest = $state<ApiTestReport | null>(null);
   /** The scan views' data (status pushed by core, the rest read by the views). */
   readonly scan = new ScanData();
+  /** The Findings view's data (read by the view, from the store). */
+  readonly findings: FindingsData;
+
+  constructor(findings = new FindingsData()) {
+    this.findings = findings;
+  }
 
   selected: DataCenterView | undefined = $derived(
     this.snapshot?.datacenters.find((d) => d.id === this.snapshot?.selected_datacenter),

@@ -1,4 +1,4 @@
-// Chart.js 4, with only the pieces the scan's charts draw (bars, lines, a
+// Chart.js 4, with only the pieces the scan's and the findings' charts draw (bars, lines, a
 // category and a linear axis), and the colours for each scheme.
 import {
   BarController,
@@ -30,6 +30,11 @@ export interface Palette {
   other: string;
   scanned: string;
   listed: string;
+  /** Findings by severity: a ramp from slate to deep red, readable on both schemes. */
+  critical: string;
+  high: string;
+  medium: string;
+  low: string;
 }
 
 const LIGHT: Palette = {
@@ -42,6 +47,10 @@ const LIGHT: Palette = {
   other: '#98a2b3',
   scanned: '#0061d5',
   listed: '#a25b00',
+  critical: '#a4161a',
+  high: '#e5533d',
+  medium: '#e0a100',
+  low: '#98a2b3',
 };
 
 const DARK: Palette = {
@@ -54,6 +63,10 @@ const DARK: Palette = {
   other: '#6b7685',
   scanned: '#3d8bfd',
   listed: '#f0a94a',
+  critical: '#ff5d57',
+  high: '#ff9966',
+  medium: '#f3c74f',
+  low: '#74808f',
 };
 
 export const palette = (scheme: 'light' | 'dark'): Palette => (scheme === 'dark' ? DARK : LIGHT);

@@ -60,3 +60,25 @@ export function dateTime(iso: string | null | undefined): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())} ${pad(t.getHours())}:${pad(t.getMinutes())}`;
 }
+
+const BYTE_UNITS = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
+
+/** Decimal units, three significant digits: "0 B", "999 B", "1.5 MB", "12.3 GB", "250 GB". */
+export function bytes(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n) || n < 0) return '—';
+  let value = n;
+  let unit = 0;
+  while (value >= 999.5 && unit < BYTE_UNITS.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  if (unit === 0) return `${Math.round(value)} B`;
+  const shown = value < 9.995 ? value.toFixed(2) : value < 99.95 ? value.toFixed(1) : value.toFixed(0);
+  return `${shown} ${BYTE_UNITS[unit]}`;
+}
+
+/** "3.40 MB/s"; "—" with no rate to give. */
+export function bytesPerSecond(rate: number | null | undefined): string {
+  if (rate === null || rate === undefined || !Number.isFinite(rate) || rate < 0) return '—';
+  return `${bytes(rate)}/s`;
+}

@@ -2,10 +2,13 @@
 // argument names and types) and event type comes from the generated bindings,
 // so a Rust change that breaks the UI breaks `npm run check`.
 import { Channel } from '@tauri-apps/api/core';
+import { save } from '@tauri-apps/plugin-dialog';
 import { commands } from './bindings/commands';
 import type { CoreEvent } from './bindings/CoreEvent';
 import type { CustomSettings } from './bindings/CustomSettings';
 import type { ErrorCode } from './bindings/ErrorCode';
+import type { ExportFormat } from './bindings/ExportFormat';
+import type { FindingsFilter } from './bindings/FindingsFilter';
 import type { Snapshot } from './bindings/Snapshot';
 import type { UserError } from './bindings/UserError';
 
@@ -39,6 +42,26 @@ export const scanThroughput = (minutes: number) => call(() => commands.scanThrou
 export const fileDetail = (fileId: string) => call(() => commands.fileDetail(fileId));
 export const pauseScan = () => call(() => commands.pauseScan());
 export const resumeScan = () => call(() => commands.resumeScan());
+
+// The findings: read from the store too, so they answer offline.
+export const findings = (filter: FindingsFilter, limit: number, offset: number) =>
+  call(() => commands.findings(filter, limit, offset));
+export const findingsSummary = () => call(() => commands.findingsSummary());
+export const findingDetail = (findingId: number) => call(() => commands.findingDetail(findingId));
+/** Opens the file in Box's web app in the system browser; resolves to its URL. */
+export const openFileInBox = (fileId: string) => call(() => commands.openFileInBox(fileId));
+export const exportFindings = (filter: FindingsFilter, format: ExportFormat, path: string) =>
+  call(() => commands.exportFindings(filter, format, path));
+
+/** The native save dialog for an export; `null` when the admin cancels. */
+export const chooseExportPath = (format: ExportFormat, defaultName: string) =>
+  call(() =>
+    save({
+      title: 'Export findings',
+      defaultPath: defaultName,
+      filters: [{ name: format === 'csv' ? 'CSV' : 'JSON', extensions: [format] }],
+    }),
+  );
 
 async function call<T>(run: () => Promise<T>): Promise<T> {
   try {

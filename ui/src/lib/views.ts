@@ -1,6 +1,7 @@
 // The window's views: Connection first (the only one until connected), then
-// Scan and Events. Keys 1–3 (Alt+1–3 from inside a text field) switch views.
-export type ViewId = 'connection' | 'scan' | 'events';
+// Scan, Events and Findings. Keys 1–4 (Alt+1–4 from inside a text field)
+// switch views.
+export type ViewId = 'connection' | 'scan' | 'events' | 'findings';
 
 export interface ViewInfo {
   id: ViewId;
@@ -12,6 +13,7 @@ export const VIEWS: ViewInfo[] = [
   { id: 'connection', label: 'Connection', key: '1' },
   { id: 'scan', label: 'Scan', key: '2' },
   { id: 'events', label: 'Events', key: '3' },
+  { id: 'findings', label: 'Findings', key: '4' },
 ];
 
 /** The views on offer: only Connection until there is a connection to show. */

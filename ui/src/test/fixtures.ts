@@ -5,6 +5,11 @@ import type { EventDay } from '../lib/bindings/EventDay';
 import type { EventRow } from '../lib/bindings/EventRow';
 import type { EventsProgress } from '../lib/bindings/EventsProgress';
 import type { FileDetail } from '../lib/bindings/FileDetail';
+import type { FindingDetail } from '../lib/bindings/FindingDetail';
+import type { FindingRow } from '../lib/bindings/FindingRow';
+import type { FindingsPage } from '../lib/bindings/FindingsPage';
+import type { FindingsSummary } from '../lib/bindings/FindingsSummary';
+import type { InspectionProgress } from '../lib/bindings/InspectionProgress';
 import type { QueueEntry } from '../lib/bindings/QueueEntry';
 import type { ScanProgress } from '../lib/bindings/ScanProgress';
 import type { ScanStatus } from '../lib/bindings/ScanStatus';
@@ -164,6 +169,7 @@ export function scanStatus(scan: Partial<ScanProgress> = {}, events: Partial<Eve
       lag_seconds: 30,
       ...events,
     },
+    inspection: inspection(),
   };
 }
 
@@ -237,6 +243,112 @@ export function fileDetail(overrides: Partial<FileDetail> = {}): FileDetail {
       { at: minutesAgo(20), what: 'scanned', detail: 'full_scan', event_id: null },
       { at: minutesAgo(3), what: 'event', detail: 'EDIT', event_id: 'ev-1' },
     ],
+    ...overrides,
+  };
+}
+
+// The findings' view types, shaped like core's.
+export function inspection(overrides: Partial<InspectionProgress> = {}): InspectionProgress {
+  return {
+    files_inspected: 2_400,
+    files_not_inspected: 100,
+    files_pending: 500,
+    cache_hits: 300,
+    downloads: 2_100,
+    bytes_downloaded: 1_536_000_000,
+    files_per_minute: 250,
+    bytes_per_second: 3_400_000,
+    eta_seconds: 120,
+    not_inspected_by_reason: [
+      { name: 'unknown_type', count: 70 },
+      { name: 'too_large', count: 20 },
+      { name: 'encrypted', count: 10 },
+    ],
+    ...overrides,
+  };
+}
+
+export function findingRow(overrides: Partial<FindingRow> = {}): FindingRow {
+  return {
+    finding_id: 1,
+    file_id: '1001',
+    path: '/All Files/Finance/Budget.xlsx',
+    owner_login: 'ann@sandbox.example',
+    kind: 'public_link',
+    detector: null,
+    severity: 'critical',
+    confidence: null,
+    count: 1,
+    masked_sample: null,
+    reached_via: 'its own open link (can download, can edit)',
+    since: minutesAgo(600),
+    opened_at: minutesAgo(20),
+    last_seen_at: minutesAgo(2),
+    closed_at: null,
+    ...overrides,
+  };
+}
+
+export function findingsSummary(overrides: Partial<FindingsSummary> = {}): FindingsSummary {
+  return {
+    open_total: 5,
+    by_kind_severity: [
+      { kind: 'public_link', severity: 'critical', count: 1 },
+      { kind: 'public_link', severity: 'high', count: 1 },
+      { kind: 'external_collaborator', severity: 'high', count: 2 },
+      { kind: 'sensitive_content', severity: 'medium', count: 1 },
+    ],
+    by_detector: [{ name: 'credit_card', count: 1 }],
+    top_owners: [
+      { name: 'ann@sandbox.example', count: 3 },
+      { name: 'bob@sandbox.example', count: 2 },
+    ],
+    inspection: inspection(),
+    ...overrides,
+  };
+}
+
+export function findingsPage(rows: FindingRow[] = defaultFindings()): FindingsPage {
+  return { rows, total: rows.length };
+}
+
+export function defaultFindings(): FindingRow[] {
+  return [
+    findingRow(),
+    findingRow({
+      finding_id: 2,
+      kind: 'sensitive_content',
+      detector: 'credit_card',
+      severity: 'medium',
+      confidence: 'low',
+      count: 3,
+      masked_sample: '************1111',
+      reached_via: 'Payment card: 3 in the file’s content (0 with a keyword nearby)',
+    }),
+    findingRow({
+      finding_id: 3,
+      file_id: '1002',
+      path: '/All Files/Shared/Plan.docx',
+      owner_login: 'bob@sandbox.example',
+      kind: 'external_collaborator',
+      severity: 'high',
+      reached_via: 'external collaborator eve@partner.example (editor) on folder /All Files/Shared',
+    }),
+  ];
+}
+
+export function findingDetail(overrides: Partial<FindingDetail> = {}): FindingDetail {
+  return {
+    finding: findingRow(),
+    via_item_type: 'file',
+    via_item_id: '1001',
+    details: { access: 'open', can_download: true, can_edit: true, password: false, unshared_at: null },
+    history: [
+      { at: minutesAgo(20), change: 'opened', scan_id: 7, detail: null },
+      { at: minutesAgo(2), change: 'seen', scan_id: 9, detail: null },
+    ],
+    web_url: 'http://127.0.0.1:4000/file/1001',
+    same_file: [defaultFindings()[1]],
     ...overrides,
   };
 }

@@ -2,11 +2,21 @@ import { mockIPC } from '@tauri-apps/api/mocks';
 import type { Channel } from '@tauri-apps/api/core';
 import type { CoreEvent } from '../lib/bindings/CoreEvent';
 import type { Snapshot } from '../lib/bindings/Snapshot';
-import { eventDays, eventRow, fileDetail, queueEntry, scanStatus, throughput } from './fixtures';
+import {
+  eventDays,
+  eventRow,
+  fileDetail,
+  findingDetail,
+  findingsPage,
+  findingsSummary,
+  queueEntry,
+  scanStatus,
+  throughput,
+} from './fixtures';
 
 type Handler = (args: Record<string, unknown>) => unknown;
 
-/** The scan's reads answer from fixtures unless a test says otherwise. */
+/** The scan's and the findings' reads answer from fixtures unless a test says otherwise. */
 export const SCAN_DEFAULTS: Record<string, Handler> = {
   scan_status: () => scanStatus(),
   scan_queue: () => [queueEntry()],
@@ -14,6 +24,9 @@ export const SCAN_DEFAULTS: Record<string, Handler> = {
   scan_events: () => [eventRow()],
   event_days: () => eventDays(),
   file_detail: () => fileDetail(),
+  findings_summary: () => findingsSummary(),
+  findings: () => findingsPage(),
+  finding_detail: () => findingDetail(),
 };
 
 /** Mocks the shell: `app_start` answers `initial` and keeps the event Channel

@@ -5,7 +5,13 @@ import type { CoreEvent } from './CoreEvent';
 import type { CustomSettings } from './CustomSettings';
 import type { EventDay } from './EventDay';
 import type { EventRow } from './EventRow';
+import type { ExportFormat } from './ExportFormat';
+import type { ExportReport } from './ExportReport';
 import type { FileDetail } from './FileDetail';
+import type { FindingDetail } from './FindingDetail';
+import type { FindingsFilter } from './FindingsFilter';
+import type { FindingsPage } from './FindingsPage';
+import type { FindingsSummary } from './FindingsSummary';
 import type { QueueEntry } from './QueueEntry';
 import type { ScanStatus } from './ScanStatus';
 import type { Snapshot } from './Snapshot';
@@ -31,4 +37,9 @@ export const commands = {
   fileDetail: (fileId: string) => invoke<FileDetail | null>('file_detail', { fileId }),
   pauseScan: () => invoke<ScanStatus>('pause_scan'),
   resumeScan: () => invoke<ScanStatus>('resume_scan'),
+  findings: (filter: FindingsFilter, limit: number, offset: number) => invoke<FindingsPage>('findings', { filter, limit, offset }),
+  findingsSummary: () => invoke<FindingsSummary>('findings_summary'),
+  findingDetail: (findingId: number) => invoke<FindingDetail | null>('finding_detail', { findingId }),
+  openFileInBox: (fileId: string) => invoke<string>('open_file_in_box', { fileId }),
+  exportFindings: (filter: FindingsFilter, format: ExportFormat, path: string) => invoke<ExportReport>('export_findings', { filter, format, path }),
 };

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { bytes, bytesPerSecond } from './format';
+import { clampOffset, EMPTY_FORM, exportFileName, filterKey, isFiltered, pageInfo, rowForKey, toFilter } from './findings-query';
+import { bySeverity, detailFields, detectorLabel, notInspectedLabel, SEVERITIES, severityRank } from './findings-words';
+
+describe('byte figures', () => {
+  it('words sizes in decimal units with three significant digits', () => {
+    expect(bytes(0)).toBe('0 B');
+    expect(bytes(999)).toBe('999 B');
+    expect(bytes(1000)).toBe('1.00 KB');
+    expect(bytes(1_536_000)).toBe('1.54 MB');
+    expect(bytes(12_345_678_901)).toBe('12.3 GB');
+    expect(bytes(250_000_000_000)).toBe('250 GB');
+    // Rounding up to the next unit says so, not "1000 KB".
+    expect(bytes(999_999)).toBe('1.00 MB');
+    expect(bytes(null)).toBe('—');
+    expect(bytes(-1)).toBe('—');
+  });
+
+  it('words download rates per second', () => {
+    expect(bytesPerSecond(3_400_000)).toBe('3.40 MB/s');
+    expect(bytesPerSecond(0)).toBe('0 B/s');
+    expect(bytesPerSecond(Number.NaN)).toBe('—');
+  });
+});
+
+describe('severity', () => {
+  it('orders most severe first, as core ranks them', () => {
+    expect(SEVERITIES).toEqual(['critical', 'high', 'medium', 'low']);
+    expect(severityRank('critical')).toBe(4);
+    expect(severityRank('low')).toBe(1);
+    expect(severityRank('bogus')).toBe(0);
+    const rows = [{ severity: 'low' }, { severity: 'critical' }, { severity: 'medium' }, { severity: 'high' }];
+    expect(rows.sort(bySeverity).map((r) => r.severity)).toEqual(['critical', 'high', 'medium', 'low']);
+  });
+});
+
+describe('filter → query', () => {
+  it('maps the empty form to a filter that matches everything', () => {
+    expect(toFilter(EMPTY_FORM)).toEqual({ severity: null, kind: null, detector: null, owner_login: null, include_closed: false });
+    expect(isFiltered(EMPTY_FORM)).toBe(false);
+  });
+
+  it('keeps known values, trims text and drops what core would refuse', () => {
+    const f = toFilter({ severity: 'high', kind: 'public_link', detector: ' credit_card ', owner: 'ana@acme.com', includeClosed: true });
+    expect(f).toEqual({ severity: 'high', kind: 'public_link', detector: 'credit_card', owner_login: 'ana@acme.com', include_closed: true });
+    expect(toFilter({ ...EMPTY_FORM, severity: 'severe', kind: 'link', owner: '   ' })).toEqual(toFilter(EMPTY_FORM));
+    expect(isFiltered({ ...EMPTY_FORM, includeClosed: true })).toBe(true);
+  });
+
+  it('keys filters so a stale answer can be told apart', () => {
+    const a = toFilter({ ...EMPTY_FORM, severity: 'high' });
+    const b = toFilter({ ...EMPTY_FORM, kind: 'company_link' });
+    expect(filterKey(a)).not.toBe(filterKey(b));
+    expect(filterKey(a)).toBe(filterKey(toFilter({ ...EMPTY_FORM, severity: 'high' })));
+  });
+
+  it('names the export after its filter and the day', () => {
+    const day = new Date(2026, 11, 1, 9, 30);
+    expect(exportFileName('csv', toFilter(EMPTY_FORM), day)).toBe('box-findings-2026-12-01.csv');
+    expect(exportFileName('json', toFilter({ ...EMPTY_FORM, severity: 'critical', kind: 'public_link' }), day)).toBe(
+      'box-findings-critical-public-link-2026-12-01.json',
+    );
+  });
+});
+
+describe('paging', () => {
+  it('says which rows are shown and whether there are more', () => {
+    expect(pageInfo(0, 0, 0)).toEqual({ from: 0, to: 0, page: 1, pages: 1, hasPrev: false, hasNext: false });
+    expect(pageInfo(120, 0, 50)).toEqual({ from: 1, to: 50, page: 1, pages: 3, hasPrev: false, hasNext: true });
+    expect(pageInfo(120, 100, 20)).toEqual({ from: 101, to: 120, page: 3, pages: 3, hasPrev: true, hasNext: false });
+  });
+
+  it('falls back to the last page when rows closed under it', () => {
+    expect(clampOffset(100, 120)).toBe(100);
+    expect(clampOffset(100, 80)).toBe(50);
+    expect(clampOffset(50, 0)).toBe(0);
+    expect(clampOffset(73, 200)).toBe(50);
+  });
+});
+
+describe('keyboard moves in the table', () => {
+  it('moves by one, by a page and to either end, within the rows', () => {
+    expect(rowForKey('ArrowDown', 0, 5)).toBe(1);
+    expect(rowForKey('ArrowDown', 4, 5)).toBe(4);
+    expect(rowForKey('ArrowUp', 0, 5)).toBe(0);
+    expect(rowForKey('ArrowUp', 3, 5)).toBe(2);
+    expect(rowForKey('Home', 3, 5)).toBe(0);
+    expect(rowForKey('End', 0, 5)).toBe(4);
+    expect(rowForKey('PageDown', 0, 30)).toBe(10);
+    expect(rowForKey('PageUp', 5, 30)).toBe(0);
+    expect(rowForKey('a', 0, 5)).toBeNull();
+    expect(rowForKey('ArrowDown', 0, 0)).toBeNull();
+  });
+});
+
+describe('words', () => {
+  it('shows a link’s details as readable fields, known ones first', () => {
+    const fields = detailFields({ unshared_at: null, can_edit: true, access: 'open', password: false, extra_thing: 3 });
+    expect(fields.map((f) => [f.label, f.value])).toEqual([
+      ['Link access', 'Open (anyone with the link)'],
+      ['Can edit', 'Yes'],
+      ['Password set', 'No'],
+      ['Link expires', 'never'],
+      ['Extra thing', '3'],
+    ]);
+    expect(detailFields(null)).toEqual([]);
+  });
+
+  it('names detectors and not-inspected reasons, and unknown ones readably', () => {
+    expect(detectorLabel('credit_card')).toBe('Payment card');
+    expect(detectorLabel('new_detector')).toBe('New detector');
+    expect(notInspectedLabel('too_large')).toBe('Too large');
+    expect(notInspectedLabel('download_failed')).toBe('Download failed');
+  });
+});
