@@ -368,7 +368,12 @@ fn content_requests(requests: &Requests) -> u64 {
 
 /// Uploads `bytes` as `name` into `user_id`'s root through Box's upload API;
 /// returns the new file's id.
-async fn upload(sb: &box_sandbox::SandboxHandle, user_id: &str, name: &str, bytes: &[u8]) -> String {
+async fn upload(
+    sb: &box_sandbox::SandboxHandle,
+    user_id: &str,
+    name: &str,
+    bytes: &[u8],
+) -> String {
     let admin = sb
         .state()
         .world
@@ -396,7 +401,10 @@ async fn upload(sb: &box_sandbox::SandboxHandle, user_id: &str, name: &str, byte
         .post(format!("{}/api/2.0/files/content", sb.base_url()))
         .bearer_auth(token)
         .header("as-user", user_id)
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
         .body(body)
         .send()
         .await
@@ -435,7 +443,11 @@ async fn hostile_files_cost_themselves_a_visible_state_never_the_scan() {
     let hostile = [
         ("bomb.docx", zip_bomb(), "zip_bomb"),
         ("locked.docx", office_encrypted, "password_protected"),
-        ("broken.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog".to_vec(), "corrupt"),
+        (
+            "broken.pdf",
+            b"%PDF-1.4\n1 0 obj << /Type /Catalog".to_vec(),
+            "corrupt",
+        ),
         ("truncated.xlsx", zip_bomb()[..600].to_vec(), "corrupt"),
         ("firmware.bin", vec![0x7f; 2048], "unknown_type"),
     ];
@@ -472,10 +484,17 @@ async fn hostile_files_cost_themselves_a_visible_state_never_the_scan() {
         .unwrap();
         assert_eq!(history, ["not_inspected"], "{name}");
     }
-    let reasons: std::collections::BTreeMap<String, u64> =
-        store.not_inspected_reasons(CONNECTION).await.unwrap().into_iter().collect();
+    let reasons: std::collections::BTreeMap<String, u64> = store
+        .not_inspected_reasons(CONNECTION)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
     for (_, _, code) in &ids {
-        assert!(reasons.get(*code).copied().unwrap_or(0) >= 1, "{code}: {reasons:?}");
+        assert!(
+            reasons.get(*code).copied().unwrap_or(0) >= 1,
+            "{code}: {reasons:?}"
+        );
     }
     // The rest of the enterprise was inspected as usual.
     let depth = store.queue_depth(CONNECTION).await.unwrap();
@@ -486,14 +505,13 @@ async fn hostile_files_cost_themselves_a_visible_state_never_the_scan() {
     // app cannot read (nothing of it was read).
     assert_eq!(content_requests(&requests), counts.downloads);
     let bin = &ids.iter().find(|i| i.1 == "firmware.bin").unwrap().0;
-    let bin_bytes: i64 = sqlx::query_scalar(
-        "SELECT bytes FROM inspections WHERE connection_id = ? AND file_id = ?",
-    )
-    .bind(CONNECTION)
-    .bind(bin)
-    .fetch_one(store.pool())
-    .await
-    .unwrap();
+    let bin_bytes: i64 =
+        sqlx::query_scalar("SELECT bytes FROM inspections WHERE connection_id = ? AND file_id = ?")
+            .bind(CONNECTION)
+            .bind(bin)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
     assert_eq!(bin_bytes, 0);
     sb.stop().await;
 }

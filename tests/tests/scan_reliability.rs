@@ -39,8 +39,8 @@ struct Outcome {
     files: BTreeMap<String, (Option<String>, Option<String>, bool)>,
     folders: BTreeSet<String>,
     collaborations: BTreeSet<(String, String, String)>,
-    /// event id → created_at (ms), within [window_start, window_end]
-    events: BTreeMap<String, i64>,
+    /// event id → (created_at ms, type), within [window_start, window_end]
+    events: BTreeMap<String, (i64, String)>,
     window: (i64, i64),
     queue_rows: i64,
     counts: (i64, i64, i64),
@@ -99,14 +99,17 @@ async fn outcome(data_dir: &Path) -> Outcome {
     .await
     .unwrap();
     let window: (i64, i64) = (w.get(0), w.get(1));
-    // The connector's own downloads are events too (Box logs them), and
-    // each run makes its own: they are no part of what both runs must share.
-    let events = sqlx::query("SELECT event_id, created_at FROM events WHERE event_type != 'DOWNLOAD'")
+    let events = sqlx::query("SELECT event_id, created_at, event_type FROM events")
         .fetch_all(&mut conn)
         .await
         .unwrap()
         .into_iter()
-        .map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1)))
+        .map(|r| {
+            (
+                r.get::<String, _>(0),
+                (r.get::<i64, _>(1), r.get::<String, _>(2)),
+            )
+        })
         .collect();
     let queue_rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM scan_queue")
         .fetch_one(&mut conn)
@@ -157,9 +160,11 @@ fn shared_events(a: &Outcome, b: &Outcome) -> (BTreeSet<String>, BTreeSet<String
     let from = a.window.0.max(b.window.0);
     let to = a.window.1.min(b.window.1);
     let pick = |o: &Outcome| {
+        // The connector's own downloads are events too (Box logs them), and
+        // each run makes its own: they are no part of what both must share.
         o.events
             .iter()
-            .filter(|(_, at)| **at >= from && **at <= to)
+            .filter(|(_, (at, kind))| *at >= from && *at <= to && kind != "DOWNLOAD")
             .map(|(id, _)| id.clone())
             .collect()
     };
@@ -314,7 +319,10 @@ async fn one_call_in_ten_failing_changes_nothing_in_the_result() {
     let (a, b) = shared_events(&got, &expected);
     assert_eq!(a, b);
     assert_eq!(got.findings, expected.findings, "faults change no finding");
-    assert_eq!((got.uninspected, got.finding_rows), (0, expected.finding_rows));
+    assert_eq!(
+        (got.uninspected, got.finding_rows),
+        (0, expected.finding_rows)
+    );
 }
 
 /// A TCP pass-through to the sandbox that can be unplugged: while it is
