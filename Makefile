@@ -39,9 +39,10 @@ test-ui:
 e2e:
 	scripts/e2e.sh
 
-# Retakes docs/screenshot.png (the README's) from the real window, connected to the Sandbox.
+# Retakes the README's pictures (docs/*.png) from the real window, connected to the Sandbox.
 screenshot:
 	UPDATE_README_SCREENSHOT=1 E2E_FILTER=sandbox_admin_connects scripts/e2e.sh
+	UPDATE_README_SCREENSHOT=1 E2E_FILTER=findings_from scripts/e2e.sh
 
 bench:
 	scripts/bench.sh
