@@ -217,17 +217,23 @@ pub(super) async fn inspection_progress(
     now: DateTime<Utc>,
 ) -> Result<InspectionProgress, crate::store::StoreError> {
     let counts = store.inspection_counts(id).await?;
-    let now_minute = Millis::from(now).as_millis() / 60_000;
-    // Whole minutes before the current one: a partial minute would read as
-    // a slowdown.
+    // As the scan's rate: what the last minutes inspected over the time
+    // since the window began or since the first inspection in it, so the
+    // first minute of a scan already has a rate.
+    let now_ms = Millis::from(now).as_millis();
+    let window_start = now_ms - RATE_MINUTES * 60_000;
     let minutes = store
-        .inspection_minutes(id, now_minute - RATE_MINUTES)
+        .inspection_minutes(id, window_start.div_euclid(60_000))
         .await?;
     let (files, bytes) = minutes
         .iter()
-        .filter(|(m, _, _)| *m < now_minute)
         .fold((0u64, 0u64), |(f, b), (_, mf, mb)| (f + mf, b + mb));
-    let files_per_minute = files as f64 / RATE_MINUTES as f64;
+    let since = minutes
+        .iter()
+        .find(|(_, f, _)| *f > 0)
+        .map_or(window_start, |(m, _, _)| (m * 60_000).max(window_start));
+    let elapsed_secs = ((now_ms - since) as f64 / 1000.0).max(1.0);
+    let files_per_minute = files as f64 * 60.0 / elapsed_secs;
     let pending = counts
         .files_scanned
         .saturating_sub(counts.files_inspected + counts.files_not_inspected);
@@ -239,7 +245,7 @@ pub(super) async fn inspection_progress(
         downloads: counts.downloads,
         bytes_downloaded: counts.bytes_downloaded,
         files_per_minute,
-        bytes_per_second: bytes as f64 / (RATE_MINUTES * 60) as f64,
+        bytes_per_second: bytes as f64 / elapsed_secs,
         eta_seconds: (files_per_minute > 0.0 && pending > 0)
             .then(|| (pending as f64 / files_per_minute * 60.0).round() as u64),
         not_inspected_by_reason: store
