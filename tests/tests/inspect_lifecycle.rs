@@ -368,9 +368,26 @@ fn content_requests(requests: &Requests) -> u64 {
 
 /// Uploads `bytes` as `name` into `user_id`'s root through Box's upload API;
 /// returns the new file's id.
-async fn upload(
+async fn upload(sb: &box_sandbox::SandboxHandle, user_id: &str, name: &str, bytes: &[u8]) -> String {
+    upload_to(sb, user_id, "/api/2.0/files/content", name, bytes).await
+}
+
+/// A new version of `file_id`, as its owner `user_id`.
+async fn new_version(
     sb: &box_sandbox::SandboxHandle,
     user_id: &str,
+    file_id: &str,
+    name: &str,
+    bytes: &[u8],
+) {
+    let path = format!("/api/2.0/files/{file_id}/content");
+    assert_eq!(upload_to(sb, user_id, &path, name, bytes).await, file_id);
+}
+
+async fn upload_to(
+    sb: &box_sandbox::SandboxHandle,
+    user_id: &str,
+    path: &str,
     name: &str,
     bytes: &[u8],
 ) -> String {
@@ -398,13 +415,10 @@ async fn upload(
     body.extend_from_slice(bytes);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     let answer: Value = reqwest::Client::new()
-        .post(format!("{}/api/2.0/files/content", sb.base_url()))
+        .post(format!("{}{path}", sb.base_url()))
         .bearer_auth(token)
         .header("as-user", user_id)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
         .body(body)
         .send()
         .await
@@ -513,5 +527,73 @@ async fn hostile_files_cost_themselves_a_visible_state_never_the_scan() {
             .await
             .unwrap();
     assert_eq!(bin_bytes, 0);
+    sb.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_version_is_inspected_again_from_its_event_and_its_findings_follow_it() {
+    let sb = start_sandbox(small_enterprise()).await;
+    let (client, requests, me) = client_for(&sb, "admin").await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path()).await;
+    let scan = Arc::new(scanner(&client, &store, &me, quick_config()));
+    // A plain text file nothing is found in, owned by the admin.
+    let file = upload(&sb, &me.id, "notes.txt", b"Minutes of the weekly meeting.\n").await;
+    run_to_idle(&scan, 1).await;
+    assert_eq!(open_findings(&store, &file).await, 0);
+    let live = Live::start(&client, &store, scan.clone()).await;
+
+    let before = content_requests(&requests);
+    new_version(
+        &sb,
+        &me.id,
+        &file,
+        "notes.txt",
+        b"Minutes. Card on file: 4111 1111 1111 1111, exp 04/29. Employee SSN 123-45-6789.\n",
+    )
+    .await;
+    let card = |store: Store, file: String| async move {
+        finding(&store, &file, "sensitive_content", "content").await
+    };
+    live.until("the new version's card and SSN", || async {
+        open_findings(&store, &file).await == 2
+    })
+    .await;
+    assert_eq!(content_requests(&requests) - before, 1, "one download for the new content");
+    let samples: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT detector, masked_sample, confidence FROM findings
+         WHERE connection_id = ? AND file_id = ? AND closed_at IS NULL ORDER BY detector",
+    )
+    .bind(CONNECTION)
+    .bind(&file)
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(samples.len(), 2);
+    assert_eq!(samples[0].0, "credit_card");
+    assert!(samples[0].1.ends_with("1111") && !samples[0].1.contains("4111"), "{samples:?}");
+    assert_eq!(samples[1].0, "us_ssn");
+    assert_eq!(samples[1].1, "***-**-6789");
+    assert!(samples.iter().all(|s| s.2 == "high"));
+
+    // The next version is clean again: both close, history kept.
+    new_version(&sb, &me.id, &file, "notes.txt", b"Minutes, nothing sensitive.\n").await;
+    live.until("the findings close", || async { open_findings(&store, &file).await == 0 })
+        .await;
+    let closed = card(store.clone(), file.clone()).await.unwrap();
+    assert!(closed.closed_at.is_some());
+    let changes = history(&store, closed.finding_id).await;
+    assert_eq!(changes.first().map(String::as_str), Some("opened"));
+    assert_eq!(changes.last().map(String::as_str), Some("closed"));
+    let inspections: Vec<String> = sqlx::query_scalar(
+        "SELECT outcome FROM inspections WHERE connection_id = ? AND file_id = ? ORDER BY id",
+    )
+    .bind(CONNECTION)
+    .bind(&file)
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(inspections, ["inspected", "inspected", "inspected"], "each version once");
+    live.stop().await;
     sb.stop().await;
 }

@@ -84,7 +84,9 @@ pub struct ScanStatus {
     pub connection_id: Option<String>,
     pub scan: ScanProgress,
     pub events: EventsProgress,
-    /// Content and exposure inspection of the scanned files.
+    /// Content and exposure inspection of the scanned files (absent in a
+    /// status written before inspection existed).
+    #[serde(default)]
     pub inspection: super::findings::InspectionProgress,
 }
 

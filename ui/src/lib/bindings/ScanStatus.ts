@@ -12,6 +12,7 @@ export type ScanStatus = {
  */
 connection_id: string | null, scan: ScanProgress, events: EventsProgress, 
 /**
- * Content and exposure inspection of the scanned files.
+ * Content and exposure inspection of the scanned files (absent in a
+ * status written before inspection existed).
  */
 inspection: InspectionProgress, };
