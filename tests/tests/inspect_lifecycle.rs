@@ -368,7 +368,12 @@ fn content_requests(requests: &Requests) -> u64 {
 
 /// Uploads `bytes` as `name` into `user_id`'s root through Box's upload API;
 /// returns the new file's id.
-async fn upload(sb: &box_sandbox::SandboxHandle, user_id: &str, name: &str, bytes: &[u8]) -> String {
+async fn upload(
+    sb: &box_sandbox::SandboxHandle,
+    user_id: &str,
+    name: &str,
+    bytes: &[u8],
+) -> String {
     upload_to(sb, user_id, "/api/2.0/files/content", name, bytes).await
 }
 
@@ -418,7 +423,10 @@ async fn upload_to(
         .post(format!("{}{path}", sb.base_url()))
         .bearer_auth(token)
         .header("as-user", user_id)
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
         .body(body)
         .send()
         .await
@@ -538,7 +546,13 @@ async fn a_new_version_is_inspected_again_from_its_event_and_its_findings_follow
     let store = open_store(dir.path()).await;
     let scan = Arc::new(scanner(&client, &store, &me, quick_config()));
     // A plain text file nothing is found in, owned by the admin.
-    let file = upload(&sb, &me.id, "notes.txt", b"Minutes of the weekly meeting.\n").await;
+    let file = upload(
+        &sb,
+        &me.id,
+        "notes.txt",
+        b"Minutes of the weekly meeting.\n",
+    )
+    .await;
     run_to_idle(&scan, 1).await;
     assert_eq!(open_findings(&store, &file).await, 0);
     let live = Live::start(&client, &store, scan.clone()).await;
@@ -559,7 +573,11 @@ async fn a_new_version_is_inspected_again_from_its_event_and_its_findings_follow
         open_findings(&store, &file).await == 2
     })
     .await;
-    assert_eq!(content_requests(&requests) - before, 1, "one download for the new content");
+    assert_eq!(
+        content_requests(&requests) - before,
+        1,
+        "one download for the new content"
+    );
     let samples: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT detector, masked_sample, confidence FROM findings
          WHERE connection_id = ? AND file_id = ? AND closed_at IS NULL ORDER BY detector",
@@ -571,15 +589,27 @@ async fn a_new_version_is_inspected_again_from_its_event_and_its_findings_follow
     .unwrap();
     assert_eq!(samples.len(), 2);
     assert_eq!(samples[0].0, "credit_card");
-    assert!(samples[0].1.ends_with("1111") && !samples[0].1.contains("4111"), "{samples:?}");
+    assert!(
+        samples[0].1.ends_with("1111") && !samples[0].1.contains("4111"),
+        "{samples:?}"
+    );
     assert_eq!(samples[1].0, "us_ssn");
     assert_eq!(samples[1].1, "***-**-6789");
     assert!(samples.iter().all(|s| s.2 == "high"));
 
     // The next version is clean again: both close, history kept.
-    new_version(&sb, &me.id, &file, "notes.txt", b"Minutes, nothing sensitive.\n").await;
-    live.until("the findings close", || async { open_findings(&store, &file).await == 0 })
-        .await;
+    new_version(
+        &sb,
+        &me.id,
+        &file,
+        "notes.txt",
+        b"Minutes, nothing sensitive.\n",
+    )
+    .await;
+    live.until("the findings close", || async {
+        open_findings(&store, &file).await == 0
+    })
+    .await;
     let closed = card(store.clone(), file.clone()).await.unwrap();
     assert!(closed.closed_at.is_some());
     let changes = history(&store, closed.finding_id).await;
@@ -593,7 +623,11 @@ async fn a_new_version_is_inspected_again_from_its_event_and_its_findings_follow
     .fetch_all(store.pool())
     .await
     .unwrap();
-    assert_eq!(inspections, ["inspected", "inspected", "inspected"], "each version once");
+    assert_eq!(
+        inspections,
+        ["inspected", "inspected", "inspected"],
+        "each version once"
+    );
     live.stop().await;
     sb.stop().await;
 }
