@@ -204,7 +204,7 @@ impl Engine {
 
 /// Counts UTF-8 characters (bytes that are not continuation bytes).
 pub fn char_count(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| (b as i8) >= -64).count() as u64
+    scan::char_starts(bytes)
 }
 
 #[derive(Clone, Default)]

@@ -1,9 +1,13 @@
-//! The one-pass candidate finder. A block of 32 bytes at a time is reduced to
-//! a bit mask of trigger bytes (a digit that starts a run, 'A', '@', '(',
-//! '+', '-'), so prose, which is mostly lowercase, costs a few vector
-//! instructions per block. At each trigger a small hand parser finds exactly
-//! the span the detector's `candidate_regex` would match there
-//! (leftmost-first, greedy), and `ReportBuilder::record` validates it.
+//! The one-pass candidate finder. A block of 64 bytes at a time is first
+//! checked for any trigger byte (a digit, 'A', '@', '(', '+', '-'); prose,
+//! mostly lowercase, rarely has one and costs a few vector instructions per
+//! block. Otherwise the block's class masks (and the next block's, for
+//! shapes that run past its end) are combined with shifts into the positions
+//! where some detector's shape can start (`triggers`): most digit runs (ids,
+//! amounts, dates) never reach a parser. At each such trigger a small hand
+//! parser finds exactly the span the detector's `candidate_regex` would
+//! match there (leftmost-first, greedy), and `ReportBuilder::record`
+//! validates it.
 //! Per detector, the next candidate may not start before the previous one
 //! ended, as with a regex's non-overlapping matches.
 
@@ -26,6 +30,198 @@ impl ScanState {
 
 const BLOCK: usize = 64;
 
+/// Per 64-byte block, bit k says what byte k is. Bytes past the text's end
+/// are zero (no class), as `Scanner::byte` reads them.
+#[derive(Clone, Copy, Default)]
+struct Masks {
+    digit: u64,
+    upper: u64,
+    space: u64,
+    dash: u64,
+    dot: u64,
+    a: u64,
+    at: u64,
+    /// `(` or `+`: a phone opening.
+    open: u64,
+}
+
+impl Masks {
+    #[inline]
+    fn at(text: &[u8], base: usize) -> Masks {
+        #[cfg(target_arch = "x86_64")]
+        if base + BLOCK <= text.len() {
+            // SAFETY: SSE2 is part of x86_64; the loads read exactly 64 bytes of `text`.
+            return unsafe { masks_sse2(&text[base..base + BLOCK]) };
+        }
+        let mut m = Masks::default();
+        for (k, &b) in text.iter().skip(base).take(BLOCK).enumerate() {
+            let bit = 1u64 << k;
+            let set = |mask: &mut u64, on: bool| *mask |= bit & (on as u64).wrapping_neg();
+            set(&mut m.digit, b.is_ascii_digit());
+            set(&mut m.upper, b.is_ascii_uppercase());
+            set(&mut m.space, b == b' ');
+            set(&mut m.dash, b == b'-');
+            set(&mut m.dot, b == b'.');
+            set(&mut m.a, b == b'A');
+            set(&mut m.at, b == b'@');
+            set(&mut m.open, b == b'(' || b == b'+');
+        }
+        m
+    }
+}
+
+/// Whether the full block at `base` holds no trigger byte at all (no digit,
+/// none of `A@(+-`): prose mostly, which then costs one pass of compares.
+#[inline]
+fn quiet(text: &[u8], base: usize) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if base + BLOCK <= text.len() {
+        // SAFETY: SSE2 is part of x86_64; the loads read exactly 64 bytes of `text`.
+        return unsafe { quiet_sse2(&text[base..base + BLOCK]) };
+    }
+    false
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline]
+unsafe fn quiet_sse2(block: &[u8]) -> bool {
+    use std::arch::x86_64::*;
+    // SAFETY: the caller passes exactly 64 bytes; loads are unaligned.
+    unsafe {
+        let bias_digit = _mm_set1_epi8(0x80u8.wrapping_sub(b'0') as i8);
+        let ten = _mm_set1_epi8((0x80u8 + 10) as i8);
+        let [dash, a, at, open, plus] =
+            [b'-', b'A', b'@', b'(', b'+'].map(|c| _mm_set1_epi8(c as i8));
+        let mut any = _mm_setzero_si128();
+        for i in 0..4 {
+            let v = _mm_loadu_si128(block.as_ptr().add(16 * i) as *const __m128i);
+            let hit = _mm_or_si128(
+                _mm_or_si128(
+                    _mm_cmplt_epi8(_mm_add_epi8(v, bias_digit), ten),
+                    _mm_cmpeq_epi8(v, dash),
+                ),
+                _mm_or_si128(
+                    _mm_or_si128(_mm_cmpeq_epi8(v, a), _mm_cmpeq_epi8(v, at)),
+                    _mm_or_si128(_mm_cmpeq_epi8(v, open), _mm_cmpeq_epi8(v, plus)),
+                ),
+            );
+            any = _mm_or_si128(any, hit);
+        }
+        _mm_movemask_epi8(any) == 0
+    }
+}
+
+/// How many bytes of `bytes` start a UTF-8 character (are not continuation
+/// bytes), 64 at a time with SSE2 where it can.
+pub(super) fn char_starts(bytes: &[u8]) -> u64 {
+    let mut count = 0u64;
+    let mut rest = bytes;
+    #[cfg(target_arch = "x86_64")]
+    {
+        // 255 blocks of 16 at most, so byte-wide counters cannot overflow.
+        const SPAN: usize = 16 * 255;
+        while rest.len() >= 16 {
+            let n = (rest.len() / 16).min(SPAN / 16) * 16;
+            // SAFETY: SSE2 is part of x86_64; the loads read `rest[..n]`.
+            count += unsafe { char_starts_sse2(&rest[..n]) };
+            rest = &rest[n..];
+        }
+    }
+    count + rest.iter().filter(|&&b| (b as i8) >= -64).count() as u64
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline]
+unsafe fn char_starts_sse2(bytes: &[u8]) -> u64 {
+    use std::arch::x86_64::*;
+    // SAFETY: the caller passes a multiple of 16 bytes, at most 255 * 16.
+    unsafe {
+        let floor = _mm_set1_epi8(-65);
+        let mut counters = _mm_setzero_si128();
+        for chunk in bytes.chunks_exact(16) {
+            let v = _mm_loadu_si128(chunk.as_ptr() as *const __m128i);
+            // A start byte is >= -64 as i8; the compare gives -1 per start.
+            counters = _mm_sub_epi8(counters, _mm_cmpgt_epi8(v, floor));
+        }
+        let sums = _mm_sad_epu8(counters, _mm_setzero_si128());
+        (_mm_cvtsi128_si64(sums) + _mm_extract_epi16(sums, 4) as i64) as u64
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline]
+unsafe fn masks_sse2(block: &[u8]) -> Masks {
+    use std::arch::x86_64::*;
+    // SAFETY: the caller passes exactly 64 bytes; loads are unaligned.
+    unsafe {
+        let bias_digit = _mm_set1_epi8(0x80u8.wrapping_sub(b'0') as i8);
+        let bias_upper = _mm_set1_epi8(0x80u8.wrapping_sub(b'A') as i8);
+        let ten = _mm_set1_epi8((0x80u8 + 10) as i8);
+        let twenty_six = _mm_set1_epi8((0x80u8 + 26) as i8);
+        let [space, dash, dot, a, at, open, plus] =
+            [b' ', b'-', b'.', b'A', b'@', b'(', b'+'].map(|c| _mm_set1_epi8(c as i8));
+        let mut m = Masks::default();
+        for i in 0..4 {
+            let v = _mm_loadu_si128(block.as_ptr().add(16 * i) as *const __m128i);
+            let bits = |x: __m128i| ((_mm_movemask_epi8(x) as u32 & 0xffff) as u64) << (16 * i);
+            // b - c < n, as a signed compare after biasing by 0x80.
+            m.digit |= bits(_mm_cmplt_epi8(_mm_add_epi8(v, bias_digit), ten));
+            m.upper |= bits(_mm_cmplt_epi8(_mm_add_epi8(v, bias_upper), twenty_six));
+            m.space |= bits(_mm_cmpeq_epi8(v, space));
+            m.dash |= bits(_mm_cmpeq_epi8(v, dash));
+            m.dot |= bits(_mm_cmpeq_epi8(v, dot));
+            m.a |= bits(_mm_cmpeq_epi8(v, a));
+            m.at |= bits(_mm_cmpeq_epi8(v, at));
+            m.open |= bits(_mm_or_si128(
+                _mm_cmpeq_epi8(v, open),
+                _mm_cmpeq_epi8(v, plus),
+            ));
+        }
+        m
+    }
+}
+
+/// Which bytes of a block are worth a parser: a superset of the positions
+/// where some parser can return a span, from the block's masks and the next
+/// block's (for shapes that run past the end). Most digit runs (ids,
+/// amounts, dates, times) fit no detector's shape and never reach a parser.
+/// Returns (digit-run starts, other triggers).
+fn triggers(cur: &Masks, next: &Masks, prev_digit: bool, prev_upper: [bool; 2]) -> (u64, u64) {
+    let wide = |c: u64, n: u64| c as u128 | (n as u128) << 64;
+    let d = wide(cur.digit, next.digit);
+    let u = wide(cur.upper, next.upper);
+    let dash = wide(cur.dash, next.dash);
+    // `[- ]` for cards and SSNs, `[-. ]` for phones.
+    let s2 = dash | wide(cur.space, next.space);
+    let s3 = s2 | wide(cur.dot, next.dot);
+    // dN: bit p when bytes p..p+N are all digits.
+    let d2 = d & d >> 1;
+    let d3 = d2 & d >> 2;
+    let d4 = d2 & d2 >> 2;
+    let d5 = d4 & d >> 4;
+    let d6 = d4 & d2 >> 4;
+    let d9 = d4 & d5 >> 4;
+    let d13 = d9 & d4 >> 9;
+    let card = d13 | (d4 & s2 >> 4 & d4 >> 5);
+    let ssn = (d9 & !(d >> 9))
+        | (d3 & s2 >> 3 & d6 >> 4)
+        | (d5 & s2 >> 5 & d4 >> 6)
+        | (d3 & s2 >> 3 & d2 >> 4 & s2 >> 6 & d4 >> 7);
+    let phone = d3 & s3 >> 3 & d3 >> 4 & s3 >> 7 & d4 >> 8;
+    let starts = cur.digit & !(cur.digit << 1 | prev_digit as u64);
+    // `[A-Z]{2}[0-9]{2}`: the two bytes before the run are uppercase.
+    let up1 = cur.upper << 1 | prev_upper[0] as u64;
+    let up2 = cur.upper << 2 | (prev_upper[0] as u64) << 1 | prev_upper[1] as u64;
+    let iban = starts & up1 & up2 & (d >> 1) as u64;
+    let digit = starts & ((card | ssn | phone) as u64) | iban;
+    // An AWS prefix is four uppercase letters, a PEM header five dashes, a
+    // phone opening is followed by a digit.
+    let aws = cur.a & (u >> 1 & u >> 2 & u >> 3) as u64;
+    let pem = cur.dash & (dash >> 1 & dash >> 2 & dash >> 3 & dash >> 4) as u64;
+    let open = cur.open & (d >> 1) as u64;
+    (digit, aws | pem | open | cur.at)
+}
+
 /// Processes every trigger at a position in `from..to`. `text` may extend
 /// beyond both ends: parsers and keyword windows read the context there.
 pub(super) fn scan_range(
@@ -43,83 +239,53 @@ pub(super) fn scan_range(
         out,
     };
     let mut base = from;
-    // Whether the byte before the block is a digit, for digit-run starts.
-    let mut carry = from > 0 && text[from - 1].is_ascii_digit();
+    // The masks of the block at `base`, when the previous block computed them.
+    let mut ahead: Option<Masks> = None;
     while base < to {
-        let end = (base + BLOCK).min(to);
-        let len = end - base;
-        let (digits, others) = block_masks(&text[base..end]);
-        // Digit runs that start here and are at least 2 long (every detector
-        // needs 2): the last byte's follower lies past the block, so keep it.
-        let starts = digits & !((digits << 1) | carry as u64) & ((digits >> 1) | (1 << (len - 1)));
-        carry = (digits >> (len - 1)) & 1 == 1;
-        let mut m = starts | others;
+        let cur = match ahead.take() {
+            Some(masks) => masks,
+            None if quiet(text, base) => {
+                base += BLOCK;
+                continue;
+            }
+            None => Masks::at(text, base),
+        };
+        let next = Masks::at(text, base + BLOCK);
+        let before = |k: usize, class: fn(&u8) -> bool| base >= k && class(&text[base - k]);
+        let (digit, other) = triggers(
+            &cur,
+            &next,
+            before(1, u8::is_ascii_digit),
+            [
+                before(1, u8::is_ascii_uppercase),
+                before(2, u8::is_ascii_uppercase),
+            ],
+        );
+        let live = if to - base >= BLOCK {
+            !0
+        } else {
+            (1u64 << (to - base)) - 1
+        };
+        let mut m = (digit | other) & live;
         while m != 0 {
             let k = m.trailing_zeros() as usize;
             m &= m - 1;
             let p = base + k;
-            if (starts >> k) & 1 == 1 {
-                // The run's length from the mask, unless it reaches the block's end.
-                let run = (!(digits >> k)).trailing_zeros() as usize;
-                let run = if k + run >= len {
-                    scanner.run_len(p)
-                } else {
-                    run
-                };
+            if (digit >> k) & 1 == 1 {
+                let run = (!((cur.digit as u128 | (next.digit as u128) << 64) >> k))
+                    .trailing_zeros() as usize;
                 scanner.at_digit_start(p, run);
             } else {
                 scanner.at_other(p);
             }
         }
-        base = end;
-    }
-}
-
-/// Bit k of the first mask: byte k is a digit; of the second: byte k is one
-/// of the other trigger bytes.
-#[inline]
-fn block_masks(block: &[u8]) -> (u64, u64) {
-    #[cfg(target_arch = "x86_64")]
-    if block.len() == BLOCK {
-        // SAFETY: SSE2 is part of x86_64; the loads read exactly 64 bytes of `block`.
-        return unsafe { block_masks_sse2(block) };
-    }
-    let mut digits = 0u64;
-    let mut others = 0u64;
-    for (k, &b) in block.iter().enumerate() {
-        digits |= (b.is_ascii_digit() as u64) << k;
-        others |= (matches!(b, b'A' | b'@' | b'(' | b'+' | b'-') as u64) << k;
-    }
-    (digits, others)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[inline]
-unsafe fn block_masks_sse2(block: &[u8]) -> (u64, u64) {
-    use std::arch::x86_64::*;
-    // SAFETY: the caller passes exactly 64 bytes; loads are unaligned.
-    unsafe {
-        let bias = _mm_set1_epi8(0x80u8.wrapping_sub(b'0') as i8);
-        let ten = _mm_set1_epi8((0x80u8 + 10) as i8);
-        let [a, at, open, plus, dash] =
-            [b'A', b'@', b'(', b'+', b'-'].map(|c| _mm_set1_epi8(c as i8));
-        let mut digits = 0u64;
-        let mut others = 0u64;
-        for i in 0..4 {
-            let v = _mm_loadu_si128(block.as_ptr().add(16 * i) as *const __m128i);
-            // b - '0' < 10, as a signed compare after biasing by 0x80.
-            let digit = _mm_cmplt_epi8(_mm_add_epi8(v, bias), ten);
-            let other = _mm_or_si128(
-                _mm_or_si128(_mm_cmpeq_epi8(v, a), _mm_cmpeq_epi8(v, at)),
-                _mm_or_si128(
-                    _mm_or_si128(_mm_cmpeq_epi8(v, open), _mm_cmpeq_epi8(v, plus)),
-                    _mm_cmpeq_epi8(v, dash),
-                ),
-            );
-            digits |= ((_mm_movemask_epi8(digit) as u32 & 0xffff) as u64) << (16 * i);
-            others |= ((_mm_movemask_epi8(other) as u32 & 0xffff) as u64) << (16 * i);
+        // A next block without trigger bytes is done; else its masks are ready.
+        if next.digit | next.a | next.at | next.open | next.dash == 0 {
+            base += 2 * BLOCK;
+        } else {
+            ahead = Some(next);
+            base += BLOCK;
         }
-        (digits, others)
     }
 }
 
@@ -168,10 +334,6 @@ impl Scanner<'_> {
 
     fn free(&self, detector: DetectorId, start: usize) -> bool {
         start >= self.state.next[detector.index()]
-    }
-
-    fn run_len(&self, p: usize) -> usize {
-        (p..p + 20).take_while(|&k| self.digit(k)).count()
     }
 
     /// A trigger byte other than a digit.
