@@ -186,6 +186,14 @@ impl ContentInspector {
         })
     }
 
+    /// Removes downloads a killed scanner left behind. Call it holding the
+    /// scanner lock (no other scanner of this data dir spools now).
+    pub fn sweep_spool(&self) {
+        if let Some(dir) = &self.config.temp_dir {
+            sweep_spool_dir(dir);
+        }
+    }
+
     fn spool_file(&self) -> std::io::Result<tempfile::NamedTempFile> {
         let dir = self
             .config
@@ -196,6 +204,9 @@ impl ContentInspector {
         tempfile::Builder::new().prefix("inspect-").tempfile_in(dir)
     }
 }
+
+/// Spooled downloads are named so (a sweep knows them by it).
+const SPOOL_PREFIX: &str = "inspect-";
 
 /// How long extraction of one file may take, by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -211,6 +222,46 @@ fn not_inspected(sha1: Option<String>, why: &NotInspected, bytes: i64) -> FileIn
     }
 }
 
+/// Removes every spooled download in `dir`, and nothing else.
+fn sweep_spool_dir(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(SPOOL_PREFIX)
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sweep_removes_left_over_downloads_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(format!("{SPOOL_PREFIX}a1b2")),
+            b"half a download",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("box-connector.sqlite3"), b"keep").unwrap();
+        sweep_spool_dir(dir.path());
+        let left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(left, ["box-connector.sqlite3"]);
+        sweep_spool_dir(&dir.path().join("missing"));
+    }
 }

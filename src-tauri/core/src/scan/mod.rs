@@ -227,8 +227,10 @@ impl Scanner {
     }
 
     async fn scan(&self, until_idle: bool) -> Result<(), UserError> {
-        // The caller holds the scanner lock: any lease is a dead scanner's.
+        // The caller holds the scanner lock: any lease is a dead scanner's,
+        // and so is any download left in the spool.
         self.store.reclaim_all_leases(&self.connection_id).await?;
+        self.inspector.sweep_spool();
         self.store
             .begin_scan(&self.connection_id, self.me.role.clone(), self.now())
             .await?;
