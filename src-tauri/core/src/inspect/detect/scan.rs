@@ -111,41 +111,10 @@ unsafe fn quiet_sse2(block: &[u8]) -> bool {
     }
 }
 
-/// How many bytes of `bytes` start a UTF-8 character (are not continuation
-/// bytes), 64 at a time with SSE2 where it can.
+/// How many UTF-8 characters `bytes` holds (bytes that are not
+/// continuation bytes): bytecount picks SSE2 or AVX2 at run time.
 pub(super) fn char_starts(bytes: &[u8]) -> u64 {
-    let mut count = 0u64;
-    let mut rest = bytes;
-    #[cfg(target_arch = "x86_64")]
-    {
-        // 255 blocks of 16 at most, so byte-wide counters cannot overflow.
-        const SPAN: usize = 16 * 255;
-        while rest.len() >= 16 {
-            let n = (rest.len() / 16).min(SPAN / 16) * 16;
-            // SAFETY: SSE2 is part of x86_64; the loads read `rest[..n]`.
-            count += unsafe { char_starts_sse2(&rest[..n]) };
-            rest = &rest[n..];
-        }
-    }
-    count + rest.iter().filter(|&&b| (b as i8) >= -64).count() as u64
-}
-
-#[cfg(target_arch = "x86_64")]
-#[inline]
-unsafe fn char_starts_sse2(bytes: &[u8]) -> u64 {
-    use std::arch::x86_64::*;
-    // SAFETY: the caller passes a multiple of 16 bytes, at most 255 * 16.
-    unsafe {
-        let floor = _mm_set1_epi8(-65);
-        let mut counters = _mm_setzero_si128();
-        for chunk in bytes.chunks_exact(16) {
-            let v = _mm_loadu_si128(chunk.as_ptr() as *const __m128i);
-            // A start byte is >= -64 as i8; the compare gives -1 per start.
-            counters = _mm_sub_epi8(counters, _mm_cmpgt_epi8(v, floor));
-        }
-        let sums = _mm_sad_epu8(counters, _mm_setzero_si128());
-        (_mm_cvtsi128_si64(sums) + _mm_extract_epi16(sums, 4) as i64) as u64
-    }
+    bytecount::num_chars(bytes) as u64
 }
 
 #[cfg(target_arch = "x86_64")]
