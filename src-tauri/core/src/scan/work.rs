@@ -219,7 +219,11 @@ impl Scanner {
                 sha1: ctx.sha1.as_deref(),
                 size: ctx.size,
             };
-            let inspection = self.inspect_content(&target, &ctx, as_user, false).await?;
+            let inspection = match self.inspect_content(&target, &ctx, as_user, false).await {
+                // Deleted since the listing: Box says it is gone.
+                Err(e) if e.kind == ApiErrorKind::NotFound => return Ok(ScanOutcome::Removed),
+                other => other?,
+            };
             return Ok(ScanOutcome::File {
                 fresh: None,
                 collaborations,
@@ -274,7 +278,10 @@ impl Scanner {
                     sha1: fresh.sha1.as_deref(),
                     size: fresh.size,
                 };
-                let inspection = self.inspect_content(&target, &ctx, as_user, urgent).await?;
+                let inspection = match self.inspect_content(&target, &ctx, as_user, urgent).await {
+                    Err(e) if e.kind == ApiErrorKind::NotFound => return Ok(ScanOutcome::Removed),
+                    other => other?,
+                };
                 Ok(ScanOutcome::File {
                     fresh: Some(fresh),
                     collaborations,
