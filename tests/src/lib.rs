@@ -2,3 +2,5 @@
 
 /// Drives the real app window (shell engineer).
 pub mod webdriver;
+/// What the window tests share (sign-in, a sandbox that can go away).
+pub mod window;

@@ -6,44 +6,10 @@
 use std::time::Duration;
 
 use anyhow::{ensure, Result};
-use box_connector_e2e::webdriver::{built_binary, workspace_root, AppSession, Options};
+use box_connector_e2e::webdriver::{workspace_root, AppSession};
+use box_connector_e2e::window::{connect_sandbox, start_with_scripted_browser, StandaloneSandbox};
 
-const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(90);
 const API_TEST_TIMEOUT: Duration = Duration::from_secs(90);
-
-async fn start_with_scripted_browser(name: &str, login: &str) -> Result<AppSession> {
-    let browser = built_binary("sandbox-browser")?;
-    let browser = format!("{} --login {login}", browser.display());
-    AppSession::start_with(
-        name,
-        Options {
-            env: vec![("BOX_CONNECTOR_BROWSER".into(), browser)],
-            ..Options::default()
-        },
-    )
-    .await
-}
-
-/// Connects the default data center (Sandbox) and waits for the account card.
-async fn connect_sandbox(s: &AppSession) -> Result<()> {
-    s.wait_attr(
-        "li[data-dc='sandbox'] button.choose",
-        "aria-checked",
-        "true",
-        Duration::from_secs(10),
-    )
-    .await?;
-    s.click("[data-testid=connect]").await?;
-    s.wait_attr(
-        "[data-testid=connection-state]",
-        "data-state",
-        "connected",
-        SIGN_IN_TIMEOUT,
-    )
-    .await?;
-    s.find("[data-testid=account]").await?;
-    Ok(())
-}
 
 /// box-sandbox's default client secret (SandboxConfig::default()).
 const SANDBOX_CLIENT_SECRET: &str = "sandbox-secret";
@@ -68,7 +34,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 #[tokio::test]
 #[ignore = "opens the real window: run scripts/e2e.sh"]
 async fn sandbox_admin_connects_in_one_click_and_passes_the_api_test() -> Result<()> {
-    let s = start_with_scripted_browser("connect-sandbox-admin", "admin").await?;
+    let s = start_with_scripted_browser("connect-sandbox-admin", "admin", vec![]).await?;
     let outcome = async {
         connect_sandbox(&s).await?;
         let role = s.text("[data-testid=role]").await?;
@@ -134,7 +100,7 @@ async fn sandbox_admin_connects_in_one_click_and_passes_the_api_test() -> Result
 #[tokio::test]
 #[ignore = "opens the real window: run scripts/e2e.sh"]
 async fn sandbox_coadmin_gets_a_role_warning_with_the_fix() -> Result<()> {
-    let s = start_with_scripted_browser("connect-sandbox-coadmin", "coadmin").await?;
+    let s = start_with_scripted_browser("connect-sandbox-coadmin", "coadmin", vec![]).await?;
     let outcome = async {
         connect_sandbox(&s).await?;
         let role = s.text("[data-testid=role]").await?;
@@ -188,7 +154,7 @@ const FULL_SCAN_TIMEOUT: Duration = Duration::from_secs(180);
 #[tokio::test]
 #[ignore = "opens the real window: run scripts/e2e.sh"]
 async fn after_connecting_the_scan_runs_to_completion_and_the_events_show_by_kind() -> Result<()> {
-    let s = start_with_scripted_browser("scan-and-events", "admin").await?;
+    let s = start_with_scripted_browser("scan-and-events", "admin", vec![]).await?;
     let outcome = async {
         // Before connecting there is only the Connection view.
         s.find("[role=tab][data-view-tab=connection]").await?;
@@ -280,67 +246,14 @@ async fn after_connecting_the_scan_runs_to_completion_and_the_events_show_by_kin
     s.finish(outcome).await
 }
 
-/// The sandbox as a process of its own, so the test can take it away.
-struct StandaloneSandbox {
-    child: std::process::Child,
-    url: String,
-    // Kept open: the sandbox may write more, and a closed pipe would stop it.
-    _stdout: std::io::BufReader<std::process::ChildStdout>,
-}
-
-impl StandaloneSandbox {
-    fn start() -> Result<StandaloneSandbox> {
-        use std::io::BufRead;
-        let mut child = std::process::Command::new(built_binary("box-sandbox")?)
-            .args(["--port", "0", "--users", "8", "--files", "200"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()?;
-        let stdout = child.stdout.take().expect("piped");
-        let mut first = String::new();
-        let mut reader = std::io::BufReader::new(stdout);
-        reader.read_line(&mut first)?;
-        let url = first
-            .trim()
-            .strip_prefix("listening on ")
-            .map(str::to_owned)
-            .ok_or_else(|| anyhow::anyhow!("unexpected first line from box-sandbox: {first:?}"))?;
-        Ok(StandaloneSandbox {
-            child,
-            url,
-            _stdout: reader,
-        })
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for StandaloneSandbox {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 #[tokio::test]
 #[ignore = "opens the real window: run scripts/e2e.sh"]
 async fn with_box_gone_the_views_still_show_the_scan_and_say_offline() -> Result<()> {
     let mut sandbox = StandaloneSandbox::start()?;
-    let browser = built_binary("sandbox-browser")?;
-    let s = AppSession::start_with(
+    let s = start_with_scripted_browser(
         "offline-views",
-        Options {
-            env: vec![
-                (
-                    "BOX_CONNECTOR_BROWSER".into(),
-                    format!("{} --login admin", browser.display()),
-                ),
-                ("BOX_CONNECTOR_SANDBOX_URL".into(), sandbox.url.clone()),
-            ],
-            ..Options::default()
-        },
+        "admin",
+        vec![("BOX_CONNECTOR_SANDBOX_URL".into(), sandbox.url.clone())],
     )
     .await?;
     let outcome = async {

@@ -9,53 +9,12 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
-use box_connector_e2e::webdriver::{built_binary, workspace_root, AppSession, Options};
+use box_connector_e2e::webdriver::{workspace_root, AppSession};
+use box_connector_e2e::window::{connect_sandbox, start_with_scripted_browser, StandaloneSandbox};
 use serde_json::{json, Value};
 
-const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(90);
 const FULL_SCAN_TIMEOUT: Duration = Duration::from_secs(240);
 const UI_WAIT: Duration = Duration::from_secs(20);
-
-// The two helpers below are window_connect.rs's, kept beside the test that
-// uses them so each test file reads on its own.
-
-async fn start_with_scripted_browser(name: &str, env: Vec<(String, String)>) -> Result<AppSession> {
-    let browser = built_binary("sandbox-browser")?;
-    let mut env = env;
-    env.push((
-        "BOX_CONNECTOR_BROWSER".into(),
-        format!("{} --login admin", browser.display()),
-    ));
-    AppSession::start_with(
-        name,
-        Options {
-            env,
-            ..Options::default()
-        },
-    )
-    .await
-}
-
-/// Connects the default data center (Sandbox) and waits for the account card.
-async fn connect_sandbox(s: &AppSession) -> Result<()> {
-    s.wait_attr(
-        "li[data-dc='sandbox'] button.choose",
-        "aria-checked",
-        "true",
-        Duration::from_secs(10),
-    )
-    .await?;
-    s.click("[data-testid=connect]").await?;
-    s.wait_attr(
-        "[data-testid=connection-state]",
-        "data-state",
-        "connected",
-        SIGN_IN_TIMEOUT,
-    )
-    .await?;
-    s.find("[data-testid=account]").await?;
-    Ok(())
-}
 
 /// Polls until `css` matches `at_least` elements.
 async fn wait_count(
@@ -183,7 +142,7 @@ fn to_docs(shot: &std::path::Path, name: &str) -> Result<()> {
 #[tokio::test]
 #[ignore = "opens the real window: run scripts/e2e.sh"]
 async fn findings_from_the_sandbox_show_filter_open_and_export() -> Result<()> {
-    let s = start_with_scripted_browser("findings", vec![]).await?;
+    let s = start_with_scripted_browser("findings", "admin", vec![]).await?;
     let outcome = async {
         connect_sandbox(&s).await?;
 
@@ -351,55 +310,13 @@ async fn findings_from_the_sandbox_show_filter_open_and_export() -> Result<()> {
     s.finish(outcome).await
 }
 
-/// The sandbox as a process of its own, so the test can take it away.
-struct StandaloneSandbox {
-    child: std::process::Child,
-    url: String,
-    _stdout: std::io::BufReader<std::process::ChildStdout>,
-}
-
-impl StandaloneSandbox {
-    fn start() -> Result<StandaloneSandbox> {
-        use std::io::BufRead;
-        let mut child = std::process::Command::new(built_binary("box-sandbox")?)
-            .args(["--port", "0", "--users", "8", "--files", "200"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()?;
-        let stdout = child.stdout.take().expect("piped");
-        let mut reader = std::io::BufReader::new(stdout);
-        let mut first = String::new();
-        reader.read_line(&mut first)?;
-        let url = first
-            .trim()
-            .strip_prefix("listening on ")
-            .map(str::to_owned)
-            .with_context(|| format!("unexpected first line from box-sandbox: {first:?}"))?;
-        Ok(StandaloneSandbox {
-            child,
-            url,
-            _stdout: reader,
-        })
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for StandaloneSandbox {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 #[tokio::test]
 #[ignore = "opens the real window: run scripts/e2e.sh"]
 async fn findings_still_show_with_box_gone() -> Result<()> {
     let mut sandbox = StandaloneSandbox::start()?;
     let s = start_with_scripted_browser(
         "findings-offline",
+        "admin",
         vec![("BOX_CONNECTOR_SANDBOX_URL".into(), sandbox.url.clone())],
     )
     .await?;
