@@ -194,8 +194,7 @@ impl Scanner {
         let from_listing = ctx.listed && !matches!(c.reason, QueueReason::Event);
         if matches!(c.item, ItemKind::File) && from_listing {
             // The listing said everything but the collaborators and the content.
-            // An outside owner is no managed user: Box refuses to act as one.
-            let owner = ctx.owner_id.clone().filter(|_| !ctx.externally_owned);
+            let owner = ctx.managed_owner();
             let Ok(as_user) = self.acting_user(owner.clone(), ctx.walk_user_id.clone(), skipped)
             else {
                 return Ok(ScanOutcome::File {
@@ -230,7 +229,7 @@ impl Scanner {
                 inspection,
             });
         }
-        let mut owner = ctx.owner_id.clone().filter(|_| !ctx.externally_owned);
+        let mut owner = ctx.managed_owner();
         if owner.is_none() && !ctx.externally_owned {
             if let Some(event_id) = &c.reason_event_id {
                 owner = self

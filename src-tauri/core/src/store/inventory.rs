@@ -198,6 +198,14 @@ pub struct ItemContext {
     pub externally_owned: bool,
 }
 
+impl ItemContext {
+    /// The owner, when the connection may act as them: an owner outside
+    /// the enterprise is no managed user, and Box refuses `as-user` for one.
+    pub fn managed_owner(&self) -> Option<String> {
+        self.owner_id.clone().filter(|_| !self.externally_owned)
+    }
+}
+
 /// The full scan's counters this module keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct InventoryCounts {
