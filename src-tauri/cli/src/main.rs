@@ -178,6 +178,10 @@ struct FindingsArgs {
     /// Only files owned by this login.
     #[arg(long)]
     owner: Option<String>,
+    /// Only files that also hold a content finding of this detector
+    /// (`--kind public_link --file-has credit_card`).
+    #[arg(long = "file-has")]
+    file_has_detector: Option<String>,
     /// Closed findings too (they keep their history).
     #[arg(long)]
     include_closed: bool,
@@ -190,6 +194,7 @@ impl FindingsArgs {
             kind: self.kind.as_deref().and_then(FindingKind::parse),
             detector: self.detector.clone(),
             owner_login: self.owner.clone(),
+            file_has_detector: self.file_has_detector.clone(),
             include_closed: self.include_closed,
         }
     }

@@ -14,6 +14,7 @@ use crate::health::Health;
 use crate::store;
 
 pub mod findings;
+pub mod govern;
 pub mod scan;
 pub use scan::{
     CollaborationView, EventDay, EventRow, EventsProgress, FileDetail, FileHistoryEntry,
@@ -257,5 +258,17 @@ pub enum CoreEvent {
     /// The scan's progress, a few times a second at most while it runs.
     ScanProgress {
         status: Box<ScanStatus>,
+    },
+    /// A bulk action's progress, a few times a second at most.
+    ActionProgress {
+        progress: govern::BulkProgress,
+    },
+    /// An action finished (done, unchanged, refused or failed).
+    ActionFinished {
+        entry: Box<govern::AuditEntry>,
+    },
+    /// Policies matched new findings: the shell also shows a desktop notification.
+    AlertsRaised {
+        alerts: Vec<govern::Alert>,
     },
 }

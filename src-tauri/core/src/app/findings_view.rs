@@ -315,6 +315,7 @@ fn query_of(filter: &FindingsFilter) -> FindingQuery {
         kind: filter.kind.map(|k| k.as_str().to_owned()),
         detector: filter.detector.clone().filter(|d| !d.is_empty()),
         owner_login: filter.owner_login.clone().filter(|o| !o.is_empty()),
+        file_has_detector: filter.file_has_detector.clone().filter(|d| !d.is_empty()),
         include_closed: filter.include_closed,
     }
 }

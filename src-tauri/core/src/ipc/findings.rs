@@ -44,6 +44,10 @@ pub struct FindingsFilter {
     pub kind: Option<FindingKind>,
     pub detector: Option<String>,
     pub owner_login: Option<String>,
+    /// Only findings of files that also hold an open content finding of this
+    /// detector (e.g. public links on files holding card numbers).
+    #[serde(default)]
+    pub file_has_detector: Option<String>,
     /// Closed findings too (their history is kept).
     #[serde(default)]
     pub include_closed: bool,

@@ -34,6 +34,8 @@ pub struct FindingQuery {
     pub kind: Option<String>,
     pub detector: Option<String>,
     pub owner_login: Option<String>,
+    /// Only files that also hold an open content finding of this detector.
+    pub file_has_detector: Option<String>,
     pub include_closed: bool,
 }
 
@@ -91,14 +93,18 @@ impl Store {
                WHERE connection_id = ?1 AND (?2 OR closed_at IS NULL)
                  AND (?3 IS NULL OR severity = ?3) AND (?4 IS NULL OR kind = ?4)
                  AND (?5 IS NULL OR detector = ?5) AND (?6 IS NULL OR owner_login = ?6)
+                 AND (?7 IS NULL OR EXISTS (SELECT 1 FROM findings held
+                      WHERE held.connection_id = findings.connection_id AND held.file_id = findings.file_id
+                        AND held.closed_at IS NULL AND held.detector = ?7))
                ORDER BY closed_at IS NOT NULL, severity_rank DESC, finding_id
-               LIMIT ?7 OFFSET ?8"#,
+               LIMIT ?8 OFFSET ?9"#,
             connection_id,
             q.include_closed,
             q.severity,
             q.kind,
             q.detector,
             q.owner_login,
+            q.file_has_detector,
             limit,
             offset
         )
@@ -125,7 +131,10 @@ impl Store {
                WHERE connection_id = ?1 AND finding_id > ?2 AND (?3 OR closed_at IS NULL)
                  AND (?4 IS NULL OR severity = ?4) AND (?5 IS NULL OR kind = ?5)
                  AND (?6 IS NULL OR detector = ?6) AND (?7 IS NULL OR owner_login = ?7)
-               ORDER BY finding_id LIMIT ?8"#,
+                 AND (?8 IS NULL OR EXISTS (SELECT 1 FROM findings held
+                      WHERE held.connection_id = findings.connection_id AND held.file_id = findings.file_id
+                        AND held.closed_at IS NULL AND held.detector = ?8))
+               ORDER BY finding_id LIMIT ?9"#,
             connection_id,
             after,
             q.include_closed,
@@ -133,6 +142,7 @@ impl Store {
             q.kind,
             q.detector,
             q.owner_login,
+            q.file_has_detector,
             limit
         )
         .fetch_all(self.pool())
@@ -145,13 +155,17 @@ impl Store {
             r#"SELECT COUNT(*) AS "n!: i64" FROM findings
                WHERE connection_id = ?1 AND (?2 OR closed_at IS NULL)
                  AND (?3 IS NULL OR severity = ?3) AND (?4 IS NULL OR kind = ?4)
-                 AND (?5 IS NULL OR detector = ?5) AND (?6 IS NULL OR owner_login = ?6)"#,
+                 AND (?5 IS NULL OR detector = ?5) AND (?6 IS NULL OR owner_login = ?6)
+                 AND (?7 IS NULL OR EXISTS (SELECT 1 FROM findings held
+                      WHERE held.connection_id = findings.connection_id AND held.file_id = findings.file_id
+                        AND held.closed_at IS NULL AND held.detector = ?7))#,
             connection_id,
             q.include_closed,
             q.severity,
             q.kind,
             q.detector,
-            q.owner_login
+            q.owner_login,
+            q.file_has_detector
         )
         .fetch_one(self.pool())
         .await;
