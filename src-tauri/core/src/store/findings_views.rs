@@ -158,7 +158,7 @@ impl Store {
                  AND (?5 IS NULL OR detector = ?5) AND (?6 IS NULL OR owner_login = ?6)
                  AND (?7 IS NULL OR EXISTS (SELECT 1 FROM findings held
                       WHERE held.connection_id = findings.connection_id AND held.file_id = findings.file_id
-                        AND held.closed_at IS NULL AND held.detector = ?7))#,
+                        AND held.closed_at IS NULL AND held.detector = ?7))"#,
             connection_id,
             q.include_closed,
             q.severity,
