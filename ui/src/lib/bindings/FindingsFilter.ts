@@ -7,6 +7,11 @@ import type { Severity } from "./Severity";
  */
 export type FindingsFilter = { severity: Severity | null, kind: FindingKind | null, detector: string | null, owner_login: string | null, 
 /**
+ * Only findings of files that also hold an open content finding of this
+ * detector (e.g. public links on files holding card numbers).
+ */
+file_has_detector: string | null, 
+/**
  * Closed findings too (their history is kept).
  */
 include_closed: boolean, };
