@@ -8,6 +8,8 @@
 mod docs;
 mod exit;
 mod findings_output;
+mod govern_cmd;
+mod govern_output;
 mod integrity;
 mod output;
 mod scan_cmd;
@@ -146,6 +148,22 @@ enum Command {
         out: PathBuf,
         #[command(flatten)]
         filter: FindingsArgs,
+    },
+    /// Act on a Box item (as its owner): remove or restrict its link, remove
+    /// collaborators, quarantine or restore. Prints the preview and changes
+    /// nothing unless --yes confirms; every change goes to the audit log.
+    Act(govern_cmd::ActArgs),
+    /// Rules over findings that raise alerts, and act where you opt in.
+    Policy {
+        #[command(subcommand)]
+        action: govern_cmd::PolicyAction,
+    },
+    /// The audit log of every action, newest first (offline), or its export.
+    Audit {
+        #[command(subcommand)]
+        action: Option<govern_cmd::AuditAction>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
     },
     /// Look after the local database.
     Database {
@@ -448,6 +466,18 @@ async fn command(
             let report = app.export_findings(&filter.filter(), format, &path).await?;
             out.exported(&report);
             Ok(exit::DONE)
+        }
+        Command::Act(args) => {
+            usable_database(&snapshot)?;
+            govern_cmd::act(app, args, out).await
+        }
+        Command::Policy { action } => {
+            usable_database(&snapshot)?;
+            govern_cmd::policy(app, action, out).await
+        }
+        Command::Audit { action, limit } => {
+            usable_database(&snapshot)?;
+            govern_cmd::audit(app, action, limit, out).await
         }
         Command::File { file_id } => {
             usable_database(&snapshot)?;

@@ -40,6 +40,13 @@ pub enum ErrorCode {
     RevokeSkipped,
     /// Another process (the window or the CLI) runs this data folder's scanner.
     ScannerElsewhere,
+    /// Governance is off, or Box has not granted the write scope.
+    GovernanceOff,
+    /// The action may not be taken (role, owner outside, nothing to act on):
+    /// nothing was sent.
+    ActionRefused,
+    /// The preview is too old, unknown, or the item changed since: preview again.
+    PreviewExpired,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod datacenter;
 pub mod error;
 pub mod events;
+pub mod govern;
 pub mod health;
 pub mod inspect;
 pub mod ipc;

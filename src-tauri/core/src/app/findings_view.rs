@@ -1,7 +1,6 @@
 //! Findings as the window and the CLI read them, and their export: all of
 //! it from the store, so it works with Box out of reach.
 
-use std::io::Write;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -14,6 +13,7 @@ use crate::ipc::findings::{
 };
 use crate::store::{FindingQuery, FindingRecord, Millis, Store};
 
+use super::export::ExportFile;
 use super::App;
 
 /// Rows read per query while exporting.
@@ -139,65 +139,17 @@ impl App {
     ) -> Result<ExportReport, UserError> {
         let (store, id) = self.findings_connection().await?;
         let q = query_of(filter);
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let failed = |e: std::io::Error| {
-            UserError::new(
-                ErrorCode::InvalidInput,
-                format!("Could not write {}: {e}.", path.display()),
-                "Choose a folder you can write to, with room for the file, and export again.",
-            )
-        };
-        let tmp = tempfile::NamedTempFile::new_in(dir).map_err(failed)?;
-        let out = std::io::BufWriter::new(tmp.reopen().map_err(failed)?);
-        let mut sink = match format {
-            ExportFormat::Csv => {
-                let mut w = csv::Writer::from_writer(out);
-                w.write_record(CSV_HEADER).map_err(csv_failed)?;
-                Sink::Csv(Box::new(w))
-            }
-            ExportFormat::Json => {
-                let mut out = out;
-                out.write_all(b"[\n").map_err(failed)?;
-                Sink::Json(out)
-            }
-        };
-        let mut rows = 0u64;
+        let mut file = ExportFile::create(path, format, &CSV_HEADER)?;
         let mut after = 0i64;
         loop {
             let page = store.findings_after(&id, &q, after, EXPORT_PAGE).await?;
             let Some(last) = page.last() else { break };
             after = last.finding_id;
             for record in page {
-                let row = row_of(record);
-                match &mut sink {
-                    Sink::Csv(w) => w.write_record(csv_record(&row)).map_err(csv_failed)?,
-                    Sink::Json(out) => {
-                        if rows > 0 {
-                            out.write_all(b",\n").map_err(failed)?;
-                        }
-                        serde_json::to_writer(&mut *out, &row)
-                            .map_err(|e| failed(std::io::Error::other(e)))?;
-                    }
-                }
-                rows += 1;
+                file.push(csv_record, &row_of(record))?;
             }
         }
-        match sink {
-            Sink::Csv(mut w) => w.flush().map_err(failed)?,
-            Sink::Json(mut out) => {
-                out.write_all(b"\n]\n").map_err(failed)?;
-                out.flush().map_err(failed)?;
-            }
-        }
-        tmp.persist(path).map_err(|e| failed(e.error))?;
-        Ok(ExportReport {
-            path: path.display().to_string(),
-            rows,
-            format,
-        })
+        file.finish()
     }
 
     async fn findings_connection(&self) -> Result<(Store, String), UserError> {
@@ -257,11 +209,6 @@ pub(super) async fn inspection_progress(
     })
 }
 
-enum Sink {
-    Csv(Box<csv::Writer<std::io::BufWriter<std::fs::File>>>),
-    Json(std::io::BufWriter<std::fs::File>),
-}
-
 const CSV_HEADER: [&str; 15] = [
     "finding_id",
     "file_id",
@@ -301,15 +248,7 @@ fn csv_record(row: &FindingRow) -> [String; 15] {
     ]
 }
 
-fn csv_failed(e: csv::Error) -> UserError {
-    UserError::new(
-        ErrorCode::InvalidInput,
-        format!("Could not write the CSV export: {e}."),
-        "Choose a folder you can write to, with room for the file, and export again.",
-    )
-}
-
-fn query_of(filter: &FindingsFilter) -> FindingQuery {
+pub(super) fn query_of(filter: &FindingsFilter) -> FindingQuery {
     FindingQuery {
         severity: filter.severity.map(|s| s.as_str().to_owned()),
         kind: filter.kind.map(|k| k.as_str().to_owned()),
@@ -320,7 +259,7 @@ fn query_of(filter: &FindingsFilter) -> FindingQuery {
     }
 }
 
-fn row_of(r: FindingRecord) -> FindingRow {
+pub(super) fn row_of(r: FindingRecord) -> FindingRow {
     FindingRow {
         finding_id: r.finding_id,
         file_id: r.file_id,

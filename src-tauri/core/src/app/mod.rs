@@ -11,7 +11,9 @@ mod bus;
 mod config;
 mod connect;
 mod database;
+mod export;
 mod findings_view;
+mod govern_view;
 mod live;
 mod retire;
 mod sandbox;
@@ -68,6 +70,8 @@ struct Inner {
     scan_runtime: std::sync::Mutex<scan_view::ScanRuntime>,
     /// Woken on pause / resume so the scanner looks at the switch at once.
     scan_wake: tokio::sync::Notify,
+    /// Previews shown and not yet confirmed (they expire).
+    previews: std::sync::Mutex<govern_view::Previews>,
 }
 
 #[derive(Default)]
@@ -149,6 +153,7 @@ impl App {
                 last_health: std::sync::Mutex::new(None),
                 scan_runtime: Default::default(),
                 scan_wake: tokio::sync::Notify::new(),
+                previews: Default::default(),
                 config,
             }),
         })

@@ -16,6 +16,8 @@ pub const ENABLED: bool = cfg!(feature = "failpoints");
 pub const AFTER_REFRESH_BEFORE_KEYCHAIN: &str = "after_refresh_before_keychain";
 /// After the keychain has the new tokens, before the access token is used.
 pub const AFTER_KEYCHAIN_BEFORE_USE: &str = "after_keychain_before_use";
+/// After Box made a governance step's change, before the audit log records it.
+pub const AFTER_SEND_BEFORE_RECORD: &str = "govern_after_send_before_record";
 
 #[cfg(feature = "failpoints")]
 pub fn hit(name: &str) {

@@ -31,6 +31,7 @@ mod connections;
 mod events;
 pub mod findings;
 mod findings_views;
+pub mod governance;
 pub mod inventory;
 mod open;
 mod open_marker;
