@@ -144,8 +144,7 @@ impl App {
     /// What `request` would change, read from Box now. Sends no change.
     pub async fn preview_action(&self, request: ActionRequest) -> Result<ActionPreview, UserError> {
         let g = self.governor().await?;
-        let state = g.read_now(request.item_type, &request.item_id).await?;
-        let record = g.preview_on(&request, state, new_id()).await?;
+        let record = g.preview(&request, new_id()).await?;
         let preview = record.preview.clone();
         self.inner
             .previews
@@ -187,8 +186,7 @@ impl App {
         policy_id: Option<i64>,
     ) -> Result<AuditEntry, UserError> {
         let g = self.governor().await?;
-        let state = g.read_now(request.item_type, &request.item_id).await?;
-        let record = g.preview_on(&request, state, new_id()).await?;
+        let record = g.preview(&request, new_id()).await?;
         let audit_id = g.record_pending(&record.preview, None, policy_id).await?;
         let entry = if record.preview.refused.is_some() {
             g.entry(audit_id).await?

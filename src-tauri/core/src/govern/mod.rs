@@ -211,6 +211,29 @@ impl Governor {
         }))
     }
 
+    /// The preview of `req`: what may not be done is refused from what the
+    /// scan stored, without a request; the rest is read from Box now.
+    pub async fn preview(
+        &self,
+        req: &ActionRequest,
+        preview_id: String,
+    ) -> Result<PreviewRecord, UserError> {
+        let stored = self.read_stored(req.item_type, &req.item_id).await?;
+        if let Some(s) = &stored {
+            let quarantined = self.quarantined(req.item_type, &req.item_id).await?;
+            let owner = quarantined
+                .as_ref()
+                .map(|q| q.original_owner_id.clone())
+                .or_else(|| s.owner_id.clone());
+            let auth = self.authority(owner.as_deref()).await?;
+            if plan::refusal(&auth, owner.as_deref(), s.externally_owned).is_some() {
+                return self.preview_on(req, stored, preview_id).await;
+            }
+        }
+        let live = self.read_now(req.item_type, &req.item_id).await?;
+        self.preview_on(req, live, preview_id).await
+    }
+
     /// The preview of `req` on the item in `state` (`None`: Box does not
     /// know the item). Sends nothing.
     pub async fn preview_on(
