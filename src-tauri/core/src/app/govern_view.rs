@@ -32,6 +32,8 @@ const PREVIEW_LIFETIME: chrono::Duration = chrono::Duration::minutes(15);
 pub const BULK_LIMIT: usize = 10_000;
 /// Items of a bulk action in flight at once (across owners: Box's limits are per user).
 const BULK_CONCURRENCY: usize = 8;
+/// Policies look at new findings this often in the window.
+const POLICY_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 /// Progress events at most this often.
 const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
@@ -651,6 +653,31 @@ impl App {
             .acknowledge_alerts(alert_ids, Millis::from(Utc::now()))
             .await?;
         Ok(())
+    }
+
+    /// The window's governance in the background: actions an earlier run
+    /// left unfinished are taken up once Box can be reached, and policies
+    /// look at new findings every few seconds.
+    pub(super) fn start_background_governance(&self) {
+        let app = self.clone();
+        tokio::spawn(async move {
+            let mut resumed = false;
+            loop {
+                if app.connection_can_write().await && !resumed {
+                    match app.resume_interrupted_actions().await {
+                        Ok(_) => resumed = true,
+                        Err(e) if e.code == ErrorCode::NotConnected => {}
+                        Err(e) => tracing::info!("interrupted actions wait: {e}"),
+                    }
+                }
+                if let Err(e) = app.evaluate_policies().await {
+                    if e.code != ErrorCode::NotConnected {
+                        tracing::warn!("policies: {e}");
+                    }
+                }
+                tokio::time::sleep(POLICY_EVERY).await;
+            }
+        });
     }
 
     /// Open alerts and unfinished actions, for `GovernanceStatus`.

@@ -208,6 +208,7 @@ impl App {
     /// connection is connected, stops on pause or disconnect, and starts
     /// again after a reconnect, a resume or the network's return.
     pub async fn start_background_scanning(&self) {
+        self.start_background_governance();
         let app = self.clone();
         tokio::spawn(async move {
             loop {
