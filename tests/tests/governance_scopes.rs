@@ -150,3 +150,75 @@ async fn governance_asks_box_for_the_write_scope_and_the_api_test_checks_it() {
     assert!(!app.connection_can_write().await);
     app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_cli_turns_governance_on_in_the_browser_and_off_again() {
+    require_keyring();
+    let sandbox = TestSandbox::start(small_sandbox()).await;
+    let world = World::new("governance-cli");
+    let cli = |args: &[&str], browser: &str| {
+        let mut cmd = world.cli(&sandbox, browser);
+        cmd.args(args);
+        run(cmd)
+    };
+    let out = cli(&["--json", "governance", "on"], "--login admin").await;
+    assert!(
+        !out.status.success(),
+        "no connection yet: {}",
+        describe(&out)
+    );
+    assert_eq!(
+        stdout_json(&out)["code"],
+        "not_connected",
+        "{}",
+        describe(&out)
+    );
+
+    let out = cli(
+        &["--json", "connect", "--datacenter", "sandbox"],
+        "--login admin",
+    )
+    .await;
+    assert!(out.status.success(), "{}", describe(&out));
+    let out = cli(&["--json", "governance", "status"], "").await;
+    let status = stdout_json(&out);
+    assert_eq!(
+        (status["enabled"].as_bool(), status["can_write"].as_bool()),
+        (Some(false), Some(false))
+    );
+
+    let out = cli(&["--json", "governance", "on"], "--login admin").await;
+    assert!(out.status.success(), "{}", describe(&out));
+    let status = stdout_json(&out);
+    assert_eq!(
+        (status["enabled"].as_bool(), status["can_write"].as_bool()),
+        (Some(true), Some(true)),
+        "{status}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("sign_in_url") && stderr.contains("root_readwrite"),
+        "the link is shown: {stderr}"
+    );
+
+    // A fresh process sees it, and its API test checks the write scope.
+    let out = cli(&["--json", "test-api"], "").await;
+    assert!(out.status.success(), "{}", describe(&out));
+    let report = stdout_json(&out);
+    let write = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "write_scope")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(write["status"], "pass", "{report}");
+
+    let out = cli(&["governance", "off"], "").await;
+    assert!(out.status.success(), "{}", describe(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Governance: off"), "{text}");
+    let out = cli(&["--json", "test-api"], "").await;
+    let report = stdout_json(&out);
+    assert_eq!(report["checks"].as_array().unwrap().len(), 5, "{report}");
+}
