@@ -31,13 +31,13 @@ impl App {
             None => Vec::new(),
         };
         let can_write = scopes_can_write(&scopes.join(" "));
+        let (open_alerts, interrupted) = self.governance_counts().await;
         Ok(GovernanceStatus {
             enabled,
             scopes,
             can_write,
-            // lead: alerts not yet acknowledged and actions interrupted earlier.
-            open_alerts: 0,
-            interrupted: 0,
+            open_alerts,
+            interrupted,
         })
     }
 
