@@ -222,3 +222,109 @@ async fn the_cli_turns_governance_on_in_the_browser_and_off_again() {
     let report = stdout_json(&out);
     assert_eq!(report["checks"].as_array().unwrap().len(), 5, "{report}");
 }
+
+/// The owner index and parent folder index of a file, as the sandbox holds it.
+fn placed(sandbox: &TestSandbox, file: u32) -> (u32, u32) {
+    let world = sandbox.handle.state().world.read().unwrap();
+    (
+        world.ent.file_owner(file),
+        world.ent.files.parent[file as usize],
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_quarantine_is_refused_until_governance_is_on_and_then_moves_the_file_and_back() {
+    use connector_core::app::{ScanMode, ScannerRole};
+    use connector_core::events::CancellationToken;
+    use connector_core::ipc::govern::{ActionKind, ActionRequest, AuditState, ItemType};
+
+    require_keyring();
+    let sandbox = TestSandbox::start(SandboxConfig {
+        auto_approve: true,
+        ..small_sandbox()
+    })
+    .await;
+    let world = World::new("governance-quarantine");
+    let app = App::open(AppConfig {
+        data_dir: world.data_dir(),
+        keychain_service: world.service.clone(),
+        browser: BrowserLauncher::Disabled,
+        sign_in_timeout: Duration::from_secs(30),
+        sandbox_url: Some(sandbox.base_url.clone()),
+        clock: SharedClock::system(),
+    })
+    .await
+    .unwrap();
+    let a = app.clone();
+    sign_in(&app, async move { a.connect().await }).await;
+    app.run_scan(
+        ScanMode::UntilIdle,
+        ScannerRole::Cli,
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    // A plain user's file.
+    let (file, admin) = {
+        let w = sandbox.handle.state().world.read().unwrap();
+        let user = w.ent.find_login("user").unwrap();
+        let file = (0..w.ent.files.parent.len() as u32)
+            .find(|&f| w.ent.file_owner(f) == user && w.ent.file_alive(f))
+            .expect("the user owns a file");
+        (file, w.ent.find_login("admin").unwrap())
+    };
+    let before = placed(&sandbox, file);
+    let request = ActionRequest {
+        kind: ActionKind::Quarantine,
+        item_type: ItemType::File,
+        item_id: (box_sandbox::enterprise::FILE_ID_BASE + file as u64).to_string(),
+        access: None,
+        disable_download: false,
+        expires_at: None,
+        collaboration_id: None,
+    };
+
+    // Read-only: refused before anything is sent.
+    let preview = app.preview_action(request.clone()).await.unwrap();
+    assert!(preview.refused.is_some(), "{preview:?}");
+    let entry = app.perform_action(&preview.preview_id).await.unwrap();
+    assert_eq!(entry.state, AuditState::Refused);
+    assert_eq!(placed(&sandbox, file), before, "nothing changed at Box");
+
+    // Governance on: the quarantine moves it to the admin's holding folder.
+    let a = app.clone();
+    sign_in(&app, async move { a.enable_governance().await }).await;
+    let preview = app.preview_action(request.clone()).await.unwrap();
+    assert!(preview.refused.is_none(), "{:?}", preview.refused);
+    let entry = app.perform_action(&preview.preview_id).await.unwrap();
+    assert_eq!(entry.state, AuditState::Done, "{entry:?}");
+    let (owner, holding) = placed(&sandbox, file);
+    assert_eq!(owner, admin, "the admin owns it in quarantine");
+    {
+        let w = sandbox.handle.state().world.read().unwrap();
+        let q = w.ent.folders.parent[holding as usize];
+        assert_eq!(
+            w.ent.folder_name(holding),
+            format!("file-{}", request.item_id)
+        );
+        assert_eq!(w.ent.folder_name(q), "Box Connector Quarantine");
+    }
+
+    // Restore puts it back with its owner.
+    let preview = app
+        .preview_action(ActionRequest {
+            kind: ActionKind::Restore,
+            ..request
+        })
+        .await
+        .unwrap();
+    assert!(preview.refused.is_none(), "{:?}", preview.refused);
+    let entry = app.perform_action(&preview.preview_id).await.unwrap();
+    assert_eq!(entry.state, AuditState::Done, "{entry:?}");
+    assert_eq!(
+        placed(&sandbox, file),
+        before,
+        "back where it was, the user's again"
+    );
+    app.shutdown().await;
+}
