@@ -165,6 +165,15 @@ enum Command {
         #[arg(long, default_value_t = 100)]
         limit: u32,
     },
+    /// Governance: `status`; `on` signs in to Box again (the browser opens,
+    /// as for connect) asking it to allow changing files and folders
+    /// (root_readwrite), which acting on findings needs; `off` turns the
+    /// switch off (the wider sign-in stays until the next connect, which
+    /// asks for read-only again).
+    Governance {
+        #[arg(value_parser = ["status", "on", "off"])]
+        action: String,
+    },
     /// Look after the local database.
     Database {
         #[command(subcommand)]
@@ -493,6 +502,10 @@ async fn command(
                 )),
             }
         }
+        Command::Governance { action } => {
+            usable_database(&snapshot)?;
+            governance(app, &action, out).await
+        }
         Command::Database {
             action: DatabaseAction::MoveAside { force },
         } => move_aside(app, &snapshot, force, out).await,
@@ -585,6 +598,52 @@ async fn check(snapshot: &Snapshot, out: &Output) -> Result<u8, UserError> {
 }
 
 async fn connect(app: &App, out: &Output) -> Result<u8, UserError> {
+    let view = while_signing_in(app, out, app.connect()).await?;
+    out.connected(&view);
+    Ok(exit::DONE)
+}
+
+/// `governance status|on|off`: the switch and what Box granted.
+async fn governance(app: &App, action: &str, out: &Output) -> Result<u8, UserError> {
+    let status = match action {
+        "on" => {
+            if !out.json {
+                eprintln!("{}", wording::GOVERNANCE_WHY);
+            }
+            while_signing_in(app, out, app.enable_governance()).await?
+        }
+        "off" => app.disable_governance().await?,
+        _ => app.governance_status().await?,
+    };
+    if out.json {
+        out.print_json(&status);
+    } else {
+        let state = if status.enabled { "on" } else { "off" };
+        println!("Governance: {state}");
+        println!("Scopes: {}", status.scopes.join(" "));
+        println!(
+            "Box allows changes: {}",
+            if status.can_write {
+                "yes (root_readwrite)"
+            } else {
+                "no (read-only)"
+            }
+        );
+        if status.enabled && !status.can_write {
+            println!("Next: {} governance on", wording::CLI);
+        }
+    }
+    Ok(exit::DONE)
+}
+
+/// Runs a sign-in (`connect`, `governance on`) showing its link as soon as
+/// it exists, taking a pasted redirect address on stdin, and cancelling on
+/// Ctrl-C.
+async fn while_signing_in<T>(
+    app: &App,
+    out: &Output,
+    sign_in: impl std::future::Future<Output = Result<T, UserError>>,
+) -> Result<T, UserError> {
     let mut events = app.subscribe();
     let json = out.json;
     // Show the sign-in link as soon as it exists ("copy sign-in link").
@@ -626,12 +685,10 @@ async fn connect(app: &App, out: &Output) -> Result<u8, UserError> {
             canceller.cancel_connect();
         }
     });
-    let result = app.connect().await;
+    let result = sign_in.await;
     announcer.abort();
     ctrl_c.abort();
-    let view = result?;
-    out.connected(&view);
-    Ok(exit::DONE)
+    result
 }
 
 #[cfg(test)]

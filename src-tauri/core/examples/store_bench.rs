@@ -66,6 +66,7 @@ async fn main() -> anyhow_free::Result {
             refresh_token_issued_at: None,
             last_success_at: None,
             updated_at: now,
+            scopes: None,
         })
         .await?;
 

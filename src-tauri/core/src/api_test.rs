@@ -3,9 +3,11 @@
 //! every step so the UI can tick the list as it goes.
 
 use chrono::Utc;
+use reqwest::Method;
 
-use crate::box_api::{ApiError, BoxClient, User};
+use crate::box_api::{ApiError, BoxClient, RequestOptions, User};
 use crate::ipc::{ApiCheck, ApiCheckId, ApiTestReport, CheckStatus};
+use crate::wording;
 
 pub const COADMIN_WARNING: &str =
     "Signed in as a co-admin: files owned by other admins will not be scanned.";
@@ -17,16 +19,18 @@ pub fn label(id: ApiCheckId) -> &'static str {
         ApiCheckId::EnterpriseEvents => "Enterprise events can be read",
         ApiCheckId::UsersListable => "Users can be listed",
         ApiCheckId::ActAsUser => "Acting as another user works",
+        ApiCheckId::WriteScope => "Box allows changes (governance)",
     }
 }
 
-const ORDER: [ApiCheckId; 5] = [
-    ApiCheckId::TokenValid,
-    ApiCheckId::Role,
-    ApiCheckId::EnterpriseEvents,
-    ApiCheckId::UsersListable,
-    ApiCheckId::ActAsUser,
-];
+/// The checks of one run: every check, the governance ones only while
+/// governance is on.
+fn order(governance: bool) -> Vec<ApiCheckId> {
+    ApiCheckId::ALL
+        .into_iter()
+        .filter(|id| governance || !id.only_with_governance())
+        .collect()
+}
 
 /// What the run found besides the report: the signed-in account.
 pub struct ApiTestOutcome {
@@ -92,9 +96,11 @@ impl<P: Fn(&ApiTestReport)> Run<'_, P> {
 }
 
 /// Runs the checklist; `progress` sees the report after every change.
+/// `governance`: the admin turned governance on, so `write_scope` runs too.
 pub async fn run(
     client: &BoxClient,
     datacenter_id: &str,
+    governance: bool,
     progress: &impl Fn(&ApiTestReport),
 ) -> ApiTestOutcome {
     let report = ApiTestReport {
@@ -102,9 +108,9 @@ pub async fn run(
         started_at: Utc::now(),
         finished_at: None,
         outcome: CheckStatus::Running,
-        checks: ORDER
-            .iter()
-            .map(|&id| ApiCheck {
+        checks: order(governance)
+            .into_iter()
+            .map(|id| ApiCheck {
                 id,
                 label: label(id).into(),
                 status: CheckStatus::Pending,
@@ -116,6 +122,9 @@ pub async fn run(
     };
     let mut run = Run { report, progress };
     let me = checks(client, &mut run).await;
+    if governance && me.is_some() {
+        write_scope(client, &mut run).await;
+    }
     run.skip_rest();
     let mut report = run.report;
     report.finished_at = Some(Utc::now());
@@ -251,4 +260,43 @@ async fn checks<P: Fn(&ApiTestReport)>(client: &BoxClient, run: &mut Run<'_, P>)
         },
     }
     Some(me)
+}
+
+/// Whether Box lets this connection write, without changing anything: a
+/// folder create Box must refuse as malformed. With `root_readwrite` the
+/// route reads the body and answers 400; without it the gate answers 403
+/// `insufficient_scope` before the body is looked at.
+async fn write_scope<P: Fn(&ApiTestReport)>(client: &BoxClient, run: &mut Run<'_, P>) {
+    use ApiCheckId::WriteScope;
+    run.start(WriteScope);
+    let answer = client
+        .send_json::<serde_json::Value>(
+            Method::POST,
+            "/folders",
+            Some(&serde_json::json!({})),
+            &RequestOptions::default(),
+        )
+        .await;
+    match answer {
+        Err(e) if e.status == Some(400) => run.done(
+            WriteScope,
+            CheckStatus::Pass,
+            wording::WRITE_SCOPE_PASSED,
+            None,
+        ),
+        Err(e) if e.status == Some(403) && e.box_code.as_deref() == Some("insufficient_scope") => {
+            let mut e = e;
+            // The fix is the one thing to do; Box's words stay in box_error.
+            e.user.hint = String::new();
+            e.user.message = "Box refused a write: this connection may only read files.".into();
+            run.failed(WriteScope, &e, wording::WRITE_SCOPE_FIX);
+        }
+        Err(e) => run.failed(WriteScope, &e, ""),
+        Ok(_) => run.done(
+            WriteScope,
+            CheckStatus::Fail,
+            "Box accepted an empty folder request it should have refused as malformed.",
+            Some("Run the API test again; if it repeats, report it with the request id."),
+        ),
+    }
 }

@@ -549,6 +549,7 @@ mod tests {
             refresh_token_issued_at: Some(at(NOW - 1800)),
             last_success_at: None,
             updated_at: at(NOW - 1800),
+            scopes: None,
         }
     }
 

@@ -132,17 +132,27 @@ pub enum ApiCheckId {
     EnterpriseEvents,
     UsersListable,
     ActAsUser,
+    /// Box accepts writes from the connection (`root_readwrite`); run only
+    /// while governance is on.
+    WriteScope,
 }
 
 impl ApiCheckId {
     /// Every check, in the order the API test runs them.
-    pub const ALL: [ApiCheckId; 5] = [
+    pub const ALL: [ApiCheckId; 6] = [
         ApiCheckId::TokenValid,
         ApiCheckId::Role,
         ApiCheckId::EnterpriseEvents,
         ApiCheckId::UsersListable,
         ApiCheckId::ActAsUser,
+        ApiCheckId::WriteScope,
     ];
+
+    /// Whether the check runs only while governance is on (absent otherwise,
+    /// rather than shown as skipped).
+    pub fn only_with_governance(self) -> bool {
+        self == ApiCheckId::WriteScope
+    }
 
     /// The id as stored and serialized (`token_valid`, `role`, ...).
     pub fn as_str(self) -> &'static str {
@@ -152,6 +162,7 @@ impl ApiCheckId {
             ApiCheckId::EnterpriseEvents => "enterprise_events",
             ApiCheckId::UsersListable => "users_listable",
             ApiCheckId::ActAsUser => "act_as_user",
+            ApiCheckId::WriteScope => "write_scope",
         }
     }
 }

@@ -13,6 +13,30 @@ use crate::ipc::{CheckStatus, ConnectionState, DatabaseState};
 /// The CLI's name, as the admin types it.
 pub const CLI: &str = "box-connector-cli";
 
+/// Why turning governance on signs in once more: said before the browser
+/// opens (the CLI prints it) and in the error of a sign-in that did not end
+/// with Allow.
+pub const GOVERNANCE_WHY: &str = "Turning governance on signs in to Box once more to ask for \
+permission to change files and folders (root_readwrite): removing links and collaborators and \
+quarantining items need it. Nothing is changed until you confirm an action.";
+
+/// The API test's `write_scope` check, passed.
+pub const WRITE_SCOPE_PASSED: &str = "Box accepts writes from this connection.";
+
+/// The API test's `write_scope` check, failed on Box's `insufficient_scope`.
+pub const WRITE_SCOPE_FIX: &str =
+    "Turn governance on again so Box asks you to allow writing (root_readwrite).";
+
+/// A governance sign-in that did not end connected: governance stays off,
+/// and why it was asked is said again beside what went wrong.
+pub fn governance_sign_in_failed(err: UserError) -> UserError {
+    UserError::new(
+        err.code,
+        format!("Governance stays off: {}", err.message),
+        format!("{GOVERNANCE_WHY} {}", err.hint).trim().to_string(),
+    )
+}
+
 /// Where the words are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audience {

@@ -560,6 +560,20 @@ impl Writer<'_> {
         Ok(f)
     }
 
+    /// A new empty folder in `parent` (already resolved and visible). Box logs
+    /// a created folder as `UPLOAD` with the folder as its source.
+    pub fn create_folder(&mut self, parent: u32, name: &str) -> Result<u32, ApiError> {
+        require_role(self.ent(), self.actor, parent, false, WRITE)?;
+        validate_name(name)?;
+        if let Some(c) = name_clash(self.ent(), parent, name, (false, u32::MAX)) {
+            return Err(self.name_in_use(c));
+        }
+        let now = self.now;
+        let d = self.world.ent.add_folder(parent, name, now);
+        self.log(EventKind::Upload, Subject::Folder(d), 0);
+        Ok(d)
+    }
+
     /// A new version of `f` with uploaded bytes, optionally renaming it.
     pub fn new_version(
         &mut self,

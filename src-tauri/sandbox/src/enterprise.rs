@@ -876,6 +876,16 @@ impl Enterprise {
         parts.join("/")
     }
 
+    /// Append a new, empty folder (created through the API) under `parent`:
+    /// it belongs to the parent's owner, as everything in a folder does.
+    pub fn add_folder(&mut self, parent: u32, name: &str, at: i64) -> u32 {
+        let owner = self.folders.owner[parent as usize];
+        let depth = self.folders.depth[parent as usize].saturating_add(1);
+        let idx = self.push_folder(parent, owner, depth, 0, at);
+        self.folders.changed.names.insert(idx, name.to_string());
+        idx
+    }
+
     /// Append a new file (live upload) to a folder.
     pub fn add_file(&mut self, folder: u32, at: i64, by: u32) -> u32 {
         let idx = self.files.parent.len() as u32;

@@ -169,3 +169,24 @@ pub fn invalid_token() -> Response {
     );
     resp
 }
+
+pub const INSUFFICIENT_SCOPE_MESSAGE: &str =
+    "The request requires higher privileges than provided by the access token.";
+
+/// Box's answer to a token without the scope a route needs: 403 with the
+/// `ClientError` body and the RFC 6750 challenge naming the error.
+pub fn insufficient_scope() -> Response {
+    let mut resp = ApiError::new(
+        StatusCode::FORBIDDEN,
+        "insufficient_scope",
+        INSUFFICIENT_SCOPE_MESSAGE,
+    )
+    .into_response();
+    resp.headers_mut().insert(
+        "www-authenticate",
+        HeaderValue::from_static(
+            "Bearer realm=\"Service\", error=\"insufficient_scope\", error_description=\"The request requires higher privileges than provided by the access token.\"",
+        ),
+    );
+    resp
+}

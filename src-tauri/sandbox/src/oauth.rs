@@ -15,7 +15,7 @@ use url::Url;
 use crate::enterprise::{AccountKind, Role};
 use crate::error::OAuthError;
 use crate::state::Inner;
-use crate::tokens::{AuthCode, RefreshError};
+use crate::tokens::{AuthCode, RefreshError, Scopes};
 
 type Params = HashMap<String, String>;
 
@@ -78,10 +78,16 @@ fn redirect_with(redirect_uri: &str, pairs: &[(&str, &str)]) -> Response {
     (StatusCode::FOUND, [(header::LOCATION, url.to_string())]).into_response()
 }
 
-/// Checks shared by GET and POST. Ok(redirect_uri) or the page/redirect to answer with.
+/// What a valid authorize request grants: where to send the code, and the scopes.
+struct Authorize {
+    redirect_uri: String,
+    scopes: Scopes,
+}
+
+/// Checks shared by GET and POST. The grant asked for, or the page/redirect to answer with.
 // Handlers answer with axum's Response everywhere; boxing it here buys nothing.
 #[allow(clippy::result_large_err)]
-fn validate(inner: &Inner, p: &Params) -> Result<String, Response> {
+fn validate(inner: &Inner, p: &Params) -> Result<Authorize, Response> {
     let client_id = p.get("client_id").map(String::as_str).unwrap_or("");
     if client_id != inner.cfg.client_id {
         return Err(page(
@@ -136,13 +142,39 @@ fn validate(inner: &Inner, p: &Params) -> Result<String, Response> {
             ],
         ));
     }
-    Ok(redirect_uri)
+    // `scope` narrows the grant to what it names; without it the app's
+    // configured scopes apply. A name Box does not know is refused.
+    let scopes = match p.get("scope").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Scopes::ALL,
+        Some(list) => match Scopes::parse(list) {
+            Ok(asked) => asked.within(Scopes::ALL),
+            Err(unknown) => {
+                return Err(redirect_with(
+                    &redirect_uri,
+                    &[
+                        ("error", "invalid_scope"),
+                        (
+                            "error_description",
+                            &format!("The requested scope is invalid: {unknown}"),
+                        ),
+                        ("state", state),
+                    ],
+                ))
+            }
+        },
+    };
+    Ok(Authorize {
+        redirect_uri,
+        scopes,
+    })
 }
 
-fn approve(inner: &Inner, p: &Params, redirect_uri: &str, user: u32) -> Response {
+fn approve(inner: &Inner, p: &Params, grant: &Authorize, user: u32) -> Response {
+    let redirect_uri = grant.redirect_uri.as_str();
     let mut store = inner.tokens.lock().unwrap();
     let code = AuthCode {
         user,
+        scopes: grant.scopes,
         client_id: inner.cfg.client_id.clone(),
         redirect_uri: p.get("redirect_uri").cloned(),
         code_challenge: p.get("code_challenge").cloned(),
@@ -155,7 +187,7 @@ fn approve(inner: &Inner, p: &Params, redirect_uri: &str, user: u32) -> Response
 }
 
 pub async fn authorize_page(State(inner): State<Arc<Inner>>, Query(p): Query<Params>) -> Response {
-    let redirect_uri = match validate(&inner, &p) {
+    let grant = match validate(&inner, &p) {
         Ok(r) => r,
         Err(resp) => return resp,
     };
@@ -167,7 +199,7 @@ pub async fn authorize_page(State(inner): State<Arc<Inner>>, Query(p): Query<Par
             .ent
             .find_login(&inner.cfg.login_as);
         return match user {
-            Some(u) => approve(&inner, &p, &redirect_uri, u),
+            Some(u) => approve(&inner, &p, &grant, u),
             None => page(
                 StatusCode::BAD_REQUEST,
                 "Box | Unknown account",
@@ -228,14 +260,15 @@ pub async fn authorize_page(State(inner): State<Arc<Inner>>, Query(p): Query<Par
 }
 
 pub async fn authorize_submit(State(inner): State<Arc<Inner>>, Form(p): Form<Params>) -> Response {
-    let redirect_uri = match validate(&inner, &p) {
-        Ok(r) => r,
+    let grant = match validate(&inner, &p) {
+        Ok(g) => g,
         Err(resp) => return resp,
     };
+    let redirect_uri = grant.redirect_uri.as_str();
     let state = p.get("state").map(String::as_str).unwrap_or("");
     if p.get("decision").map(String::as_str) != Some("allow") {
         return redirect_with(
-            &redirect_uri,
+            redirect_uri,
             &[
                 ("error", "access_denied"),
                 (
@@ -249,7 +282,7 @@ pub async fn authorize_submit(State(inner): State<Arc<Inner>>, Form(p): Form<Par
     let login = p.get("login").map(String::as_str).unwrap_or("");
     let user = inner.world.read().unwrap().ent.find_login(login);
     match user {
-        Some(u) => approve(&inner, &p, &redirect_uri, u),
+        Some(u) => approve(&inner, &p, &grant, u),
         None => page(
             StatusCode::BAD_REQUEST,
             "Box | Unknown account",
@@ -361,10 +394,11 @@ fn token_inner(inner: &Inner, p: &Params) -> Result<Response, OAuthError> {
                     ));
                 }
             }
-            store.issue_pair(
+            store.issue_scoped_pair(
                 code.user,
                 &inner.cfg.client_id,
                 None,
+                code.scopes,
                 access_ttl,
                 refresh_ttl,
             )

@@ -132,6 +132,18 @@ pub const ROUTES: &[Route] = &[
         query: &["fields", "notify"],
     },
     Route {
+        method: "GET",
+        spec_path: "/collaborations/{collaboration_id}",
+        served_path: "/2.0/collaborations/{collaboration_id}",
+        query: &["fields"],
+    },
+    Route {
+        method: "POST",
+        spec_path: "/folders",
+        served_path: "/2.0/folders",
+        query: &["fields"],
+    },
+    Route {
         method: "DELETE",
         spec_path: "/collaborations/{collaboration_id}",
         served_path: "/2.0/collaborations/{collaboration_id}",

@@ -74,6 +74,11 @@ pub fn router(inner: Arc<Inner>) -> Router {
             delete(api::collaborations::delete),
         )
         .route(
+            listed("GET", "/2.0/collaborations/{collaboration_id}"),
+            get(api::collaborations::get_one),
+        )
+        .route(listed("POST", "/2.0/folders"), post(api::folders::create))
+        .route(
             listed("POST", "/api/2.0/files/content"),
             post(api::uploads::upload_file)
                 .layer(DefaultBodyLimit::max(api::uploads::UPLOAD_LIMIT)),

@@ -66,9 +66,86 @@ fn is_digest(key: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+/// The OAuth scopes a grant carries, as a set over the names Box knows.
+/// Serialized as its bits; records written before scopes existed read as
+/// [`Scopes::ALL`] (they were issued with everything).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Scopes(u8);
+
+impl Default for Scopes {
+    fn default() -> Self {
+        Scopes::ALL
+    }
+}
+
+impl Scopes {
+    /// Every scope name the sandbox knows, in Box's spelling.
+    pub const NAMES: [&'static str; 5] = [
+        "root_readonly",
+        "root_readwrite",
+        "manage_managed_users",
+        "manage_enterprise_properties",
+        "manage_groups",
+    ];
+    /// What the sandbox's app is configured for: every scope above, so a
+    /// sign-in without `scope` (and any token `/_sandbox` or a test mints
+    /// in-process) may do everything.
+    pub const ALL: Scopes = Scopes(0b1_1111);
+
+    /// A space-separated `scope`; `Err(name)` for the first name Box does not know.
+    pub fn parse(list: &str) -> Result<Scopes, String> {
+        let mut bits = 0u8;
+        for name in list.split_whitespace() {
+            let i = Self::NAMES
+                .iter()
+                .position(|n| *n == name)
+                .ok_or_else(|| name.to_string())?;
+            bits |= 1 << i;
+        }
+        Ok(Scopes(bits))
+    }
+
+    pub fn has(self, name: &str) -> bool {
+        Self::NAMES
+            .iter()
+            .position(|n| *n == name)
+            .is_some_and(|i| self.0 & (1 << i) != 0)
+    }
+
+    /// Narrowed to what `other` also holds (a request within the app's scopes).
+    pub fn within(self, other: Scopes) -> Scopes {
+        Scopes(self.0 & other.0)
+    }
+
+    /// Files and folders may be read (`root_readonly` or `root_readwrite`).
+    pub fn reads_files(self) -> bool {
+        self.has("root_readonly") || self.has("root_readwrite")
+    }
+
+    /// Files and folders may be changed.
+    pub fn writes_files(self) -> bool {
+        self.has("root_readwrite")
+    }
+}
+
+impl std::fmt::Display for Scopes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = Self::NAMES
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.0 & (1 << i) != 0)
+            .map(|(_, n)| *n)
+            .collect();
+        f.write_str(&names.join(" "))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct AuthCode {
     pub user: u32,
+    /// What the authorize request asked for (within the app's scopes).
+    pub scopes: Scopes,
     pub client_id: String,
     pub redirect_uri: Option<String>,
     pub code_challenge: Option<String>,
@@ -81,6 +158,8 @@ pub struct AccessRec {
     pub client_id: String,
     pub expires_at: i64,
     pub grant: u64,
+    #[serde(default)]
+    pub scopes: Scopes,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -89,6 +168,9 @@ pub struct RefreshRec {
     pub client_id: String,
     pub expires_at: i64,
     pub grant: u64,
+    /// Kept by every refresh: a grant never widens or narrows by refreshing.
+    #[serde(default)]
+    pub scopes: Scopes,
     pub used: bool,
     /// Digest of the refresh token issued when this one was used.
     #[serde(default)]
@@ -177,11 +259,24 @@ impl TokenStore {
         self.codes.remove(&digest(value))
     }
 
+    /// A pair with every scope: what tests and in-process tools mint.
     pub fn issue_pair(
         &mut self,
         user: u32,
         client_id: &str,
         grant: Option<u64>,
+        access_ttl: i64,
+        refresh_ttl: i64,
+    ) -> IssuedPair {
+        self.issue_scoped_pair(user, client_id, grant, Scopes::ALL, access_ttl, refresh_ttl)
+    }
+
+    pub fn issue_scoped_pair(
+        &mut self,
+        user: u32,
+        client_id: &str,
+        grant: Option<u64>,
+        scopes: Scopes,
         access_ttl: i64,
         refresh_ttl: i64,
     ) -> IssuedPair {
@@ -199,6 +294,7 @@ impl TokenStore {
                 client_id: client_id.into(),
                 expires_at: now + access_ttl,
                 grant,
+                scopes,
             },
         );
         self.refresh.insert(
@@ -208,6 +304,7 @@ impl TokenStore {
                 client_id: client_id.into(),
                 expires_at: now + refresh_ttl,
                 grant,
+                scopes,
                 used: false,
                 successor_digest: None,
                 successor: None,
@@ -282,10 +379,11 @@ impl TokenStore {
             }
             return Err(RefreshError::Invalid);
         }
-        let pair = self.issue_pair(
+        let pair = self.issue_scoped_pair(
             rec.user,
             client_id,
             Some(rec.grant),
+            rec.scopes,
             access_ttl,
             refresh_ttl,
         );
@@ -328,10 +426,15 @@ impl TokenStore {
 
     /// Access token lookup: the user, or None when unknown or expired.
     pub fn user_of(&self, access: &str) -> Option<u32> {
+        self.grant_of(access).map(|(user, _)| user)
+    }
+
+    /// Access token lookup: the user and the scopes the token carries.
+    pub fn grant_of(&self, access: &str) -> Option<(u32, Scopes)> {
         self.access
             .get(&digest(access))
             .filter(|a| a.expires_at > self.clock.now())
-            .map(|a| a.user)
+            .map(|a| (a.user, a.scopes))
     }
 
     pub fn expire_all_access(&mut self) {
@@ -378,4 +481,40 @@ fn rekey<V>(map: HashMap<String, V>) -> HashMap<String, V> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_parse_print_and_refuse_unknown_names() {
+        let s = Scopes::parse("root_readonly  manage_managed_users").unwrap();
+        assert!(s.reads_files() && !s.writes_files() && s.has("manage_managed_users"));
+        assert_eq!(s.to_string(), "root_readonly manage_managed_users");
+        assert_eq!(
+            Scopes::parse("root_readonly item_fly"),
+            Err("item_fly".into())
+        );
+        assert_eq!(Scopes::ALL.to_string(), Scopes::NAMES.join(" "));
+    }
+
+    #[test]
+    fn a_record_from_before_scopes_reads_as_every_scope() {
+        let old = r#"{"user":1,"client_id":"c","expires_at":9,"grant":1}"#;
+        let rec: AccessRec = serde_json::from_str(old).unwrap();
+        assert_eq!(rec.scopes, Scopes::ALL);
+    }
+
+    #[test]
+    fn a_refresh_keeps_the_scopes_of_the_grant() {
+        let mut store = TokenStore::default();
+        let narrow = Scopes::parse("root_readonly").unwrap();
+        let pair = store.issue_scoped_pair(1, "c", None, narrow, 60, 600);
+        assert_eq!(store.grant_of(&pair.access_token), Some((1, narrow)));
+        let next = store
+            .refresh(&pair.refresh_token, "c", Rotation::Strict, 60, 600)
+            .unwrap();
+        assert_eq!(store.grant_of(&next.access_token), Some((1, narrow)));
+    }
 }

@@ -1066,6 +1066,62 @@ async fn every_response_validates_against_the_spec() {
     )
     .await;
     let cid = c["id"].as_str().unwrap().to_string();
+    // Reading one collaboration back (before and after its removal, below).
+    let gc = "/collaborations/{collaboration_id}";
+    api(
+        &sb,
+        &admin,
+        gc,
+        &format!("/2.0/collaborations/{cid}"),
+        &[],
+        &mut s,
+    )
+    .await;
+    api(
+        &sb,
+        &admin,
+        gc,
+        &format!("/2.0/collaborations/{cid}?fields=role,accessible_by"),
+        &[],
+        &mut s,
+    )
+    .await;
+    // Creating folders: created, refused as malformed, in use, and without the scope.
+    let pf = "/folders";
+    let new_folder =
+        |name: &str, parent: &str| json_body(&json!({"name": name, "parent": {"id": parent}}));
+    for body in [
+        new_folder("Conformance", &sub),
+        new_folder("conformance", &sub),
+        new_folder("bad/name", &sub),
+        new_folder("x", "999"),
+        json_body(&json!({})),
+    ] {
+        write(&sb, &admin, "POST", pf, "/2.0/folders", &[], body, &mut s).await;
+    }
+    write(
+        &sb,
+        &admin,
+        "POST",
+        pf,
+        "/2.0/folders?fields=name,parent",
+        &[],
+        new_folder("Slim", &sub),
+        &mut s,
+    )
+    .await;
+    let (read_only, _) = login_scoped(&sb, "admin", "root_readonly").await;
+    write(
+        &sb,
+        &read_only,
+        "POST",
+        pf,
+        "/2.0/folders",
+        &[],
+        new_folder("Never", &sub),
+        &mut s,
+    )
+    .await;
     let internal = users["entries"][1]["login"].as_str().unwrap().to_string();
     write(
         &sb,
@@ -1140,6 +1196,15 @@ async fn every_response_validates_against_the_spec() {
         &format!("/2.0/collaborations/{cid}"),
         &[],
         None,
+        &mut s,
+    )
+    .await;
+    api(
+        &sb,
+        &admin,
+        gc,
+        &format!("/2.0/collaborations/{cid}"),
+        &[],
         &mut s,
     )
     .await;
@@ -1322,6 +1387,12 @@ async fn every_response_validates_against_the_spec() {
         ("/collaborations", 201),
         ("/collaborations/{collaboration_id}", 204),
         ("/collaborations/{collaboration_id}", 404),
+        ("/collaborations/{collaboration_id}", 200),
+        ("/folders", 201),
+        ("/folders", 400),
+        ("/folders", 403),
+        ("/folders", 404),
+        ("/folders", 409),
     ] {
         assert!(
             statuses.contains(&(want.0.to_string(), want.1)),

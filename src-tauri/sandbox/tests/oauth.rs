@@ -560,3 +560,180 @@ async fn each_sign_in_is_one_live_grant_and_rotation_keeps_it_one() {
     assert_eq!(live(), 1);
     sb.stop().await;
 }
+
+#[tokio::test]
+async fn an_unknown_scope_is_refused_on_the_redirect() {
+    let sb = start(small()).await;
+    let (redirect, _t) = callback_server().await;
+    let body = sign_in(
+        &authorize_url(
+            &sb,
+            &redirect,
+            "s",
+            &[("scope", "root_readonly fly_to_the_moon")],
+        ),
+        Decision::Allow,
+        "admin",
+    )
+    .await;
+    let q = query_map(&body.unwrap());
+    assert_eq!(
+        (q["error"].as_str(), q["state"].as_str()),
+        ("invalid_scope", "s")
+    );
+    assert!(!q.contains_key("code"));
+    sb.stop().await;
+}
+
+/// Asserts Box's insufficient-scope answer: 403, its body and its challenge.
+fn assert_insufficient_scope(r: &Resp, what: &str) {
+    assert_eq!(r.status, 403, "{what}: {}", r.text);
+    assert_eq!(r.body["code"], "insufficient_scope", "{what}");
+    assert_eq!(
+        r.body["message"],
+        "The request requires higher privileges than provided by the access token."
+    );
+    assert_eq!(
+        r.headers["www-authenticate"].to_str().unwrap(),
+        "Bearer realm=\"Service\", error=\"insufficient_scope\", error_description=\"The request requires higher privileges than provided by the access token.\""
+    );
+}
+
+#[tokio::test]
+async fn scope_narrows_the_grant_for_good_and_writes_need_root_readwrite() {
+    let sb = start(SandboxConfig {
+        rate_limit_per_minute: 0,
+        ..small()
+    })
+    .await;
+    let read_only = "root_readonly manage_managed_users manage_enterprise_properties";
+    let (ro, rt) = login_scoped(&sb, "admin", read_only).await;
+    for path in [
+        "/2.0/users/me",
+        "/2.0/folders/0/items",
+        "/2.0/users?user_type=managed",
+        "/2.0/events?stream_type=admin_logs&limit=1",
+    ] {
+        assert_eq!(get(&sb, &ro, path, &[]).await.status, 200, "{path}");
+    }
+    let file = get(&sb, &ro, "/2.0/folders/0/items?limit=1000", &[])
+        .await
+        .body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "file")
+        .map(|e| e["id"].as_str().unwrap().to_string());
+    let file = file.unwrap_or_else(|| "1000000000000".into());
+    let upload = multipart(&[
+        (
+            "attributes",
+            None,
+            br#"{"name":"a.txt","parent":{"id":"0"}}"#,
+        ),
+        ("file", Some("a.txt"), b"a"),
+    ]);
+    // Every write, malformed or not, is refused before its body is read.
+    type Body = Option<(String, Vec<u8>)>;
+    let writes: Vec<(&str, String, Body)> = vec![
+        (
+            "POST",
+            "/2.0/folders".into(),
+            json_body(&serde_json::json!({})),
+        ),
+        (
+            "POST",
+            "/2.0/folders".into(),
+            Some(("application/json".into(), b"{not json".to_vec())),
+        ),
+        (
+            "PUT",
+            format!("/2.0/files/{file}"),
+            json_body(&serde_json::json!({"name": "b.txt"})),
+        ),
+        ("DELETE", format!("/2.0/files/{file}"), None),
+        (
+            "PUT",
+            "/2.0/folders/0".into(),
+            json_body(&serde_json::json!({})),
+        ),
+        (
+            "POST",
+            "/2.0/collaborations".into(),
+            json_body(&serde_json::json!({})),
+        ),
+        ("DELETE", "/2.0/collaborations/40000000000".into(), None),
+        (
+            "POST",
+            "/api/2.0/files/content".into(),
+            Some(upload.clone()),
+        ),
+        (
+            "POST",
+            format!("/api/2.0/files/{file}/content"),
+            Some(upload.clone()),
+        ),
+    ];
+    for (method, path, body) in &writes {
+        let r = send(&sb, &ro, method, path, &[], body.clone()).await;
+        assert_insufficient_scope(&r, &format!("{method} {path}"));
+    }
+    // The refreshed grant is just as narrow.
+    let (status, pair) = refresh(&sb, &rt).await;
+    assert_eq!(status, 200, "{pair}");
+    let again = pair["access_token"].as_str().unwrap();
+    let r = send(
+        &sb,
+        again,
+        "POST",
+        "/2.0/folders",
+        &[],
+        json_body(&serde_json::json!({})),
+    )
+    .await;
+    assert_insufficient_scope(&r, "after a refresh");
+    assert_eq!(get(&sb, again, "/2.0/folders/0", &[]).await.status, 200);
+
+    // Without a file scope even reads of files and folders are refused.
+    let (users_only, _) = login_scoped(&sb, "admin", "manage_managed_users").await;
+    assert_insufficient_scope(&get(&sb, &users_only, "/2.0/folders/0", &[]).await, "read");
+    assert_insufficient_scope(
+        &get(&sb, &users_only, &format!("/2.0/files/{file}"), &[]).await,
+        "read",
+    );
+    assert_eq!(
+        get(&sb, &users_only, "/2.0/users?user_type=managed", &[])
+            .await
+            .status,
+        200
+    );
+
+    // With root_readwrite, or without `scope` (the app's scopes: all), the same
+    // malformed write reaches the route and is a 400.
+    let (rw, _) = login_scoped(
+        &sb,
+        "admin",
+        "root_readwrite manage_managed_users manage_enterprise_properties",
+    )
+    .await;
+    let (all, _) = login(&sb, "admin").await;
+    for token in [&rw, &all] {
+        let r = send(
+            &sb,
+            token,
+            "POST",
+            "/2.0/folders",
+            &[],
+            json_body(&serde_json::json!({})),
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.body["code"].as_str()),
+            (400, Some("bad_request")),
+            "{}",
+            r.text
+        );
+        assert_eq!(get(&sb, token, "/2.0/folders/0", &[]).await.status, 200);
+    }
+    sb.stop().await;
+}

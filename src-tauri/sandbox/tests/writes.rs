@@ -1214,3 +1214,489 @@ async fn writes_interleave_safely_with_live_activity_and_reads() {
     }
     sb.stop().await;
 }
+
+/// The items a user sees in a folder, by id.
+async fn sees(sb: &box_sandbox::SandboxHandle, admin: &str, uid: &str, path: &str) -> u16 {
+    get(sb, admin, path, &[("as-user", uid)]).await.status
+}
+
+#[tokio::test]
+async fn folders_are_created_with_box_name_rules_conflicts_and_an_upload_event() {
+    let sb = start(cfg()).await;
+    let (admin, _) = login(&sb, "admin").await;
+    let (uid, folder) = user_and_folder(&sb, &admin, 0).await;
+    let (other, _) = user_and_folder(&sb, &admin, 1).await;
+    let as_user = [("as-user", uid.as_str())];
+    let from = position(&sb, &admin).await;
+    let create = |body: Value, who: String, fields: &'static str| {
+        let sb = &sb;
+        let admin = admin.clone();
+        async move {
+            send(
+                sb,
+                &admin,
+                "POST",
+                &format!("/2.0/folders{fields}"),
+                &[("as-user", &who)],
+                json_body(&body),
+            )
+            .await
+        }
+    };
+
+    let made = create(
+        json!({"name": "Contracts 2026", "parent": {"id": folder}}),
+        uid.clone(),
+        "",
+    )
+    .await;
+    assert_eq!(made.status, 201, "{}", made.text);
+    let id = made.body["id"].as_str().unwrap().to_string();
+    assert_eq!(made.body["type"], "folder");
+    assert_eq!(made.body["name"], "Contracts 2026");
+    assert_eq!(made.body["parent"]["id"], folder.as_str());
+    assert_eq!(made.body["owned_by"]["id"], uid.as_str());
+    assert_eq!(made.body["etag"], "1");
+    assert!(listing_ids(&sb, &admin, &uid, &folder).await.contains(&id));
+    let served = get(&sb, &admin, &format!("/2.0/folders/{id}"), &as_user).await;
+    assert_eq!(
+        (
+            served.status,
+            served.body["item_collection"]["total_count"].as_u64()
+        ),
+        (200, Some(0)),
+        "{}",
+        served.text
+    );
+    // `fields` as on every read: type, id and what was asked.
+    let slim = create(
+        json!({"name": "Slim", "parent": {"id": "0"}}),
+        uid.clone(),
+        "?fields=name",
+    )
+    .await;
+    assert_eq!(slim.status, 201, "{}", slim.text);
+    let keys: HashSet<&str> = slim
+        .body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    assert_eq!(keys, HashSet::from(["type", "id", "name"]));
+    // It can hold uploads at once.
+    let up = upload(&sb, &admin, &id, "inside.txt", b"hi", &as_user).await;
+    assert_eq!(up.status, 201, "{}", up.text);
+
+    // A name in use (any letter case), by a folder or by a file, is a 409 naming it.
+    let clash = create(
+        json!({"name": "contracts 2026", "parent": {"id": folder}}),
+        uid.clone(),
+        "",
+    )
+    .await;
+    assert_eq!(
+        (clash.status, clash.body["code"].as_str()),
+        (409, Some("item_name_in_use")),
+        "{}",
+        clash.text
+    );
+    let conflicts = clash.body["context_info"]["conflicts"].as_array().unwrap();
+    assert_eq!(
+        (conflicts[0]["type"].as_str(), conflicts[0]["id"].as_str()),
+        (Some("folder"), Some(id.as_str()))
+    );
+    let file_clash = create(
+        json!({"name": "INSIDE.txt", "parent": {"id": id}}),
+        uid.clone(),
+        "",
+    )
+    .await;
+    assert_eq!(file_clash.status, 409, "{}", file_clash.text);
+    assert_eq!(
+        file_clash.body["context_info"]["conflicts"][0]["type"],
+        "file"
+    );
+    for (name, code) in [
+        ("", "item_name_invalid"),
+        ("a/b", "item_name_invalid"),
+        ("trailing ", "item_name_invalid"),
+        ("..", "item_name_invalid"),
+    ] {
+        let r = create(
+            json!({"name": name, "parent": {"id": folder}}),
+            uid.clone(),
+            "",
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.body["code"].as_str()),
+            (400, Some(code)),
+            "{name:?}"
+        );
+    }
+    let long = create(
+        json!({"name": "x".repeat(256), "parent": {"id": folder}}),
+        uid.clone(),
+        "",
+    )
+    .await;
+    assert_eq!(long.body["code"], "item_name_too_long");
+    for body in [
+        json!({}),
+        json!({"name": "x"}),
+        json!({"parent": {"id": folder}}),
+    ] {
+        let r = create(body, uid.clone(), "").await;
+        assert_eq!(
+            (r.status, r.body["code"].as_str()),
+            (400, Some("bad_request"))
+        );
+    }
+    // Someone who cannot see the parent gets 404; a viewer gets 403.
+    let blind = create(
+        json!({"name": "x", "parent": {"id": folder}}),
+        other.clone(),
+        "",
+    )
+    .await;
+    assert_eq!(blind.status, 404, "{}", blind.text);
+    let invite = send(
+        &sb,
+        &admin,
+        "POST",
+        "/2.0/collaborations",
+        &as_user,
+        json_body(&json!({"item": {"type": "folder", "id": folder}, "accessible_by": {"type": "user", "id": other}, "role": "viewer"})),
+    )
+    .await;
+    assert_eq!(invite.status, 201, "{}", invite.text);
+    let viewer = create(
+        json!({"name": "x", "parent": {"id": folder}}),
+        other.clone(),
+        "",
+    )
+    .await;
+    assert_eq!(
+        (viewer.status, viewer.body["code"].as_str()),
+        (403, Some("access_denied_insufficient_permissions"))
+    );
+    // An editor may: the folder is the parent's owner's, as on Box.
+    let role = send(
+        &sb,
+        &admin,
+        "DELETE",
+        &format!(
+            "/2.0/collaborations/{}",
+            invite.body["id"].as_str().unwrap()
+        ),
+        &as_user,
+        None,
+    )
+    .await;
+    assert_eq!(role.status, 204);
+    let editor = send(
+        &sb,
+        &admin,
+        "POST",
+        "/2.0/collaborations",
+        &as_user,
+        json_body(&json!({"item": {"type": "folder", "id": folder}, "accessible_by": {"type": "user", "id": other}, "role": "editor"})),
+    )
+    .await;
+    assert_eq!(editor.status, 201);
+    let by_editor = create(
+        json!({"name": "From a colleague", "parent": {"id": folder}}),
+        other.clone(),
+        "",
+    )
+    .await;
+    assert_eq!(by_editor.status, 201, "{}", by_editor.text);
+    assert_eq!(by_editor.body["owned_by"]["id"], uid.as_str());
+
+    let events = logged(&sb, &admin, from).await;
+    let uploads: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "UPLOAD" && e["source"]["item_type"] == "folder")
+        .collect();
+    assert_eq!(
+        uploads.len(),
+        3,
+        "one UPLOAD per created folder: {events:?}"
+    );
+    assert_eq!(uploads[0]["source"]["item_id"], id.as_str());
+    assert_eq!(uploads[0]["source"]["item_name"], "Contracts 2026");
+    assert_eq!(uploads[0]["source"]["parent"]["id"], folder.as_str());
+    assert_eq!(uploads[0]["created_by"]["id"], uid.as_str());
+    assert_eq!(uploads[2]["created_by"]["id"], other.as_str());
+    sb.stop().await;
+}
+
+#[tokio::test]
+async fn a_collaboration_reads_back_until_it_is_removed() {
+    let sb = start(cfg()).await;
+    let (admin, _) = login(&sb, "admin").await;
+    let (uid, folder) = user_and_folder(&sb, &admin, 0).await;
+    let (other, _) = user_and_folder(&sb, &admin, 1).await;
+    let (stranger, _) = user_and_folder(&sb, &admin, 2).await;
+    let as_user = [("as-user", uid.as_str())];
+    let made = send(
+        &sb,
+        &admin,
+        "POST",
+        "/2.0/collaborations",
+        &as_user,
+        json_body(&json!({"item": {"type": "folder", "id": folder}, "accessible_by": {"type": "user", "id": other}, "role": "editor"})),
+    )
+    .await;
+    assert_eq!(made.status, 201);
+    let cid = made.body["id"].as_str().unwrap().to_string();
+    let path = format!("/2.0/collaborations/{cid}");
+    let read = get(&sb, &admin, &path, &as_user).await;
+    assert_eq!(read.status, 200, "{}", read.text);
+    assert_eq!(read.body, made.body, "the same collaboration as created");
+    let theirs = get(
+        &sb,
+        &admin,
+        &format!("{path}?fields=role"),
+        &[("as-user", &other)],
+    )
+    .await;
+    assert_eq!(
+        (
+            theirs.status,
+            theirs.body["role"].as_str(),
+            theirs.body.get("item")
+        ),
+        (200, Some("editor"), None)
+    );
+    assert_eq!(
+        sees(&sb, &admin, &stranger, &path).await,
+        404,
+        "not theirs to see"
+    );
+    assert_eq!(sees(&sb, &admin, &uid, "/2.0/collaborations/12").await, 404);
+    assert_eq!(
+        sees(&sb, &admin, &uid, "/2.0/collaborations/abc").await,
+        404
+    );
+    let del = send(&sb, &admin, "DELETE", &path, &as_user, None).await;
+    assert_eq!(del.status, 204);
+    let gone = get(&sb, &admin, &path, &as_user).await;
+    assert_eq!(
+        (gone.status, gone.body["code"].as_str()),
+        (404, Some("not_found"))
+    );
+    sb.stop().await;
+}
+
+/// The quarantine of CONTRACT10.md, step by step through HTTP: ownership moves to
+/// the admin's holding folder and back, and the owner loses and regains access.
+#[tokio::test]
+async fn quarantine_and_restore_move_items_and_their_ownership_both_ways() {
+    let sb = start(cfg()).await;
+    let (admin, _) = login(&sb, "admin").await;
+    let me = get(&sb, &admin, "/2.0/users/me", &[]).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (uid, home) = user_and_folder(&sb, &admin, 0).await;
+    let owner = [("as-user", uid.as_str())];
+    let post = |path: &'static str, body: Value, headers: Vec<(&'static str, String)>| {
+        let (sb, admin) = (&sb, admin.clone());
+        async move {
+            let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            send(sb, &admin, "POST", path, &h, json_body(&body)).await
+        }
+    };
+    let put = |path: String, body: Value| {
+        let (sb, admin, uid) = (&sb, admin.clone(), uid.clone());
+        async move {
+            send(
+                sb,
+                &admin,
+                "PUT",
+                &path,
+                &[("as-user", &uid)],
+                json_body(&body),
+            )
+            .await
+        }
+    };
+
+    // Q in the admin's root; a second create is a 409 naming it, to reuse.
+    let q_body = json!({"name": "Box Connector Quarantine", "parent": {"id": "0"}});
+    let q = post("/2.0/folders", q_body.clone(), vec![]).await;
+    assert_eq!(q.status, 201, "{}", q.text);
+    let q_id = q.body["id"].as_str().unwrap().to_string();
+    assert_eq!(q.body["owned_by"]["id"], me.as_str());
+    let again = post("/2.0/folders", q_body, vec![]).await;
+    assert_eq!(again.status, 409);
+    assert_eq!(
+        again.body["context_info"]["conflicts"][0]["id"],
+        q_id.as_str()
+    );
+
+    // A file of the owner's with a link, and one of their folders.
+    let up = upload(
+        &sb,
+        &admin,
+        &home,
+        "payroll.csv",
+        b"4111 1111 1111 1111",
+        &owner,
+    )
+    .await;
+    assert_eq!(up.status, 201);
+    let file = up.body["entries"][0]["id"].as_str().unwrap().to_string();
+    let linked = put(
+        format!("/2.0/files/{file}"),
+        json!({"shared_link": {"access": "open"}}),
+    )
+    .await;
+    assert_eq!(linked.status, 200, "{}", linked.text);
+    let sub = post(
+        "/2.0/folders",
+        json!({"name": "Exports", "parent": {"id": home}}),
+        vec![("as-user", uid.clone())],
+    )
+    .await;
+    assert_eq!(sub.status, 201);
+    let folder = sub.body["id"].as_str().unwrap().to_string();
+    let inner = upload(&sb, &admin, &folder, "inner.txt", b"x", &owner).await;
+    let inner_file = inner.body["entries"][0]["id"].as_str().unwrap().to_string();
+
+    for (kind, id, old_parent) in [
+        ("file", file.clone(), home.clone()),
+        ("folder", folder.clone(), home.clone()),
+    ] {
+        let url = format!("/2.0/{kind}s/{id}");
+        // The holding folder, and the owner invited as editor: usable at once.
+        let hold = post(
+            "/2.0/folders",
+            json!({"name": format!("{kind}-{id}"), "parent": {"id": q_id}}),
+            vec![],
+        )
+        .await;
+        assert_eq!(hold.status, 201, "{}", hold.text);
+        let hold_id = hold.body["id"].as_str().unwrap().to_string();
+        let invite = |role: &'static str| {
+            post(
+                "/2.0/collaborations",
+                json!({"item": {"type": "folder", "id": hold_id}, "accessible_by": {"type": "user", "id": uid}, "role": role}),
+                vec![],
+            )
+        };
+        let editor = invite("editor").await;
+        assert_eq!(
+            (editor.status, editor.body["status"].as_str()),
+            (201, Some("accepted")),
+            "{}",
+            editor.text
+        );
+        // As the owner: the link goes, the item moves in, and the admin owns it.
+        let unlinked = put(url.clone(), json!({"shared_link": null})).await;
+        assert_eq!(unlinked.status, 200, "{}", unlinked.text);
+        let moved = put(
+            format!("{url}?fields=owned_by,parent,shared_link"),
+            json!({"parent": {"id": hold_id}}),
+        )
+        .await;
+        assert_eq!(moved.status, 200, "{}", moved.text);
+        assert_eq!(
+            moved.body["owned_by"]["id"],
+            me.as_str(),
+            "{kind}: the admin owns it now"
+        );
+        assert_eq!(moved.body["parent"]["id"], hold_id.as_str());
+        assert!(moved.body["shared_link"].is_null());
+        if kind == "folder" {
+            let f = get(
+                &sb,
+                &admin,
+                &format!("/2.0/files/{inner_file}?fields=owned_by"),
+                &[],
+            )
+            .await;
+            assert_eq!(
+                f.body["owned_by"]["id"],
+                me.as_str(),
+                "what is inside goes along"
+            );
+        }
+        // The admin removes the owner's collaboration: the owner no longer sees it.
+        let cid = editor.body["id"].as_str().unwrap();
+        let removed = send(
+            &sb,
+            &admin,
+            "DELETE",
+            &format!("/2.0/collaborations/{cid}"),
+            &[],
+            None,
+        )
+        .await;
+        assert_eq!(removed.status, 204);
+        assert_eq!(
+            sees(&sb, &admin, &uid, &url).await,
+            404,
+            "{kind} hidden from its owner"
+        );
+        assert_eq!(
+            sees(&sb, &admin, &uid, &format!("/2.0/collaborations/{cid}")).await,
+            404
+        );
+
+        // Restore: the owner as co-owner of the holding folder moves it back.
+        let co = invite("co-owner").await;
+        assert_eq!(
+            (co.status, co.body["status"].as_str()),
+            (201, Some("accepted")),
+            "{}",
+            co.text
+        );
+        let back = put(
+            format!("{url}?fields=owned_by,parent"),
+            json!({"parent": {"id": old_parent}}),
+        )
+        .await;
+        assert_eq!(back.status, 200, "{}", back.text);
+        assert_eq!(
+            back.body["owned_by"]["id"],
+            uid.as_str(),
+            "{kind}: the owner owns it again"
+        );
+        assert_eq!(back.body["parent"]["id"], old_parent.as_str());
+        let relinked = put(url.clone(), json!({"shared_link": {"access": "open"}})).await;
+        assert_eq!(relinked.status, 200);
+        let cid = co.body["id"].as_str().unwrap();
+        let done = send(
+            &sb,
+            &admin,
+            "DELETE",
+            &format!("/2.0/collaborations/{cid}"),
+            &[],
+            None,
+        )
+        .await;
+        assert_eq!(done.status, 204);
+        assert_eq!(
+            sees(&sb, &admin, &uid, &url).await,
+            200,
+            "{kind} back with its owner"
+        );
+    }
+    let f = get(
+        &sb,
+        &admin,
+        &format!("/2.0/files/{inner_file}?fields=owned_by"),
+        &owner,
+    )
+    .await;
+    assert_eq!(f.body["owned_by"]["id"], uid.as_str());
+
+    // A co-admin may not act as the admin, quarantine or not.
+    let (coadmin, _) = login(&sb, "coadmin").await;
+    let refused = get(&sb, &coadmin, "/2.0/folders/0", &[("as-user", &me)]).await;
+    assert_eq!(refused.status, 403, "{}", refused.text);
+    sb.stop().await;
+}

@@ -29,7 +29,14 @@ impl App {
                 report: report.clone(),
             });
         };
-        let outcome = api_test::run(&session.client, &session.datacenter_id, &progress).await;
+        let governance = self.governance_enabled().await;
+        let outcome = api_test::run(
+            &session.client,
+            &session.datacenter_id,
+            governance,
+            &progress,
+        )
+        .await;
         let report = outcome.report;
         // The session's watcher mirrors this too, but a short-lived process
         // (the CLI) may exit first: a dead sign-in must reach the store now.

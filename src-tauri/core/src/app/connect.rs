@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::loopback::{LoopbackSignIn, SignInRequest};
 use crate::auth::refresh_lock::RefreshLock;
 use crate::auth::tokens::{blocking, KeychainVault, TokenManager, TokenVault};
-use crate::auth::{TokenSet, DEFAULT_SCOPE};
+use crate::auth::{TokenSet, DEFAULT_SCOPE, GOVERN_SCOPE};
 use crate::box_api::User;
 use crate::error::{ErrorCode, UserError};
 use crate::ipc::{ConnectionView, CoreEvent, SignInView};
@@ -23,8 +23,29 @@ impl App {
     /// Signs in to the selected data center: loopback listener, browser,
     /// one valid callback, code exchange, tokens to the keychain. Resolves
     /// when the sign-in ends (connected, denied, timed out, cancelled).
+    /// Asks Box for the read-only [`DEFAULT_SCOPE`], or for [`GOVERN_SCOPE`]
+    /// while governance is on (so a reconnect keeps the write scope).
     pub async fn connect(&self) -> Result<ConnectionView, UserError> {
-        let result = self.connect_inner().await;
+        let scope = self.sign_in_scope().await;
+        self.connect_with_scope(scope).await
+    }
+
+    /// The scopes a plain sign-in asks for: the governance switch decides.
+    async fn sign_in_scope(&self) -> &'static str {
+        if self.governance_enabled().await {
+            GOVERN_SCOPE
+        } else {
+            DEFAULT_SCOPE
+        }
+    }
+
+    /// [`App::connect`] asking Box for `scope` (space-separated); the
+    /// connection row keeps what was asked.
+    pub(super) async fn connect_with_scope(
+        &self,
+        scope: &str,
+    ) -> Result<ConnectionView, UserError> {
+        let result = self.connect_inner(scope).await;
         {
             let mut ui = self.inner.ui.lock().expect("ui lock");
             ui.sign_in = None;
@@ -40,7 +61,7 @@ impl App {
         Ok(self.snapshot().await.connection)
     }
 
-    pub(super) async fn connect_inner(&self) -> Result<(), UserError> {
+    pub(super) async fn connect_inner(&self, scope: &str) -> Result<(), UserError> {
         let dc_id = self.selected_datacenter();
         let store = self.require_store().await?;
         let target = self.resolve_target(&dc_id).await?;
@@ -51,7 +72,7 @@ impl App {
         let sign_in = LoopbackSignIn::start(&SignInRequest {
             authorize_url: target.endpoints.authorize_url.clone(),
             client_id: target.client_id.clone(),
-            scope: Some(DEFAULT_SCOPE.to_string()),
+            scope: Some(scope.to_string()),
             pkce: target.pkce,
         })
         .await?;
@@ -98,7 +119,7 @@ impl App {
                     let tokens = oauth
                         .exchange_code(&code, &redirect_uri, verifier.as_ref())
                         .await?;
-                    self.install_connection(&install_store, &target, tokens)
+                    self.install_connection(&install_store, &target, tokens, scope)
                         .await
                 },
             )
@@ -117,12 +138,14 @@ impl App {
     /// one has worked; the tokens move to the connection's entry; the row is
     /// saved. A kill at any point leaves no live grant that nothing holds:
     /// a provisional pair left behind is revoked by the next sign-in.
+    /// `scope` is what the sign-in asked for; the row keeps it.
     /// Returns the connection id.
     pub(super) async fn install_connection(
         &self,
         store: &Store,
         target: &Target,
         tokens: TokenSet,
+        scope: &str,
     ) -> Result<String, UserError> {
         let keychain = self.inner.keychain.clone();
         let data_dir = &self.inner.config.data_dir;
@@ -244,6 +267,7 @@ impl App {
             refresh_token_issued_at: Some(tokens.refresh_issued_at),
             last_success_at: Some(now),
             updated_at: now,
+            scopes: Some(scope.to_string()),
         };
         store.save_connection(&record).await?;
 

@@ -681,7 +681,6 @@ impl App {
     }
 
     /// Open alerts and unfinished actions, for `GovernanceStatus`.
-    #[allow(dead_code)] // read by governance_status, which lands with governance's sign-in
     pub(super) async fn governance_counts(&self) -> (u64, u64) {
         let Ok((store, conn)) = self.findings_store().await else {
             return (0, 0);
@@ -690,10 +689,5 @@ impl App {
             store.open_alert_count(&conn).await.unwrap_or(0),
             store.unfinished_audit_count(&conn).await.unwrap_or(0),
         )
-    }
-
-    /// Until governance's sign-in lands: whether this connection may write.
-    pub async fn connection_can_write(&self) -> bool {
-        std::env::var("BOX_CONNECTOR_TEMP_CAN_WRITE").is_ok()
     }
 }

@@ -2,7 +2,8 @@
 //! keychain, the embedded sandbox and the live connection, and tells its
 //! subscribers about every change with a `CoreEvent`. Each flow is its own
 //! module: `connect` (sign-in), `retire` (disconnect and replaced
-//! connections), `live` (the session cache), `api_test_run`, `settings`,
+//! connections), `live` (the session cache), `api_test_run`, `governance`
+//! (the switch and the write scope), `settings`,
 //! `database`, `view` (the snapshot) and `bus` (events to subscribers).
 
 mod api_test_run;
@@ -14,6 +15,7 @@ mod database;
 mod export;
 mod findings_view;
 mod govern_view;
+mod governance;
 mod live;
 mod retire;
 mod sandbox;

@@ -107,6 +107,10 @@ pub(super) fn report_from_store(
 ) -> ApiTestReport {
     let checks = ApiCheckId::ALL
         .iter()
+        // A governance-only check that was not stored did not belong to the run.
+        .filter(|&&id| {
+            !id.only_with_governance() || run.checks.iter().any(|c| c.check_id == id.as_str())
+        })
         .map(
             |&id| match run.checks.iter().find(|c| c.check_id == id.as_str()) {
                 Some(c) => ApiCheck {

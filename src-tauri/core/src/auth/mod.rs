@@ -28,4 +28,17 @@ pub use tokens::{KeychainVault, TokenManager, TokenStatus, TokenVault};
 
 /// Scopes the connector asks for: files, users, enterprise events.
 /// Box ignores scopes the app is not configured for, so asking is harmless.
+/// Read-only on files: least privilege until the admin turns governance on.
 pub const DEFAULT_SCOPE: &str = "root_readonly manage_managed_users manage_enterprise_properties";
+
+/// Scopes a governance sign-in asks for: the same, with files read-write
+/// (`root_readwrite` includes reading), so the app can act on findings.
+pub const GOVERN_SCOPE: &str = "root_readwrite manage_managed_users manage_enterprise_properties";
+
+/// The scope that lets a connection change files and folders.
+pub const WRITE_SCOPE: &str = "root_readwrite";
+
+/// Whether a space-separated scope list grants writing.
+pub fn scopes_can_write(scopes: &str) -> bool {
+    scopes.split_whitespace().any(|s| s == WRITE_SCOPE)
+}

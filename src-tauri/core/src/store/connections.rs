@@ -45,6 +45,9 @@ pub struct ConnectionRecord {
     pub refresh_token_issued_at: Option<DateTime<Utc>>,
     pub last_success_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    /// The OAuth scopes asked for at sign-in (space-separated); `None` for a
+    /// row from before they were kept, which means `auth::DEFAULT_SCOPE`.
+    pub scopes: Option<String>,
 }
 
 /// A row as stored: timestamps in [`Millis`].
@@ -69,6 +72,7 @@ struct ConnectionRow {
     refresh_token_issued_at: Option<Millis>,
     last_success_at: Option<Millis>,
     updated_at: Millis,
+    scopes: Option<String>,
 }
 
 impl From<ConnectionRow> for ConnectionRecord {
@@ -94,6 +98,7 @@ impl From<ConnectionRow> for ConnectionRecord {
             refresh_token_issued_at: time::opt_datetime(row.refresh_token_issued_at),
             last_success_at: time::opt_datetime(row.last_success_at),
             updated_at: row.updated_at.into(),
+            scopes: row.scopes,
         }
     }
 }
@@ -115,7 +120,7 @@ macro_rules! select_connections {
                       access_token_expires_at AS "access_token_expires_at?: Millis",
                       refresh_token_issued_at AS "refresh_token_issued_at?: Millis",
                       last_success_at AS "last_success_at?: Millis",
-                      updated_at AS "updated_at!: Millis"
+                      updated_at AS "updated_at!: Millis", scopes AS "scopes?"
                FROM connections "# + $rest
             $(, $arg)*
         )
@@ -150,8 +155,8 @@ impl Store {
                      token_url, revoke_url, api_url, account_id, account_login, account_name, \
                      role, enterprise_id, enterprise_name, state, state_reason, connected_at, \
                      access_token_expires_at, refresh_token_issued_at, last_success_at, \
-                     updated_at) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                     updated_at, scopes) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
                      ON CONFLICT (id) DO UPDATE SET datacenter_id = excluded.datacenter_id, \
                      client_id = excluded.client_id, authorize_url = excluded.authorize_url, \
                      token_url = excluded.token_url, revoke_url = excluded.revoke_url, \
@@ -165,7 +170,7 @@ impl Store {
                      access_token_expires_at = excluded.access_token_expires_at, \
                      refresh_token_issued_at = excluded.refresh_token_issued_at, \
                      last_success_at = excluded.last_success_at, \
-                     updated_at = excluded.updated_at",
+                     updated_at = excluded.updated_at, scopes = excluded.scopes",
                     r.id,
                     r.datacenter_id,
                     r.client_id,
@@ -186,6 +191,7 @@ impl Store {
                     refresh_token_issued_at,
                     last_success_at,
                     updated_at,
+                    r.scopes,
                 )
                 .execute(conn)
                 .await?;

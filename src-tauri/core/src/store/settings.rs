@@ -8,6 +8,9 @@ use super::{Millis, Store, StoreError, StoreResult};
 /// Keys the app uses, so every caller spells them the same way.
 pub mod keys {
     pub const SELECTED_DATACENTER: &str = "selected_datacenter";
+    /// "true" once the admin turned governance on (sign-ins then ask Box for
+    /// `root_readwrite`); "false" or absent: read-only sign-ins.
+    pub const GOVERNANCE_ENABLED: &str = "governance.enabled";
     /// Days of events ingested from before the connection (default 60).
     pub const BACKFILL_DAYS: &str = "scan.backfill_days";
     /// Seconds between polls of the live event stream.

@@ -41,6 +41,7 @@ fn sample_connection(id: &str) -> ConnectionRecord {
         refresh_token_issued_at: Some(at(1_764_000_000)),
         last_success_at: None,
         updated_at: at(1_764_000_000),
+        scopes: Some("root_readonly manage_managed_users".into()),
     }
 }
 

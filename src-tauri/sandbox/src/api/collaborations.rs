@@ -1,5 +1,6 @@
 //! `GET /2.0/folders/{id}/collaborations`, `GET /2.0/files/{id}/collaborations`,
-//! `POST /2.0/collaborations` and `DELETE /2.0/collaborations/{id}`.
+//! `GET /2.0/collaborations/{id}`, `POST /2.0/collaborations` and
+//! `DELETE /2.0/collaborations/{id}`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -236,6 +237,58 @@ pub async fn create(
     }
 }
 
+/// The collaboration index of an API id; 404 when it names none.
+fn collab_index(id: &str) -> Result<u32, ApiError> {
+    id.trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_sub(crate::enterprise::COLLAB_ID_BASE))
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| ApiError::not_found("Not Found"))
+}
+
+/// `GET /2.0/collaborations/{id}`: the collaborator and whoever sees the item
+/// may read it; a removed one (or one on a trashed item) is a 404, which is
+/// how a client learns that a removal whose answer it lost did happen.
+pub async fn get_one(
+    State(inner): State<Arc<Inner>>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let q = Q::new(q, "GET", "/collaborations/{collaboration_id}");
+    let result: Result<Value, ApiError> = (|| {
+        let ci = collab_index(&id)?;
+        let world = inner.world.read().unwrap();
+        let ent = &world.ent;
+        let not_found = || ApiError::not_found("Not Found");
+        let collab = ent.collabs.get(ci as usize).ok_or_else(not_found)?;
+        let (item, is_file) = (collab.item, collab.item_is_file);
+        let alive = if is_file {
+            ent.file_alive(item)
+        } else {
+            !ent.folder_trashed(item)
+        };
+        let sees = collab.grantee == c.acting
+            || if is_file {
+                ent.can_see_file(c.acting, item)
+            } else {
+                ent.can_see_folder(c.acting, item)
+            };
+        if collab.removed || !alive || !sees {
+            return Err(not_found());
+        }
+        Ok(only_fields(
+            collab_json(ent, ci, &inner.base_url),
+            q.fields().as_deref(),
+        ))
+    })();
+    match result {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
 /// `DELETE /2.0/collaborations/{id}`.
 pub async fn delete(
     State(inner): State<Arc<Inner>>,
@@ -243,13 +296,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Response {
     let result: Result<(), ApiError> = (|| {
-        let ci = id
-            .trim()
-            .parse::<u64>()
-            .ok()
-            .and_then(|n| n.checked_sub(crate::enterprise::COLLAB_ID_BASE))
-            .and_then(|n| u32::try_from(n).ok())
-            .ok_or_else(|| ApiError::not_found("Not Found"))?;
+        let ci = collab_index(&id)?;
         let mut world = inner.world.write().unwrap();
         Writer {
             inner: &inner,

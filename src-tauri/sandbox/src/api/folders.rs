@@ -1,17 +1,21 @@
-//! `GET /2.0/folders/{id}` and `GET /2.0/folders/{id}/items`.
+//! `GET /2.0/folders/{id}`, `GET /2.0/folders/{id}/items` and
+//! `POST /2.0/folders` (create a folder).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::{json, Value};
 
 use super::{decode_marker, encode_marker, limit, repr, Caller, Q};
+use crate::changes::Writer;
 use crate::enterprise::Enterprise;
 use crate::error::ApiError;
 use crate::state::Inner;
+use crate::tokens::now_unix;
 
 /// The folder for an API id if the acting user may see it; 404 otherwise, as Box does.
 pub fn visible_folder(ent: &Enterprise, id: &str, acting: u32) -> Result<u32, ApiError> {
@@ -141,4 +145,54 @@ fn items_inner(inner: &Inner, c: &Caller, id: &str, q: Q) -> Result<Value, ApiEr
         "entries": entries(inner, ent, &folders, &files, start, end, fields.as_deref()),
         "order": order(),
     }))
+}
+
+/// `{"name": …, "parent": {"id": …}}`; anything else Box refuses with 400.
+fn parse_create(body: &Value) -> Result<(String, String), ApiError> {
+    let name = match body.get("name") {
+        Some(Value::String(n)) => n.clone(),
+        None => return Err(ApiError::bad_request("Missing required field 'name'")),
+        Some(_) => return Err(ApiError::bad_request("Invalid value for 'name'")),
+    };
+    let parent = match body.get("parent").map(|p| p.get("id")) {
+        Some(Some(Value::String(id))) => id.clone(),
+        Some(Some(Value::Number(n))) => n.to_string(),
+        None => return Err(ApiError::bad_request("Missing required field 'parent'")),
+        Some(_) => return Err(ApiError::bad_request("Invalid value for 'parent'")),
+    };
+    Ok((name, parent))
+}
+
+/// `POST /2.0/folders`: a new empty folder where the acting user may write.
+pub async fn create(
+    State(inner): State<Arc<Inner>>,
+    Extension(c): Extension<Caller>,
+    Query(q): Query<HashMap<String, String>>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Response {
+    let q = Q::new(q, "POST", "/folders");
+    let result: Result<Value, ApiError> = (|| {
+        let Json(body) = body
+            .map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {}", e.body_text())))?;
+        let (name, parent_id) = parse_create(&body)?;
+        let mut world = inner.world.write().unwrap();
+        let parent = visible_folder(&world.ent, &parent_id, c.acting)?;
+        let d = Writer {
+            inner: &inner,
+            world: &mut world,
+            actor: c.acting,
+            now: now_unix(),
+        }
+        .create_folder(parent, &name)?;
+        Ok(repr::folder(
+            &world.ent,
+            d,
+            q.fields().as_deref(),
+            &inner.base_url,
+        ))
+    })();
+    match result {
+        Ok(v) => (axum::http::StatusCode::CREATED, Json(v)).into_response(),
+        Err(e) => e.into_response(),
+    }
 }

@@ -15,16 +15,17 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use rand::Rng;
 
 use crate::enterprise::{AccountKind, Role};
-use crate::error::{invalid_token, ApiError};
+use crate::error::{insufficient_scope, invalid_token, ApiError};
 use crate::routes;
 use crate::state::Inner;
+use crate::tokens::Scopes;
 
 /// Who is calling: the token's owner and the user they act as (`as-user`).
 #[derive(Debug, Clone, Copy)]
@@ -122,19 +123,46 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Authenticate, resolve `as-user`, apply the rate limit. Returns the caller.
+/// The scope a route needs, from its method and served path: every write
+/// (under `/2.0` and the upload server's `/api/2.0`) needs `root_readwrite`;
+/// reading files, folders and their collaborations needs `root_readonly` or
+/// `root_readwrite`; the rest (users, events) needs neither.
+fn scope_allows(scopes: Scopes, method: &Method, path: &str) -> bool {
+    let path = path.strip_prefix("/api").unwrap_or(path);
+    if *method != Method::GET && *method != Method::HEAD {
+        return scopes.writes_files();
+    }
+    let content = ["/2.0/files", "/2.0/folders", "/2.0/collaborations"]
+        .iter()
+        .any(|p| path.starts_with(p));
+    !content || scopes.reads_files()
+}
+
+/// Authenticate, check the token's scope, resolve `as-user`, apply the rate
+/// limit. Returns the caller. The scope is checked here, before a handler
+/// reads the body, so a malformed write without the scope is a 403 (and with
+/// it a 400), as on Box.
 // Handlers answer with axum's Response everywhere; boxing it here buys nothing.
 #[allow(clippy::result_large_err)]
-fn admit(inner: &Inner, headers: &HeaderMap) -> Result<Caller, Response> {
+fn admit(
+    inner: &Inner,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+) -> Result<Caller, Response> {
     let token = header_str(headers, "authorization")
         .and_then(|v| {
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
         })
         .map(str::trim);
-    let Some(token_user) = token.and_then(|t| inner.tokens.lock().unwrap().user_of(t)) else {
+    let Some((token_user, scopes)) = token.and_then(|t| inner.tokens.lock().unwrap().grant_of(t))
+    else {
         return Err(invalid_token());
     };
+    if !scope_allows(scopes, method, path) {
+        return Err(insufficient_scope());
+    }
     let mut acting = token_user;
     if let Some(target) = header_str(headers, "as-user") {
         let world = inner.world.read().unwrap();
@@ -253,19 +281,17 @@ async fn truncate(resp: Response) -> Response {
 }
 
 pub async fn gate(State(inner): State<Arc<Inner>>, mut req: Request, next: Next) -> Response {
-    let endpoint = format!(
-        "{} {}",
-        req.method(),
-        req.extensions()
-            .get::<MatchedPath>()
-            .map(|m| m.as_str().to_string())
-            .unwrap_or_else(|| req.uri().path().to_string())
-    );
+    let path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| req.uri().path().to_string());
+    let endpoint = format!("{} {}", req.method(), path);
     let (fault, latency) = roll_fault(&inner);
     if latency > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
     }
-    let caller = admit(&inner, req.headers());
+    let caller = admit(&inner, req.method(), &path, req.headers());
     let user_label = caller.as_ref().ok().map(|c| {
         inner.world.read().unwrap().ent.accounts[c.acting as usize]
             .id

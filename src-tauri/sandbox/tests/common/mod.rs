@@ -120,7 +120,16 @@ pub async fn refresh(sb: &SandboxHandle, rt: &str) -> (u16, Value) {
 
 /// Full sign-in as `login`; returns (access_token, refresh_token).
 pub async fn login(sb: &SandboxHandle, login: &str) -> (String, String) {
-    let (code, redirect) = code_for(sb, login, &[]).await;
+    login_with(sb, login, &[]).await
+}
+
+/// Full sign-in asking for `scope` (space-separated), as the connector does.
+pub async fn login_scoped(sb: &SandboxHandle, login: &str, scope: &str) -> (String, String) {
+    login_with(sb, login, &[("scope", scope)]).await
+}
+
+async fn login_with(sb: &SandboxHandle, login: &str, extra: &[(&str, &str)]) -> (String, String) {
+    let (code, redirect) = code_for(sb, login, extra).await;
     let (status, body) = exchange(sb, &code, &redirect).await;
     assert_eq!(status, 200, "{body}");
     (
