@@ -124,7 +124,8 @@ impl App {
         {
             domains.insert(d.to_ascii_lowercase());
         }
-        let can_write = self.connection_can_write().await;
+        // Off means off: the wider sign-in stays until the next one, unused.
+        let can_write = self.governance_enabled().await && self.connection_can_write().await;
         Ok(Governor {
             client,
             store,
@@ -663,7 +664,7 @@ impl App {
         tokio::spawn(async move {
             let mut resumed = false;
             loop {
-                if app.connection_can_write().await && !resumed {
+                if !resumed && app.governance_enabled().await && app.connection_can_write().await {
                     match app.resume_interrupted_actions().await {
                         Ok(_) => resumed = true,
                         Err(e) if e.code == ErrorCode::NotConnected => {}

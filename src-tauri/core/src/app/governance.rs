@@ -75,8 +75,8 @@ impl App {
 
     /// Turns governance off: the switch only. Nothing is signed in or out,
     /// so the wider token stays until the next sign-in (Connect then asks
-    /// for the read-only [`DEFAULT_SCOPE`] again) and
-    /// [`App::connection_can_write`] says so until then.
+    /// for the read-only [`DEFAULT_SCOPE`] again); governance refuses every
+    /// action from now on all the same.
     pub async fn disable_governance(&self) -> Result<GovernanceStatus, UserError> {
         let store = self.require_store().await?;
         store
