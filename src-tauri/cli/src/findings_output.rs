@@ -48,10 +48,11 @@ impl Output {
         }
     }
 
-    pub fn exported(&self, report: &ExportReport) {
+    /// `what`: the rows' name in the plural ("findings", "audit entries").
+    pub fn exported(&self, report: &ExportReport, what: &str) {
         if self.json {
             return self.print_json(report);
         }
-        println!("{} findings written to {}.", report.rows, report.path);
+        println!("{} {what} written to {}.", report.rows, report.path);
     }
 }

@@ -269,7 +269,7 @@ pub async fn audit(
                 ExportFormat::Csv
             };
             let report = app.export_audit(format, &path).await?;
-            out.exported(&report);
+            out.exported(&report, "audit entries");
         }
     }
     Ok(exit::DONE)

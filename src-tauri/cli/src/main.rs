@@ -473,7 +473,7 @@ async fn command(
                 ExportFormatArg::Json => ExportFormat::Json,
             };
             let report = app.export_findings(&filter.filter(), format, &path).await?;
-            out.exported(&report);
+            out.exported(&report, "findings");
             Ok(exit::DONE)
         }
         Command::Act(args) => {

@@ -57,6 +57,14 @@ fn outcome_unknown(e: &ApiError) -> bool {
     )
 }
 
+fn folder_line(made: bool, what: &str, id: &str) -> String {
+    if made {
+        line("POST", "/folders", &format!("{what} {id} made"))
+    } else {
+        format!("{what} {id} already there")
+    }
+}
+
 fn line(method: &str, path: &str, what: &str) -> String {
     format!("{method} {path}: {what}")
 }
@@ -136,8 +144,8 @@ impl Sender<'_> {
                 as_user,
             } => self.delete_collaboration(collaboration_id, as_user).await,
             Step::EnsureQuarantineFolder => {
-                let id = self.ensure_folder("0", QUARANTINE_FOLDER).await?;
-                let l = line("POST", "/folders", &format!("quarantine folder {id}"));
+                let (id, made) = self.ensure_folder("0", QUARANTINE_FOLDER).await?;
+                let l = folder_line(made, "quarantine folder", &id);
                 journal.vars.insert(VAR_QUARANTINE.into(), id);
                 Ok(l)
             }
@@ -147,8 +155,8 @@ impl Sender<'_> {
                     .get(VAR_QUARANTINE)
                     .cloned()
                     .ok_or_else(|| missing(VAR_QUARANTINE))?;
-                let id = self.ensure_folder(&parent, name).await?;
-                let l = line("POST", "/folders", &format!("holding folder {id}"));
+                let (id, made) = self.ensure_folder(&parent, name).await?;
+                let l = folder_line(made, "holding folder", &id);
                 journal.vars.insert(VAR_HOLDING.into(), id);
                 Ok(l)
             }
@@ -250,10 +258,11 @@ impl Sender<'_> {
         }
     }
 
-    /// The folder `name` in `parent` (the admin's), made if missing.
-    async fn ensure_folder(&self, parent: &str, name: &str) -> Result<String, ApiError> {
+    /// The folder `name` in `parent` (the admin's), made if missing; and
+    /// whether it was made now.
+    async fn ensure_folder(&self, parent: &str, name: &str) -> Result<(String, bool), ApiError> {
         if let Some(id) = self.find_folder(parent, name).await? {
-            return Ok(id);
+            return Ok((id, false));
         }
         let body = json!({"name": name, "parent": {"id": parent}});
         match self
@@ -261,12 +270,15 @@ impl Sender<'_> {
             .send_json::<Value>(Method::POST, "/folders", Some(&body), &options(&None))
             .await
         {
-            Ok(made) => Ok(made.fresh().unwrap_or_default()["id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned()),
+            Ok(made) => {
+                let id = made.fresh().unwrap_or_default()["id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                Ok((id, true))
+            }
             Err(e) if e.kind == ApiErrorKind::Conflict => {
-                self.find_folder(parent, name).await?.ok_or(e)
+                Ok((self.find_folder(parent, name).await?.ok_or(e)?, false))
             }
             Err(e) => Err(e),
         }
