@@ -19,3 +19,5 @@ echo "== connector-core extraction: DOCX / XLSX / PDF MB/s, peak RSS of a 500 MB
 cargo run -q --release -p connector-core --example extract_bench
 echo "== connector-core inspection: peak RSS inspecting a 500 MB file, content requests per content, downloads the sha1 cache saves"
 cargo run -q --release -p connector-core --example inspect_bench
+echo "== connector-core governance: a bulk action one item at a time vs eight at once across owners, requests per item"
+cargo run -q --release -p connector-core --example govern_bench

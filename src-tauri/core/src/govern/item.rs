@@ -77,7 +77,7 @@ impl LinkState {
         }
     }
 
-    fn from_box(link: &SharedLink) -> LinkState {
+    pub fn from_box(link: &SharedLink) -> LinkState {
         let access = link
             .effective_access
             .or(link.access)

@@ -596,11 +596,14 @@ impl Governor {
                 }
             }
         }
-        let after = self
-            .read_now(record_type(record), &record.item_id)
-            .await
-            .ok()
-            .flatten();
+        let after = match self.after_from_answers(audit_id, &journal).await {
+            Some(after) => Some(after),
+            None => self
+                .read_now(record_type(record), &record.item_id)
+                .await
+                .ok()
+                .flatten(),
+        };
         let state = if steps.is_empty() {
             AuditState::Unchanged
         } else {
@@ -620,6 +623,30 @@ impl Governor {
         self.after_done(record, &journal).await?;
         self.rescan(record).await;
         self.entry(audit_id).await
+    }
+
+    /// The item after link and collaborator changes, from Box's answers to
+    /// them (the PUT returns the link, a 204 confirms a removal): no read
+    /// back. `None` when a step moved the item or its answer was not kept.
+    async fn after_from_answers(&self, audit_id: i64, journal: &Journal) -> Option<ItemState> {
+        let record = self.store.audit_entry(audit_id).await.ok()??;
+        let mut after: ItemState = serde_json::from_str(&record.before).ok()?;
+        for step in &journal.steps {
+            match step {
+                plan::Step::SetLink { link: None, .. } => after.link = None,
+                plan::Step::SetLink { link: Some(_), .. } => {
+                    let answered = journal.vars.get(plan::VAR_LINK_AFTER)?;
+                    after.link = Some(serde_json::from_str(answered).ok()?);
+                }
+                plan::Step::RemoveCollaboration {
+                    collaboration_id, ..
+                } => after
+                    .collaborations
+                    .retain(|c| &c.collaboration_id != collaboration_id),
+                _ => return None,
+            }
+        }
+        Some(after)
     }
 
     /// Quarantine's bookkeeping: where the item was, to restore it.

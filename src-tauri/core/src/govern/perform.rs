@@ -7,10 +7,12 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use super::item::{read_live, ItemState};
+use super::item::{read_live, ItemState, LinkState};
 use super::plan::{
-    Destination, Journal, Step, QUARANTINE_FOLDER, VAR_HOLDING, VAR_HOLDING_INVITE, VAR_QUARANTINE,
+    Destination, Journal, Step, QUARANTINE_FOLDER, VAR_HOLDING, VAR_HOLDING_INVITE, VAR_LINK_AFTER,
+    VAR_QUARANTINE,
 };
+use crate::box_api::models::SharedLink;
 use crate::box_api::{ApiError, ApiErrorKind, BoxClient, RequestOptions};
 use crate::inspect::findings::FindingPolicy;
 use crate::ipc::govern::ItemType;
@@ -127,8 +129,21 @@ impl Sender<'_> {
             } => {
                 let path = item_path(*item_type, item_id);
                 let body = json!({"shared_link": link.as_ref().map(|l| l.json())});
-                c.send_json::<Value>(Method::PUT, &path, Some(&body), &options(as_user))
-                    .await?;
+                let answer = c
+                    .send_json::<Value>(Method::PUT, &path, Some(&body), &options(as_user))
+                    .await?
+                    .fresh()
+                    .unwrap_or_default();
+                // Box answers with the item: its link is the "after" (no read back).
+                if let Ok(Some(l)) =
+                    serde_json::from_value::<Option<SharedLink>>(answer["shared_link"].clone())
+                {
+                    let state = LinkState::from_box(&l);
+                    journal.vars.insert(
+                        VAR_LINK_AFTER.into(),
+                        serde_json::to_string(&state).unwrap_or_default(),
+                    );
+                }
                 Ok(line(
                     "PUT",
                     &path,

@@ -113,6 +113,8 @@ pub struct Journal {
 pub const VAR_QUARANTINE: &str = "quarantine_folder_id";
 pub const VAR_HOLDING: &str = "holding_folder_id";
 pub const VAR_HOLDING_INVITE: &str = "holding_collaboration_id";
+/// The link as Box answered the `SetLink` step (JSON of a `LinkState`).
+pub const VAR_LINK_AFTER: &str = "link_after";
 
 /// What is known about who acts and on whose item.
 #[derive(Debug, Clone, PartialEq, Eq)]
