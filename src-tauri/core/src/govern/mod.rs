@@ -74,11 +74,33 @@ pub fn actor_label(admin_login: Option<&str>) -> String {
     let os_user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown user".into());
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(passwd_name)
+        .unwrap_or_else(|| "unknown user".into());
     format!(
         "{os_user} as {}",
         admin_login.unwrap_or("the connected account")
     )
+}
+
+/// The process's user name from /etc/passwd, when the environment has none
+/// (a desktop launcher or a service may start the app without `USER`).
+#[cfg(unix)]
+fn passwd_name() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid().to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        (fields.nth(1)? == uid).then(|| name.to_owned())
+    })
+}
+
+#[cfg(not(unix))]
+fn passwd_name() -> Option<String> {
+    None
 }
 
 fn json_string<T: serde::Serialize>(v: &T) -> String {
