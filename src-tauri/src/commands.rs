@@ -2,7 +2,8 @@
 //! `connector_core::app::App` and maps the result: a fresh `Snapshot` on
 //! success, `{code, message, hint}` (`UserError`) on failure. The scan's
 //! commands answer with what they read (status, queue, events...), all of it
-//! from the store, so they work offline; so do the findings' commands.
+//! from the store, so they work offline; so do the findings' commands and
+//! governance's reads (status, audit log, policies, alerts).
 
 use chrono::{DateTime, Utc};
 use std::path::PathBuf;
@@ -10,6 +11,10 @@ use std::path::PathBuf;
 use connector_core::app::App;
 use connector_core::ipc::findings::{
     ExportFormat, ExportReport, FindingDetail, FindingsFilter, FindingsPage, FindingsSummary,
+};
+use connector_core::ipc::govern::{
+    ActionKind, ActionPreview, ActionRequest, Alert, AuditEntry, AuditFilter, AuditPage,
+    BulkPreview, BulkProgress, GovernanceStatus, NewPolicy, Policy, PolicyDryRun, PolicyMatch,
 };
 use connector_core::ipc::{
     CoreEvent, CustomSettings, EventDay, EventRow, FileDetail, QueueEntry, ScanStatus, Snapshot,
@@ -268,6 +273,147 @@ pub async fn export_findings(
     core.app()?
         .export_findings(&filter, format, &PathBuf::from(path))
         .await
+}
+
+/// Whether governance is on and what Box granted (read from the store: offline too).
+#[tauri::command]
+pub async fn governance_status(core: State<'_, Core>) -> Result<GovernanceStatus, UserError> {
+    core.app()?.governance_status().await
+}
+
+/// Turns governance on: signs in again in the browser, asking Box for the
+/// write scope (`root_readwrite`); resolves when that sign-in ends.
+#[tauri::command]
+pub async fn enable_governance(core: State<'_, Core>) -> Result<GovernanceStatus, UserError> {
+    core.app()?.enable_governance().await
+}
+
+#[tauri::command]
+pub async fn disable_governance(core: State<'_, Core>) -> Result<GovernanceStatus, UserError> {
+    core.app()?.disable_governance().await
+}
+
+/// What an action would change, read from Box; nothing is sent.
+#[tauri::command]
+pub async fn preview_action(
+    core: State<'_, Core>,
+    request: ActionRequest,
+) -> Result<ActionPreview, UserError> {
+    core.app()?.preview_action(request).await
+}
+
+/// The confirmation: sends what the preview showed and answers its audit entry.
+#[tauri::command]
+pub async fn perform_action(
+    core: State<'_, Core>,
+    preview_id: String,
+) -> Result<AuditEntry, UserError> {
+    core.app()?.perform_action(&preview_id).await
+}
+
+/// Every item a bulk action over `filter` would change (from the store).
+#[tauri::command]
+pub async fn preview_bulk(
+    core: State<'_, Core>,
+    filter: FindingsFilter,
+    kind: ActionKind,
+) -> Result<BulkPreview, UserError> {
+    core.app()?.preview_bulk(filter, kind).await
+}
+
+/// Starts a confirmed bulk action; its progress comes as `action_progress` events.
+#[tauri::command]
+pub async fn perform_bulk(
+    core: State<'_, Core>,
+    preview_id: String,
+) -> Result<BulkProgress, UserError> {
+    core.app()?.perform_bulk(&preview_id).await
+}
+
+#[tauri::command]
+pub async fn bulk_progress(
+    core: State<'_, Core>,
+    batch_id: i64,
+) -> Result<Option<BulkProgress>, UserError> {
+    core.app()?.bulk_progress(batch_id).await
+}
+
+/// The audit log, newest first, a page at a time (from the store: offline too).
+#[tauri::command]
+pub async fn audit(
+    core: State<'_, Core>,
+    filter: AuditFilter,
+    offset: u32,
+    limit: u32,
+) -> Result<AuditPage, UserError> {
+    core.app()?.audit(filter, offset, limit).await
+}
+
+/// Writes the whole audit log to `path` (picked in the save dialog).
+#[tauri::command]
+pub async fn export_audit(
+    core: State<'_, Core>,
+    format: ExportFormat,
+    path: String,
+) -> Result<ExportReport, UserError> {
+    core.app()?.export_audit(format, &PathBuf::from(path)).await
+}
+
+#[tauri::command]
+pub async fn policies(core: State<'_, Core>) -> Result<Vec<Policy>, UserError> {
+    core.app()?.policies().await
+}
+
+#[tauri::command]
+pub async fn add_policy(core: State<'_, Core>, policy: NewPolicy) -> Result<Policy, UserError> {
+    core.app()?.add_policy(policy).await
+}
+
+/// Removes a policy; answers the policies left.
+#[tauri::command]
+pub async fn remove_policy(core: State<'_, Core>, policy_id: i64) -> Result<Vec<Policy>, UserError> {
+    let app = core.app()?;
+    app.remove_policy(policy_id).await?;
+    app.policies().await
+}
+
+#[tauri::command]
+pub async fn set_policy_enabled(
+    core: State<'_, Core>,
+    policy_id: i64,
+    enabled: bool,
+) -> Result<Policy, UserError> {
+    core.app()?.set_policy_enabled(policy_id, enabled).await
+}
+
+/// What a rule would match today: nothing is raised or sent.
+#[tauri::command]
+pub async fn test_policy(
+    core: State<'_, Core>,
+    matches: PolicyMatch,
+) -> Result<PolicyDryRun, UserError> {
+    core.app()?.test_policy(matches).await
+}
+
+/// Alerts, unacknowledged first.
+#[tauri::command]
+pub async fn alerts(
+    core: State<'_, Core>,
+    include_acknowledged: bool,
+    limit: u32,
+) -> Result<Vec<Alert>, UserError> {
+    core.app()?.alerts(include_acknowledged, limit).await
+}
+
+/// Acknowledges alerts; answers the governance status (its open-alert count).
+#[tauri::command]
+pub async fn acknowledge_alerts(
+    core: State<'_, Core>,
+    alert_ids: Vec<i64>,
+) -> Result<GovernanceStatus, UserError> {
+    let app = core.app()?;
+    app.acknowledge_alerts(alert_ids).await?;
+    app.governance_status().await
 }
 
 fn parse_time(text: &str) -> Result<DateTime<Utc>, UserError> {

@@ -86,6 +86,23 @@ fn main() {
             commands::finding_detail,
             commands::open_file_in_box,
             commands::export_findings,
+            commands::governance_status,
+            commands::enable_governance,
+            commands::disable_governance,
+            commands::preview_action,
+            commands::perform_action,
+            commands::preview_bulk,
+            commands::perform_bulk,
+            commands::bulk_progress,
+            commands::audit,
+            commands::export_audit,
+            commands::policies,
+            commands::add_policy,
+            commands::remove_policy,
+            commands::set_policy_enabled,
+            commands::test_policy,
+            commands::alerts,
+            commands::acknowledge_alerts,
         ])
         .build(tauri::generate_context!())
         .expect("error while building Box Connector")

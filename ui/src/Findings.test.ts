@@ -50,6 +50,7 @@ describe('findings view', () => {
           kind: 'external_collaborator',
           detector: 'credit_card',
           owner_login: 'bob@sandbox.example',
+          file_has_detector: null,
           include_closed: true,
         },
         limit: 50,

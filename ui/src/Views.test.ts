@@ -31,7 +31,7 @@ describe('views', () => {
     mockShell(connected());
     render(App);
     await screen.findByTestId('account');
-    expect(within(screen.getByRole('tablist')).getAllByRole('tab')).toHaveLength(4);
+    expect(within(screen.getByRole('tablist')).getAllByRole('tab')).toHaveLength(5);
 
     await userEvent.click(tab('Scan'));
     expect(await screen.findByTestId('scan-view')).toBeTruthy();
@@ -49,9 +49,12 @@ describe('views', () => {
     expect(document.activeElement).toBe(tab('Findings'));
     expect(await screen.findByTestId('findings-view')).toBeTruthy();
     await userEvent.keyboard('{ArrowRight}');
+    expect(document.activeElement).toBe(tab('Audit'));
+    expect(await screen.findByTestId('audit-view')).toBeTruthy();
+    await userEvent.keyboard('{ArrowRight}');
     expect(document.activeElement).toBe(tab('Connection'));
     await userEvent.keyboard('{End}');
-    expect(tab('Findings')).toHaveAttribute('aria-selected', 'true');
+    expect(tab('Audit')).toHaveAttribute('aria-selected', 'true');
 
     // Number keys from anywhere outside a text field.
     (document.activeElement as HTMLElement).blur();

@@ -8,6 +8,7 @@ import type { DataCenterView } from './bindings/DataCenterView';
 import type { Snapshot } from './bindings/Snapshot';
 import type { UserError } from './bindings/UserError';
 import { FindingsData } from './findings-state.svelte';
+import { GovernData } from './govern-state.svelte';
 import * as ipc from './ipc';
 import { ScanData } from './scan-state.svelte';
 
@@ -33,9 +34,12 @@ export class AppState {
   readonly scan = new ScanData();
   /** The Findings view's data (read by the view, from the store). */
   readonly findings: FindingsData;
+  /** Governance: the switch, previews and actions, the audit log, policies, alerts. */
+  readonly govern: GovernData;
 
-  constructor(findings = new FindingsData()) {
+  constructor(findings = new FindingsData(), govern = new GovernData()) {
     this.findings = findings;
+    this.govern = govern;
   }
 
   selected: DataCenterView | undefined = $derived(
@@ -80,6 +84,16 @@ export class AppState {
         break;
       case 'scan_progress':
         this.scan.applyStatus(event.status);
+        break;
+      case 'action_progress':
+        this.govern.applyProgress(event.progress);
+        break;
+      case 'action_finished':
+        // An action ended (a policy's own too): the log shows it, the findings rescan.
+        void this.govern.refreshAudit();
+        break;
+      case 'alerts_raised':
+        this.govern.applyAlerts(event.alerts);
         break;
       case 'bring_to_front':
         // The shell raises the window; nothing to draw.

@@ -12,10 +12,12 @@ export interface FilterForm {
   kind: string;
   detector: string;
   owner: string;
+  /** Only files that also hold an open content finding of this detector. */
+  alsoHolds: string;
   includeClosed: boolean;
 }
 
-export const EMPTY_FORM: FilterForm = { severity: '', kind: '', detector: '', owner: '', includeClosed: false };
+export const EMPTY_FORM: FilterForm = { severity: '', kind: '', detector: '', owner: '', alsoHolds: '', includeClosed: false };
 
 /** The form as core's filter: '' (or an unknown value) matches everything. */
 export function toFilter(form: FilterForm): FindingsFilter {
@@ -25,17 +27,18 @@ export function toFilter(form: FilterForm): FindingsFilter {
     kind: isKind(form.kind) ? form.kind : null,
     detector: text(form.detector),
     owner_login: text(form.owner),
+    file_has_detector: text(form.alsoHolds),
     include_closed: form.includeClosed,
   };
 }
 
 /** Whether any filter narrows the list (so an empty list says "no match", not "nothing found"). */
 export const isFiltered = (form: FilterForm) =>
-  !!(form.severity || form.kind || form.detector.trim() || form.owner.trim() || form.includeClosed);
+  !!(form.severity || form.kind || form.detector.trim() || form.owner.trim() || form.alsoHolds.trim() || form.includeClosed);
 
 /** A stable key of a filter, to drop answers for a filter no longer chosen. */
 export const filterKey = (f: FindingsFilter) =>
-  [f.severity, f.kind, f.detector, f.owner_login, f.include_closed].map((v) => v ?? '').join('|');
+  [f.severity, f.kind, f.detector, f.owner_login, f.file_has_detector, f.include_closed].map((v) => v ?? '').join('|');
 
 export interface PageInfo {
   /** 1-based first and last row shown; 0, 0 when there are none. */
@@ -94,6 +97,6 @@ export function rowForKey(key: string, index: number, rows: number, pageStep = 1
 export function exportFileName(format: ExportFormat, filter: FindingsFilter, now = new Date()): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   const day = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
-  const parts = ['box-findings', filter.severity, filter.kind?.replace(/_/g, '-'), filter.detector?.replace(/_/g, '-'), day];
+  const parts = ['box-findings', filter.severity, filter.kind?.replace(/_/g, '-'), filter.detector?.replace(/_/g, '-'), filter.file_has_detector ? `on-${filter.file_has_detector.replace(/_/g, '-')}-files` : null, day];
   return `${parts.filter(Boolean).join('-')}.${format}`;
 }

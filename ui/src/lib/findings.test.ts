@@ -37,13 +37,36 @@ describe('severity', () => {
 
 describe('filter → query', () => {
   it('maps the empty form to a filter that matches everything', () => {
-    expect(toFilter(EMPTY_FORM)).toEqual({ severity: null, kind: null, detector: null, owner_login: null, include_closed: false });
+    expect(toFilter(EMPTY_FORM)).toEqual({
+      severity: null,
+      kind: null,
+      detector: null,
+      owner_login: null,
+      file_has_detector: null,
+      include_closed: false,
+    });
     expect(isFiltered(EMPTY_FORM)).toBe(false);
   });
 
   it('keeps known values, trims text and drops what core would refuse', () => {
-    const f = toFilter({ severity: 'high', kind: 'public_link', detector: ' credit_card ', owner: 'ana@acme.com', includeClosed: true });
-    expect(f).toEqual({ severity: 'high', kind: 'public_link', detector: 'credit_card', owner_login: 'ana@acme.com', include_closed: true });
+    const f = toFilter({
+      severity: 'high',
+      kind: 'public_link',
+      detector: ' credit_card ',
+      owner: 'ana@acme.com',
+      alsoHolds: 'us_ssn',
+      includeClosed: true,
+    });
+    expect(f).toEqual({
+      severity: 'high',
+      kind: 'public_link',
+      detector: 'credit_card',
+      owner_login: 'ana@acme.com',
+      file_has_detector: 'us_ssn',
+      include_closed: true,
+    });
+    expect(isFiltered({ ...EMPTY_FORM, alsoHolds: 'credit_card' })).toBe(true);
+    expect(filterKey(toFilter({ ...EMPTY_FORM, alsoHolds: 'credit_card' }))).not.toBe(filterKey(toFilter(EMPTY_FORM)));
     expect(toFilter({ ...EMPTY_FORM, severity: 'severe', kind: 'link', owner: '   ' })).toEqual(toFilter(EMPTY_FORM));
     expect(isFiltered({ ...EMPTY_FORM, includeClosed: true })).toBe(true);
   });

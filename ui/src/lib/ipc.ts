@@ -5,10 +5,15 @@ import { Channel } from '@tauri-apps/api/core';
 import { save } from '@tauri-apps/plugin-dialog';
 import { commands } from './bindings/commands';
 import type { CoreEvent } from './bindings/CoreEvent';
+import type { ActionKind } from './bindings/ActionKind';
+import type { ActionRequest } from './bindings/ActionRequest';
+import type { AuditFilter } from './bindings/AuditFilter';
 import type { CustomSettings } from './bindings/CustomSettings';
 import type { ErrorCode } from './bindings/ErrorCode';
 import type { ExportFormat } from './bindings/ExportFormat';
 import type { FindingsFilter } from './bindings/FindingsFilter';
+import type { NewPolicy } from './bindings/NewPolicy';
+import type { PolicyMatch } from './bindings/PolicyMatch';
 import type { Snapshot } from './bindings/Snapshot';
 import type { UserError } from './bindings/UserError';
 
@@ -53,11 +58,32 @@ export const openFileInBox = (fileId: string) => call(() => commands.openFileInB
 export const exportFindings = (filter: FindingsFilter, format: ExportFormat, path: string) =>
   call(() => commands.exportFindings(filter, format, path));
 
+// Governance. Status, audit log, policies and alerts are read from the store
+// (offline too); a preview reads Box and sends nothing; only perform_* change items.
+export const governanceStatus = () => call(() => commands.governanceStatus());
+/** Signs in again asking Box for the write scope; resolves when that sign-in ends. */
+export const enableGovernance = () => call(() => commands.enableGovernance());
+export const disableGovernance = () => call(() => commands.disableGovernance());
+export const previewAction = (request: ActionRequest) => call(() => commands.previewAction(request));
+export const performAction = (previewId: string) => call(() => commands.performAction(previewId));
+export const previewBulk = (filter: FindingsFilter, kind: ActionKind) => call(() => commands.previewBulk(filter, kind));
+export const performBulk = (previewId: string) => call(() => commands.performBulk(previewId));
+export const bulkProgress = (batchId: number) => call(() => commands.bulkProgress(batchId));
+export const audit = (filter: AuditFilter, offset: number, limit: number) => call(() => commands.audit(filter, offset, limit));
+export const exportAudit = (format: ExportFormat, path: string) => call(() => commands.exportAudit(format, path));
+export const policies = () => call(() => commands.policies());
+export const addPolicy = (policy: NewPolicy) => call(() => commands.addPolicy(policy));
+export const removePolicy = (policyId: number) => call(() => commands.removePolicy(policyId));
+export const setPolicyEnabled = (policyId: number, enabled: boolean) => call(() => commands.setPolicyEnabled(policyId, enabled));
+export const testPolicy = (matches: PolicyMatch) => call(() => commands.testPolicy(matches));
+export const alerts = (includeAcknowledged: boolean, limit: number) => call(() => commands.alerts(includeAcknowledged, limit));
+export const acknowledgeAlerts = (alertIds: number[]) => call(() => commands.acknowledgeAlerts(alertIds));
+
 /** The native save dialog for an export; `null` when the admin cancels. */
-export const chooseExportPath = (format: ExportFormat, defaultName: string) =>
+export const chooseExportPath = (format: ExportFormat, defaultName: string, title = 'Export findings') =>
   call(() =>
     save({
-      title: 'Export findings',
+      title,
       defaultPath: defaultName,
       filters: [{ name: format === 'csv' ? 'CSV' : 'JSON', extensions: [format] }],
     }),

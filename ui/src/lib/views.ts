@@ -1,7 +1,7 @@
 // The window's views: Connection first (the only one until connected), then
-// Scan, Events and Findings. Keys 1–4 (Alt+1–4 from inside a text field)
-// switch views.
-export type ViewId = 'connection' | 'scan' | 'events' | 'findings';
+// Scan, Events, Findings and Audit (the actions taken, policies, alerts).
+// Keys 1–5 (Alt+1–5 from inside a text field) switch views.
+export type ViewId = 'connection' | 'scan' | 'events' | 'findings' | 'audit';
 
 export interface ViewInfo {
   id: ViewId;
@@ -14,6 +14,7 @@ export const VIEWS: ViewInfo[] = [
   { id: 'scan', label: 'Scan', key: '2' },
   { id: 'events', label: 'Events', key: '3' },
   { id: 'findings', label: 'Findings', key: '4' },
+  { id: 'audit', label: 'Audit', key: '5' },
 ];
 
 /** The views on offer: only Connection until there is a connection to show. */

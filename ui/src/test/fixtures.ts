@@ -1,4 +1,8 @@
 // Snapshots shaped exactly like core's (the generated types check that).
+import type { ActionPreview } from '../lib/bindings/ActionPreview';
+import type { AuditEntry } from '../lib/bindings/AuditEntry';
+import type { BulkProgress } from '../lib/bindings/BulkProgress';
+import type { GovernanceStatus } from '../lib/bindings/GovernanceStatus';
 import type { ApiTestReport } from '../lib/bindings/ApiTestReport';
 import type { DataCenterView } from '../lib/bindings/DataCenterView';
 import type { EventDay } from '../lib/bindings/EventDay';
@@ -349,6 +353,93 @@ export function findingDetail(overrides: Partial<FindingDetail> = {}): FindingDe
     ],
     web_url: 'http://127.0.0.1:4000/file/1001',
     same_file: [defaultFindings()[1]],
+    ...overrides,
+  };
+}
+
+// Governance.
+
+export function governanceStatus(overrides: Partial<GovernanceStatus> = {}): GovernanceStatus {
+  return {
+    enabled: true,
+    scopes: ['root_readwrite', 'manage_managed_users', 'manage_enterprise_properties'],
+    can_write: true,
+    open_alerts: 0,
+    interrupted: 0,
+    ...overrides,
+  };
+}
+
+export function actionPreview(overrides: Partial<ActionPreview> = {}): ActionPreview {
+  return {
+    preview_id: 'pv-1',
+    request: {
+      kind: 'remove_link',
+      item_type: 'file',
+      item_id: '1001',
+      access: null,
+      disable_download: false,
+      expires_at: null,
+      collaboration_id: null,
+    },
+    item: {
+      item_type: 'file',
+      item_id: '1001',
+      name: 'Budget.xlsx',
+      path: 'All Files/Finance/Budget.xlsx',
+      owner_id: '21',
+      owner_login: 'ann@sandbox.example',
+    },
+    acting_as: 'ann@sandbox.example',
+    changes: [
+      {
+        description: 'Remove the open link (can download) of Budget.xlsx',
+        target: 'shared_link',
+        before: { access: 'open', can_download: true, unshared_at: null },
+        after: null,
+      },
+    ],
+    refused: null,
+    warnings: [],
+    ...overrides,
+  };
+}
+
+export function auditEntry(overrides: Partial<AuditEntry> = {}): AuditEntry {
+  const p = actionPreview();
+  return {
+    audit_id: 1,
+    batch_id: null,
+    policy_id: null,
+    actor: 'admin (admin@sandbox.example)',
+    requested_at: minutesAgo(1),
+    finished_at: minutesAgo(1),
+    kind: 'remove_link',
+    item: p.item,
+    acting_as: p.acting_as,
+    state: 'done',
+    changes: p.changes,
+    before: { shared_link: { access: 'open' } },
+    after: { shared_link: null },
+    box_answer: ['PUT /2.0/files/1001 → 200 (request abc123)'],
+    error: null,
+    recovered: false,
+    ...overrides,
+  };
+}
+
+export function bulkProgress(overrides: Partial<BulkProgress> = {}): BulkProgress {
+  return {
+    batch_id: 7,
+    kind: 'remove_link',
+    total: 10,
+    done: 0,
+    unchanged: 0,
+    failed: 0,
+    refused: 0,
+    started_at: minutesAgo(1),
+    finished_at: null,
+    eta_seconds: null,
     ...overrides,
   };
 }

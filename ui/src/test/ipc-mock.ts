@@ -9,6 +9,7 @@ import {
   findingDetail,
   findingsPage,
   findingsSummary,
+  governanceStatus,
   queueEntry,
   scanStatus,
   throughput,
@@ -27,6 +28,10 @@ export const SCAN_DEFAULTS: Record<string, Handler> = {
   findings_summary: () => findingsSummary(),
   findings: () => findingsPage(),
   finding_detail: () => findingDetail(),
+  governance_status: () => governanceStatus(),
+  audit: () => ({ rows: [], total: 0 }),
+  policies: () => [],
+  alerts: () => [],
 };
 
 /** Mocks the shell: `app_start` answers `initial` and keeps the event Channel
