@@ -14,6 +14,10 @@ mod tests {
     use connector_core::ipc::findings::{
         ExportFormat, ExportReport, FindingDetail, FindingsFilter, FindingsPage, FindingsSummary,
     };
+    use connector_core::ipc::govern::{
+        ActionKind, ActionPreview, ActionRequest, Alert, AuditEntry, AuditFilter, AuditPage,
+        BulkPreview, BulkProgress, GovernanceStatus, NewPolicy, Policy, PolicyDryRun, PolicyMatch,
+    };
     use connector_core::ipc::{
         CoreEvent, CustomSettings, EventDay, EventRow, FileDetail, QueueEntry, ScanStatus,
         Snapshot, ThroughputPoint,
@@ -52,6 +56,20 @@ mod tests {
         FindingDetail::export_all(&cfg).expect("export FindingDetail");
         ExportFormat::export_all(&cfg).expect("export ExportFormat");
         ExportReport::export_all(&cfg).expect("export ExportReport");
+        GovernanceStatus::export_all(&cfg).expect("export GovernanceStatus");
+        ActionKind::export_all(&cfg).expect("export ActionKind");
+        ActionRequest::export_all(&cfg).expect("export ActionRequest");
+        ActionPreview::export_all(&cfg).expect("export ActionPreview");
+        AuditEntry::export_all(&cfg).expect("export AuditEntry");
+        AuditFilter::export_all(&cfg).expect("export AuditFilter");
+        AuditPage::export_all(&cfg).expect("export AuditPage");
+        BulkPreview::export_all(&cfg).expect("export BulkPreview");
+        BulkProgress::export_all(&cfg).expect("export BulkProgress");
+        Policy::export_all(&cfg).expect("export Policy");
+        NewPolicy::export_all(&cfg).expect("export NewPolicy");
+        PolicyMatch::export_all(&cfg).expect("export PolicyMatch");
+        PolicyDryRun::export_all(&cfg).expect("export PolicyDryRun");
+        Alert::export_all(&cfg).expect("export Alert");
         let mut files = read_dir(dir);
         let commands = commands_ts();
         // Written into the tree like ts-rs's files, so a change is one commit away.

@@ -1,6 +1,7 @@
 //! What the shell does with core's events whether or not a page listens:
 //! raise the window when the browser comes back from Box, keep the tray
-//! current, and send the desktop notifications `alerts` decides on.
+//! current, and send the desktop notifications `alerts` decides on (policy
+//! alerts gathered into one per burst).
 
 use connector_core::app::App;
 use connector_core::ipc::CoreEvent;
@@ -8,7 +9,7 @@ use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_notification::NotificationExt;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::alerts::{Alert, Alerts};
+use crate::alerts::{Alert, AlertBurst, Alerts};
 use crate::tray::Tray;
 use crate::window;
 
@@ -16,13 +17,23 @@ pub fn spawn<R: Runtime>(handle: AppHandle<R>, core: App) {
     let mut rx = core.subscribe();
     tauri::async_runtime::spawn(async move {
         let mut alerts = Alerts::default();
+        let mut burst = AlertBurst::default();
         // What is so at start is the baseline, not news.
         alerts.on_snapshot(&core.snapshot().await);
         let status = core.scan_status().await;
         alerts.on_scan(&status);
         show_in_tray(&handle, &status);
         loop {
-            let alert = match rx.recv().await {
+            let received = tokio::select! {
+                received = rx.recv() => received,
+                _ = tokio::time::sleep_until(burst.due().unwrap_or_else(tokio::time::Instant::now)), if burst.due().is_some() => {
+                    if let Some(alert) = burst.take_due(tokio::time::Instant::now()) {
+                        notify(&handle, &alert);
+                    }
+                    continue;
+                }
+            };
+            let alert = match received {
                 Ok(CoreEvent::BringToFront) => {
                     window::bring_to_front(&handle);
                     None
@@ -32,6 +43,10 @@ pub fn spawn<R: Runtime>(handle: AppHandle<R>, core: App) {
                     alerts.on_scan(&status)
                 }
                 Ok(CoreEvent::SnapshotChanged { snapshot }) => alerts.on_snapshot(&snapshot),
+                Ok(CoreEvent::AlertsRaised { alerts: raised }) => {
+                    burst.push(raised, tokio::time::Instant::now());
+                    None
+                }
                 Ok(_) => None,
                 Err(RecvError::Lagged(_)) => {
                     let status = core.scan_status().await;
