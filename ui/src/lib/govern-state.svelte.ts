@@ -115,13 +115,18 @@ export class GovernData {
     return this.preview(made.request, d.title);
   };
 
+  /** Counts previews asked for, so a slow answer for a closed dialog is dropped. */
+  private previewSeq = 0;
+
   preview = async (request: ActionRequest, title: string) => {
+    const seq = ++this.previewSeq;
     this.dialog = { phase: 'previewing', request, title };
+    const current = () => seq === this.previewSeq && this.dialog?.phase === 'previewing';
     try {
       const preview = await ipc.previewAction(request);
-      if (this.dialog?.request === request) this.dialog = { phase: 'ready', request, title, preview };
+      if (current()) this.dialog = { phase: 'ready', request, title, preview };
     } catch (e) {
-      if (this.dialog?.request === request) this.dialog = { phase: 'failed', request, title, preview: null, error: ipc.toUserError(e) };
+      if (current()) this.dialog = { phase: 'failed', request, title, preview: null, error: ipc.toUserError(e) };
     }
   };
 
@@ -144,6 +149,7 @@ export class GovernData {
 
   closeDialog = () => {
     if (this.dialog?.phase === 'sending') return;
+    this.previewSeq += 1;
     this.dialog = null;
   };
 
