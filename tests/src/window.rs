@@ -1,14 +1,85 @@
 //! What the window tests share: the app started with the sandbox's scripted
-//! browser, connecting to the Sandbox, and a sandbox in a process of its own
-//! that a test can take away (Box gone).
+//! browser, connecting to the Sandbox, waiting for the full scan, calling a
+//! command from inside the window, dark mode, screenshots for docs/, and a
+//! sandbox in a process of its own that a test can take away (Box gone).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
 
-use crate::webdriver::{built_binary, AppSession, Options};
+use crate::webdriver::{built_binary, workspace_root, AppSession, Options};
 
 pub const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(90);
+pub const FULL_SCAN_TIMEOUT: Duration = Duration::from_secs(240);
+pub const UI_WAIT: Duration = Duration::from_secs(20);
+
+/// Runs an IPC command from inside the window, as the UI's own code does
+/// (same capability checks), and returns its answer.
+pub async fn invoke(s: &AppSession, cmd: &str, args: Value) -> Result<Value> {
+    let script = "const done = arguments[arguments.length - 1]; \
+        window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]) \
+          .then((ok) => done({ ok }), (err) => done({ err }));";
+    let answer = tokio::time::timeout(
+        UI_WAIT,
+        s.client.execute_async(script, vec![json!(cmd), args]),
+    )
+    .await
+    .with_context(|| format!("{cmd}: no answer"))??;
+    match answer.get("ok") {
+        Some(ok) => Ok(ok.clone()),
+        None => bail!("{cmd} failed: {}", answer["err"]),
+    }
+}
+
+/// Polls until the Scan view says the full scan completed (the Scan view must be shown).
+pub async fn wait_completed(s: &AppSession) -> Result<()> {
+    let start = Instant::now();
+    loop {
+        let text = s
+            .text("[data-testid=full-scan-completed]")
+            .await
+            .unwrap_or_default();
+        if !text.is_empty() && text != "not yet" {
+            return Ok(());
+        }
+        if start.elapsed() > FULL_SCAN_TIMEOUT {
+            s.screenshot("timeout").await.ok();
+            bail!("the full scan did not complete in {FULL_SCAN_TIMEOUT:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Copies a screenshot to docs/ when asked (`make screenshot` sets it), so a
+/// test run leaves the tree clean.
+pub fn to_docs(shot: &std::path::Path, name: &str) -> Result<()> {
+    if std::env::var_os("UPDATE_README_SCREENSHOT").is_some() {
+        let docs = workspace_root().join("docs");
+        std::fs::create_dir_all(&docs)?;
+        std::fs::copy(shot, docs.join(name))?;
+    }
+    Ok(())
+}
+
+/// Dark mode: the theme button goes system → light → dark.
+pub async fn go_dark(s: &AppSession) -> Result<()> {
+    for _ in 0..3 {
+        let theme: Value = s
+            .client
+            .execute(
+                "return document.documentElement.dataset.theme || 'system';",
+                vec![],
+            )
+            .await?;
+        if theme == json!("dark") {
+            break;
+        }
+        s.click("[data-testid=theme]").await?;
+    }
+    s.wait_attr("html", "data-theme", "dark", UI_WAIT).await?;
+    Ok(())
+}
 
 /// The app whose "browser" is the sandbox's scripted browser signing in as
 /// `login` ("admin", "coadmin"), with `env` added.

@@ -9,12 +9,13 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
-use box_connector_e2e::webdriver::{workspace_root, AppSession};
-use box_connector_e2e::window::{connect_sandbox, start_with_scripted_browser, StandaloneSandbox};
+use box_connector_e2e::webdriver::AppSession;
+use box_connector_e2e::window::{
+    connect_sandbox, go_dark, invoke, start_with_scripted_browser, to_docs, wait_completed,
+    StandaloneSandbox, FULL_SCAN_TIMEOUT, UI_WAIT,
+};
 use serde_json::{json, Value};
 
-const FULL_SCAN_TIMEOUT: Duration = Duration::from_secs(240);
-const UI_WAIT: Duration = Duration::from_secs(20);
 
 /// Polls until `css` matches `at_least` elements.
 async fn wait_count(
@@ -72,43 +73,6 @@ fn leading_count(text: &str) -> Result<u64> {
         .with_context(|| format!("no count in {text:?}"))
 }
 
-/// Runs an IPC command from inside the window, as the UI's own code does
-/// (same capability checks), and returns its answer.
-async fn invoke(s: &AppSession, cmd: &str, args: Value) -> Result<Value> {
-    let script = "const done = arguments[arguments.length - 1]; \
-        window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]) \
-          .then((ok) => done({ ok }), (err) => done({ err }));";
-    let answer = tokio::time::timeout(
-        UI_WAIT,
-        s.client.execute_async(script, vec![json!(cmd), args]),
-    )
-    .await
-    .with_context(|| format!("{cmd}: no answer"))??;
-    match answer.get("ok") {
-        Some(ok) => Ok(ok.clone()),
-        None => bail!("{cmd} failed: {}", answer["err"]),
-    }
-}
-
-/// Polls until the Scan view says the full scan completed.
-async fn wait_completed(s: &AppSession) -> Result<()> {
-    let start = Instant::now();
-    loop {
-        let text = s
-            .text("[data-testid=full-scan-completed]")
-            .await
-            .unwrap_or_default();
-        if !text.is_empty() && text != "not yet" {
-            return Ok(());
-        }
-        if start.elapsed() > FULL_SCAN_TIMEOUT {
-            s.screenshot("timeout").await.ok();
-            bail!("the full scan did not complete in {FULL_SCAN_TIMEOUT:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
 /// Polls until the view's open count says `total`.
 async fn wait_total(s: &AppSession, total: u64) -> Result<()> {
     let start = Instant::now();
@@ -126,17 +90,6 @@ async fn wait_total(s: &AppSession, total: u64) -> Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-}
-
-/// Copies a screenshot to docs/ when asked (`make screenshot` sets it), so a
-/// test run leaves the tree clean.
-fn to_docs(shot: &std::path::Path, name: &str) -> Result<()> {
-    if std::env::var_os("UPDATE_README_SCREENSHOT").is_some() {
-        let docs = workspace_root().join("docs");
-        std::fs::create_dir_all(&docs)?;
-        std::fs::copy(shot, docs.join(name))?;
-    }
-    Ok(())
 }
 
 #[tokio::test]
@@ -243,21 +196,7 @@ async fn findings_from_the_sandbox_show_filter_open_and_export() -> Result<()> {
         let shot = s.screenshot("findings").await?;
         to_docs(&shot, "findings.png")?;
 
-        // Dark mode: the theme button goes system → light → dark.
-        for _ in 0..3 {
-            let theme: Value = s
-                .client
-                .execute(
-                    "return document.documentElement.dataset.theme || 'system';",
-                    vec![],
-                )
-                .await?;
-            if theme == json!("dark") {
-                break;
-            }
-            s.click("[data-testid=theme]").await?;
-        }
-        s.wait_attr("html", "data-theme", "dark", UI_WAIT).await?;
+        go_dark(&s).await?;
         s.find("[data-testid=findings-chart][data-drawn=true]")
             .await?;
         let shot = s.screenshot("findings-dark").await?;
