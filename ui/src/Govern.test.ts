@@ -44,7 +44,7 @@ describe('acting on one finding', () => {
     expect(within(dialog).getByTestId('preview-acting-as')).toHaveTextContent('ann@sandbox.example');
     const change = within(dialog).getByTestId('preview-changes');
     expect(change).toHaveTextContent('Remove the open link (can download) of Budget.xlsx');
-    expect(within(change).getByTestId('change-before')).toHaveTextContent('open · download yes');
+    expect(within(change).getByTestId('change-before')).toHaveTextContent('open link (can download)');
     expect(within(change).getByTestId('change-after')).toHaveTextContent('none');
     expect(sent(mock.calls)).toEqual([]);
 

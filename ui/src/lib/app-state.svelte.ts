@@ -90,7 +90,7 @@ export class AppState {
         break;
       case 'action_finished':
         // An action ended (a policy's own too): the log shows it, the findings rescan.
-        void this.govern.refreshAudit();
+        this.govern.entryFinished();
         break;
       case 'alerts_raised':
         this.govern.applyAlerts(event.alerts);

@@ -213,6 +213,18 @@ export class GovernData {
 
   // The audit log.
 
+  private auditSoon: ReturnType<typeof setTimeout> | null = null;
+
+  /** A pushed `action_finished`: the log reads again, at most once a second
+   *  (a bulk action finishes many), and only once it has been shown. */
+  entryFinished = () => {
+    if (!this.auditPage || this.auditSoon) return;
+    this.auditSoon = setTimeout(() => {
+      this.auditSoon = null;
+      void this.refreshAudit();
+    }, 1000);
+  };
+
   refreshAudit = async () => {
     const filter: AuditFilter = { batch_id: this.auditBatch, item_id: null, state: this.auditState };
     const key = JSON.stringify([filter, this.auditOffset]);

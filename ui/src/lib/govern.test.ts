@@ -14,6 +14,7 @@ import {
   narrowerAccess,
   newPolicy,
   restrictRequest,
+  targetLabel,
   viaFolderName,
 } from './govern';
 
@@ -128,14 +129,25 @@ describe('restricting a link', () => {
 });
 
 describe('a change in words', () => {
-  it('says none, a link by its traits, a collaboration by login and role', () => {
+  it('says none, a link by its traits, a collaboration by login and role, a location by its path', () => {
     expect(changeValue(null)).toBe('none');
-    expect(changeValue({ access: 'open', can_download: true, unshared_at: null })).toBe('open · download yes');
-    expect(changeValue({ access: 'company', can_download: false, unshared_at: '2026-12-31T12:00:00Z' })).toMatch(/^company · download no · expires 2026-12-31 \d\d:\d\d$/);
-    expect(changeValue({ login: 'eve@partner.example', role: 'editor', collaboration_id: '9' })).toBe('eve@partner.example (editor)');
-    expect(changeValue({ path: 'All Files/Finance' })).toBe('path All Files/Finance');
+    expect(changeValue({ access: 'open', can_download: true, can_edit: true, password: false, unshared_at: null })).toBe('open link (can download, can edit)');
+    expect(changeValue({ access: 'company', can_download: false, can_edit: false, password: true, unshared_at: '2026-12-31T12:00:00Z' })).toMatch(
+      /^company link \(preview only, password set, expires 2026-12-31 \d\d:\d\d\)$/,
+    );
+    expect(
+      changeValue({ collaboration_id: '9', login: 'eve@partner.example', grantee_type: 'user', grantee_id: '77', role: 'editor', status: 'pending', external: true }),
+    ).toBe('eve@partner.example (editor, invite pending)');
+    expect(changeValue({ parent_id: '5', path: 'All Files/Finance/Q3.xlsx', owner_login: 'ann@x.example' })).toBe('All Files/Finance/Q3.xlsx (owner ann@x.example)');
+    expect(changeValue({ folder: 'Box Connector Quarantine/file-1001', owner: 'you' })).toBe('Box Connector Quarantine/file-1001 (owner you)');
+    expect(changeValue({ something: 1, other: null })).toBe('something 1');
     expect(changeValue([])).toBe('none');
-    expect(changeValue('collaborators')).toBe('collaborators');
+  });
+
+  it('names the target', () => {
+    expect(targetLabel('shared_link')).toBe('Shared link');
+    expect(targetLabel('collaboration:9001')).toBe('Collaboration 9001');
+    expect(targetLabel('collaborator:eve@partner.example')).toBe('Collaborator eve@partner.example');
   });
 });
 

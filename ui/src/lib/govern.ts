@@ -175,45 +175,49 @@ export function restrictRequest(base: ActionRequest, form: RestrictForm, now = n
 }
 
 const VALUE_LABEL: Record<string, string> = {
-  access: 'access',
-  can_download: 'download',
-  can_edit: 'edit',
-  can_preview: 'preview',
-  password: 'password',
-  unshared_at: 'expires',
-  login: 'login',
-  role: 'role',
-  status: 'status',
-  path: 'path',
   parent_id: 'parent folder',
   owner_login: 'owner',
 };
 
+const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/** A link as core records it (`access`, `can_download`, `can_edit`, `password`, `unshared_at`). */
+function linkWords(o: Record<string, unknown>): string {
+  const traits = [o.can_download === false ? 'preview only' : 'can download'];
+  if (o.can_edit === true) traits.push('can edit');
+  if (o.password === true) traits.push('password set');
+  if (typeof o.unshared_at === 'string' && o.unshared_at) traits.push(`expires ${dateTime(o.unshared_at)}`);
+  return `${String(o.access)} link (${traits.join(', ')})`;
+}
+
 /** A planned change's `before` or `after` in words: `null` is "none", a
- *  link reads "open · download yes · expires never", a collaboration
- *  "eve@partner.example (editor)". */
+ *  link reads "open link (can download, can edit)", a collaboration
+ *  "eve@partner.example (editor)", a location by its path. */
 export function changeValue(value: unknown): string {
   if (value === null || value === undefined) return 'none';
   if (typeof value === 'string') return value || '—';
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
   if (typeof value === 'number') return String(value);
   if (Array.isArray(value)) return value.length ? value.map(changeValue).join(', ') : 'none';
-  if (typeof value === 'object') {
-    const o = value as Record<string, unknown>;
-    if (typeof o.login === 'string' && Object.keys(o).every((k) => ['login', 'role', 'name', 'status', 'collaboration_id', 'id', 'type'].includes(k))) {
-      return `${o.login}${typeof o.role === 'string' ? ` (${o.role})` : ''}`;
-    }
-    const parts = Object.entries(o)
-      .filter(([k, v]) => v !== null && v !== undefined && !(k === 'unshared_at' && v === null))
-      .map(([k, v]) => {
-        const label = VALUE_LABEL[k] ?? humanize(k).toLowerCase();
-        if (k === 'access' && typeof v === 'string') return v;
-        if (k === 'unshared_at' && typeof v === 'string') return `expires ${dateTime(v)}`;
-        return `${label} ${typeof v === 'object' ? JSON.stringify(v) : changeValue(v)}`;
-      });
-    return parts.length ? parts.join(' · ') : '—';
+  if (!isRecord(value)) return String(value);
+  if (typeof value.access === 'string' && 'can_download' in value) return linkWords(value);
+  if ('collaboration_id' in value || ('login' in value && 'role' in value)) {
+    const who = typeof value.login === 'string' ? value.login : `${value.grantee_type ?? 'collaborator'} ${value.grantee_id ?? value.collaboration_id ?? ''}`.trim();
+    const status = value.status === 'pending' ? ', invite pending' : '';
+    return `${who}${typeof value.role === 'string' ? ` (${value.role}${status})` : ''}`;
   }
-  return String(value);
+  if (typeof value.path === 'string') return `${value.path}${typeof value.owner_login === 'string' ? ` (owner ${value.owner_login})` : ''}`;
+  if (typeof value.folder === 'string') return `${value.folder}${typeof value.owner === 'string' ? ` (owner ${value.owner})` : ''}`;
+  const parts = Object.entries(value)
+    .filter(([, v]) => v !== null && v !== undefined)
+    .map(([k, v]) => `${VALUE_LABEL[k] ?? humanize(k).toLowerCase()} ${isRecord(v) || Array.isArray(v) ? JSON.stringify(v) : changeValue(v)}`);
+  return parts.length ? parts.join(' · ') : '—';
+}
+
+/** A change's target in words: "Shared link", "Collaboration 9001", "Location". */
+export function targetLabel(target: string): string {
+  const at = target.indexOf(':');
+  return at < 0 ? humanize(target) : `${humanize(target.slice(0, at))} ${target.slice(at + 1)}`;
 }
 
 /** A bulk action's counts: how many have been handled of how many. */

@@ -395,7 +395,7 @@ export function actionPreview(overrides: Partial<ActionPreview> = {}): ActionPre
       {
         description: 'Remove the open link (can download) of Budget.xlsx',
         target: 'shared_link',
-        before: { access: 'open', can_download: true, unshared_at: null },
+        before: { access: 'open', can_download: true, can_edit: false, unshared_at: null, password: false },
         after: null,
       },
     ],
