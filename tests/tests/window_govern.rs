@@ -21,20 +21,13 @@ const RESCAN_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// The first listed finding whose link is the file's own ("its own open link …").
 async fn own_link_finding(s: &AppSession) -> Result<String> {
+    let script = "const rows = document.querySelectorAll('[data-testid=findings-table] tr[data-kind=public_link]'); \
+        const own = [...rows].find((r) => (r.querySelector('.via')?.textContent ?? '').trim().startsWith('its own')); \
+        return own ? own.dataset.finding : null;";
     let start = Instant::now();
     loop {
-        for row in s
-            .find_all("[data-testid=findings-table] tr[data-kind=public_link]")
-            .await?
-        {
-            let via = row
-                .find(fantoccini::Locator::Css(".via"))
-                .await?
-                .text()
-                .await?;
-            if via.starts_with("its own") {
-                return row.attr("data-finding").await?.context("finding id");
-            }
+        if let Some(id) = s.client.execute(script, vec![]).await?.as_str() {
+            return Ok(id.to_string());
         }
         if start.elapsed() > UI_WAIT {
             s.screenshot("timeout").await.ok();
@@ -84,7 +77,7 @@ async fn remove_a_public_link_from_its_preview_and_see_it_in_the_audit_log() -> 
             .await?;
         let finding_id = own_link_finding(&s).await?;
         s.click(&format!(
-            "[data-testid=findings-table] tr[data-finding='{finding_id}']"
+            "[data-testid=findings-table] tr[data-finding='{finding_id}'] .name"
         ))
         .await?;
         s.wait_attr(
@@ -145,7 +138,8 @@ async fn remove_a_public_link_from_its_preview_and_see_it_in_the_audit_log() -> 
             .await?;
         let text = row.text().await?;
         ensure!(text.contains(&file_name), "the entry names {file_name}: {text:?}");
-        row.click().await?;
+        s.click("[data-testid=audit-table] tr[data-kind=remove_link] .name")
+            .await?;
         let before = s.text("[data-testid=audit-before]").await?;
         ensure!(before.contains("open"), "the link before: {before:?}");
         let shot = s.screenshot("audit").await?;
