@@ -277,7 +277,11 @@ mod tests {
         let mut burst = AlertBurst::default();
         assert_eq!(burst.due(), None);
         burst.push(
-            vec![policy_alert(1, "Public links on card files", "All Files/Q3.xlsx")],
+            vec![policy_alert(
+                1,
+                "Public links on card files",
+                "All Files/Q3.xlsx",
+            )],
             start,
         );
         burst.push(
@@ -287,11 +291,22 @@ mod tests {
             ],
             start + Duration::from_secs(1),
         );
-        assert_eq!(burst.due(), Some(start + ALERT_BURST), "timed from the first");
-        assert_eq!(burst.take_due(start + Duration::from_secs(2)), None, "not yet");
+        assert_eq!(
+            burst.due(),
+            Some(start + ALERT_BURST),
+            "timed from the first"
+        );
+        assert_eq!(
+            burst.take_due(start + Duration::from_secs(2)),
+            None,
+            "not yet"
+        );
         let shown = burst.take_due(start + ALERT_BURST).expect("due");
         assert_eq!(shown.title, "3 new alerts: Public links on card files");
-        assert_eq!(shown.body, "All Files/Q3.xlsx and 2 more. See them in the Audit view.");
+        assert_eq!(
+            shown.body,
+            "All Files/Q3.xlsx and 2 more. See them in the Audit view."
+        );
         assert_eq!(burst.due(), None, "the burst starts over");
         assert_eq!(burst.take_due(start + ALERT_BURST * 2), None, "once");
         burst.push(vec![], start + ALERT_BURST * 2);

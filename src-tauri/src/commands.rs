@@ -371,7 +371,10 @@ pub async fn add_policy(core: State<'_, Core>, policy: NewPolicy) -> Result<Poli
 
 /// Removes a policy; answers the policies left.
 #[tauri::command]
-pub async fn remove_policy(core: State<'_, Core>, policy_id: i64) -> Result<Vec<Policy>, UserError> {
+pub async fn remove_policy(
+    core: State<'_, Core>,
+    policy_id: i64,
+) -> Result<Vec<Policy>, UserError> {
     let app = core.app()?;
     app.remove_policy(policy_id).await?;
     app.policies().await

@@ -16,7 +16,6 @@ use box_connector_e2e::window::{
 };
 use serde_json::{json, Value};
 
-
 /// Polls until `css` matches `at_least` elements.
 async fn wait_count(
     s: &AppSession,

@@ -64,6 +64,7 @@ async fn remove_a_public_link_from_its_preview_and_see_it_in_the_audit_log() -> 
         .await?;
         let scopes = s.text("[data-testid=governance-scopes]").await?;
         ensure!(scopes.contains("root_readwrite"), "granted: {scopes:?}");
+        s.screenshot("governance-on").await?;
 
         s.click("[data-view-tab=scan]").await?;
         wait_completed(&s).await?;
@@ -87,6 +88,9 @@ async fn remove_a_public_link_from_its_preview_and_see_it_in_the_audit_log() -> 
             UI_WAIT,
         )
         .await?;
+        s.find("[data-testid=finding-actions] button[data-action=remove_link]:not([disabled])")
+            .await?;
+        s.screenshot("finding-actions").await?;
         let path = s.text("[data-testid=finding-path]").await?;
         let file_name = path.rsplit('/').next().unwrap_or_default().to_string();
 
