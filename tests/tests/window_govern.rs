@@ -174,3 +174,143 @@ async fn remove_a_public_link_from_its_preview_and_see_it_in_the_audit_log() -> 
     .await;
     s.finish(outcome).await
 }
+
+/// The leading number of a text like "12 match" or "1,234 open".
+fn leading_count(text: &str) -> Result<u64> {
+    let digits: String = text
+        .trim()
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == ',')
+        .filter(char::is_ascii_digit)
+        .collect();
+    digits
+        .parse()
+        .with_context(|| format!("no count in {text:?}"))
+}
+
+/// Connects, turns governance on and waits for the full scan.
+async fn connected_with_governance(s: &AppSession) -> Result<()> {
+    connect_sandbox(s).await?;
+    s.click("[data-testid=governance-enable]").await?;
+    s.wait_attr(
+        "[data-testid=governance]",
+        "data-can-write",
+        "true",
+        SIGN_IN_TIMEOUT,
+    )
+    .await?;
+    s.click("[data-view-tab=scan]").await?;
+    wait_completed(s).await
+}
+
+#[tokio::test]
+#[ignore = "opens the real window: run scripts/e2e.sh"]
+async fn bulk_remove_the_public_links_on_card_files_and_watch_them_close() -> Result<()> {
+    let s = start_with_scripted_browser("govern-bulk", "admin", vec![]).await?;
+    let outcome = async {
+        connected_with_governance(&s).await?;
+
+        // The public links on files that also hold card numbers.
+        s.click("[data-view-tab=findings]").await?;
+        s.find("[data-testid=findings-table]").await?;
+        s.find("[data-testid=filter-kind]")
+            .await?
+            .select_by_value("public_link")
+            .await?;
+        s.find("[data-testid=filter-also-holds]")
+            .await?
+            .select_by_value("credit_card")
+            .await?;
+        let filter = json!({ "severity": null, "kind": "public_link", "detector": null,
+            "owner_login": null, "file_has_detector": "credit_card", "include_closed": false });
+        let stored = invoke(
+            &s,
+            "findings",
+            json!({ "filter": filter, "limit": 1, "offset": 0 }),
+        )
+        .await?["total"]
+            .as_u64()
+            .context("total")?;
+        ensure!(stored > 0, "the sandbox has public links on card files");
+        let start = Instant::now();
+        while leading_count(&s.text("[data-testid=findings-total]").await?).ok() != Some(stored) {
+            if start.elapsed() > UI_WAIT {
+                bail!("the view does not show the {stored} matching findings");
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+
+        // The preview lists every item and the counts; nothing is sent yet.
+        s.click("[data-testid=bulk-open]").await?;
+        s.click("[data-testid=bulk-kind-remove_link]").await?;
+        s.click("[data-testid=bulk-preview]").await?;
+        // Each item's changes are worked out before the list shows.
+        s.wait_attr(
+            "[data-testid=bulk-items]",
+            "data-testid",
+            "bulk-items",
+            RESCAN_TIMEOUT,
+        )
+        .await?;
+        let items = s.find_all("[data-testid=bulk-items] > li").await?.len() as u64;
+        let will_change = leading_count(&s.text("[data-testid=bulk-will-change]").await?)?;
+        ensure!(
+            items > 0 && will_change > 0 && will_change <= items && items <= stored,
+            "{items} items, {will_change} to change, {stored} findings"
+        );
+        s.screenshot("bulk-preview").await?;
+
+        s.click("[data-testid=bulk-confirm]").await?;
+        s.wait_attr(
+            "[data-testid=bulk-progress]",
+            "data-finished",
+            "true",
+            RESCAN_TIMEOUT,
+        )
+        .await?;
+        let counts = s.text("[data-testid=bulk-progress-text]").await?;
+        ensure!(
+            counts.starts_with(&format!("{items} of {items}:")),
+            "every item handled: {counts:?}"
+        );
+        s.screenshot("bulk-done").await?;
+
+        // The batch's entries in the Audit view, none failed.
+        s.click("[data-testid=bulk-audit-link]").await?;
+        s.find("[data-testid=audit-batch]").await?;
+        let rows = s
+            .find_all("[data-testid=audit-table] tr[data-audit]")
+            .await?;
+        ensure!(!rows.is_empty(), "the batch's entries are listed");
+        for row in rows {
+            let state = row.attr("data-state").await?.unwrap_or_default();
+            ensure!(
+                state == "done" || state == "unchanged",
+                "an entry is {state}"
+            );
+        }
+
+        // The rescans close the findings from what Box now says.
+        let start = Instant::now();
+        loop {
+            let open = invoke(
+                &s,
+                "findings",
+                json!({ "filter": filter, "limit": 1, "offset": 0 }),
+            )
+            .await?["total"]
+                .as_u64()
+                .context("total")?;
+            if open == 0 {
+                break;
+            }
+            if start.elapsed() > RESCAN_TIMEOUT {
+                bail!("{open} of {stored} findings still open after the bulk action");
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        Ok(())
+    }
+    .await;
+    s.finish(outcome).await
+}

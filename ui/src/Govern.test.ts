@@ -142,7 +142,11 @@ describe('acting on one finding', () => {
 
 describe('bulk actions', () => {
   it('previews every item of the filter, confirms, and follows pushed progress to the batch audit', async () => {
-    const items = [actionPreview(), actionPreview({ preview_id: 'pv-b', item: { ...actionPreview().item, item_id: '1002', path: 'All Files/Plan.docx' } })];
+    // A bulk preview's items share no preview id of their own (core leaves it empty).
+    const items = [
+      actionPreview({ preview_id: '' }),
+      actionPreview({ preview_id: '', item: { ...actionPreview().item, item_id: '1002', path: 'All Files/Plan.docx' } }),
+    ];
     const mock = mockShell(connected(), {
       preview_bulk: () => ({ preview_id: 'bulk-1', filter: {}, kind: 'remove_link', items, will_change: 2, refused: 0 }),
       perform_bulk: () => bulkProgress({ total: 2 }),

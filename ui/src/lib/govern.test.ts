@@ -7,6 +7,7 @@ import {
   bulkCounts,
   bulkEta,
   bulkEtaText,
+  bulkTook,
   changeValue,
   EMPTY_POLICY,
   filterWords,
@@ -169,6 +170,8 @@ describe('bulk progress', () => {
     expect(bulkEta({ ...p, done: 0 }, started + 40_000)).toBeNull();
     expect(bulkEtaText({ ...p, done: 0 }, started + 40_000)).toBe('estimating…');
     expect(bulkEtaText({ ...p, done: 100 }, started + 40_000)).toBe('finished');
+    expect(bulkTook({ ...p, done: 100, finished_at: new Date(started + 75_000).toISOString() })).toBe('1 min');
+    expect(bulkTook(p)).toBe('—');
   });
 });
 

@@ -259,6 +259,13 @@ export function bulkEtaText(p: BulkProgress, now = Date.now()): string {
   return eta === null ? 'estimating…' : duration(eta);
 }
 
+/** How long a finished bulk action took: "12 s". */
+export function bulkTook(p: BulkProgress): string {
+  const from = Date.parse(p.started_at);
+  const to = p.finished_at ? Date.parse(p.finished_at) : NaN;
+  return Number.isNaN(from) || Number.isNaN(to) ? '—' : duration(Math.max(0, (to - from) / 1000));
+}
+
 export const STATE_LABEL: Record<AuditState, string> = {
   pending: 'Pending',
   sending: 'Sending',
