@@ -39,7 +39,7 @@ async fn own_link_finding(s: &AppSession) -> Result<String> {
 
 #[tokio::test]
 #[ignore = "opens the real window: run scripts/e2e.sh"]
-async fn remove_a_public_link_from_its_preview_and_see_it_in_the_audit_log() -> Result<()> {
+async fn govern_remove_a_public_link_from_its_preview_and_see_it_in_the_audit_log() -> Result<()> {
     let s = start_with_scripted_browser("govern", "admin", vec![]).await?;
     let outcome = async {
         connect_sandbox(&s).await?;
@@ -205,7 +205,7 @@ async fn connected_with_governance(s: &AppSession) -> Result<()> {
 
 #[tokio::test]
 #[ignore = "opens the real window: run scripts/e2e.sh"]
-async fn bulk_remove_the_public_links_on_card_files_and_watch_them_close() -> Result<()> {
+async fn govern_bulk_remove_the_public_links_on_card_files_and_watch_them_close() -> Result<()> {
     let s = start_with_scripted_browser("govern-bulk", "admin", vec![]).await?;
     let outcome = async {
         connected_with_governance(&s).await?;
