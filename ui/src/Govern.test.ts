@@ -222,6 +222,25 @@ describe('audit view', () => {
   });
 });
 
+describe('restore', () => {
+  it('offers a done quarantine its restore, previewed first', async () => {
+    const mock = mockShell(connected(), {
+      audit: () => ({ rows: [auditEntry({ kind: 'quarantine' })], total: 1 }),
+      preview_action: (args) => actionPreview({ request: args.request as ReturnType<typeof actionPreview>['request'] }),
+    });
+    render(App);
+    await userEvent.click(await screen.findByRole('tab', { name: /^Audit/ }));
+    const table = await screen.findByTestId('audit-table');
+    await userEvent.click(within(table).getAllByRole('row')[1]);
+    await userEvent.click(await screen.findByTestId('audit-restore'));
+    expect(lastCall(mock.calls, 'preview_action')?.args.request).toMatchObject({ kind: 'restore', item_type: 'file', item_id: '1001' });
+    const dialog = await screen.findByTestId('action-dialog');
+    expect(within(dialog).getByRole('heading', { name: 'Restore from quarantine' })).toBeTruthy();
+    await within(dialog).findByTestId('preview-changes');
+    expect(sent(mock.calls)).toEqual([]);
+  });
+});
+
 describe('policies and alerts', () => {
   it('dry-runs a new policy before saving it, toggles and removes it', async () => {
     const policy = {

@@ -14,6 +14,7 @@ import {
   matchSummary,
   narrowerAccess,
   newPolicy,
+  restoreFor,
   restrictRequest,
   targetLabel,
   viaFolderName,
@@ -96,6 +97,15 @@ describe('actions a finding offers', () => {
     expect(viaFolderName('the open link (can download) of folder All Files/A b', '5')).toBe('All Files/A b');
     expect(viaFolderName('external collaborator x@y (editor) on folder All Files/C', '5')).toBe('All Files/C');
     expect(viaFolderName('something else', '5')).toBe('5');
+  });
+});
+
+describe('restoring', () => {
+  it('is offered for a done quarantine only', () => {
+    const item = { item_type: 'file' as const, item_id: '1001' };
+    expect(restoreFor({ kind: 'quarantine', state: 'done', item })).toMatchObject({ kind: 'restore', item_type: 'file', item_id: '1001' });
+    expect(restoreFor({ kind: 'quarantine', state: 'failed', item })).toBeNull();
+    expect(restoreFor({ kind: 'remove_link', state: 'done', item })).toBeNull();
   });
 });
 

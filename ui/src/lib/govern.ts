@@ -134,6 +134,12 @@ export function actionsFor(detail: FindingDetail): OfferedAction[] {
   return out;
 }
 
+/** A done quarantine in the audit log offers its restore (to where it was,
+ *  with its link and collaborators as recorded). */
+export function restoreFor(entry: { kind: ActionKind; state: AuditState; item: { item_type: ItemType; item_id: string } }): ActionRequest | null {
+  return entry.kind === 'quarantine' && entry.state === 'done' ? request('restore', entry.item.item_type, entry.item.item_id) : null;
+}
+
 /** The accesses a link may be narrowed to from `current` (narrower only). */
 export function narrowerAccess(current: LinkAccess | undefined): LinkAccess[] {
   const order: LinkAccess[] = ['open', 'company', 'collaborators'];
