@@ -244,13 +244,18 @@ impl App {
             let state = g.read_stored(req.item_type, &req.item_id).await?;
             items.push(g.preview_on(&req, state, String::new()).await?.preview);
         }
+        // Each item gets an id of its own (the list's keys), under the batch's.
+        let bulk_id = new_id();
+        for (i, item) in items.iter_mut().enumerate() {
+            item.preview_id = format!("{bulk_id}-{i}");
+        }
         let refused = items.iter().filter(|p| p.refused.is_some()).count() as u64;
         let will_change = items
             .iter()
             .filter(|p| p.refused.is_none() && !p.changes.is_empty())
             .count() as u64;
         let preview = BulkPreview {
-            preview_id: new_id(),
+            preview_id: bulk_id,
             filter,
             kind,
             items,

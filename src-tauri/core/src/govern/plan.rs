@@ -290,6 +290,15 @@ pub fn plan(
             .push("The item is in quarantine: restore it first to change it where it was.".into());
         return Ok(p);
     }
+    if state.item_type == ItemType::Folder
+        && state.link.is_some()
+        && matches!(req.kind, ActionKind::RemoveLink | ActionKind::RestrictLink)
+    {
+        p.warnings.push(format!(
+            "The link of {} reaches everything inside it: every file in it changes with it.",
+            item_words(state)
+        ));
+    }
     match req.kind {
         ActionKind::RemoveLink => remove_link(state, &as_user, &mut p),
         ActionKind::RestrictLink => {
