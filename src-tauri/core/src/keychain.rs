@@ -165,14 +165,17 @@ fn riding_out_restarts<T>(mut call: impl FnMut() -> keyring::Result<T>) -> keyri
     }
 }
 
-/// D-Bus's words for "the service that was answering is gone".
+/// D-Bus's words for "the service that was answering is gone", and the
+/// Secret Service's for "this session died with the daemon that opened it"
+/// (a call that reached the restarted daemon with the old session).
 fn is_lost_connection(detail: &str) -> bool {
-    const LOST: [&str; 5] = [
+    const LOST: [&str; 6] = [
         "noreply",
         "no reply",
         "serviceunknown",
         "disconnected",
         "name has no owner",
+        "session wrapping the secret does not exist",
     ];
     let detail = detail.to_ascii_lowercase().replace('.', "");
     LOST.iter()
@@ -374,6 +377,22 @@ mod tests {
             }
         });
         assert_eq!((value.unwrap(), calls), ("back", 3));
+
+        // The restarted daemon does not know the session the old one opened.
+        let mut calls = 0;
+        let value = riding_out_restarts(|| {
+            calls += 1;
+            if calls < 2 {
+                Err(keyring::Error::PlatformFailure(Box::new(
+                    std::io::Error::other(
+                        "DBus error: The session wrapping the secret does not exist",
+                    ),
+                )))
+            } else {
+                Ok("again")
+            }
+        });
+        assert_eq!((value.unwrap(), calls), ("again", 2));
 
         let mut calls = 0;
         let gone_for_good = riding_out_restarts(|| -> keyring::Result<()> {

@@ -170,8 +170,19 @@ impl App {
             return Err(expired());
         }
         let g = self.governor().await?;
-        let audit_id = g.record_pending(&record.preview, None, None).await?;
-        let entry = if record.preview.refused.is_some() {
+        self.confirmed(&g, &record.preview, None).await
+    }
+
+    /// Records a confirmed preview and sends it (a refused one is recorded
+    /// as refused, and nothing is sent); tells the subscribers.
+    async fn confirmed(
+        &self,
+        g: &Governor,
+        preview: &ActionPreview,
+        policy_id: Option<i64>,
+    ) -> Result<AuditEntry, UserError> {
+        let audit_id = g.record_pending(preview, None, policy_id).await?;
+        let entry = if preview.refused.is_some() {
             g.entry(audit_id).await?
         } else {
             g.perform_pending(audit_id).await?
@@ -190,16 +201,7 @@ impl App {
     ) -> Result<AuditEntry, UserError> {
         let g = self.governor().await?;
         let record = g.preview(&request, new_id()).await?;
-        let audit_id = g.record_pending(&record.preview, None, policy_id).await?;
-        let entry = if record.preview.refused.is_some() {
-            g.entry(audit_id).await?
-        } else {
-            g.perform_pending(audit_id).await?
-        };
-        self.emit(CoreEvent::ActionFinished {
-            entry: Box::new(entry.clone()),
-        });
-        Ok(entry)
+        self.confirmed(&g, &record.preview, policy_id).await
     }
 
     /// What `kind` would change on every item behind the findings `filter`

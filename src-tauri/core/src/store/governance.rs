@@ -166,6 +166,21 @@ pub struct StoredItem {
     pub removed: bool,
 }
 
+/// `SELECT <every alert column, with its policy's name> FROM alerts a JOIN
+/// policies p <rest>` into an [`AlertRecord`].
+macro_rules! select_alerts {
+    ($rest:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            AlertRecord,
+            r#"SELECT a.alert_id AS "alert_id!", a.policy_id, p.name AS policy_name, a.finding_id,
+                      a.raised_at AS "raised_at: Millis", a.audit_id,
+                      a.acknowledged_at AS "acknowledged_at: Millis"
+               FROM alerts a JOIN policies p ON p.policy_id = a.policy_id "# + $rest
+            $(, $arg)*
+        )
+    };
+}
+
 fn u(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
@@ -647,14 +662,9 @@ impl Store {
         include_acknowledged: bool,
         limit: u32,
     ) -> StoreResult<Vec<AlertRecord>> {
-        let rows = sqlx::query_as!(
-            AlertRecord,
-            r#"SELECT a.alert_id AS "alert_id!", a.policy_id, p.name AS policy_name, a.finding_id,
-                      a.raised_at AS "raised_at: Millis", a.audit_id,
-                      a.acknowledged_at AS "acknowledged_at: Millis"
-               FROM alerts a JOIN policies p ON p.policy_id = a.policy_id
-               WHERE a.connection_id = ?1 AND (?2 OR a.acknowledged_at IS NULL)
-               ORDER BY a.acknowledged_at IS NOT NULL, a.alert_id DESC LIMIT ?3"#,
+        let rows = select_alerts!(
+            "WHERE a.connection_id = ?1 AND (?2 OR a.acknowledged_at IS NULL)
+             ORDER BY a.acknowledged_at IS NOT NULL, a.alert_id DESC LIMIT ?3",
             connection_id,
             include_acknowledged,
             limit
@@ -667,17 +677,9 @@ impl Store {
     pub async fn alerts_by_id(&self, alert_ids: &[i64]) -> StoreResult<Vec<AlertRecord>> {
         let mut out = Vec::with_capacity(alert_ids.len());
         for id in alert_ids {
-            let row = sqlx::query_as!(
-                AlertRecord,
-                r#"SELECT a.alert_id AS "alert_id!", a.policy_id, p.name AS policy_name, a.finding_id,
-                          a.raised_at AS "raised_at: Millis", a.audit_id,
-                          a.acknowledged_at AS "acknowledged_at: Millis"
-                   FROM alerts a JOIN policies p ON p.policy_id = a.policy_id
-                   WHERE a.alert_id = ?"#,
-                id
-            )
-            .fetch_optional(self.pool())
-            .await;
+            let row = select_alerts!("WHERE a.alert_id = ?", id)
+                .fetch_optional(self.pool())
+                .await;
             out.extend(self.noted(row)?);
         }
         Ok(out)
