@@ -845,3 +845,49 @@ fn sharing_of(before: &str) -> serde_json::Value {
 fn sharing_or_raw(after: &str) -> serde_json::Value {
     serde_json::from_str(after).unwrap_or(serde_json::Value::Null)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::box_api::error_from;
+    use reqwest::StatusCode;
+
+    fn refusal_of(status: StatusCode, code: &str) -> UserError {
+        let body = serde_json::json!({
+            "type": "error", "status": status.as_u16(), "code": code,
+            "message": "Box's own words", "request_id": "r1"
+        });
+        box_refusal(&error_from(status, body.to_string().as_bytes()))
+    }
+
+    #[test]
+    fn box_refusals_say_what_box_said_and_what_to_do() {
+        let forbidden = refusal_of(
+            StatusCode::FORBIDDEN,
+            "access_denied_insufficient_permissions",
+        );
+        assert!(forbidden.message.contains("403") && forbidden.message.contains("Box's own words"));
+        assert!(
+            forbidden.hint.contains("Perform Actions as Users"),
+            "{forbidden:?}"
+        );
+        let gone = refusal_of(StatusCode::NOT_FOUND, "not_found");
+        assert!(gone.hint.contains("rescan"), "{gone:?}");
+        let conflict = refusal_of(StatusCode::CONFLICT, "item_name_in_use");
+        assert!(
+            conflict.hint.contains("preview the action again"),
+            "{conflict:?}"
+        );
+    }
+
+    #[test]
+    fn an_audit_entry_reads_back_its_error_code() {
+        for code in [
+            ErrorCode::BoxApi,
+            ErrorCode::GovernanceOff,
+            ErrorCode::ActionRefused,
+        ] {
+            assert_eq!(error_code_of(&code_name(code)), code);
+        }
+    }
+}
