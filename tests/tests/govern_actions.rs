@@ -433,7 +433,13 @@ async fn an_action_cut_off_after_box_changed_the_item_is_finished_without_a_seco
         .unwrap();
     let puts_before = sandbox_calls(&sb, "PUT /2.0/files/{file_id}");
 
-    // The next start resumes it.
+    // With governance off, a start leaves it waiting and sends nothing.
+    let off = governor(&client, &store, &me, false).await;
+    let waiting = off.resume_all().await.unwrap();
+    assert_eq!(waiting[0].state, AuditState::Sending);
+    assert_eq!(sandbox_calls(&sb, "PUT /2.0/files/{file_id}"), puts_before);
+
+    // The next start with governance on finishes it.
     let resumed = g.resume_all().await.unwrap();
     assert_eq!(resumed.len(), 1);
     let entry = &resumed[0];

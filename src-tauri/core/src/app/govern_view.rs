@@ -407,12 +407,13 @@ impl App {
                     .await?;
             }
         }
+        // Only what finished now (an entry still waiting for Box stays quiet).
+        out.retain(|e| e.recovered || e.state.is_final());
         for e in &out {
             self.emit(CoreEvent::ActionFinished {
                 entry: Box::new(e.clone()),
             });
         }
-        out.retain(|e| e.recovered || e.state.is_final());
         Ok(out)
     }
 
