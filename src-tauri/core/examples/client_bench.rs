@@ -9,37 +9,24 @@
 //! a plain `reqwest::Client` with the same bearer token. Rounds alternate
 //! so both see the same warm server.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::MemoryVault;
 
 use box_sandbox::{Sandbox, SandboxConfig};
 use chrono::Utc;
-use connector_core::auth::{OAuthClient, TokenManager, TokenSet, TokenVault};
+use connector_core::auth::{OAuthClient, TokenManager, TokenSet};
 use connector_core::box_api::{ApiCall, BoxClient, CallRecorder, Rate, USER_FIELDS};
 use connector_core::datacenter::Endpoints;
 use connector_core::health::LiveCalls;
 use connector_core::keychain::Sensitive;
 use connector_core::store::ApiCallRecord;
-use connector_core::UserError;
 
 const CONCURRENT: usize = 64;
 const ROUNDS: usize = 60;
-
-struct MemoryVault(std::sync::Mutex<Option<TokenSet>>);
-
-impl TokenVault for MemoryVault {
-    fn load(&self) -> Result<Option<TokenSet>, UserError> {
-        Ok(self.0.lock().unwrap().clone())
-    }
-    fn save(&self, tokens: &TokenSet) -> Result<(), UserError> {
-        *self.0.lock().unwrap() = Some(tokens.clone());
-        Ok(())
-    }
-    fn clear(&self) -> Result<(), UserError> {
-        *self.0.lock().unwrap() = None;
-        Ok(())
-    }
-}
 
 /// What the app's session does per call: count it for health, queue its row.
 struct SessionLikeRecorder {

@@ -10,14 +10,18 @@
 //!
 //! `cargo run --release -p connector-core --example govern_bench [-- --items 300]`
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use support::{arg, MemoryVault};
 
 use box_sandbox::{Sandbox, SandboxConfig};
 use chrono::Utc;
-use connector_core::auth::{OAuthClient, TokenManager, TokenSet, TokenVault};
+use connector_core::auth::{OAuthClient, TokenManager, TokenSet};
 use connector_core::box_api::{ApiCall, BoxClient, CallRecorder, Rate, User};
 use connector_core::clock::SharedClock;
 use connector_core::datacenter::Endpoints;
@@ -27,28 +31,11 @@ use connector_core::ipc::govern::{ActionKind, AuditState};
 use connector_core::keychain::Sensitive;
 use connector_core::scan::{CancellationToken, ScanConfig, Scanner};
 use connector_core::store::Store;
-use connector_core::UserError;
 use futures_util::StreamExt;
 
 type BenchError = Box<dyn std::error::Error + Send + Sync>;
 
 const CONN: &str = "bench";
-
-struct MemoryVault(Mutex<Option<TokenSet>>);
-
-impl TokenVault for MemoryVault {
-    fn load(&self) -> Result<Option<TokenSet>, UserError> {
-        Ok(self.0.lock().unwrap().clone())
-    }
-    fn save(&self, tokens: &TokenSet) -> Result<(), UserError> {
-        *self.0.lock().unwrap() = Some(tokens.clone());
-        Ok(())
-    }
-    fn clear(&self) -> Result<(), UserError> {
-        *self.0.lock().unwrap() = None;
-        Ok(())
-    }
-}
 
 #[derive(Default)]
 struct Count(AtomicU64);
@@ -57,15 +44,6 @@ impl CallRecorder for Count {
     fn record(&self, _call: ApiCall) {
         self.0.fetch_add(1, Ordering::Relaxed);
     }
-}
-
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 /// A client for the sandbox's admin, with the client's per-user pace at the

@@ -11,10 +11,14 @@
 //!
 //! `cargo run --release -p connector-core --example inspect_bench [-- --mb 500 --files 2000 --copies 3]`
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use support::{arg, MemoryVault};
 
 use axum::body::Body;
 use axum::extract::Path;
@@ -22,7 +26,7 @@ use axum::routing::get;
 use box_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use bytes::Bytes;
 use chrono::Utc;
-use connector_core::auth::{OAuthClient, TokenManager, TokenSet, TokenVault};
+use connector_core::auth::{OAuthClient, TokenManager, TokenSet};
 use connector_core::box_api::{ApiCall, BoxClient, CallRecorder, RequestOptions, User};
 use connector_core::clock::SharedClock;
 use connector_core::datacenter::Endpoints;
@@ -31,29 +35,12 @@ use connector_core::keychain::Sensitive;
 use connector_core::scan::{CancellationToken, ScanConfig, Scanner};
 use connector_core::store::findings::FileInspection;
 use connector_core::store::Store;
-use connector_core::UserError;
 
 type BenchError = Box<dyn std::error::Error + Send + Sync>;
 
 const CONN: &str = "bench";
 const CLIENT_ID: &str = "sandbox-client";
 const MB: u64 = 1024 * 1024;
-
-struct MemoryVault(Mutex<Option<TokenSet>>);
-
-impl TokenVault for MemoryVault {
-    fn load(&self) -> Result<Option<TokenSet>, UserError> {
-        Ok(self.0.lock().unwrap().clone())
-    }
-    fn save(&self, tokens: &TokenSet) -> Result<(), UserError> {
-        *self.0.lock().unwrap() = Some(tokens.clone());
-        Ok(())
-    }
-    fn clear(&self) -> Result<(), UserError> {
-        *self.0.lock().unwrap() = None;
-        Ok(())
-    }
-}
 
 /// Content requests (`GET /files/{id}/content`), counted as sent.
 #[derive(Default)]
@@ -65,15 +52,6 @@ impl CallRecorder for ContentRequests {
             self.0.fetch_add(1, Ordering::Relaxed);
         }
     }
-}
-
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 fn proc_status_mib(key: &str) -> f64 {

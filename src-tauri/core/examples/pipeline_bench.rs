@@ -24,17 +24,21 @@
 //!
 //! No timing is asserted; the figures are for the README.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use support::{arg, MemoryVault};
 
 use box_sandbox::enterprise::{AccountKind, Role, FILE_ID_BASE};
 use box_sandbox::events::Subject;
 use box_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use chrono::Utc;
-use connector_core::auth::{OAuthClient, TokenManager, TokenSet, TokenVault};
+use connector_core::auth::{OAuthClient, TokenManager, TokenSet};
 use connector_core::box_api::{
     BoxClient, Rate, User, DEFAULT_GLOBAL_REQUESTS_PER_SECOND, DEFAULT_REQUESTS_PER_SECOND,
 };
@@ -44,7 +48,6 @@ use connector_core::events::{EventFeed, EventsConfig};
 use connector_core::keychain::Sensitive;
 use connector_core::scan::{CancellationToken, ScanConfig, Scanner};
 use connector_core::store::{Millis, Store};
-use connector_core::UserError;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
@@ -61,31 +64,6 @@ const STORE_POLL: Duration = Duration::from_millis(20);
 const RESCAN_TIMEOUT: Duration = Duration::from_secs(60);
 const DOWNLOADS: usize = 5;
 const STATUS_READS: usize = 200;
-
-struct MemoryVault(Mutex<Option<TokenSet>>);
-
-impl TokenVault for MemoryVault {
-    fn load(&self) -> Result<Option<TokenSet>, UserError> {
-        Ok(self.0.lock().unwrap().clone())
-    }
-    fn save(&self, tokens: &TokenSet) -> Result<(), UserError> {
-        *self.0.lock().unwrap() = Some(tokens.clone());
-        Ok(())
-    }
-    fn clear(&self) -> Result<(), UserError> {
-        *self.0.lock().unwrap() = None;
-        Ok(())
-    }
-}
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn flag(name: &str) -> bool {
     std::env::args().any(|a| a == name)

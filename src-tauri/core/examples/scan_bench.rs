@@ -20,15 +20,19 @@
 //! 4. the simplest sequential client (one user at a time, one request at a
 //!    time) as the baseline, measured on the first users and scaled up.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use support::{arg, MemoryVault};
 
 use box_sandbox::enterprise::AccountKind;
 use box_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use chrono::Utc;
-use connector_core::auth::{OAuthClient, TokenManager, TokenSet, TokenVault};
+use connector_core::auth::{OAuthClient, TokenManager, TokenSet};
 use connector_core::box_api::models::{Item, ITEM_FIELDS};
 use connector_core::box_api::{ApiCall, BoxClient, CallRecorder, Rate, RequestOptions, User};
 use connector_core::clock::SharedClock;
@@ -36,24 +40,7 @@ use connector_core::datacenter::Endpoints;
 use connector_core::keychain::Sensitive;
 use connector_core::scan::{CancellationToken, ScanConfig, Scanner};
 use connector_core::store::Store;
-use connector_core::UserError;
 use futures_util::TryStreamExt;
-
-struct MemoryVault(Mutex<Option<TokenSet>>);
-
-impl TokenVault for MemoryVault {
-    fn load(&self) -> Result<Option<TokenSet>, UserError> {
-        Ok(self.0.lock().unwrap().clone())
-    }
-    fn save(&self, tokens: &TokenSet) -> Result<(), UserError> {
-        *self.0.lock().unwrap() = Some(tokens.clone());
-        Ok(())
-    }
-    fn clear(&self) -> Result<(), UserError> {
-        *self.0.lock().unwrap() = None;
-        Ok(())
-    }
-}
 
 #[derive(Default)]
 struct Count {
@@ -266,15 +253,6 @@ async fn sequential(client: &BoxClient, users: usize) -> Duration {
         }
     }
     started.elapsed()
-}
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 fn enterprise(users: usize, files: usize, as_user_counts_against_target: bool) -> SandboxConfig {
