@@ -54,15 +54,13 @@ CREATE INDEX audit_unfinished ON audit_log (connection_id, state)
 CREATE INDEX audit_by_batch ON audit_log (batch_id) WHERE batch_id IS NOT NULL;
 CREATE INDEX audit_by_item ON audit_log (connection_id, item_id);
 
--- Items in quarantine: where they were, and the audit entry that recorded
--- their link and collaborators (to put back on restore).
+-- Items in quarantine, and the audit entry of the quarantine: its "before"
+-- says where the item was, whose it was and its link and collaborators; its
+-- steps name the holding folder (all of it to put back on restore).
 CREATE TABLE quarantine (
     connection_id      TEXT NOT NULL,
     item_type          TEXT NOT NULL CHECK (item_type IN ('file', 'folder')),
     item_id            TEXT NOT NULL,
-    holding_folder_id  TEXT NOT NULL,
-    original_parent_id TEXT NOT NULL,
-    original_owner_id  TEXT NOT NULL,
     audit_id           INTEGER NOT NULL REFERENCES audit_log (audit_id),
     quarantined_at     INTEGER NOT NULL,
     PRIMARY KEY (connection_id, item_type, item_id)

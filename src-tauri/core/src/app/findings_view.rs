@@ -152,7 +152,8 @@ impl App {
         file.finish()
     }
 
-    async fn findings_connection(&self) -> Result<(Store, String), UserError> {
+    /// The store and the current connection's id (offline: no Box call).
+    pub(super) async fn findings_connection(&self) -> Result<(Store, String), UserError> {
         let store = self.require_store().await?;
         let record = store
             .current_connection(None)

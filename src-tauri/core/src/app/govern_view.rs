@@ -542,7 +542,7 @@ impl App {
 
     /// What a rule would match today: nothing is raised or sent.
     pub async fn test_policy(&self, matches: PolicyMatch) -> Result<PolicyDryRun, UserError> {
-        let (store, id) = self.findings_store().await?;
+        let (store, id) = self.findings_connection().await?;
         let (all, _) = policy::matching_after(&store, &id, &matches, 0, usize::MAX).await?;
         Ok(PolicyDryRun {
             matched: all.len() as u64,
@@ -550,20 +550,11 @@ impl App {
         })
     }
 
-    async fn findings_store(&self) -> Result<(crate::store::Store, String), UserError> {
-        let store = self.require_store().await?;
-        let record = store
-            .current_connection(None)
-            .await?
-            .ok_or_else(crate::auth::tokens::not_connected)?;
-        Ok((store, record.id))
-    }
-
     /// Runs every enabled policy over the findings opened since it last
     /// looked: new matches raise alerts (one per policy and finding, ever),
     /// and a policy set to act takes its action on each. Returns the new alerts.
     pub async fn evaluate_policies(&self) -> Result<Vec<Alert>, UserError> {
-        let (store, conn) = self.findings_store().await?;
+        let (store, conn) = self.findings_connection().await?;
         let mut raised = Vec::new();
         for p in self.policies().await?.into_iter().filter(|p| p.enabled) {
             let through = store
@@ -646,7 +637,7 @@ impl App {
         include_acknowledged: bool,
         limit: u32,
     ) -> Result<Vec<Alert>, UserError> {
-        let (store, conn) = self.findings_store().await?;
+        let (store, conn) = self.findings_connection().await?;
         let ids: Vec<i64> = store
             .alerts(&conn, include_acknowledged, limit.clamp(1, 1000))
             .await?
@@ -691,7 +682,7 @@ impl App {
 
     /// Open alerts and unfinished actions, for `GovernanceStatus`.
     pub(super) async fn governance_counts(&self) -> (u64, u64) {
-        let Ok((store, conn)) = self.findings_store().await else {
+        let Ok((store, conn)) = self.findings_connection().await else {
             return (0, 0);
         };
         (

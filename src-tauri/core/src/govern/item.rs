@@ -6,11 +6,14 @@
 use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
 
-use crate::box_api::models::{CollaborationRole, CollaborationStatus, Grantee, SharedLink};
+use crate::box_api::models::{
+    CollaborationRole, CollaborationStatus, FolderRef, Grantee, MiniUser, PathCollection,
+    SharedLink,
+};
 use crate::box_api::{ApiError, ApiErrorKind, BoxClient, Fetched, RequestOptions};
 use crate::inspect::findings::{FindingPolicy, LinkFacts};
 use crate::ipc::govern::ItemType;
-use crate::store::inventory::CollabRecord;
+use crate::store::CollaborationRecord;
 
 /// What an action may change on an item, as Box said.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,16 +163,37 @@ fn status_name(status: CollaborationStatus) -> &'static str {
     }
 }
 
-pub fn collab_of_record(c: &CollabRecord, policy: &FindingPolicy) -> CollabState {
+pub fn collab_of_record(c: &CollaborationRecord, policy: &FindingPolicy) -> CollabState {
     CollabState {
         collaboration_id: c.collaboration_id.clone(),
         external: c.login.as_deref().is_some_and(|l| policy.is_external(l)),
         login: c.login.clone(),
         grantee_type: c.grantee_type.clone(),
-        grantee_id: c.grantee_id.clone(),
+        // The scan keeps no grantee id; only a live read (the holding
+        // folder's invitation) needs one.
+        grantee_id: None,
         role: c.role.clone(),
         status: c.status.clone(),
     }
+}
+
+/// What an action reads of a file or a folder (the same fields on both).
+#[derive(Deserialize)]
+struct Sharing {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    owned_by: Option<MiniUser>,
+    #[serde(default)]
+    parent: Option<FolderRef>,
+    #[serde(default)]
+    path_collection: Option<PathCollection>,
+    #[serde(default)]
+    shared_link: Option<SharedLink>,
+    #[serde(default)]
+    has_collaborations: Option<bool>,
+    #[serde(default)]
+    is_externally_owned: Option<bool>,
 }
 
 /// Fields an action reads; no `sha1` or sizes, nothing it does not need.
@@ -187,37 +211,24 @@ pub async fn read_live(
 ) -> Result<Option<ItemState>, ApiError> {
     let mut options = RequestOptions::default().fields(FIELDS).urgent();
     options.as_user = as_user.map(str::to_owned);
-    let fetched = match item_type {
-        ItemType::File => client.file(item_id, &options).await.map(|f| match f {
-            Fetched::Fresh(f) => Some((
-                f.name,
-                f.owned_by,
-                f.parent,
-                f.path_collection,
-                f.shared_link,
-                f.has_collaborations,
-                f.is_externally_owned,
-            )),
-            Fetched::NotModified => None,
-        }),
-        ItemType::Folder => client.folder(item_id, &options).await.map(|f| match f {
-            Fetched::Fresh(f) => Some((
-                f.name,
-                f.owned_by,
-                f.parent,
-                f.path_collection,
-                f.shared_link,
-                f.has_collaborations,
-                f.is_externally_owned,
-            )),
-            Fetched::NotModified => None,
-        }),
+    let path = match item_type {
+        ItemType::File => format!("/files/{item_id}"),
+        ItemType::Folder => format!("/folders/{item_id}"),
     };
-    let fetched = match fetched {
+    let fetched = match client.get_json::<Sharing>(&path, &[], &options).await {
         Err(e) if e.kind == ApiErrorKind::NotFound => return Ok(None),
         other => other?,
     };
-    let Some((name, owner, parent, path_collection, link, has_collabs, ext)) = fetched else {
+    let Fetched::Fresh(Sharing {
+        name,
+        owned_by: owner,
+        parent,
+        path_collection,
+        shared_link: link,
+        has_collaborations: has_collabs,
+        is_externally_owned: ext,
+    }) = fetched
+    else {
         return Ok(None);
     };
     let collab_options = RequestOptions {

@@ -167,15 +167,17 @@ impl Governor {
         else {
             return Ok(None);
         };
-        let before = self
-            .store
-            .audit_entry(q.audit_id)
-            .await?
-            .and_then(|a| serde_json::from_str::<ItemState>(&a.before).ok());
-        Ok(before.map(|before| Quarantined {
-            holding_folder_id: q.holding_folder_id,
-            original_parent_id: q.original_parent_id,
-            original_owner_id: q.original_owner_id,
+        // Where it was and whose it was: the quarantine's own audit entry.
+        let Some(entry) = self.store.audit_entry(q.audit_id).await? else {
+            return Ok(None);
+        };
+        let before: Option<ItemState> = serde_json::from_str(&entry.before).ok();
+        let journal: Journal = serde_json::from_str(&entry.steps).unwrap_or_default();
+        let holding = journal.vars.get(plan::VAR_HOLDING).cloned();
+        Ok(before.zip(holding).map(|(before, holding)| Quarantined {
+            holding_folder_id: holding,
+            original_parent_id: before.parent_id.clone().unwrap_or_default(),
+            original_owner_id: before.owner_id.clone().unwrap_or_default(),
             before,
         }))
     }
@@ -210,7 +212,7 @@ impl Governor {
         }
         let collabs = self
             .store
-            .stored_collaborations(&self.connection_id, t.as_str(), id)
+            .item_collaborations(&self.connection_id, t.as_str(), id)
             .await?;
         Ok(Some(ItemState {
             item_type: t,
@@ -671,29 +673,21 @@ impl Governor {
         Some(after)
     }
 
-    /// Quarantine's bookkeeping: where the item was, to restore it.
+    /// Quarantine's bookkeeping: which entry to restore the item from.
     async fn after_done(&self, record: &AuditRecord, journal: &Journal) -> Result<(), UserError> {
         let kind = ActionKind::parse(&record.kind);
         if kind == Some(ActionKind::Quarantine) && !journal.steps.is_empty() {
-            let before: Option<ItemState> = serde_json::from_str(&record.before).ok();
-            let latest = self.audit_record(record.audit_id).await?;
-            let before = before.or_else(|| serde_json::from_str(&latest.before).ok());
-            if let (Some(before), Some(holding)) = (before, journal.vars.get(plan::VAR_HOLDING)) {
-                self.store
-                    .put_quarantine(
-                        &self.connection_id,
-                        QuarantineRecord {
-                            item_type: record.item_type.clone(),
-                            item_id: record.item_id.clone(),
-                            holding_folder_id: holding.clone(),
-                            original_parent_id: before.parent_id.clone().unwrap_or_default(),
-                            original_owner_id: before.owner_id.clone().unwrap_or_default(),
-                            audit_id: record.audit_id,
-                            quarantined_at: Millis::from(Utc::now()),
-                        },
-                    )
-                    .await?;
-            }
+            self.store
+                .put_quarantine(
+                    &self.connection_id,
+                    QuarantineRecord {
+                        item_type: record.item_type.clone(),
+                        item_id: record.item_id.clone(),
+                        audit_id: record.audit_id,
+                        quarantined_at: Millis::from(Utc::now()),
+                    },
+                )
+                .await?;
         }
         if kind == Some(ActionKind::Restore) && !journal.steps.is_empty() {
             self.store

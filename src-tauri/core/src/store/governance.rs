@@ -106,9 +106,6 @@ pub struct BatchCounts {
 pub struct QuarantineRecord {
     pub item_type: String,
     pub item_id: String,
-    pub holding_folder_id: String,
-    pub original_parent_id: String,
-    pub original_owner_id: String,
     pub audit_id: i64,
     pub quarantined_at: Millis,
 }
@@ -441,20 +438,13 @@ impl Store {
         self.write((connection_id.to_owned(), q), |(id, q), conn| {
             Box::pin(async move {
                 sqlx::query!(
-                    "INSERT INTO quarantine (connection_id, item_type, item_id, holding_folder_id,
-                         original_parent_id, original_owner_id, audit_id, quarantined_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    "INSERT INTO quarantine (connection_id, item_type, item_id, audit_id, quarantined_at)
+                     VALUES (?, ?, ?, ?, ?)
                      ON CONFLICT (connection_id, item_type, item_id) DO UPDATE
-                     SET holding_folder_id = excluded.holding_folder_id,
-                         original_parent_id = excluded.original_parent_id,
-                         original_owner_id = excluded.original_owner_id,
-                         audit_id = excluded.audit_id, quarantined_at = excluded.quarantined_at",
+                     SET audit_id = excluded.audit_id, quarantined_at = excluded.quarantined_at",
                     id,
                     q.item_type,
                     q.item_id,
-                    q.holding_folder_id,
-                    q.original_parent_id,
-                    q.original_owner_id,
                     q.audit_id,
                     q.quarantined_at
                 )
@@ -474,8 +464,7 @@ impl Store {
     ) -> StoreResult<Option<QuarantineRecord>> {
         let row = sqlx::query_as!(
             QuarantineRecord,
-            r#"SELECT item_type, item_id, holding_folder_id, original_parent_id, original_owner_id,
-                      audit_id, quarantined_at AS "quarantined_at: Millis"
+            r#"SELECT item_type, item_id, audit_id, quarantined_at AS "quarantined_at: Millis"
                FROM quarantine WHERE connection_id = ? AND item_type = ? AND item_id = ?"#,
             connection_id,
             item_type,
@@ -748,28 +737,6 @@ impl Store {
             .await
         };
         self.noted(row)
-    }
-
-    /// The item's own collaborations as the last scan saw them.
-    pub async fn stored_collaborations(
-        &self,
-        connection_id: &str,
-        item_type: &str,
-        item_id: &str,
-    ) -> StoreResult<Vec<super::inventory::CollabRecord>> {
-        let rows = sqlx::query_as!(
-            super::inventory::CollabRecord,
-            r#"SELECT collaboration_id, grantee_type, grantee_id, login, name, role, status,
-                      expires_at AS "expires_at: Millis", created_at AS "created_at: Millis"
-               FROM collaborations WHERE connection_id = ? AND item_type = ? AND item_id = ?
-               ORDER BY collaboration_id"#,
-            connection_id,
-            item_type,
-            item_id
-        )
-        .fetch_all(self.pool())
-        .await;
-        self.noted(rows)
     }
 
     /// A managed user's role as listed (`None`: not a listed managed user).
