@@ -19,7 +19,7 @@ use crate::ipc::govern::{
     AuditState, BulkPreview, BulkProgress, NewPolicy, Policy, PolicyDryRun, PolicyMatch,
 };
 use crate::ipc::CoreEvent;
-use crate::store::governance::AuditQuery;
+use crate::store::governance::{AuditQuery, PolicyRecord};
 use crate::store::Millis;
 
 use super::export::ExportFile;
@@ -101,6 +101,18 @@ fn audit_csv(e: &AuditEntry) -> [String; 14] {
             .map(|x| format!("{} {}", x.message, x.hint))
             .unwrap_or_default(),
     ]
+}
+
+fn policy_of_record(p: PolicyRecord) -> Policy {
+    Policy {
+        policy_id: p.policy_id,
+        name: p.name,
+        enabled: p.enabled,
+        matches: serde_json::from_str(&p.matches).unwrap_or_default(),
+        action: p.action.as_deref().and_then(ActionKind::parse),
+        auto_act: p.auto_act,
+        created_at: p.created_at.into(),
+    }
 }
 
 impl App {
@@ -463,15 +475,7 @@ impl App {
             .policies()
             .await?
             .into_iter()
-            .map(|p| Policy {
-                policy_id: p.policy_id,
-                name: p.name,
-                enabled: p.enabled,
-                matches: serde_json::from_str(&p.matches).unwrap_or_default(),
-                action: p.action.as_deref().and_then(ActionKind::parse),
-                auto_act: p.auto_act,
-                created_at: p.created_at.into(),
-            })
+            .map(policy_of_record)
             .collect())
     }
 
@@ -556,14 +560,9 @@ impl App {
     pub async fn evaluate_policies(&self) -> Result<Vec<Alert>, UserError> {
         let (store, conn) = self.findings_connection().await?;
         let mut raised = Vec::new();
-        for p in self.policies().await?.into_iter().filter(|p| p.enabled) {
-            let through = store
-                .policies()
-                .await?
-                .into_iter()
-                .find(|r| r.policy_id == p.policy_id)
-                .map(|r| r.evaluated_through)
-                .unwrap_or(0);
+        for record in store.policies().await?.into_iter().filter(|r| r.enabled) {
+            let through = record.evaluated_through;
+            let p = policy_of_record(record);
             let (found, cursor) =
                 policy::matching_after(&store, &conn, &p.matches, through, usize::MAX).await?;
             let ids: Vec<i64> = found.iter().map(|f| f.finding_id).collect();
