@@ -17,6 +17,8 @@ use connector_core::app::{App, AppConfig};
 use tauri::Manager;
 
 fn main() {
+    // Started as a file reader for the scan: serve, then exit (no window).
+    connector_core::inspect::isolation::serve_if_requested();
     let mut builder = tauri::Builder::default();
     // A second launch focuses the running window instead of opening another
     // app on the same database and keychain entries. Dev builds skip it so a

@@ -4,3 +4,8 @@
 pub mod webdriver;
 /// What the window tests share (sign-in, a sandbox that can go away).
 pub mod window;
+
+mod bins;
+/// Files built to crash, hang or exhaust a reader.
+pub mod hostile;
+pub use bins::{bins, use_cli_as_extractor, Bins};

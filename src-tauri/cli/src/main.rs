@@ -253,6 +253,8 @@ enum DatabaseAction {
 }
 
 fn main() -> ExitCode {
+    // Started as a file reader for a scan (its own or the window's): serve, then exit.
+    connector_core::inspect::isolation::serve_if_requested();
     let cli = Cli::parse();
     // These need no data: they print what the clap definitions say.
     let printed = match &cli.command {

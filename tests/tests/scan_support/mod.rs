@@ -20,6 +20,7 @@ use connector_core::keychain::Sensitive;
 use connector_core::scan::{CancellationToken, ScanConfig, Scanner};
 use connector_core::store::Store;
 use connector_core::UserError;
+use serde_json::{json, Value};
 
 pub const CONNECTION: &str = "sandbox:enterprise:test";
 
@@ -95,6 +96,8 @@ pub async fn start_sandbox(config: SandboxConfig) -> SandboxHandle {
 /// A client signed in to `sb` as `login` ("admin", "coadmin", ...), with
 /// the limiter out of the way and quick retries.
 pub async fn client_for(sb: &SandboxHandle, login: &str) -> (Arc<BoxClient>, Arc<Requests>, User) {
+    // Scans read files in children of the real CLI, as the app's do.
+    box_connector_e2e::use_cli_as_extractor();
     let account = sb
         .state()
         .world
@@ -345,4 +348,77 @@ pub async fn scalar(store: &Store, sql: &str) -> i64 {
         .fetch_one(store.pool())
         .await
         .unwrap()
+}
+
+/// Uploads `bytes` as `name` into `user_id`'s root through Box's upload API;
+/// returns the new file's id.
+pub async fn upload(
+    sb: &box_sandbox::SandboxHandle,
+    user_id: &str,
+    name: &str,
+    bytes: &[u8],
+) -> String {
+    upload_to(sb, user_id, "/api/2.0/files/content", name, bytes).await
+}
+
+/// A new version of `file_id`, as its owner `user_id`.
+pub async fn new_version(
+    sb: &box_sandbox::SandboxHandle,
+    user_id: &str,
+    file_id: &str,
+    name: &str,
+    bytes: &[u8],
+) {
+    let path = format!("/api/2.0/files/{file_id}/content");
+    assert_eq!(upload_to(sb, user_id, &path, name, bytes).await, file_id);
+}
+
+pub async fn upload_to(
+    sb: &box_sandbox::SandboxHandle,
+    user_id: &str,
+    path: &str,
+    name: &str,
+    bytes: &[u8],
+) -> String {
+    let admin = sb
+        .state()
+        .world
+        .read()
+        .unwrap()
+        .ent
+        .find_login("admin")
+        .unwrap();
+    let token = sb
+        .state()
+        .tokens
+        .lock()
+        .unwrap()
+        .issue_pair(admin, "sandbox-client", None, 3600, 86_400)
+        .access_token;
+    let boundary = "scan-support-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"attributes\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
+        json!({"name": name, "parent": {"id": "0"}})
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{}{path}", sb.base_url()))
+        .bearer_auth(token)
+        .header("as-user", user_id)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["entries"][0]["id"].as_str().unwrap().to_owned()
 }

@@ -11,9 +11,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::{ErrorCode, UserError};
 use crate::events::{EventFeed, EventsConfig};
-use crate::inspect::content::{DEFAULT_MAX_FILE_MB, DEFAULT_TIMEOUT};
+use crate::inspect::content::{DEFAULT_MAX_FILE_MB, DEFAULT_MEMORY_BUDGET_MB, DEFAULT_TIMEOUT};
 use crate::inspect::detect::{Confidence, DetectorId};
 use crate::inspect::findings::DetectorPolicy;
+use crate::inspect::isolation::DEFAULT_MAX_MEMORY_MB;
 use crate::ipc::{CoreEvent, ScanSettingView, ScanStatus};
 use crate::scan::{HeldBy, ScanConfig, Scanner, ScannerLock};
 use crate::store::{setting_keys, Millis, Store};
@@ -99,7 +100,19 @@ fn scan_settings_table() -> Vec<ScanSetting> {
             setting_keys::INSPECT_TIMEOUT_SECS,
             DEFAULT_TIMEOUT.as_secs(),
             (1, 3600),
-            "Seconds one file's text extraction may take before it is given up (timeout)",
+            "Seconds one file's text extraction may take before its reader is stopped (timeout, tried again later)",
+        ),
+        setting(
+            setting_keys::INSPECT_MAX_MEMORY_MB,
+            DEFAULT_MAX_MEMORY_MB,
+            (64, 64 * 1024),
+            "MB of memory one file's reader may use before it is stopped (limit exceeded)",
+        ),
+        setting(
+            setting_keys::INSPECT_MEMORY_BUDGET_MB,
+            DEFAULT_MEMORY_BUDGET_MB,
+            (1, 64 * 1024),
+            "MB of file content downloaded and read at once, at most (larger files wait their turn)",
         ),
     ];
     for detector in DetectorId::ALL {
@@ -459,6 +472,12 @@ impl App {
         }
         if let Some(secs) = setting_u64(store, setting_keys::INSPECT_TIMEOUT_SECS).await {
             config.content.limits.timeout = Duration::from_secs(secs.max(1));
+        }
+        if let Some(mb) = setting_u64(store, setting_keys::INSPECT_MAX_MEMORY_MB).await {
+            config.content.readers.max_memory_mb = mb.max(64);
+        }
+        if let Some(mb) = setting_u64(store, setting_keys::INSPECT_MEMORY_BUDGET_MB).await {
+            config.content.memory_budget_bytes = mb.max(1) * 1024 * 1024;
         }
         // Downloads are spooled next to the database, not in a shared /tmp.
         config.content.temp_dir = Some(self.inner.config.data_dir.join("tmp"));

@@ -1,9 +1,10 @@
 //! Reading one file's content: decide from the listing whether it can be
-//! read at all (type, size cap) before any request; download it streamed to
-//! a temporary file while hashing it; extract and detect on a thread of its
-//! own under a timeout, so a hostile file costs that file and never the
-//! worker. A content whose sha1 was inspected before is never fetched: the
-//! caller asks the store first.
+//! read at all (type, size cap) before any request; wait for room in the
+//! memory budget (sizes are known before the download); download it
+//! streamed to a temporary file while hashing it; extract and detect in a
+//! child process under OS limits (`isolation`), so a hostile file costs
+//! that file and never the scan. A content whose sha1 was inspected before
+//! is never fetched: the caller asks the store first.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,9 +14,10 @@ use futures_util::StreamExt;
 use sha1::{Digest, Sha1};
 use tokio::io::AsyncWriteExt;
 
-use super::detect::{ChunkScanner, Engine};
+use tokio::sync::Semaphore;
+
 use super::extract::{self, FileType, Limits, NotInspected};
-use super::findings::ContentMatch;
+use super::isolation::{ExtractorPool, PoolConfig};
 use crate::box_api::{ApiError, BoxClient, RequestOptions};
 use crate::store::findings::FileInspection;
 
@@ -29,7 +31,15 @@ pub struct ContentConfig {
     /// Where downloads are spooled; the system's temp dir when `None`.
     pub temp_dir: Option<PathBuf>,
     pub limits: Limits,
+    /// The reading children: how many, their memory limit, their program.
+    pub readers: PoolConfig,
+    /// File bytes being downloaded and read at once, at most (a bigger
+    /// file waits until it can have the whole budget to itself).
+    pub memory_budget_bytes: u64,
 }
+
+/// Default `inspect.memory_budget_mb`: what files in flight may add up to.
+pub const DEFAULT_MEMORY_BUDGET_MB: u64 = 1024;
 
 /// Defender for Cloud Apps stops at 30 MB; we read far more by default.
 pub const DEFAULT_MAX_FILE_MB: u64 = 512;
@@ -41,9 +51,15 @@ impl Default for ContentConfig {
             max_file_bytes: DEFAULT_MAX_FILE_MB * 1024 * 1024,
             temp_dir: None,
             limits: Limits::default(),
+            readers: PoolConfig::default(),
+            memory_budget_bytes: DEFAULT_MEMORY_BUDGET_MB * 1024 * 1024,
         }
     }
 }
+
+/// The memory budget counts in units of this many bytes (a semaphore's
+/// permits are a u32).
+const BUDGET_UNIT: u64 = 64 * 1024;
 
 /// A file as the listing described it.
 #[derive(Debug, Clone)]
@@ -56,7 +72,9 @@ pub struct ContentTarget<'a> {
 
 pub struct ContentInspector {
     client: Arc<BoxClient>,
-    engine: Arc<Engine>,
+    readers: ExtractorPool,
+    budget: Semaphore,
+    budget_units: u32,
     config: ContentConfig,
 }
 
@@ -70,9 +88,13 @@ pub enum Plan {
 
 impl ContentInspector {
     pub fn new(client: Arc<BoxClient>, config: ContentConfig) -> Self {
+        let budget_units =
+            (config.memory_budget_bytes / BUDGET_UNIT).clamp(1, u32::MAX as u64) as u32;
         ContentInspector {
             client,
-            engine: Arc::new(Engine::new()),
+            readers: ExtractorPool::new(config.readers.clone()),
+            budget: Semaphore::new(budget_units as usize),
+            budget_units,
             config,
         }
     }
@@ -100,13 +122,24 @@ impl ContentInspector {
 
     /// Downloads and inspects. A Box or network error is returned (the
     /// queue retries the file); everything about the bytes themselves ends
-    /// in a `FileInspection`.
+    /// in a `FileInspection` (a transient one, `NotInspected::is_transient`,
+    /// is for the caller to retry rather than keep).
     pub async fn inspect(
         &self,
         target: &ContentTarget<'_>,
         file_type: FileType,
         options: &RequestOptions,
     ) -> Result<FileInspection, ApiError> {
+        // Room for this file's bytes first: many large files at once would
+        // otherwise add up past any machine's memory in their readers.
+        let units = (target.size.unwrap_or(0).max(0) as u64)
+            .div_ceil(BUDGET_UNIT)
+            .clamp(1, self.budget_units as u64) as u32;
+        let _room = self
+            .budget
+            .acquire_many(units)
+            .await
+            .expect("the memory budget is never closed");
         let spool = match self.spool_file() {
             Ok(f) => f,
             Err(e) => {
@@ -150,36 +183,18 @@ impl ContentInspector {
         // Keyed by what was read: if a new version landed since the
         // listing, its etag brings the file back to the queue anyway.
         let sha1 = hex(&hasher.finalize());
-        let path = spool.path().to_owned();
-        let engine = self.engine.clone();
-        let limits = self.config.limits.clone();
-        let result = extract::run_isolated(limits.timeout, move |deadline| {
-            let mut scanner = ChunkScanner::new(engine);
-            let stats = extract::extract_file(&path, file_type, &limits, deadline, &mut |text| {
-                scanner.push(text)
-            })?;
-            Ok((stats, scanner.finish()))
-        })
-        .await;
+        let result = self
+            .readers
+            .read(spool.path(), file_type, &self.config.limits)
+            .await;
         drop(spool);
         Ok(match result {
-            Ok((stats, report)) => FileInspection::Inspected {
+            Ok(read) => FileInspection::Inspected {
                 sha1,
-                file_type: format!("{file_type:?}").to_ascii_lowercase(),
+                file_type: file_type.as_str().to_owned(),
                 bytes: bytes as i64,
-                chars: stats.chars as i64,
-                matches: report
-                    .detectors
-                    .into_iter()
-                    .map(|d| ContentMatch {
-                        detector: d.detector.as_str().to_owned(),
-                        high: d.high,
-                        low: d.low,
-                        sample_high: d.sample_high,
-                        sample_low: d.sample_low,
-                        secret_nearby: d.secret_nearby,
-                    })
-                    .collect(),
+                chars: read.chars as i64,
+                matches: read.matches,
                 downloaded: true,
             },
             Err(why) => not_inspected(Some(sha1), &why, bytes as i64),

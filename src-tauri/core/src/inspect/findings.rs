@@ -179,7 +179,7 @@ impl FindingPolicy {
 }
 
 /// What one content holds for one detector, as the store keeps it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContentMatch {
     pub detector: String,
     pub high: u64,

@@ -43,6 +43,7 @@ use crate::clock::SharedClock;
 use crate::error::UserError;
 use crate::inspect::content::{ContentConfig, ContentInspector};
 use crate::inspect::findings::{DetectorPolicy, FindingPolicy};
+use crate::inspect::isolation::EXTRACTOR_VERSION;
 use crate::store::findings::FileInspection;
 use crate::store::inventory::ListedUser;
 use crate::store::{Millis, Store};
@@ -231,6 +232,12 @@ impl Scanner {
         // and so is any download left in the spool.
         self.store.reclaim_all_leases(&self.connection_id).await?;
         self.inspector.sweep_spool();
+        if self.inspector.enabled() {
+            // Verdicts of older readers are read again, behind the scan.
+            self.store
+                .queue_stale_content(&self.connection_id, EXTRACTOR_VERSION, self.now())
+                .await?;
+        }
         self.store
             .begin_scan(&self.connection_id, self.me.role.clone(), self.now())
             .await?;

@@ -14,14 +14,45 @@ use super::walk::malformed;
 use super::{describe, is_fatal, Scanner};
 use crate::box_api::models::ITEM_FIELDS;
 use crate::box_api::{ApiError, ApiErrorKind, Fetched, RequestOptions};
-use crate::error::UserError;
+use crate::error::{ErrorCode, UserError};
 use crate::inspect::content::{ContentTarget, Plan};
+use crate::inspect::extract::NotInspected;
 use crate::store::findings::FileInspection;
 use crate::store::inventory::{CollabRecord, ItemContext, ScanOutcome};
 use crate::store::queue::{priority, Claimed, ItemKind, QueueReason};
 
 /// Rows the express worker claims at a time.
 const EXPRESS_BATCH: usize = 8;
+
+/// A reading that says nothing about the content (the reader timed out or
+/// none was free) is not a verdict: the file fails this attempt and comes
+/// back after the queue's backoff, then ends as a visible `failed`.
+fn is_transient(inspection: &FileInspection) -> bool {
+    matches!(inspection, FileInspection::NotInspected { code, .. }
+        if NotInspected::code_is_transient(code))
+}
+
+fn retry_if_transient(inspection: FileInspection) -> Result<FileInspection, ApiError> {
+    match inspection {
+        FileInspection::NotInspected { code, detail, .. }
+            if NotInspected::code_is_transient(&code) =>
+        {
+            Err(ApiError {
+                kind: ApiErrorKind::Unavailable,
+                user: UserError::new(
+                    ErrorCode::Internal,
+                    format!("Not inspected yet: {detail}"),
+                    "It is tried again later by itself.",
+                ),
+                status: None,
+                box_code: None,
+                box_message: None,
+                request_id: None,
+            })
+        }
+        other => Ok(other),
+    }
+}
 
 /// The sha1 a scan outcome downloaded (its result is shared until saved).
 fn fetched_sha1(outcome: &ScanOutcome) -> Option<String> {
@@ -125,15 +156,21 @@ impl Scanner {
             .collect()
             .await;
         let (mut done, mut outcomes, mut failed) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut unfinished, mut fatal) = (Vec::new(), None);
         for (c, result) in claimed.into_iter().zip(results) {
             match result {
                 Ok(outcome) => {
                     done.push(c);
                     outcomes.push(outcome);
                 }
-                // Nothing is failed for a network that is down: the leases
-                // stay and the next run reclaims them.
-                Err(e) if is_fatal(&e) => return Err(e.into()),
+                // Nothing is failed for a network that is down: those rows
+                // go back to the queue as they were, with this attempt
+                // not counted, and the scan pauses once the finished ones
+                // are saved.
+                Err(e) if is_fatal(&e) => {
+                    unfinished.push(c);
+                    fatal.get_or_insert(e);
+                }
                 Err(e) => {
                     let why = describe(&format!("scan of {} {}", c.item.as_str(), c.item_id), &e);
                     failed.push((c, why));
@@ -160,6 +197,10 @@ impl Scanner {
             self.store
                 .fail(&self.connection_id, &failed, self.config.max_attempts, now)
                 .await?;
+        }
+        if let Some(e) = fatal {
+            self.store.release(&self.connection_id, &unfinished).await?;
+            return Err(e.into());
         }
         Ok(())
     }
@@ -218,7 +259,7 @@ impl Scanner {
                 sha1: ctx.sha1.as_deref(),
                 size: ctx.size,
             };
-            let inspection = match self.inspect_content(&target, &ctx, as_user, false).await {
+            let inspection = match self.inspect_content(&target, as_user, false).await {
                 // Deleted since the listing: Box says it is gone.
                 Err(e) if e.kind == ApiErrorKind::NotFound => return Ok(ScanOutcome::Removed),
                 other => other?,
@@ -277,7 +318,7 @@ impl Scanner {
                     sha1: fresh.sha1.as_deref(),
                     size: fresh.size,
                 };
-                let inspection = match self.inspect_content(&target, &ctx, as_user, urgent).await {
+                let inspection = match self.inspect_content(&target, as_user, urgent).await {
                     Err(e) if e.kind == ApiErrorKind::NotFound => return Ok(ScanOutcome::Removed),
                     other => other?,
                 };
@@ -315,7 +356,6 @@ impl Scanner {
     async fn inspect_content(
         &self,
         target: &ContentTarget<'_>,
-        ctx: &ItemContext,
         as_user: Option<String>,
         urgent: bool,
     ) -> Result<Option<FileInspection>, ApiError> {
@@ -332,18 +372,17 @@ impl Scanner {
                 urgent,
                 ..RequestOptions::default()
             };
-            return Ok(Some(
-                self.inspector.inspect(target, file_type, &options).await?,
-            ));
+            let inspection = self.inspector.inspect(target, file_type, &options).await?;
+            return Ok(Some(retry_if_transient(inspection)?));
         };
-        let unchanged = ctx.inspected_sha1.as_deref() == Some(sha1) && ctx.inspect_state.is_some();
+        // Unchanged content and content another file brought are both
+        // known, unless an older reader made the verdict.
         let store_err = |e| ApiError::from(UserError::from(e));
-        if unchanged
-            || self
-                .store
-                .content_known(&self.connection_id, sha1)
-                .await
-                .map_err(store_err)?
+        if self
+            .store
+            .content_known(&self.connection_id, sha1)
+            .await
+            .map_err(store_err)?
         {
             return Ok(Some(FileInspection::Cached {
                 sha1: sha1.to_owned(),
@@ -370,11 +409,11 @@ impl Scanner {
             .await
             .cloned();
         let mine = fetched_here.load(std::sync::atomic::Ordering::Relaxed);
-        if mine && result.is_err() {
+        if mine && (result.is_err() || result.as_ref().is_ok_and(is_transient)) {
             // Nothing to share: the next file with this content tries itself.
             self.in_flight.lock().expect("in-flight lock").remove(sha1);
         }
-        let mut inspection = result?;
+        let mut inspection = retry_if_transient(result?)?;
         if !mine {
             // Another file's download: the same result, no bytes of ours.
             match &mut inspection {

@@ -12,7 +12,9 @@ use sqlx::SqliteConnection;
 
 use super::{Millis, StoreResult};
 use crate::inspect::exposure::{exposure, ExposureInput, Grant, Holder};
+use crate::inspect::extract::NotInspected;
 use crate::inspect::findings::{content_findings, ContentMatch, DesiredFinding, FindingPolicy};
+use crate::inspect::isolation::EXTRACTOR_VERSION;
 
 /// What the inspection of one file's content came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,19 +139,26 @@ pub(crate) async fn record_inspection_in(
             bytes,
             downloaded,
         } => {
-            if let Some(sha1) = sha1 {
+            // A transient reason is no verdict on the content: never kept by sha1.
+            let verdict = sha1
+                .as_ref()
+                .filter(|_| !NotInspected::code_is_transient(code));
+            if let Some(sha1) = verdict {
                 sqlx::query!(
-                    "INSERT INTO content_results (connection_id, sha1, state, code, detail, bytes, inspected_at)
-                     VALUES (?, ?, 'not_inspected', ?, ?, ?, ?)
+                    "INSERT INTO content_results (connection_id, sha1, state, code, detail, bytes,
+                         inspected_at, extractor_version)
+                     VALUES (?, ?, 'not_inspected', ?, ?, ?, ?, ?)
                      ON CONFLICT (connection_id, sha1) DO UPDATE SET state = 'not_inspected',
                          code = excluded.code, detail = excluded.detail, bytes = excluded.bytes,
-                         inspected_at = excluded.inspected_at",
+                         inspected_at = excluded.inspected_at,
+                         extractor_version = excluded.extractor_version",
                     connection_id,
                     sha1,
                     code,
                     detail,
                     bytes,
-                    now
+                    now,
+                    EXTRACTOR_VERSION
                 )
                 .execute(&mut *conn)
                 .await?;
@@ -250,17 +259,20 @@ async fn save_content_in(
     now: Millis,
 ) -> StoreResult<()> {
     sqlx::query!(
-        "INSERT INTO content_results (connection_id, sha1, state, file_type, bytes, chars, inspected_at)
-         VALUES (?, ?, 'inspected', ?, ?, ?, ?)
+        "INSERT INTO content_results (connection_id, sha1, state, file_type, bytes, chars,
+             inspected_at, extractor_version)
+         VALUES (?, ?, 'inspected', ?, ?, ?, ?, ?)
          ON CONFLICT (connection_id, sha1) DO UPDATE SET state = 'inspected', code = NULL,
              detail = NULL, file_type = excluded.file_type, bytes = excluded.bytes,
-             chars = excluded.chars, inspected_at = excluded.inspected_at",
+             chars = excluded.chars, inspected_at = excluded.inspected_at,
+             extractor_version = excluded.extractor_version",
         connection_id,
         sha1,
         file_type,
         bytes,
         chars,
-        now
+        now,
+        EXTRACTOR_VERSION
     )
     .execute(&mut *conn)
     .await?;

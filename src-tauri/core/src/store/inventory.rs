@@ -17,6 +17,7 @@ use super::findings::{self, FileInspection, FolderCache, InspectDelta};
 use super::queue::{self, priority, Claimed, Enqueue, ItemKind, QueueReason};
 use super::{Millis, Store, StoreResult};
 use crate::inspect::findings::FindingPolicy;
+use crate::inspect::isolation::EXTRACTOR_VERSION;
 
 /// The frontier id of a user's root folder: Box calls every user's root
 /// "0", so the row is keyed by the user.
@@ -1349,12 +1350,15 @@ impl Store {
         Ok(out)
     }
 
-    /// Whether a content with this sha1 was inspected already (read or not).
+    /// Whether a content with this sha1 has a verdict from the current
+    /// readers (read or not): one from an older reader is read again.
     pub async fn content_known(&self, connection_id: &str, sha1: &str) -> StoreResult<bool> {
         let row = sqlx::query_scalar!(
-            r#"SELECT 1 AS "known!: i64" FROM content_results WHERE connection_id = ? AND sha1 = ?"#,
+            r#"SELECT 1 AS "known!: i64" FROM content_results
+               WHERE connection_id = ? AND sha1 = ? AND extractor_version >= ?"#,
             connection_id,
-            sha1
+            sha1,
+            EXTRACTOR_VERSION
         )
         .fetch_optional(self.pool())
         .await;

@@ -12,6 +12,13 @@
 //!   Every lease is a live worker's until it expires ([`Store::reclaim_expired`])
 //!   or a scanner starts holding the data dir's scanner lock: then any lease
 //!   is a dead scanner's and [`Store::reclaim_all_leases`] takes them all back.
+//! - An attempt is counted when it is claimed, before any work starts, so
+//!   an item whose worker kept dying (a crash or `kill -9` mid-item) is
+//!   seen: a reclaimed lease that had [`MAX_CRASHES`] attempts is set aside
+//!   as `failed` with the reason, never claimed again until
+//!   [`Store::retry_failed`]. A batch handed back unfinished for a cause
+//!   outside the items (the network went down) does not count
+//!   ([`Store::release`]).
 //! - A failed attempt waits out an exponential backoff with jitter; after
 //!   `max_attempts` the row stays as `failed` with its last error (visible,
 //!   never dropped) until [`Store::retry_failed`].
@@ -42,6 +49,11 @@ pub mod priority {
     pub const FULL_SCAN: i64 = 50;
     pub const PERIODIC: i64 = 90;
 }
+
+/// Claims that ended with the scanner gone (a crash, a kill) before an
+/// item is set aside instead of claimed again: a file that crashes the
+/// scanner must never crash it for ever.
+pub const MAX_CRASHES: i64 = 3;
 
 /// The first retry waits up to this long; each further failure doubles it.
 pub const BACKOFF_BASE: Duration = Duration::from_secs(2);
@@ -157,7 +169,7 @@ pub struct Claimed {
     pub reason: QueueReason,
     pub reason_event_id: Option<String>,
     pub reason_detail: Option<String>,
-    /// Failed attempts before this one.
+    /// Attempts so far, this one included (counted at the claim).
     pub attempts: u32,
     /// The row's version when claimed: complete deletes only this version.
     pub version: i64,
@@ -444,7 +456,7 @@ pub(crate) async fn complete_in(
         if deleted < rows.len() as u64 {
             sqlx::query!(
                 "UPDATE scan_queue SET state = 'queued', lease_owner = NULL, \
-                     lease_expires_at = NULL \
+                     lease_expires_at = NULL, attempts = 0 \
                  WHERE connection_id = ?1 AND item_type = ?2 \
                    AND item_id IN (SELECT value ->> 0 FROM json_each(?3)) AND +state = 'leased'",
                 connection_id,
@@ -459,9 +471,9 @@ pub(crate) async fn complete_in(
     add_file_counts(conn, connection_id, queued, 0).await
 }
 
-/// Records failed attempts inside the caller's transaction: attempts+1,
-/// the error kept, and either back to the queue after a backoff or, at
-/// `max_attempts`, state `failed`. Rows no longer leased (taken out or
+/// Records failed attempts inside the caller's transaction (the claim
+/// counted them): the error kept, and either back to the queue after a
+/// backoff or, at `max_attempts`, state `failed`. Rows no longer leased (taken out or
 /// reclaimed meanwhile) are left alone.
 pub(crate) async fn fail_in(
     conn: &mut SqliteConnection,
@@ -473,13 +485,13 @@ pub(crate) async fn fail_in(
     let max_attempts = i64::from(max_attempts.max(1));
     let mut gave_up = 0i64;
     for (claimed, error) in failed {
-        let not_before = plus(now, backoff(claimed.attempts + 1));
+        let not_before = plus(now, backoff(claimed.attempts.max(1)));
         let kind = claimed.item.as_str();
         let state = sqlx::query_scalar!(
-            "UPDATE scan_queue SET attempts = attempts + 1, last_error = ?4, \
+            "UPDATE scan_queue SET last_error = ?4, \
                  lease_owner = NULL, lease_expires_at = NULL, \
-                 state = CASE WHEN attempts + 1 >= ?5 THEN 'failed' ELSE 'queued' END, \
-                 not_before = CASE WHEN attempts + 1 >= ?5 THEN not_before ELSE ?6 END \
+                 state = CASE WHEN attempts >= ?5 THEN 'failed' ELSE 'queued' END, \
+                 not_before = CASE WHEN attempts >= ?5 THEN not_before ELSE ?6 END \
              WHERE connection_id = ?1 AND item_type = ?2 AND item_id = ?3 AND state = 'leased' \
              RETURNING state",
             connection_id,
@@ -499,25 +511,70 @@ pub(crate) async fn fail_in(
 }
 
 /// Leases back to the queue, inside the caller's transaction: all of them,
-/// or those expired at `expired_at`. (Without `INDEXED BY` the planner,
+/// or those expired at `expired_at`. A lease that ends this way is a worker
+/// that died on it; an item that had [`MAX_CRASHES`] such attempts is set
+/// aside as `failed`, saying why. (Without `INDEXED BY` the planner,
 /// having no statistics, walks every row of the connection instead.)
 async fn reclaim_in(
     conn: &mut SqliteConnection,
     connection_id: &str,
     expired_at: Option<Millis>,
 ) -> StoreResult<u64> {
-    let done = sqlx::query!(
-        "UPDATE scan_queue SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL \
-         WHERE connection_id = ?1 AND (item_type, item_id) IN ( \
-             SELECT item_type, item_id FROM scan_queue INDEXED BY scan_queue_claim \
-             WHERE connection_id = ?1 AND state = 'leased' \
-               AND (?2 IS NULL OR lease_expires_at <= ?2))",
+    let set_aside = format!(
+        "The scanner stopped {MAX_CRASHES} times while working on this item (a crash or a kill): \
+         it was set aside so the scan could go on"
+    );
+    let rows = sqlx::query!(
+        r#"UPDATE scan_queue SET lease_owner = NULL, lease_expires_at = NULL,
+               state = CASE WHEN attempts >= ?3 THEN 'failed' ELSE 'queued' END,
+               last_error = CASE WHEN attempts >= ?3 THEN ?4 ELSE last_error END
+           WHERE connection_id = ?1 AND (item_type, item_id) IN (
+               SELECT item_type, item_id FROM scan_queue INDEXED BY scan_queue_claim
+               WHERE connection_id = ?1 AND state = 'leased'
+                 AND (?2 IS NULL OR lease_expires_at <= ?2))
+           RETURNING item_type AS "item_type!", state AS "state!""#,
         connection_id,
         expired_at,
+        MAX_CRASHES,
+        set_aside,
     )
-    .execute(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
-    Ok(done.rows_affected())
+    let failed_files = rows
+        .iter()
+        .filter(|r| r.state == "failed" && r.item_type == "file")
+        .count() as i64;
+    if failed_files > 0 {
+        add_file_counts(conn, connection_id, 0, failed_files).await?;
+    }
+    Ok(rows.len() as u64)
+}
+
+/// Hands leased rows back as they were before the claim (the attempt not
+/// counted), inside the caller's transaction: the work stopped for a cause
+/// outside them.
+async fn release_in(
+    conn: &mut SqliteConnection,
+    connection_id: &str,
+    rows: &[Claimed],
+) -> StoreResult<()> {
+    for (kind, rows) in by_kind(rows, |c| c.item) {
+        let ids: Vec<&str> = rows.iter().map(|c| c.item_id.as_str()).collect();
+        let ids = serde_json::to_string(&ids).map_err(|e| StoreError::Refused(e.to_string()))?;
+        let kind_str = kind.as_str();
+        sqlx::query!(
+            "UPDATE scan_queue SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, \
+                 attempts = max(attempts - 1, 0) \
+             WHERE connection_id = ?1 AND item_type = ?2 \
+               AND item_id IN (SELECT value FROM json_each(?3)) AND +state = 'leased'",
+            connection_id,
+            kind_str,
+            ids,
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Applies up to `limit` pending event effects, oldest first, and clears
@@ -701,7 +758,8 @@ impl Store {
                 // The outer UPDATE finds the rows by primary key; the
                 // subquery walks the claim index from the front.
                 let mut rows = sqlx::query!(
-                    r#"UPDATE scan_queue SET state = 'leased', lease_owner = ?2, lease_expires_at = ?3
+                    r#"UPDATE scan_queue SET state = 'leased', lease_owner = ?2, lease_expires_at = ?3,
+                           attempts = attempts + 1
                        WHERE connection_id = ?1 AND (item_type, item_id) IN (
                            SELECT item_type, item_id FROM scan_queue
                            WHERE connection_id = ?1 AND state = 'queued' AND not_before <= ?4
@@ -772,6 +830,72 @@ impl Store {
         let data = (connection_id.to_owned(), failed.to_vec(), max_attempts, now);
         self.write(data, |(connection_id, failed, max_attempts, now), conn| {
             Box::pin(fail_in(conn, connection_id, failed, *max_attempts, *now))
+        })
+        .await
+    }
+
+    /// Queues, at the periodic rescan's priority, every file whose content
+    /// verdict came from a reader older than `version` (done once per
+    /// version: the setting remembers it). Returns the files queued.
+    pub async fn queue_stale_content(
+        &self,
+        connection_id: &str,
+        version: i64,
+        now: Millis,
+    ) -> StoreResult<u64> {
+        let data = (connection_id.to_owned(), version, now);
+        self.write(data, |(connection_id, version, now), conn| {
+            Box::pin(async move {
+                let key = format!("inspect.requeued_for_version.{connection_id}");
+                let done = sqlx::query_scalar!("SELECT value FROM settings WHERE key = ?", key)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                if done.and_then(|v| v.parse::<i64>().ok()) >= Some(*version) {
+                    return Ok(0);
+                }
+                let detail = "read again by a newer reader";
+                let queued = sqlx::query!(
+                    "INSERT INTO scan_queue (connection_id, item_type, item_id, priority, reason, \
+                         reason_detail, enqueued_at) \
+                     SELECT f.connection_id, 'file', f.file_id, ?3, 'periodic', ?4, ?5 \
+                     FROM content_results c \
+                     JOIN files f ON f.connection_id = c.connection_id AND f.inspected_sha1 = c.sha1 \
+                     WHERE c.connection_id = ?1 AND c.extractor_version < ?2 AND f.removed_at IS NULL \
+                     ON CONFLICT (connection_id, item_type, item_id) DO NOTHING",
+                    connection_id,
+                    version,
+                    priority::PERIODIC,
+                    detail,
+                    now,
+                )
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                add_file_counts(conn, connection_id, queued as i64, 0).await?;
+                let value = version.to_string();
+                sqlx::query!(
+                    "INSERT INTO settings (key, value, updated_at) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                    key,
+                    value,
+                    now,
+                )
+                .execute(&mut *conn)
+                .await?;
+                Ok(queued)
+            })
+        })
+        .await
+    }
+
+    /// Hands unfinished claimed rows back uncounted (see [`release_in`]).
+    pub async fn release(&self, connection_id: &str, rows: &[Claimed]) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let data = (connection_id.to_owned(), rows.to_vec());
+        self.write(data, |(connection_id, rows), conn| {
+            Box::pin(release_in(conn, connection_id, rows))
         })
         .await
     }

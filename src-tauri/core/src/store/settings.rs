@@ -23,6 +23,10 @@ pub mod keys {
     pub const INSPECT_MAX_FILE_MB: &str = "inspect.max_file_mb";
     /// Seconds one file's text extraction may take.
     pub const INSPECT_TIMEOUT_SECS: &str = "inspect.timeout_secs";
+    /// MB of memory one reading child may use beyond its program.
+    pub const INSPECT_MAX_MEMORY_MB: &str = "inspect.max_memory_mb";
+    /// MB of file content being downloaded and read at once, at most.
+    pub const INSPECT_MEMORY_BUDGET_MB: &str = "inspect.memory_budget_mb";
 
     /// `detect.<detector>.min_count`: matches needed for a finding.
     pub fn detector_min_count(detector: &str) -> String {

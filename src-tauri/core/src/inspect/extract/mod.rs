@@ -4,10 +4,9 @@
 //! Plain text and its kin (`text`), DOCX/PPTX (`ooxml`) and the zip guard
 //! stream in bounded pieces; XLSX goes through calamine (`xlsx`) after the
 //! guard has inflated every entry once; PDF (`pdf`) needs the whole file in
-//! memory, as every PDF parser does. `run_isolated` (`isolate`) keeps a
-//! panicking or hanging parser from costing more than its own file.
+//! memory, as every PDF parser does. None of it runs in the scanner's own
+//! process: `inspect::isolation` runs it in child processes under limits.
 
-mod isolate;
 mod ooxml;
 mod pdf;
 mod text;
@@ -23,11 +22,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use isolate::{abandoned_jobs, run_isolated, MAX_ABANDONED};
 pub use types::{file_type, FileType};
 
 /// Bounds every extraction honours (zip-bomb limits and the wall clock).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Limits {
     /// Entries a zip container may hold.
     pub max_entries: usize,
@@ -35,7 +33,8 @@ pub struct Limits {
     pub max_expanded_bytes: u64,
     /// Expanded / compressed bytes one entry may reach (past a small grace).
     pub max_ratio: u64,
-    /// Wall-clock budget of one file (used by the caller for `run_isolated`).
+    /// Wall-clock budget of one file (the child's deadline; the parent
+    /// kills the child a little after it).
     pub timeout: Duration,
 }
 
@@ -51,8 +50,8 @@ impl Default for Limits {
 }
 
 /// A cooperative deadline: extractors call `check()?` between pieces,
-/// entries and pages. `run_isolated` also cancels it when it gives up on a
-/// job, so a job that does come back to a check stops at once.
+/// entries and pages, so a slow file usually stops itself before the
+/// parent has to kill its child.
 #[derive(Debug, Clone)]
 pub struct Deadline {
     at: Option<Instant>,
@@ -102,7 +101,7 @@ pub struct ExtractStats {
 
 /// Why a file's content was not inspected. Messages are for the admin and
 /// never carry file content.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum NotInspected {
     #[error("{}", self.message())]
     UnknownType(String),
@@ -120,8 +119,13 @@ pub enum NotInspected {
     Timeout,
     #[error("{}", self.message())]
     Panicked,
-    /// Beyond the contract's list: `run_isolated` refuses work while too
-    /// many timed-out extractions are still stuck on their threads.
+    /// The reader's process died (a stack overflow, an abort, a signal).
+    #[error("{}", self.message())]
+    Crashed(String),
+    /// The reader's process went over a limit and was stopped: which one.
+    #[error("{}", self.message())]
+    LimitExceeded(String),
+    /// No reader could take the file now (no helper, the pool closed).
     #[error("{}", self.message())]
     Unavailable(String),
 }
@@ -137,8 +141,23 @@ impl NotInspected {
             NotInspected::TooLarge { .. } => "too_large",
             NotInspected::Timeout => "timeout",
             NotInspected::Panicked => "extractor_failed",
+            NotInspected::Crashed(_) => "extractor_crashed",
+            NotInspected::LimitExceeded(_) => "limit_exceeded",
             NotInspected::Unavailable(_) => "unavailable",
         }
+    }
+
+    /// Says nothing about the content: the file is tried again later (with
+    /// backoff, then a visible `failed`) and the verdict is never kept for
+    /// its sha1. Every other reason is final for that sha1 and
+    /// [`crate::inspect::isolation::EXTRACTOR_VERSION`].
+    pub fn is_transient(&self) -> bool {
+        matches!(self, NotInspected::Timeout | NotInspected::Unavailable(_))
+    }
+
+    /// [`NotInspected::is_transient`] by stored code.
+    pub fn code_is_transient(code: &str) -> bool {
+        matches!(code, "timeout" | "unavailable")
     }
 
     pub fn message(&self) -> String {
@@ -155,6 +174,12 @@ impl NotInspected {
             }
             NotInspected::Timeout => "Reading the file took longer than allowed.".to_string(),
             NotInspected::Panicked => "The reader for this type failed on this file.".to_string(),
+            NotInspected::Crashed(how) => format!(
+                "The reader crashed on this file ({how}); it was stopped and the scan went on."
+            ),
+            NotInspected::LimitExceeded(limit) => format!(
+                "Reading the file went over the {limit} limit; it was stopped and the scan went on."
+            ),
             NotInspected::Unavailable(why) => format!("Not inspected for now: {why}."),
         }
     }

@@ -4,8 +4,6 @@
 
 use std::io::{Cursor, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use zip::write::SimpleFileOptions;
@@ -610,6 +608,8 @@ fn codes_and_messages_are_stable_and_clear() {
         NotInspected::TooLarge { size: 10, cap: 5 },
         NotInspected::Timeout,
         NotInspected::Panicked,
+        NotInspected::Crashed("stack overflow".into()),
+        NotInspected::LimitExceeded("memory (1024 MB)".into()),
         NotInspected::Unavailable("x".into()),
     ];
     let codes: Vec<&str> = all.iter().map(NotInspected::code).collect();
@@ -624,88 +624,22 @@ fn codes_and_messages_are_stable_and_clear() {
             "too_large",
             "timeout",
             "extractor_failed",
+            "extractor_crashed",
+            "limit_exceeded",
             "unavailable"
         ]
     );
     for reason in &all {
+        assert_eq!(
+            reason.is_transient(),
+            NotInspected::code_is_transient(reason.code()),
+            "{reason:?}"
+        );
+        assert_eq!(
+            reason.is_transient(),
+            matches!(reason, NotInspected::Timeout | NotInspected::Unavailable(_))
+        );
         assert_eq!(reason.to_string(), reason.message());
         assert!(reason.message().ends_with('.'));
     }
-}
-
-/// One test owns the process-wide count of abandoned threads, so the
-/// refusal past `MAX_ABANDONED` cannot starve a parallel test.
-#[tokio::test]
-async fn run_isolated_contains_panics_and_hangs() {
-    // A result and a cooperative timeout come back as such.
-    assert_eq!(run_isolated(Duration::from_secs(5), |_| Ok(7)).await, Ok(7));
-    let cooperative = run_isolated(Duration::from_millis(200), |deadline| loop {
-        deadline.check()?;
-        std::thread::yield_now();
-    })
-    .await;
-    assert_eq!(cooperative, Err::<(), _>(NotInspected::Timeout));
-    assert_eq!(
-        abandoned_jobs(),
-        0,
-        "a job that checks its deadline is not abandoned"
-    );
-
-    let panicked = run_isolated(Duration::from_secs(5), |_| -> Result<(), NotInspected> {
-        panic!("parser bug")
-    })
-    .await;
-    assert_eq!(panicked, Err(NotInspected::Panicked));
-
-    // Jobs that never look at their deadline are abandoned, counted, and
-    // past the limit new work is refused until they end.
-    let release = Arc::new(AtomicBool::new(false));
-    for stuck in 1..=MAX_ABANDONED {
-        let release = Arc::clone(&release);
-        let hung = run_isolated(Duration::from_millis(200), move |_| {
-            while !release.load(Ordering::SeqCst) {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            Ok(())
-        })
-        .await;
-        assert_eq!(hung, Err(NotInspected::Timeout));
-        assert_eq!(abandoned_jobs(), stuck);
-    }
-    let refused = run_isolated(Duration::from_secs(5), |_| Ok(())).await;
-    assert!(
-        matches!(&refused, Err(NotInspected::Unavailable(why)) if why.contains("4 earlier files")),
-        "{refused:?}"
-    );
-    release.store(true, Ordering::SeqCst);
-    for _ in 0..200 {
-        if abandoned_jobs() == 0 {
-            break;
-        }
-        tokio::task::yield_now().await;
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    assert_eq!(
-        abandoned_jobs(),
-        0,
-        "threads that end are no longer counted"
-    );
-
-    // The real thing: extract_file inside run_isolated, from tokio.
-    let dir = tempfile::tempdir().unwrap();
-    let path = write(dir.path(), "a.docx", &docx(&[CARD_LINE], "h"));
-    let text = run_isolated(Duration::from_secs(10), move |deadline| {
-        let mut text = String::new();
-        extract_file(
-            &path,
-            FileType::Docx,
-            &Limits::default(),
-            deadline,
-            &mut |p| text.push_str(p),
-        )?;
-        Ok(text)
-    })
-    .await
-    .unwrap();
-    assert!(text.contains(CARD_LINE));
 }

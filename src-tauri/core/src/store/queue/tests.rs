@@ -291,7 +291,8 @@ async fn failures_back_off_with_jitter_then_stay_visible_as_failed() {
     for attempt in 1..=3u32 {
         let claimed = store.claim(CONN, "w", 1, LEASE, ms(now)).await.unwrap();
         assert_eq!(ids(&claimed), ["a"], "attempt {attempt}");
-        assert_eq!(claimed[0].attempts, attempt - 1);
+        // Counted at the claim, before any work.
+        assert_eq!(claimed[0].attempts, attempt);
         let error = format!("HTTP 500 on attempt {attempt}");
         store
             .fail(CONN, &[(claimed[0].clone(), error.clone())], 3, ms(now))
@@ -817,4 +818,63 @@ async fn a_late_complete_leaves_a_row_another_worker_failed_for_good() {
     );
     assert_counters_exact(&store).await;
     assert_eq!(counters(&store, CONN).await.0, (1, 1));
+}
+
+/// A file whose worker dies on it (a crash or a kill mid-item, so its lease
+/// is only ever reclaimed) is claimed at most `MAX_CRASHES` times, then set
+/// aside as failed with the reason: a restart never dies on it again.
+#[tokio::test]
+async fn an_item_whose_worker_died_three_times_is_set_aside_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    store
+        .enqueue_at(CONN, vec![Enqueue::full_scan("poison")], ms(0))
+        .await
+        .unwrap();
+    store
+        .enqueue_at(CONN, vec![Enqueue::full_scan("fine")], ms(1))
+        .await
+        .unwrap();
+    for start in 1..=MAX_CRASHES {
+        let claimed = store.claim(CONN, "w", 1, LEASE, ms(1_000)).await.unwrap();
+        assert_eq!(ids(&claimed), ["poison"], "start {start}");
+        // The scanner dies; the next one takes every lease back.
+        store.reclaim_all_leases(CONN).await.unwrap();
+    }
+    let set_aside = row(&store, ItemKind::File, "poison").await.unwrap();
+    assert_eq!(set_aside.state, "failed");
+    assert!(
+        set_aside
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("stopped 3 times")),
+        "{set_aside:?}"
+    );
+    // The scan goes on with the rest.
+    let next = store.claim(CONN, "w", 1, LEASE, ms(1_000)).await.unwrap();
+    assert_eq!(ids(&next), ["fine"]);
+    assert_counters_exact(&store).await;
+    assert_eq!(counters(&store, CONN).await.0, (2, 1));
+}
+
+/// Rows handed back because the network went down are not held against
+/// them: however often it happens, they are claimed again.
+#[tokio::test]
+async fn released_rows_go_back_uncounted() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    store
+        .enqueue_at(CONN, vec![Enqueue::full_scan("a")], ms(0))
+        .await
+        .unwrap();
+    for _ in 0..MAX_CRASHES + 2 {
+        let claimed = store.claim(CONN, "w", 1, LEASE, ms(1_000)).await.unwrap();
+        assert_eq!(ids(&claimed), ["a"]);
+        assert_eq!(claimed[0].attempts, 1);
+        store.release(CONN, &claimed).await.unwrap();
+        store.reclaim_all_leases(CONN).await.unwrap();
+    }
+    let a = row(&store, ItemKind::File, "a").await.unwrap();
+    assert_eq!((a.state.as_str(), a.attempts), ("queued", 0));
+    assert_counters_exact(&store).await;
 }

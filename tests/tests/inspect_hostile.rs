@@ -1,0 +1,206 @@
+//! The hostile corpus (`box_connector_e2e::hostile`) uploaded by an ordinary
+//! user while the scan runs: every file ends with a state that says why,
+//! the scan completes and goes on to find the next ordinary card number,
+//! the readers' memory stays bounded, no reader process outlives the scan,
+//! and a restart on the same store scans on without a crash.
+
+mod scan_support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use box_connector_e2e::hostile;
+use connector_core::events::{EventFeed, EventsConfig};
+use connector_core::scan::{CancellationToken, ScanConfig};
+use scan_support::*;
+
+/// What the flate bomb and the huge string inflate to, and the readers'
+/// memory limit below it.
+const BOMB_MB: usize = 512;
+const READER_MEMORY_MB: u64 = 192;
+
+fn hostile_config() -> ScanConfig {
+    let mut config = quick_config();
+    config.content.readers.max_memory_mb = READER_MEMORY_MB;
+    config.content.limits.timeout = Duration::from_secs(5);
+    // A reader that hangs is tried again once, then set aside.
+    config.max_attempts = 2;
+    config
+}
+
+/// Reading children of this process still alive.
+fn live_children() -> usize {
+    let me = std::process::id().to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter(|stat| {
+            // pid (comm) state ppid …: the comm may hold spaces, so read after ')'.
+            let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+            after.split_whitespace().nth(1) == Some(me.as_str()) && stat.contains("(box-connector")
+        })
+        .count()
+}
+
+/// The largest peak RSS of any reader that ended, in MiB.
+fn children_peak_rss_mib() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct we pass.
+    assert_eq!(
+        unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()) },
+        0
+    );
+    // SAFETY: initialised by the successful call.
+    unsafe { usage.assume_init() }.ru_maxrss as f64 / 1024.0
+}
+
+async fn file_state(
+    store: &connector_core::store::Store,
+    file_id: &str,
+) -> (Option<String>, Option<String>) {
+    sqlx::query_as(
+        "SELECT inspect_state, inspect_code FROM files WHERE connection_id = ? AND file_id = ?",
+    )
+    .bind(CONNECTION)
+    .bind(file_id)
+    .fetch_optional(store.pool())
+    .await
+    .unwrap()
+    .unwrap_or((None, None))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_corpus_uploaded_mid_scan_costs_each_file_itself_never_the_scan() {
+    let sb = start_sandbox(small_enterprise()).await;
+    let (client, _requests, me) = client_for(&sb, "admin").await;
+    let user = {
+        let world = sb.state().world.read().unwrap();
+        let index = world.ent.find_login("user").expect("an ordinary user");
+        (box_sandbox::enterprise::USER_ID_BASE + u64::from(index)).to_string()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path()).await;
+    let scan = Arc::new(scanner(&client, &store, &me, hostile_config()));
+    let feed = EventFeed::new(
+        client.clone(),
+        store.clone(),
+        CONNECTION.into(),
+        EventsConfig {
+            backfill_days: 1,
+            ..EventsConfig::default()
+        },
+        connector_core::clock::SharedClock::system(),
+    );
+    feed.start().await.unwrap();
+    let stop = CancellationToken::new();
+    let running = {
+        let (scan, stop) = (scan.clone(), stop.clone());
+        tokio::spawn(async move { scan.run(false, stop).await })
+    };
+
+    // Mid-scan, an ordinary user uploads the corpus, then a card number.
+    let corpus = hostile::corpus(BOMB_MB);
+    let mut uploaded = Vec::new();
+    for file in &corpus {
+        uploaded.push(upload(&sb, &user, file.name, &file.bytes).await);
+    }
+    let card = upload(
+        &sb,
+        &user,
+        "after-the-corpus.txt",
+        b"Card on file: 4111 1111 1111 1111, exp 04/29.\n",
+    )
+    .await;
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        assert!(
+            !running.is_finished(),
+            "the scanner stopped: {:?}",
+            running.await
+        );
+        feed.poll_live_once().await.unwrap();
+        scan.waker().notify_one();
+        let mut settled = 0;
+        for id in uploaded.iter().chain([&card]) {
+            if file_state(&store, id).await.0.is_some() || failed(&store, id).await.is_some() {
+                settled += 1;
+            }
+        }
+        if settled == uploaded.len() + 1 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{settled} of {} files settled",
+            uploaded.len() + 1
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    for (file, id) in corpus.iter().zip(&uploaded) {
+        let (state, code) = file_state(&store, id).await;
+        let set_aside = failed(&store, id).await;
+        let got = match state.as_deref() {
+            Some("inspected") => None,
+            _ => code.clone(),
+        };
+        assert!(
+            file.expect.contains(&got.as_deref()) || set_aside.is_some(),
+            "{}: state {state:?} code {code:?} (expected one of {:?}); queue: {set_aside:?}",
+            file.name,
+            file.expect
+        );
+        eprintln!("{}: {state:?} {code:?} {set_aside:?}", file.name);
+    }
+    let findings: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM findings WHERE connection_id = ? AND file_id = ? \
+         AND detector = 'credit_card' AND closed_at IS NULL",
+    )
+    .bind(CONNECTION)
+    .bind(&card)
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        findings, 1,
+        "the ordinary card file after the corpus is found"
+    );
+
+    // The readers stayed inside their limit (the program's own mapping on top).
+    let peak = children_peak_rss_mib();
+    eprintln!("readers' peak RSS: {peak:.0} MiB (limit {READER_MEMORY_MB} MiB + the program)");
+    assert!(peak < (READER_MEMORY_MB + 256) as f64, "{peak} MiB");
+
+    stop.cancel();
+    running.await.unwrap().unwrap();
+    drop(scan);
+    for _ in 0..50 {
+        if live_children() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(live_children(), 0, "no reader outlives its scanner");
+
+    // A restart on the same store: every hostile file is read again from
+    // scratch (nothing transient was kept), and it goes on to idle.
+    let again = scanner(&client, &store, &me, hostile_config());
+    store.retry_failed(CONNECTION).await.unwrap();
+    run_to_idle(&again, 1).await;
+    sb.stop().await;
+}
+
+/// The queue's `failed` row for a file, with its last error.
+async fn failed(store: &connector_core::store::Store, file_id: &str) -> Option<String> {
+    sqlx::query_scalar(
+        "SELECT last_error FROM scan_queue WHERE connection_id = ? AND item_id = ? AND state = 'failed'",
+    )
+    .bind(CONNECTION)
+    .bind(file_id)
+    .fetch_optional(store.pool())
+    .await
+    .unwrap()
+    .flatten()
+}
