@@ -8,4 +8,6 @@ pub mod window;
 mod bins;
 /// Files built to crash, hang or exhaust a reader.
 pub mod hostile;
+/// The scan's reading children: count and memory.
+pub mod readers;
 pub use bins::{bins, use_cli_as_extractor, Bins};

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use box_connector_e2e::hostile;
+use box_connector_e2e::readers::{live_readers, PeakSampler};
 use connector_core::events::{EventFeed, EventsConfig};
 use connector_core::scan::{CancellationToken, ScanConfig};
 use scan_support::*;
@@ -26,33 +27,6 @@ fn hostile_config() -> ScanConfig {
     // A reader that hangs is tried again once, then set aside.
     config.max_attempts = 2;
     config
-}
-
-/// Reading children of this process still alive.
-fn live_children() -> usize {
-    let me = std::process::id().to_string();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
-        .filter(|stat| {
-            // pid (comm) state ppid …: the comm may hold spaces, so read after ')'.
-            let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-            after.split_whitespace().nth(1) == Some(me.as_str()) && stat.contains("(box-connector")
-        })
-        .count()
-}
-
-/// The largest peak RSS of any reader that ended, in MiB.
-fn children_peak_rss_mib() -> f64 {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage fills the struct we pass.
-    assert_eq!(
-        unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()) },
-        0
-    );
-    // SAFETY: initialised by the successful call.
-    unsafe { usage.assume_init() }.ru_maxrss as f64 / 1024.0
 }
 
 async fn file_state(
@@ -93,6 +67,7 @@ async fn a_hostile_corpus_uploaded_mid_scan_costs_each_file_itself_never_the_sca
         connector_core::clock::SharedClock::system(),
     );
     feed.start().await.unwrap();
+    let sampler = PeakSampler::start("box-connector");
     let stop = CancellationToken::new();
     let running = {
         let (scan, stop) = (scan.clone(), stop.clone());
@@ -168,21 +143,30 @@ async fn a_hostile_corpus_uploaded_mid_scan_costs_each_file_itself_never_the_sca
         "the ordinary card file after the corpus is found"
     );
 
-    // The readers stayed inside their limit (the program's own mapping on top).
-    let peak = children_peak_rss_mib();
-    eprintln!("readers' peak RSS: {peak:.0} MiB (limit {READER_MEMORY_MB} MiB + the program)");
-    assert!(peak < (READER_MEMORY_MB + 256) as f64, "{peak} MiB");
+    // The readers stayed inside their limits (each its own program's
+    // mapping on top), all of them together.
+    let (readers, together) = sampler.stop();
+    let children = hostile_config().content.readers.children as f64;
+    eprintln!("readers' peak RSS together: {readers:.0} MiB, with the test: {together:.0} MiB");
+    assert!(
+        readers < children * (READER_MEMORY_MB as f64 + 64.0),
+        "{readers:.0} MiB"
+    );
 
     stop.cancel();
     running.await.unwrap().unwrap();
     drop(scan);
     for _ in 0..50 {
-        if live_children() == 0 {
+        if live_readers("box-connector") == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(live_children(), 0, "no reader outlives its scanner");
+    assert_eq!(
+        live_readers("box-connector"),
+        0,
+        "no reader outlives its scanner"
+    );
 
     // A restart on the same store: every hostile file is read again from
     // scratch (nothing transient was kept), and it goes on to idle.

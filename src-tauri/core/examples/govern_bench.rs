@@ -119,6 +119,8 @@ async fn run(
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<(), BenchError> {
+    // Scans read files in children of this very binary, as in the app.
+    connector_core::inspect::isolation::serve_if_requested();
     let items = arg("--items", 300) as usize;
     let sb = Sandbox::start(SandboxConfig {
         users: 20,

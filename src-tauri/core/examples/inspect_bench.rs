@@ -357,6 +357,8 @@ async fn requests_per_content(
 
 #[tokio::main]
 async fn main() -> Result<(), BenchError> {
+    // Scans read files in children of this very binary, as in the app.
+    connector_core::inspect::isolation::serve_if_requested();
     // Memory first: VmHWM is the process's peak, and the sandbox below lives
     // in this process.
     memory_of_one_big_file(arg("--mb", 500)).await?;

@@ -865,6 +865,8 @@ async fn near_real_time(
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<(), BenchError> {
+    // Scans read files in children of this very binary, as in the app.
+    connector_core::inspect::isolation::serve_if_requested();
     if !flag("--skip-memory") {
         memory_at_scale(
             arg("--mem-files", 1_000_000),

@@ -291,6 +291,8 @@ fn reset_stats(sb: &SandboxHandle) {
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
+    // Scans read files in children of this very binary, as in the app.
+    connector_core::inspect::isolation::serve_if_requested();
     let users = arg("--users", 100);
     let files = arg("--files", 200_000);
     // The rate-limited runs use a smaller enterprise: on a 2-core machine

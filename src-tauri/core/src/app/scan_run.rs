@@ -481,6 +481,8 @@ impl App {
         }
         // Downloads are spooled next to the database, not in a shared /tmp.
         config.content.temp_dir = Some(self.inner.config.data_dir.join("tmp"));
+        // What the scanner works on right now, for the next one after a crash.
+        config.journal = Some(self.inner.config.data_dir.join("scan-journal"));
         for detector in DetectorId::ALL {
             let id = detector.as_str();
             let mut rule = DetectorPolicy::default();

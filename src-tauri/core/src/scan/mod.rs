@@ -22,6 +22,7 @@
 //!   reclaimed when the next one starts (it holds the [`ScannerLock`]).
 
 mod convert;
+mod journal;
 mod lock;
 mod walk;
 mod work;
@@ -31,6 +32,7 @@ pub use lock::{HeldBy, ScannerLock, ScannerLockGuard, LOCK_FILE_NAME};
 pub use tokio_util::sync::CancellationToken;
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -47,6 +49,7 @@ use crate::inspect::isolation::EXTRACTOR_VERSION;
 use crate::store::findings::FileInspection;
 use crate::store::inventory::ListedUser;
 use crate::store::{Millis, Store};
+use journal::Journal;
 
 /// How often a running scanner looks whether it was paused (and a paused
 /// one whether it was resumed).
@@ -80,6 +83,10 @@ pub struct ScanConfig {
     /// beside the enterprise users' own.
     pub detectors: BTreeMap<String, DetectorPolicy>,
     pub extra_internal_domains: Vec<String>,
+    /// Where the scanner notes the items in progress (see `journal`):
+    /// after a crash only those count against their items. `None`: every
+    /// lease a dead scanner held counts.
+    pub journal: Option<PathBuf>,
 }
 
 impl Default for ScanConfig {
@@ -97,6 +104,7 @@ impl Default for ScanConfig {
             content: ContentConfig::default(),
             detectors: BTreeMap::new(),
             extra_internal_domains: Vec::new(),
+            journal: None,
         }
     }
 }
@@ -115,6 +123,7 @@ pub struct Scanner {
     /// Users whose content this connection does not read, with why.
     skipped: RwLock<HashMap<String, String>>,
     lease_owner: String,
+    journal: Option<Journal>,
     inspector: ContentInspector,
     /// The rules' settings and the enterprise's domains (they change when
     /// users are listed).
@@ -153,6 +162,7 @@ impl Scanner {
         clock: SharedClock,
     ) -> Self {
         let inspector = ContentInspector::new(client.clone(), config.content.clone());
+        let journal = config.journal.clone().map(Journal::new);
         Scanner {
             inspector,
             policy: RwLock::new(Arc::new(FindingPolicy::default())),
@@ -167,6 +177,7 @@ impl Scanner {
             work_ready: Notify::new(),
             skipped: RwLock::new(HashMap::new()),
             lease_owner: format!("scanner-{}", std::process::id()),
+            journal,
         }
     }
 
@@ -199,13 +210,20 @@ impl Scanner {
                     _ = tokio::time::sleep(PAUSE_POLL) => {}
                 }
             }
-            tokio::select! {
+            let ended = tokio::select! {
                 biased;
-                _ = cancel.cancelled() => return Ok(()),
+                _ = cancel.cancelled() => Some(Ok(())),
                 // Paused while running: stop (a page in flight is saved whole
                 // or not at all) and wait for the resume above.
-                () = self.until_paused() => {}
-                result = self.scan(until_idle) => return result,
+                () = self.until_paused() => None,
+                result = self.scan(until_idle) => Some(result),
+            };
+            // Batches a stop, a pause or another worker's error cut short
+            // go back uncounted: only a scanner that dies holding them
+            // counts against its items.
+            self.store.release_all_leases(&self.connection_id).await?;
+            if let Some(result) = ended {
+                return result;
             }
         }
     }
@@ -230,7 +248,10 @@ impl Scanner {
     async fn scan(&self, until_idle: bool) -> Result<(), UserError> {
         // The caller holds the scanner lock: any lease is a dead scanner's,
         // and so is any download left in the spool.
-        self.store.reclaim_all_leases(&self.connection_id).await?;
+        let in_progress = self.journal.as_ref().and_then(Journal::take_over);
+        self.store
+            .reclaim_after_crash(&self.connection_id, in_progress.as_ref())
+            .await?;
         self.inspector.sweep_spool();
         if self.inspector.enabled() {
             // Verdicts of older readers are read again, behind the scan.

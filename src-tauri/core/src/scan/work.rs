@@ -144,12 +144,24 @@ impl Scanner {
             .await?;
         let skipped = self.skipped.read().expect("skipped users lock").clone();
         let mut scans = Vec::with_capacity(claimed.len());
+        let skipped = &skipped;
         for c in &claimed {
             let ctx = contexts
                 .get(&(c.item.as_str(), c.item_id.clone()))
                 .cloned()
                 .unwrap_or_default();
-            scans.push(self.scan_item(c, ctx, &skipped));
+            scans.push(async move {
+                // Noted while in progress: if the scanner dies now, this
+                // item (not the whole batch) is the suspect.
+                if let Some(journal) = &self.journal {
+                    journal.started(c.item, &c.item_id);
+                }
+                let result = self.scan_item(c, ctx, skipped).await;
+                if let Some(journal) = &self.journal {
+                    journal.ended(c.item, &c.item_id);
+                }
+                result
+            });
         }
         let results: Vec<Result<ScanOutcome, ApiError>> = futures_util::stream::iter(scans)
             .buffered(self.config.item_concurrency.max(1))

@@ -13,12 +13,14 @@
 //!   or a scanner starts holding the data dir's scanner lock: then any lease
 //!   is a dead scanner's and [`Store::reclaim_all_leases`] takes them all back.
 //! - An attempt is counted when it is claimed, before any work starts, so
-//!   an item whose worker kept dying (a crash or `kill -9` mid-item) is
-//!   seen: a reclaimed lease that had [`MAX_CRASHES`] attempts is set aside
-//!   as `failed` with the reason, never claimed again until
-//!   [`Store::retry_failed`]. A batch handed back unfinished for a cause
-//!   outside the items (the network went down) does not count
-//!   ([`Store::release`]).
+//!   a scanner that dies mid-item leaves a trace: its leases, reclaimed by
+//!   the next scanner, become `crashes`. An item with a crash is a suspect:
+//!   it is claimed alone, and only when no other row is ready, so its next
+//!   death is its own and never costs the rest of the scan; at
+//!   [`MAX_CRASHES`] it is set aside as `failed` with the reason, never
+//!   claimed again until [`Store::retry_failed`]. Work handed back on
+//!   purpose (a stop, a pause, the network went down) does not count
+//!   ([`Store::release`], [`Store::release_all_leases`]).
 //! - A failed attempt waits out an exponential backoff with jitter; after
 //!   `max_attempts` the row stays as `failed` with its last error (visible,
 //!   never dropped) until [`Store::retry_failed`].
@@ -52,7 +54,7 @@ pub mod priority {
 
 /// Claims that ended with the scanner gone (a crash, a kill) before an
 /// item is set aside instead of claimed again: a file that crashes the
-/// scanner must never crash it for ever.
+/// scanner must never crash it for ever. All but the first were solo.
 pub const MAX_CRASHES: i64 = 3;
 
 /// The first retry waits up to this long; each further failure doubles it.
@@ -60,7 +62,7 @@ pub const BACKOFF_BASE: Duration = Duration::from_secs(2);
 /// No retry waits longer than this.
 pub const BACKOFF_MAX: Duration = Duration::from_secs(15 * 60);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemKind {
     File,
@@ -311,7 +313,7 @@ pub(crate) async fn enqueue_in(
         let restarted = sqlx::query!(
             "UPDATE scan_queue SET priority = ?4, reason = ?5, reason_event_id = ?6, \
                  reason_detail = ?7, version = version + 1, enqueued_at = ?8, \
-                 state = 'queued', attempts = 0, not_before = 0 \
+                 state = 'queued', attempts = 0, crashes = 0, not_before = 0 \
              WHERE connection_id = ?1 AND item_type = ?2 \
                AND item_id IN (SELECT value FROM json_each(?3)) \
                AND priority > ?4 AND state = 'failed'",
@@ -512,13 +514,17 @@ pub(crate) async fn fail_in(
 
 /// Leases back to the queue, inside the caller's transaction: all of them,
 /// or those expired at `expired_at`. A lease that ends this way is a worker
-/// that died on it; an item that had [`MAX_CRASHES`] such attempts is set
-/// aside as `failed`, saying why. (Without `INDEXED BY` the planner,
-/// having no statistics, walks every row of the connection instead.)
+/// that died holding it: the claim's attempt becomes a crash, and an item
+/// with [`MAX_CRASHES`] is set aside as `failed`, saying why. `in_progress`
+/// (JSON `["file 123", …]`, from the dead scanner's journal) narrows the
+/// crash to the items it was working on; the others go back uncounted.
+/// (Without `INDEXED BY` the planner, having no statistics, walks every
+/// row of the connection instead.)
 async fn reclaim_in(
     conn: &mut SqliteConnection,
     connection_id: &str,
     expired_at: Option<Millis>,
+    in_progress: Option<String>,
 ) -> StoreResult<u64> {
     let set_aside = format!(
         "The scanner stopped {MAX_CRASHES} times while working on this item (a crash or a kill): \
@@ -526,17 +532,24 @@ async fn reclaim_in(
     );
     let rows = sqlx::query!(
         r#"UPDATE scan_queue SET lease_owner = NULL, lease_expires_at = NULL,
-               state = CASE WHEN attempts >= ?3 THEN 'failed' ELSE 'queued' END,
-               last_error = CASE WHEN attempts >= ?3 THEN ?4 ELSE last_error END
-           WHERE connection_id = ?1 AND (item_type, item_id) IN (
-               SELECT item_type, item_id FROM scan_queue INDEXED BY scan_queue_claim
-               WHERE connection_id = ?1 AND state = 'leased'
-                 AND (?2 IS NULL OR lease_expires_at <= ?2))
-           RETURNING item_type AS "item_type!", state AS "state!""#,
+               attempts = max(attempts - 1, 0),
+               crashes = crashes + suspect.yes,
+               state = CASE WHEN crashes + suspect.yes >= ?3 THEN 'failed' ELSE 'queued' END,
+               last_error = CASE WHEN crashes + suspect.yes >= ?3 THEN ?4 ELSE last_error END
+           FROM (SELECT q.item_type AS t, q.item_id AS i,
+                        (?5 IS NULL OR q.item_type || ' ' || q.item_id IN
+                            (SELECT value FROM json_each(?5))) AS yes
+                 FROM scan_queue q INDEXED BY scan_queue_claim
+                 WHERE q.connection_id = ?1 AND q.state = 'leased'
+                   AND (?2 IS NULL OR q.lease_expires_at <= ?2)) AS suspect
+           WHERE scan_queue.connection_id = ?1 AND scan_queue.item_type = suspect.t
+             AND scan_queue.item_id = suspect.i
+           RETURNING scan_queue.item_type AS "item_type!", scan_queue.state AS "state!""#,
         connection_id,
         expired_at,
         MAX_CRASHES,
         set_aside,
+        in_progress,
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -756,29 +769,43 @@ impl Store {
         self.write(data, |(connection_id, owner, expires, now, limit, max_priority), conn| {
             Box::pin(async move {
                 // The outer UPDATE finds the rows by primary key; the
-                // subquery walks the claim index from the front.
-                let mut rows = sqlx::query!(
-                    r#"UPDATE scan_queue SET state = 'leased', lease_owner = ?2, lease_expires_at = ?3,
-                           attempts = attempts + 1
-                       WHERE connection_id = ?1 AND (item_type, item_id) IN (
-                           SELECT item_type, item_id FROM scan_queue
-                           WHERE connection_id = ?1 AND state = 'queued' AND not_before <= ?4
-                             AND priority <= ?6
-                           ORDER BY priority, enqueued_at LIMIT ?5)
-                       RETURNING item_type AS "item_type!", item_id AS "item_id!",
-                                 priority AS "priority!", reason AS "reason!",
-                                 reason_event_id, reason_detail,
-                                 attempts AS "attempts!: u32", version AS "version!",
-                                 enqueued_at AS "enqueued_at!: Millis""#,
-                    connection_id,
-                    owner,
-                    expires,
-                    now,
-                    limit,
-                    max_priority,
-                )
-                .fetch_all(conn)
-                .await?;
+                // subquery walks the claim index from the front. Suspects
+                // (rows a dead scanner held) only when nothing else is
+                // ready, one at a time across the scanner.
+                let mut rows = Vec::new();
+                for suspects in [false, true] {
+                    rows = sqlx::query!(
+                        r#"UPDATE scan_queue SET state = 'leased', lease_owner = ?2, lease_expires_at = ?3,
+                               attempts = attempts + 1
+                           WHERE connection_id = ?1 AND (item_type, item_id) IN (
+                               SELECT item_type, item_id FROM scan_queue
+                               WHERE connection_id = ?1 AND state = 'queued' AND not_before <= ?4
+                                 AND priority <= ?6 AND (crashes > 0) = ?7
+                                 AND (NOT ?7 OR NOT EXISTS (
+                                     SELECT 1 FROM scan_queue held INDEXED BY scan_queue_claim
+                                     WHERE held.connection_id = ?1 AND held.state = 'leased'
+                                       AND held.crashes > 0))
+                               ORDER BY crashes, priority, enqueued_at
+                               LIMIT CASE WHEN ?7 THEN 1 ELSE ?5 END)
+                           RETURNING item_type AS "item_type!", item_id AS "item_id!",
+                                     priority AS "priority!", reason AS "reason!",
+                                     reason_event_id, reason_detail,
+                                     attempts AS "attempts!: u32", version AS "version!",
+                                     enqueued_at AS "enqueued_at!: Millis""#,
+                        connection_id,
+                        owner,
+                        expires,
+                        now,
+                        limit,
+                        max_priority,
+                        suspects,
+                    )
+                    .fetch_all(&mut *conn)
+                    .await?;
+                    if !rows.is_empty() {
+                        break;
+                    }
+                }
                 // RETURNING gives no order.
                 rows.sort_by(|a, b| {
                     (a.priority, a.enqueued_at, &a.item_id).cmp(&(b.priority, b.enqueued_at, &b.item_id))
@@ -900,12 +927,57 @@ impl Store {
         .await
     }
 
+    /// Hands every leased row back uncounted: for a scanner that holds the
+    /// data dir's scanner lock (so every lease is its own) and stopped its
+    /// workers on purpose.
+    pub async fn release_all_leases(&self, connection_id: &str) -> StoreResult<u64> {
+        self.write(connection_id.to_owned(), |connection_id, conn| {
+            Box::pin(async move {
+                let done = sqlx::query!(
+                    "UPDATE scan_queue SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, \
+                         attempts = max(attempts - 1, 0) \
+                     WHERE connection_id = ?1 AND (item_type, item_id) IN ( \
+                         SELECT item_type, item_id FROM scan_queue INDEXED BY scan_queue_claim \
+                         WHERE connection_id = ?1 AND state = 'leased')",
+                    connection_id,
+                )
+                .execute(&mut *conn)
+                .await?;
+                Ok(done.rows_affected())
+            })
+        })
+        .await
+    }
+
     /// Returns every lease to the queue at once. For a scanner starting
     /// with the data dir's scanner lock held: any lease is a dead one's.
     pub async fn reclaim_all_leases(&self, connection_id: &str) -> StoreResult<u64> {
-        self.write(connection_id.to_owned(), |connection_id, conn| {
-            Box::pin(reclaim_in(conn, connection_id, None))
-        })
+        self.reclaim_after_crash(connection_id, None).await
+    }
+
+    /// [`Store::reclaim_all_leases`] knowing what the dead scanner was
+    /// working on (its journal): only those items count a crash.
+    pub async fn reclaim_after_crash(
+        &self,
+        connection_id: &str,
+        in_progress: Option<&std::collections::BTreeSet<(ItemKind, String)>>,
+    ) -> StoreResult<u64> {
+        let in_progress = in_progress
+            .map(|items| {
+                let keys: Vec<String> = items
+                    .iter()
+                    .map(|(kind, id)| format!("{} {id}", kind.as_str()))
+                    .collect();
+                serde_json::to_string(&keys)
+            })
+            .transpose()
+            .map_err(|e| StoreError::Refused(e.to_string()))?;
+        self.write(
+            (connection_id.to_owned(), in_progress),
+            |(connection_id, in_progress), conn| {
+                Box::pin(reclaim_in(conn, connection_id, None, in_progress.clone()))
+            },
+        )
         .await
     }
 
@@ -914,7 +986,9 @@ impl Store {
     pub async fn reclaim_expired(&self, connection_id: &str, now: Millis) -> StoreResult<u64> {
         self.write(
             (connection_id.to_owned(), now),
-            |(connection_id, now), conn| Box::pin(reclaim_in(conn, connection_id, Some(*now))),
+            |(connection_id, now), conn| {
+                Box::pin(reclaim_in(conn, connection_id, Some(*now), None))
+            },
         )
         .await
     }
@@ -947,7 +1021,7 @@ impl Store {
         self.write(connection_id.to_owned(), |connection_id, conn| {
             Box::pin(async move {
                 let kinds = sqlx::query_scalar!(
-                    "UPDATE scan_queue SET state = 'queued', attempts = 0, not_before = 0 \
+                    "UPDATE scan_queue SET state = 'queued', attempts = 0, crashes = 0, not_before = 0 \
                      WHERE connection_id = ?1 AND (item_type, item_id) IN ( \
                          SELECT item_type, item_id FROM scan_queue \
                          WHERE connection_id = ?1 AND state = 'failed') \

@@ -477,12 +477,24 @@ async fn a_new_scanner_reclaims_a_dead_scanners_leases_at_once() {
     // Its leases have not expired, so waiting them out would take a minute.
     assert_eq!(store.reclaim_expired(CONN, ms(2_001)).await.unwrap(), 0);
     assert_eq!(store.reclaim_all_leases(CONN).await.unwrap(), 6);
+    // Every row is back at once: the untouched ones first, then the dead
+    // scanner's, each alone (one of them may be what killed it).
     let now = store
         .claim(CONN, "pid-2 app", 100, LEASE, ms(2_001))
         .await
         .unwrap();
-    assert_eq!(now.len(), 10, "every row at once, front first");
-    assert_eq!(ids(&now)[..6], ids(&dead)[..]);
+    assert_eq!(ids(&now), ["f6", "f7", "f8", "f9"]);
+    let mut suspects = Vec::new();
+    for _ in 0..6 {
+        let one = store
+            .claim(CONN, "pid-2 app", 100, LEASE, ms(2_001))
+            .await
+            .unwrap();
+        assert_eq!(one.len(), 1, "a suspect is claimed alone");
+        suspects.push(one[0].item_id.clone());
+        store.complete(CONN, &one).await.unwrap();
+    }
+    assert_eq!(suspects, ids(&dead), "front first");
 
     // Expired leases return on their own too.
     assert_eq!(
@@ -497,9 +509,9 @@ async fn a_new_scanner_reclaims_a_dead_scanners_leases_at_once() {
             .reclaim_expired(CONN, ms(2_001 + 60_000))
             .await
             .unwrap(),
-        10
+        4
     );
-    assert_eq!(store.queue_depth(CONN).await.unwrap().queued, 10);
+    assert_eq!(store.queue_depth(CONN).await.unwrap().queued, 4);
 }
 
 #[tokio::test]
@@ -527,14 +539,18 @@ async fn claim_and_complete_across_reopens_lose_nothing_and_duplicate_nothing() 
         }
         round += 1;
         if round % 3 == 0 {
-            // Dies holding the batch: a restart must hand it out again.
+            // Dies holding the batch, before any of it started (its
+            // journal says so): a restart hands it out again, uncounted.
             if round % 2 == 0 {
                 store.close().await;
             } else {
                 drop(store);
             }
             store = open(&dir).await;
-            store.reclaim_all_leases(CONN).await.unwrap();
+            store
+                .reclaim_after_crash(CONN, Some(&Default::default()))
+                .await
+                .unwrap();
             continue;
         }
         store.complete(CONN, &claimed).await.unwrap();
@@ -821,8 +837,10 @@ async fn a_late_complete_leaves_a_row_another_worker_failed_for_good() {
 }
 
 /// A file whose worker dies on it (a crash or a kill mid-item, so its lease
-/// is only ever reclaimed) is claimed at most `MAX_CRASHES` times, then set
-/// aside as failed with the reason: a restart never dies on it again.
+/// is only ever reclaimed) becomes a suspect: claimed alone and only when
+/// nothing else is ready, so the rest of the scan goes on, and after
+/// `MAX_CRASHES` deaths it is set aside as failed with the reason: a restart
+/// never dies on it again.
 #[tokio::test]
 async fn an_item_whose_worker_died_three_times_is_set_aside_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
@@ -832,15 +850,48 @@ async fn an_item_whose_worker_died_three_times_is_set_aside_with_the_reason() {
         .await
         .unwrap();
     store
-        .enqueue_at(CONN, vec![Enqueue::full_scan("fine")], ms(1))
+        .enqueue_at(
+            CONN,
+            vec![Enqueue::full_scan("fine-1"), Enqueue::full_scan("fine-2")],
+            ms(1),
+        )
         .await
         .unwrap();
-    for start in 1..=MAX_CRASHES {
-        let claimed = store.claim(CONN, "w", 1, LEASE, ms(1_000)).await.unwrap();
-        assert_eq!(ids(&claimed), ["poison"], "start {start}");
-        // The scanner dies; the next one takes every lease back.
-        store.reclaim_all_leases(CONN).await.unwrap();
+    // The first death takes the whole batch down with it.
+    let batch = store.claim(CONN, "w", 10, LEASE, ms(1_000)).await.unwrap();
+    assert_eq!(ids(&batch), ["poison", "fine-1", "fine-2"]);
+    store.reclaim_all_leases(CONN).await.unwrap();
+    // All three are suspects now: one at a time, whoever claims.
+    let one = store.claim(CONN, "w", 10, LEASE, ms(1_000)).await.unwrap();
+    assert_eq!(ids(&one), ["poison"]);
+    assert!(store
+        .claim(CONN, "w2", 10, LEASE, ms(1_000))
+        .await
+        .unwrap()
+        .is_empty());
+    store.reclaim_all_leases(CONN).await.unwrap();
+    // The innocent ones (one death each) go first and finish.
+    for want in ["fine-1", "fine-2"] {
+        let claimed = store.claim(CONN, "w", 10, LEASE, ms(1_000)).await.unwrap();
+        assert_eq!(ids(&claimed), [want]);
+        store.complete(CONN, &claimed).await.unwrap();
     }
+    // It dies once more, alone, behind the others (fewer deaths go first).
+    let mut left = Vec::new();
+    while let Some(c) = store
+        .claim(CONN, "w", 10, LEASE, ms(1_000))
+        .await
+        .unwrap()
+        .pop()
+    {
+        left.push(c.item_id.clone());
+        if c.item_id == "poison" {
+            store.reclaim_all_leases(CONN).await.unwrap();
+        } else {
+            store.complete(CONN, &[c]).await.unwrap();
+        }
+    }
+    assert_eq!(left, ["poison"]);
     let set_aside = row(&store, ItemKind::File, "poison").await.unwrap();
     assert_eq!(set_aside.state, "failed");
     assert!(
@@ -850,31 +901,42 @@ async fn an_item_whose_worker_died_three_times_is_set_aside_with_the_reason() {
             .is_some_and(|e| e.contains("stopped 3 times")),
         "{set_aside:?}"
     );
-    // The scan goes on with the rest.
-    let next = store.claim(CONN, "w", 1, LEASE, ms(1_000)).await.unwrap();
-    assert_eq!(ids(&next), ["fine"]);
+    assert!(
+        row(&store, ItemKind::File, "fine-1").await.is_none(),
+        "done"
+    );
+    assert!(
+        row(&store, ItemKind::File, "fine-2").await.is_none(),
+        "done"
+    );
     assert_counters_exact(&store).await;
-    assert_eq!(counters(&store, CONN).await.0, (2, 1));
+    assert_eq!(counters(&store, CONN).await.0, (1, 1));
 }
 
-/// Rows handed back because the network went down are not held against
-/// them: however often it happens, they are claimed again.
+/// A stop or a pause cuts a batch short: its rows go back as they were,
+/// however often it happens.
 #[tokio::test]
 async fn released_rows_go_back_uncounted() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir).await;
     store
-        .enqueue_at(CONN, vec![Enqueue::full_scan("a")], ms(0))
+        .enqueue_at(
+            CONN,
+            vec![Enqueue::full_scan("a"), Enqueue::full_scan("b")],
+            ms(0),
+        )
         .await
         .unwrap();
     for _ in 0..MAX_CRASHES + 2 {
-        let claimed = store.claim(CONN, "w", 1, LEASE, ms(1_000)).await.unwrap();
-        assert_eq!(ids(&claimed), ["a"]);
-        assert_eq!(claimed[0].attempts, 1);
-        store.release(CONN, &claimed).await.unwrap();
-        store.reclaim_all_leases(CONN).await.unwrap();
+        let claimed = store.claim(CONN, "w", 2, LEASE, ms(1_000)).await.unwrap();
+        assert_eq!(claimed.len(), 2);
+        assert!(claimed.iter().all(|c| c.attempts == 1));
+        store.release(CONN, &claimed[..1]).await.unwrap();
+        store.release_all_leases(CONN).await.unwrap();
     }
-    let a = row(&store, ItemKind::File, "a").await.unwrap();
-    assert_eq!((a.state.as_str(), a.attempts), ("queued", 0));
+    for id in ["a", "b"] {
+        let r = row(&store, ItemKind::File, id).await.unwrap();
+        assert_eq!((r.state.as_str(), r.attempts), ("queued", 0), "{id}");
+    }
     assert_counters_exact(&store).await;
 }
