@@ -6,7 +6,7 @@
 CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 
-.PHONY: run test setup-run setup-test ui app lint test-rust test-ui e2e screenshot bench clean-artifacts
+.PHONY: run test setup-run setup-test ui app lint test-rust test-ui e2e screenshot bench fuzz soak clean-artifacts
 
 run: setup-run app
 	scripts/run.sh "$(TARGET_DIR)/debug/box-connector"
@@ -46,6 +46,14 @@ screenshot:
 
 bench:
 	scripts/bench.sh
+
+# Each file reader and the detector engine under cargo fuzz, FUZZ_SECONDS each (not part of make test).
+fuzz:
+	scripts/fuzz.sh
+
+# Long runs of the crash test and of random hostile files (not part of make test).
+soak:
+	scripts/soak.sh
 
 clean-artifacts:
 	rm -rf artifacts

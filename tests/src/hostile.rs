@@ -383,3 +383,34 @@ pub fn size_lying_docx() -> Vec<u8> {
     }
     bytes
 }
+
+/// An ordinary DOCX whose one paragraph is `text`.
+pub fn docx_with(text: &str) -> Vec<u8> {
+    let doc = format!(
+        "<w:document xmlns:w=\"w\"><w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body></w:document>"
+    );
+    ooxml(&[
+        ("[Content_Types].xml", b"<Types/>"),
+        ("word/document.xml", doc.as_bytes()),
+    ])
+}
+
+/// An ordinary one-page PDF that shows `text`.
+pub fn pdf_with(text: &str) -> Vec<u8> {
+    let content = format!(
+        "BT /F1 12 Tf 40 700 Td ({}) Tj ET",
+        text.replace(['(', ')'], "")
+    );
+    pdf(&[
+        "<< /Type /Catalog /Pages 2 0 R >>".into(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".into(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R \
+         /Resources << /Font << /F1 5 0 R >> >> >>"
+            .into(),
+        format!(
+            "<< /Length {} >>\nstream\n{content}\nendstream",
+            content.len()
+        ),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".into(),
+    ])
+}

@@ -188,3 +188,113 @@ async fn failed(store: &connector_core::store::Store, file_id: &str) -> Option<S
     .unwrap()
     .flatten()
 }
+
+/// Broken files at random: ordinary documents with a card number, cut short,
+/// with bytes flipped or chunks repeated, and the corpus among them. The
+/// scan ends, every file says what became of it, and the intact card files
+/// are all found. `scripts/soak.sh` raises `HOSTILE_SOAK_FILES`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_random_mix_of_broken_files_never_stops_the_scan() {
+    let files: usize = std::env::var("HOSTILE_SOAK_FILES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(16);
+    let sb = start_sandbox(small_enterprise()).await;
+    let (client, _requests, me) = client_for(&sb, "admin").await;
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let card = "Card on file: 4111 1111 1111 1111, exp 04/29.";
+    let sound: Vec<(&str, Vec<u8>)> = vec![
+        ("memo.docx", hostile::docx_with(card)),
+        ("report.pdf", hostile::pdf_with(card)),
+        ("notes.txt", card.as_bytes().to_vec()),
+    ];
+    let corpus = hostile::corpus(64);
+    let (mut uploaded, mut intact_cards) = (Vec::new(), Vec::new());
+    for i in 0..files {
+        let (name, mut bytes) = match next() % 4 {
+            0 => {
+                let h = &corpus[next() as usize % corpus.len()];
+                (h.name.to_owned(), h.bytes.clone())
+            }
+            _ => {
+                let (name, bytes) = &sound[next() as usize % sound.len()];
+                (name.to_string(), bytes.clone())
+            }
+        };
+        let intact = match next() % 4 {
+            0 if !bytes.is_empty() => {
+                let at = next() as usize % bytes.len();
+                bytes.truncate(at);
+                false
+            }
+            1 if !bytes.is_empty() => {
+                for _ in 0..1 + next() % 16 {
+                    let at = next() as usize % bytes.len();
+                    bytes[at] ^= 1 << (next() % 8);
+                }
+                false
+            }
+            2 if bytes.len() > 64 => {
+                let at = next() as usize % (bytes.len() - 32);
+                let chunk = bytes[at..at + 32].to_vec();
+                bytes.splice(
+                    at..at,
+                    chunk
+                        .iter()
+                        .cycle()
+                        .take(32 * (1 + next() as usize % 64))
+                        .copied(),
+                );
+                false
+            }
+            _ => true,
+        };
+        let name = format!("{i:03}-{name}");
+        let id = upload(&sb, &me.id, &name, &bytes).await;
+        if intact && sound.iter().any(|(n, b)| name.ends_with(n) && *b == bytes) {
+            intact_cards.push(id.clone());
+        }
+        uploaded.push((name, id));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path()).await;
+    let mut config = hostile_config();
+    // A mangled file that makes its reader spin is stopped sooner.
+    config.content.limits.timeout = Duration::from_secs(2);
+    let started = std::time::Instant::now();
+    let scan = scanner(&client, &store, &me, config);
+    run_to_idle(&scan, 1).await;
+    eprintln!("scanned in {:.1} s", started.elapsed().as_secs_f64());
+    for (name, id) in &uploaded {
+        let (state, _) = file_state(&store, id).await;
+        assert!(
+            state.is_some() || failed(&store, id).await.is_some(),
+            "{name} has no state"
+        );
+    }
+    for id in &intact_cards {
+        let found: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM findings WHERE connection_id = ? AND file_id = ? \
+             AND detector = 'credit_card' AND closed_at IS NULL",
+        )
+        .bind(CONNECTION)
+        .bind(id)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(found, 1, "intact card file {id}");
+    }
+    eprintln!(
+        "{} broken and hostile files, {} intact card files found",
+        uploaded.len() - intact_cards.len(),
+        intact_cards.len()
+    );
+    drop(scan);
+    sb.stop().await;
+}
