@@ -67,6 +67,9 @@ export const NOT_INSPECTED_LABEL: Record<string, string> = {
   too_large: 'Too large',
   timeout: 'Timed out',
   extractor_failed: 'Reader failed',
+  extractor_crashed: 'Reader crashed',
+  limit_exceeded: 'Over a reader limit',
+  unavailable: 'No reader free',
 };
 
 export const notInspectedLabel = (code: string) => NOT_INSPECTED_LABEL[code] ?? humanize(code);

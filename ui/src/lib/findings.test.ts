@@ -134,6 +134,8 @@ describe('words', () => {
     expect(detectorLabel('credit_card')).toBe('Payment card');
     expect(detectorLabel('new_detector')).toBe('New detector');
     expect(notInspectedLabel('too_large')).toBe('Too large');
+    expect(notInspectedLabel('extractor_crashed')).toBe('Reader crashed');
+    expect(notInspectedLabel('limit_exceeded')).toBe('Over a reader limit');
     expect(notInspectedLabel('download_failed')).toBe('Download failed');
   });
 });
