@@ -216,7 +216,12 @@ async fn file_etag_if_none_match_and_ranged_download() {
     );
     // A range this host does not serve (several, reversed) is ignored: all of it.
     for ignored in ["bytes=0-1,5-6", "bytes=9-3"] {
-        let r = client.get(&url).header("range", ignored).send().await.unwrap();
+        let r = client
+            .get(&url)
+            .header("range", ignored)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200, "{ignored}");
         assert_eq!(r.bytes().await.unwrap(), all, "{ignored}");
     }
@@ -246,9 +251,14 @@ async fn set_faults(sb: &box_sandbox::SandboxHandle, faults: Value) -> u16 {
 async fn download_faults_cap_the_rate_and_cut_the_body() {
     let sb = start(small()).await;
     let (admin, _) = login(&sb, "admin").await;
-    let items = get(&sb, &admin, "/2.0/folders/0/items?limit=1000&fields=size", &[])
-        .await
-        .body;
+    let items = get(
+        &sb,
+        &admin,
+        "/2.0/folders/0/items?limit=1000&fields=size",
+        &[],
+    )
+    .await
+    .body;
     let file = items["entries"]
         .as_array()
         .unwrap()
@@ -263,7 +273,14 @@ async fn download_faults_cap_the_rate_and_cut_the_body() {
     let r = get(&sb, &admin, &format!("/2.0/files/{id}/content"), &[]).await;
     let url = r.headers["location"].to_str().unwrap().to_string();
     let client = reqwest::Client::new();
-    let all = client.get(&url).send().await.unwrap().bytes().await.unwrap();
+    let all = client
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
 
     // The cap: a body of `size` bytes at `kbps` takes size / (kbps·125) seconds.
     let wanted = std::time::Duration::from_millis(600);
@@ -271,7 +288,14 @@ async fn download_faults_cap_the_rate_and_cut_the_body() {
     let set = serde_json::json!({ "bandwidth_kbps": kbps });
     assert_eq!(set_faults(&sb, set).await, 200);
     let started = std::time::Instant::now();
-    let capped = client.get(&url).send().await.unwrap().bytes().await.unwrap();
+    let capped = client
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     let took = started.elapsed();
     assert_eq!(capped, all);
     assert!(took >= wanted * 9 / 10, "{took:?}");
@@ -294,7 +318,11 @@ async fn download_faults_cap_the_rate_and_cut_the_body() {
     assert_eq!(set_faults(&sb, set).await, 200);
     for _ in 0..2 {
         let mut r = client.get(&url).send().await.unwrap();
-        assert_eq!(r.content_length(), Some(size), "the full length is announced");
+        assert_eq!(
+            r.content_length(),
+            Some(size),
+            "the full length is announced"
+        );
         let mut got = Vec::new();
         let broke = loop {
             match r.chunk().await {
@@ -306,7 +334,17 @@ async fn download_faults_cap_the_rate_and_cut_the_body() {
         assert!(broke, "the body is cut");
         assert_eq!(got, all.slice(..100));
     }
-    assert_eq!(client.get(&url).send().await.unwrap().bytes().await.unwrap(), all);
+    assert_eq!(
+        client
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap(),
+        all
+    );
 
     // A stalling cut keeps the connection open and sends nothing more.
     let set = serde_json::json!({

@@ -125,7 +125,7 @@ pub async fn download(
     if ent.file_version(f) != version || !ent.file_alive(f) {
         return StatusCode::NOT_FOUND.into_response();
     }
-    let bytes = bytes::Bytes::from(inner.file_bytes(ent, f));
+    let bytes = inner.file_bytes(ent, f);
     drop(world);
     let len = bytes.len() as u64;
     let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
@@ -153,7 +153,10 @@ pub async fn download(
         header::CONTENT_TYPE,
         header::HeaderValue::from_static("application/octet-stream"),
     );
-    h.insert(header::ACCEPT_RANGES, header::HeaderValue::from_static("bytes"));
+    h.insert(
+        header::ACCEPT_RANGES,
+        header::HeaderValue::from_static("bytes"),
+    );
     if let Some(cr) = content_range {
         h.insert(header::CONTENT_RANGE, cr.parse().expect("ascii"));
     }
@@ -196,7 +199,10 @@ fn shaped(inner: &Inner, body: bytes::Bytes) -> axum::body::Body {
                 }
                 // Let the bytes before the cut reach the client first.
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                return Some((Err(std::io::Error::other("injected download cut")), usize::MAX));
+                return Some((
+                    Err(std::io::Error::other("injected download cut")),
+                    usize::MAX,
+                ));
             }
             if sent >= body.len() {
                 return None;
