@@ -291,6 +291,28 @@ mod tests {
     }
 
     #[test]
+    fn only_connection_wide_failures_say_nothing_else_can_work() {
+        for kind in [
+            ApiErrorKind::Network,
+            ApiErrorKind::Unauthorized,
+            ApiErrorKind::Other,
+        ] {
+            assert!(kind.is_connection_wide(), "{kind:?}");
+        }
+        let stalled = transfer("stalled (no data for 30.0 s)");
+        assert_eq!(stalled.kind, ApiErrorKind::Transfer);
+        assert!(!stalled.kind.is_connection_wide());
+        assert!(stalled.user.message.contains("stalled"));
+        // The download host's 5xx is that file's; its 404 is still "gone".
+        let e = download_host(StatusCode::BAD_GATEWAY, b"<html>");
+        assert_eq!((e.kind, e.status), (ApiErrorKind::Transfer, Some(502)));
+        assert_eq!(
+            download_host(StatusCode::NOT_FOUND, b"").kind,
+            ApiErrorKind::NotFound
+        );
+    }
+
+    #[test]
     fn a_malformed_body_names_the_request_but_quotes_nothing() {
         let err =
             serde_json::from_str::<super::super::models::User>(r#"{"id": "sEcReT"#).unwrap_err();

@@ -889,7 +889,7 @@ async fn a_stalled_body_fails_as_that_files_transfer_error() {
         error.user.message
     );
     // Both stalls were waited out, each for the idle timeout only.
-    assert!(took >= idle * 2 && took < idle * 6, "{took:?}");
+    assert!(took >= idle * 2 && took < idle * 10, "{took:?}");
     // The first cut's part and the resumed part, in order, nothing twice.
     let whole = file_bytes(&client, &file.id, &as_user).await;
     assert_eq!(bytes.len() as u64, (size / 3) * 2);
@@ -998,7 +998,7 @@ async fn a_body_under_the_minimum_rate_fails_as_a_transfer_error() {
         "{}",
         error.user.message
     );
-    assert!(took >= window && took < window * 4, "{took:?}");
+    assert!(took >= window && took < window * 10, "{took:?}");
     assert!((bytes.len() as u64) < file.size.unwrap());
     sb.stop().await;
 }
