@@ -7,7 +7,7 @@ echo "== box-sandbox: generator time/memory, requests per second on loopback"
 cargo bench -p box-sandbox
 echo "== connector-core store: call logging, single-writer throughput, health, open"
 cargo run -q --release -p connector-core --example store_bench
-echo "== connector-core Box client: 64 concurrent metadata GETs vs bare reqwest"
+echo "== connector-core Box client: 64 concurrent metadata GETs, and 64 MiB downloads, vs bare reqwest"
 cargo run -q --release -p connector-core --example client_bench
 echo "== connector-core queue at 1M files: enqueue, claim + complete vs bare sqlx, bump latency, status reads"
 cargo run -q --release -p connector-core --example queue_bench

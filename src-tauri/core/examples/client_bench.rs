@@ -8,6 +8,10 @@
 //! retry bookkeeping, the in-memory call figures health reads) and through
 //! a plain `reqwest::Client` with the same bearer token. Rounds alternate
 //! so both see the same warm server.
+//!
+//! Then one 64 MiB download at a time, through the client's download (the
+//! 302 followed by hand, the body watched for stalls, ready to resume)
+//! and through bare reqwest following the same 302 (target: ≤ 1.1×).
 
 #[path = "support/mod.rs"]
 mod support;
@@ -19,7 +23,9 @@ use support::MemoryVault;
 use box_sandbox::{Sandbox, SandboxConfig};
 use chrono::Utc;
 use connector_core::auth::{OAuthClient, TokenManager, TokenSet};
-use connector_core::box_api::{ApiCall, BoxClient, CallRecorder, Rate, USER_FIELDS};
+use connector_core::box_api::{
+    ApiCall, BoxClient, CallRecorder, Rate, RequestOptions, USER_FIELDS,
+};
 use connector_core::datacenter::Endpoints;
 use connector_core::health::LiveCalls;
 use connector_core::keychain::Sensitive;
@@ -97,7 +103,7 @@ async fn main() {
         Sensitive::new("sandbox-secret".into()),
     );
     let vault = Arc::new(MemoryVault(std::sync::Mutex::new(Some(tokens.clone()))));
-    let manager = Arc::new(TokenManager::new(oauth, vault, Some(tokens)));
+    let manager = Arc::new(TokenManager::new(oauth, vault, Some(tokens.clone())));
     let recorder = Arc::new(SessionLikeRecorder {
         live: LiveCalls::new("bench"),
         rows: std::sync::Mutex::new(Vec::new()),
@@ -202,4 +208,97 @@ async fn main() {
         recorder.live.summary(Utc::now()).last_hour.calls
     );
     sandbox.stop().await;
+    download_throughput(tokens).await;
+}
+
+const DOWNLOAD_BYTES: usize = 64 << 20;
+const DOWNLOAD_ROUNDS: usize = 8;
+
+/// A download host of the bench's own (the sandbox's files are small):
+/// `/2.0/files/{id}/content` answers 302 to `/dl`, which serves
+/// [`DOWNLOAD_BYTES`] from memory.
+async fn download_throughput(tokens: TokenSet) {
+    use axum::routing::get;
+    let body = bytes::Bytes::from(vec![b'x'; DOWNLOAD_BYTES]);
+    let app = axum::Router::new()
+        .route(
+            "/2.0/files/{id}/content",
+            get(|| async { (axum::http::StatusCode::FOUND, [("location", "/dl")]) }),
+        )
+        .route("/dl", get(move || std::future::ready(body.clone())));
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let endpoints = Endpoints::under_origin(&origin);
+    let oauth = OAuthClient::new(
+        OAuthClient::default_http(),
+        endpoints.clone(),
+        "sandbox-client".into(),
+        Sensitive::new("sandbox-secret".into()),
+    );
+    let bearer = format!("Bearer {}", tokens.access_token.expose());
+    let vault = Arc::new(MemoryVault(std::sync::Mutex::new(Some(tokens.clone()))));
+    let client = BoxClient::new(
+        &endpoints.api_url,
+        Arc::new(TokenManager::new(oauth, vault, Some(tokens))),
+    );
+    // Follows the 302 itself, as a plain download would.
+    let bare = reqwest::Client::new();
+    let url = format!("{}/files/1/content", endpoints.api_url);
+
+    let through_client = || async {
+        use futures_util::StreamExt;
+        let download = client
+            .download("1", &RequestOptions::default())
+            .await
+            .map_err(|e| e.user)
+            .expect("client download");
+        let mut body = download.into_stream();
+        let mut got = 0;
+        while let Some(chunk) = body.next().await {
+            got += chunk.map_err(|e| e.user).expect("client body").len();
+        }
+        assert_eq!(got, DOWNLOAD_BYTES);
+    };
+    let through_reqwest = || async {
+        let mut resp = bare
+            .get(&url)
+            .header("authorization", &bearer)
+            .send()
+            .await
+            .expect("bare download");
+        let mut got = 0;
+        while let Some(chunk) = resp.chunk().await.expect("bare body") {
+            got += chunk.len();
+        }
+        assert_eq!(got, DOWNLOAD_BYTES);
+    };
+    through_client().await;
+    through_reqwest().await;
+    let (mut core_total, mut bare_total) = (Duration::ZERO, Duration::ZERO);
+    for round in 0..DOWNLOAD_ROUNDS {
+        for core_turn in [round % 2 == 0, round % 2 == 1] {
+            let started = Instant::now();
+            if core_turn {
+                through_client().await;
+                core_total += started.elapsed();
+            } else {
+                through_reqwest().await;
+                bare_total += started.elapsed();
+            }
+        }
+    }
+    let mb_per_s = |d: Duration| {
+        (DOWNLOAD_BYTES * DOWNLOAD_ROUNDS) as f64 / (1 << 20) as f64 / d.as_secs_f64()
+    };
+    println!(
+        "{} MiB downloads, {DOWNLOAD_ROUNDS} rounds: core client {:.0} MiB/s, bare reqwest {:.0} MiB/s, \
+         time ratio {:.2}x (target <= 1.10x)",
+        DOWNLOAD_BYTES >> 20,
+        mb_per_s(core_total),
+        mb_per_s(bare_total),
+        core_total.as_secs_f64() / bare_total.as_secs_f64()
+    );
 }

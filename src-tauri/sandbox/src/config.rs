@@ -72,6 +72,17 @@ pub struct Faults {
     pub p_reset: f64,
     /// Probability that a response body is cut off half-way.
     pub p_truncate: f64,
+    /// Rate cap of each content download from the download host, in kilobits
+    /// per second (1 kbps = 125 bytes/s); 0 = none. Each response is capped
+    /// on its own, so a test can make one download last as long as it needs.
+    pub bandwidth_kbps: u64,
+    /// Content downloads still to be cut: each one sent from now on is cut
+    /// after `download_cut_after_bytes` of its body, and counts this down.
+    pub download_cuts: u32,
+    pub download_cut_after_bytes: u64,
+    /// A cut download keeps its connection open and sends nothing more (a
+    /// stall) instead of breaking it.
+    pub download_cut_stalls: bool,
 }
 
 #[derive(Debug, Clone)]

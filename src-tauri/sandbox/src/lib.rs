@@ -73,6 +73,7 @@ pub fn build_state(config: SandboxConfig, base_url: String) -> Arc<Inner> {
         stats: Mutex::new(Stats::default()),
         ticker: Mutex::new(Default::default()),
         sha1_cache: Mutex::new(HashMap::new()),
+        stopping: tokio::sync::watch::Sender::new(false),
     })
 }
 
@@ -127,6 +128,7 @@ impl SandboxHandle {
     }
 
     pub async fn stop(self) {
+        self.inner.stopping.send_replace(true);
         let _ = self.shutdown.send(());
         // Graceful shutdown closes idle keep-alive connections; a stuck client must
         // not hold a test hostage, so give up after a moment.

@@ -52,6 +52,9 @@ pub struct Inner {
     pub ticker: Mutex<crate::activity::Ticker>,
     /// sha1 of file versions, computed on first use: (version, sha1).
     pub sha1_cache: Mutex<HashMap<u32, (u32, [u8; 20])>>,
+    /// Turns true when the sandbox stops: a stalled download ends then, so
+    /// it never holds the shutdown up.
+    pub stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl Inner {

@@ -39,6 +39,17 @@ fn spawn() -> (Server, String) {
         ])
         .args(["--rate-limit-per-minute", "60"])
         .args(["--fault-latency-ms", &LATENCY_MS.to_string()])
+        .args([
+            "--fault-bandwidth-kbps",
+            "800",
+            "--fault-download-cuts",
+            "2",
+        ])
+        .args([
+            "--fault-download-cut-after-bytes",
+            "300",
+            "--fault-download-cut-stalls",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -165,6 +176,16 @@ async fn the_binary_announces_its_url_first_and_honours_its_flags() {
         .await
         .unwrap();
     assert_eq!(faults["latency_ms"], LATENCY_MS);
+    // The download faults likewise (their effect: tests/items.rs).
+    assert_eq!(
+        (
+            &faults["bandwidth_kbps"],
+            &faults["download_cuts"],
+            &faults["download_cut_after_bytes"],
+            &faults["download_cut_stalls"]
+        ),
+        (&json!(800), &json!(2), &json!(300), &json!(true))
+    );
     let t = Instant::now();
     let (status, users) = api(&base, &admin, "/2.0/users?limit=1000").await;
     assert!(t.elapsed() >= Duration::from_millis(LATENCY_MS));

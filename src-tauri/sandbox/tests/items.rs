@@ -214,11 +214,150 @@ async fn file_etag_if_none_match_and_ranged_download() {
             .status(),
         416
     );
+    // A range this host does not serve (several, reversed) is ignored: all of it.
+    for ignored in ["bytes=0-1,5-6", "bytes=9-3"] {
+        let r = client
+            .get(&url)
+            .header("range", ignored)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{ignored}");
+        assert_eq!(r.bytes().await.unwrap(), all, "{ignored}");
+    }
     // A tampered link is refused.
     assert_eq!(
         client.get(format!("{url}0")).send().await.unwrap().status(),
         403
     );
+    sb.stop().await;
+}
+
+async fn set_faults(sb: &box_sandbox::SandboxHandle, faults: Value) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{}/_sandbox/faults", sb.base_url()))
+        .json(&faults)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// The download faults: a bandwidth cap paces each body, and a cut breaks
+/// (or stalls) the next N bodies after so many bytes, with the full length
+/// announced so the client can tell and resume.
+#[tokio::test]
+async fn download_faults_cap_the_rate_and_cut_the_body() {
+    let sb = start(small()).await;
+    let (admin, _) = login(&sb, "admin").await;
+    let items = get(
+        &sb,
+        &admin,
+        "/2.0/folders/0/items?limit=1000&fields=size",
+        &[],
+    )
+    .await
+    .body;
+    let file = items["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "file")
+        .max_by_key(|e| e["size"].as_u64())
+        .expect("a file in root")
+        .clone();
+    let id = file["id"].as_str().unwrap();
+    let size = file["size"].as_u64().unwrap();
+    assert!(size >= 1000, "{size}");
+    let r = get(&sb, &admin, &format!("/2.0/files/{id}/content"), &[]).await;
+    let url = r.headers["location"].to_str().unwrap().to_string();
+    let client = reqwest::Client::new();
+    let all = client
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+
+    // The cap: a body of `size` bytes at `kbps` takes size / (kbps·125) seconds.
+    let wanted = std::time::Duration::from_millis(600);
+    let kbps = (size * 8).div_ceil(wanted.as_millis() as u64);
+    let set = serde_json::json!({ "bandwidth_kbps": kbps });
+    assert_eq!(set_faults(&sb, set).await, 200);
+    let started = std::time::Instant::now();
+    let capped = client
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(capped, all);
+    assert!(took >= wanted * 9 / 10, "{took:?}");
+    // A range is capped too.
+    let half = size / 2;
+    let started = std::time::Instant::now();
+    let part = client
+        .get(&url)
+        .header("range", format!("bytes={half}-"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.bytes().await.unwrap(), all.slice(half as usize..));
+    let took = started.elapsed();
+    assert!(took >= wanted * 4 / 10, "{took:?}");
+
+    // Two cuts: the next two bodies break after 100 bytes, the third is whole.
+    let set = serde_json::json!({ "download_cuts": 2, "download_cut_after_bytes": 100 });
+    assert_eq!(set_faults(&sb, set).await, 200);
+    for _ in 0..2 {
+        let mut r = client.get(&url).send().await.unwrap();
+        assert_eq!(
+            r.content_length(),
+            Some(size),
+            "the full length is announced"
+        );
+        let mut got = Vec::new();
+        let broke = loop {
+            match r.chunk().await {
+                Ok(Some(c)) => got.extend_from_slice(&c),
+                Ok(None) => break false,
+                Err(_) => break true,
+            }
+        };
+        assert!(broke, "the body is cut");
+        assert_eq!(got, all.slice(..100));
+    }
+    assert_eq!(
+        client
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap(),
+        all
+    );
+
+    // A stalling cut keeps the connection open and sends nothing more.
+    let set = serde_json::json!({
+        "download_cuts": 1, "download_cut_after_bytes": 100, "download_cut_stalls": true
+    });
+    assert_eq!(set_faults(&sb, set).await, 200);
+    let mut r = client.get(&url).send().await.unwrap();
+    let mut got = Vec::new();
+    let wait = std::time::Duration::from_millis(300);
+    while let Ok(chunk) = tokio::time::timeout(wait, r.chunk()).await {
+        got.extend_from_slice(&chunk.unwrap().expect("no end while stalled"));
+    }
+    assert_eq!(got, all.slice(..100));
     sb.stop().await;
 }
 

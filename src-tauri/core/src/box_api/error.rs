@@ -7,7 +7,9 @@ use super::models::BoxErrorBody;
 use crate::error::{ErrorCode, UserError};
 
 /// Why a call failed, for code that reacts (the scan skips a `NotFound`,
-/// backs off on `RateLimited`, stops on `Unauthorized`).
+/// backs off on `RateLimited`, stops on `Unauthorized`). Only the kinds that
+/// [`ApiErrorKind::is_connection_wide`] names say nothing else can work now;
+/// every other kind is about this one request or file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiErrorKind {
     /// 401 after a refresh, or a sign-in Box no longer accepts.
@@ -26,8 +28,32 @@ pub enum ApiErrorKind {
     Malformed,
     /// No answer: nothing listening, reset, timeout.
     Network,
+    /// One download failed where others may not: its body stalled (no byte
+    /// for the idle timeout, or slower than the minimum rate) or was cut and
+    /// every resume failed too, or the download host answered 5xx. That
+    /// file's retry, never a reason to stop the scan.
+    Transfer,
     /// Not a Box answer: the keychain, the token endpoint, no connection.
     Other,
+}
+
+impl ApiErrorKind {
+    /// A failure no other request can escape now: nothing answers (DNS,
+    /// refused or timed-out connects, every retry failing), or Box no longer
+    /// accepts the sign-in. Everything else fails one request or one file.
+    pub fn is_connection_wide(self) -> bool {
+        match self {
+            ApiErrorKind::Network | ApiErrorKind::Unauthorized | ApiErrorKind::Other => true,
+            ApiErrorKind::Forbidden
+            | ApiErrorKind::NotFound
+            | ApiErrorKind::Conflict
+            | ApiErrorKind::RateLimited
+            | ApiErrorKind::Unavailable
+            | ApiErrorKind::BadRequest
+            | ApiErrorKind::Malformed
+            | ApiErrorKind::Transfer => false,
+        }
+    }
 }
 
 /// A failed call: what the admin reads, plus Box's own words for the API test.
@@ -113,6 +139,38 @@ pub fn network(err: &reqwest::Error) -> ApiError {
     ApiError::from(UserError::new(
         ErrorCode::Network,
         format!("Box {what}."),
+        "Check this computer's internet connection (and proxy or firewall), then try again.",
+    ))
+}
+
+/// One download that did not finish (see [`ApiErrorKind::Transfer`]);
+/// `what` says how, e.g. "stalled: no data for 30 s".
+pub fn transfer(what: &str) -> ApiError {
+    ApiError {
+        kind: ApiErrorKind::Transfer,
+        ..ApiError::from(UserError::new(
+            ErrorCode::Network,
+            format!("A file's download {what}."),
+            "Only this file is affected: it is tried again later. If many downloads fail, check this computer's connection speed (and proxy).",
+        ))
+    }
+}
+
+/// A failed answer of the download host (not Box's API): a 5xx there is
+/// that file's trouble, so it is a [`ApiErrorKind::Transfer`].
+pub fn download_host(status: StatusCode, body: &[u8]) -> ApiError {
+    let mut e = error_from(status, body);
+    if status.is_server_error() {
+        e.kind = ApiErrorKind::Transfer;
+    }
+    e
+}
+
+/// No answer within the request's deadline.
+pub fn timed_out() -> ApiError {
+    ApiError::from(UserError::new(
+        ErrorCode::Network,
+        "Box timed out.",
         "Check this computer's internet connection (and proxy or firewall), then try again.",
     ))
 }
@@ -230,6 +288,28 @@ mod tests {
             assert_eq!(e.kind, kind, "{status}");
             assert_eq!(e.status, Some(status));
         }
+    }
+
+    #[test]
+    fn only_connection_wide_failures_say_nothing_else_can_work() {
+        for kind in [
+            ApiErrorKind::Network,
+            ApiErrorKind::Unauthorized,
+            ApiErrorKind::Other,
+        ] {
+            assert!(kind.is_connection_wide(), "{kind:?}");
+        }
+        let stalled = transfer("stalled (no data for 30.0 s)");
+        assert_eq!(stalled.kind, ApiErrorKind::Transfer);
+        assert!(!stalled.kind.is_connection_wide());
+        assert!(stalled.user.message.contains("stalled"));
+        // The download host's 5xx is that file's; its 404 is still "gone".
+        let e = download_host(StatusCode::BAD_GATEWAY, b"<html>");
+        assert_eq!((e.kind, e.status), (ApiErrorKind::Transfer, Some(502)));
+        assert_eq!(
+            download_host(StatusCode::NOT_FOUND, b"").kind,
+            ApiErrorKind::NotFound
+        );
     }
 
     #[test]

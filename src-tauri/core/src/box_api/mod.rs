@@ -5,6 +5,9 @@
 //! 4. a 429 pauses that user's bucket for its `retry-after`; 5xx, 202 and network
 //!    errors back off with full jitter, retried only where [`retry::may_retry`] allows;
 //! 5. map what is left to a typed [`ApiError`] carrying Box's code, message and request id.
+//!
+//! Deadlines ([`Timeouts`]) cover a whole JSON call but only the headers of a
+//! download: its body has an idle timeout and a minimum rate instead.
 
 mod calls;
 mod download;
@@ -15,6 +18,7 @@ pub mod models;
 mod paging;
 mod request;
 pub mod retry;
+mod timeouts;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +41,7 @@ pub use limiter::{Limiter, Rate, DEFAULT_GLOBAL_REQUESTS_PER_SECOND, DEFAULT_REQ
 pub use models::{BoxErrorBody, EventsPage, User, UsersPage, USER_FIELDS};
 pub use request::{Fetched, RequestOptions};
 pub use retry::{retry_after, RetryPolicy};
+pub use timeouts::{MinRate, Timeouts};
 
 /// Sends of a read whose body does not parse, before it is reported.
 pub const MALFORMED_ATTEMPTS: u32 = 3;
@@ -47,6 +52,9 @@ pub struct BoxClient {
     tokens: Arc<TokenManager>,
     recorder: Option<Arc<dyn CallRecorder>>,
     retry: RetryPolicy,
+    timeouts: Timeouts,
+    /// `http` came from `with_http_client`: its settings are the caller's.
+    custom_http: bool,
     limiter: Limiter,
     /// The signed-in admin's id: `as-user` naming it is the admin's own bucket.
     self_user_id: std::sync::RwLock<Option<String>>,
@@ -92,20 +100,15 @@ enum Attempt {
 
 impl BoxClient {
     pub fn new(api_url: &str, tokens: Arc<TokenManager>) -> Self {
+        let timeouts = Timeouts::default();
         BoxClient {
-            http: reqwest::Client::builder()
-                .connect_timeout(Duration::from_secs(10))
-                .timeout(Duration::from_secs(60))
-                // Downloads follow Box's 302 themselves (without the token, and
-                // re-asking when the link expired); nothing else redirects.
-                .redirect(reqwest::redirect::Policy::none())
-                .user_agent(concat!("BoxConnector/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .expect("reqwest client builds with static settings"),
+            http: default_http(&timeouts),
             api_url: api_url.trim_end_matches('/').to_string(),
             tokens,
             recorder: None,
             retry: RetryPolicy::default(),
+            timeouts,
+            custom_http: false,
             limiter: Limiter::new(
                 Rate::per_second(DEFAULT_REQUESTS_PER_SECOND),
                 Some(Rate::per_second(DEFAULT_GLOBAL_REQUESTS_PER_SECOND)),
@@ -114,11 +117,27 @@ impl BoxClient {
         }
     }
 
-    /// Sends through `http` instead of the default client (timeouts, proxy,
-    /// pool settings). It must not follow redirects: downloads do that.
+    /// Sends through `http` instead of the default client (proxy, pool
+    /// settings, connect timeout). It must not follow redirects (downloads
+    /// do that), and should have no total `timeout`: it would cut download
+    /// bodies. The deadlines of [`Timeouts`] still apply, all but `connect`.
     pub fn with_http_client(mut self, http: reqwest::Client) -> Self {
         self.http = http;
+        self.custom_http = true;
         self
+    }
+
+    /// How long calls and download bodies may take (see [`Timeouts`]).
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
+        if !self.custom_http && timeouts.connect != self.timeouts.connect {
+            self.http = default_http(&timeouts);
+        }
+        self.timeouts = timeouts;
+        self
+    }
+
+    pub fn timeouts(&self) -> &Timeouts {
+        &self.timeouts
     }
 
     pub fn with_recorder(mut self, recorder: Arc<dyn CallRecorder>) -> Self {
@@ -308,8 +327,17 @@ impl BoxClient {
         if let Some(body) = req.json {
             builder = builder.json(body);
         }
+        // A whole answer has the request's deadline; a streamed one (a
+        // download) only until its headers: `download.rs` watches its body.
+        let headers_deadline = match (read, self.timeouts.request) {
+            (Read::Whole, Some(d)) => {
+                builder = builder.timeout(d);
+                None
+            }
+            (_, d) => d,
+        };
         let started = Instant::now();
-        let sent = builder.send().await;
+        let sent = send_within(builder, headers_deadline).await;
         let latency_ms = started.elapsed().as_millis().min(u32::MAX as u128) as u32;
         let record = |status: Option<u16>, code: Option<ErrorCode>| {
             self.record(&req.method, req.path, status, latency_ms, code)
@@ -317,7 +345,7 @@ impl BoxClient {
         let resp = match sent {
             Ok(r) => r,
             Err(err) => {
-                let error = error::network(&err);
+                let error = err.to_error();
                 record(None, Some(error.user.code));
                 let failure = if err.is_connect() {
                     retry::Failure::Connect
@@ -395,6 +423,54 @@ impl BoxClient {
             });
         }
     }
+}
+
+/// Why a send got no answer.
+pub(crate) enum NotSent {
+    Http(reqwest::Error),
+    /// No headers before the deadline.
+    TimedOut,
+}
+
+impl NotSent {
+    /// The connection was never made (DNS, refused, connect timeout).
+    pub(crate) fn is_connect(&self) -> bool {
+        matches!(self, NotSent::Http(e) if e.is_connect())
+    }
+
+    pub(crate) fn to_error(&self) -> ApiError {
+        match self {
+            NotSent::Http(e) => error::network(e),
+            NotSent::TimedOut => error::timed_out(),
+        }
+    }
+}
+
+/// Sends, waiting at most `deadline` for the answer's headers.
+pub(crate) async fn send_within(
+    builder: reqwest::RequestBuilder,
+    deadline: Option<Duration>,
+) -> Result<reqwest::Response, NotSent> {
+    match deadline {
+        Some(d) => match tokio::time::timeout(d, builder.send()).await {
+            Ok(sent) => sent.map_err(NotSent::Http),
+            Err(_) => Err(NotSent::TimedOut),
+        },
+        None => builder.send().await.map_err(NotSent::Http),
+    }
+}
+
+/// The client's own reqwest client: a connect timeout but no total one
+/// (that would cover download bodies too), and no redirects: downloads
+/// follow Box's 302 themselves (without the token, re-asking when the link
+/// expired); nothing else redirects.
+fn default_http(timeouts: &Timeouts) -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(timeouts.connect)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("BoxConnector/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("reqwest client builds with static settings")
 }
 
 fn location(headers: &HeaderMap) -> Option<String> {

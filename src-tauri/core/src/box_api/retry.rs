@@ -19,6 +19,9 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// A `retry-after` longer than this is not waited out.
     pub max_retry_after: Duration,
+    /// Times one download's body is resumed (`Range` from where it stopped)
+    /// after it stalled or was cut, before it fails as a `Transfer`.
+    pub max_resumes: u32,
 }
 
 impl Default for RetryPolicy {
@@ -28,6 +31,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(30),
             max_retry_after: Duration::from_secs(120),
+            max_resumes: 5,
         }
     }
 }
@@ -101,6 +105,7 @@ mod tests {
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_secs(5),
             max_retry_after: Duration::from_secs(60),
+            max_resumes: 0,
         };
         assert_eq!(policy.backoff_cap(1), Duration::from_millis(100));
         assert_eq!(policy.backoff_cap(2), Duration::from_millis(200));

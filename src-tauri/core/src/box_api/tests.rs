@@ -217,7 +217,9 @@ async fn retry_after_on_the_wire_is_honoured_in_any_case() {
         );
         let (origin, served) = raw_server(vec![limited, ok]);
         let (client, _) = client_with(&origin, token_set("a1", "r1", 3600), "s");
-        let client = client.with_http_client(timerless_http());
+        let client = client
+            .with_http_client(timerless_http())
+            .with_timeouts(Timeouts::none());
         let started = tokio::time::Instant::now();
         let me = client.me(None).await.map_err(|e| e.user).unwrap();
         let waited = started.elapsed();
@@ -276,7 +278,11 @@ async fn a_429_holds_back_every_request_of_that_user_and_no_other() {
     let origin = serve(app).await;
     let _frozen = FrozenClock::hold();
     let (client, _) = client_with(&origin, token_set("a1", "r1", 3600), "s");
-    let client = Arc::new(client.with_http_client(timerless_http()));
+    let client = Arc::new(
+        client
+            .with_http_client(timerless_http())
+            .with_timeouts(Timeouts::none()),
+    );
 
     let first = {
         let c = client.clone();
@@ -353,7 +359,9 @@ async fn failing_server() -> (String, Arc<AtomicUsize>) {
 async fn a_post_is_not_retried_after_a_5xx_and_a_get_is() {
     let (origin, hits) = failing_server().await;
     let (client, _) = client_with(&origin, token_set("a1", "r1", 3600), "s");
-    let client = client.with_http_client(timerless_http());
+    let client = client
+        .with_http_client(timerless_http())
+        .with_timeouts(Timeouts::none());
     let body = serde_json::json!({"item": {"type": "file", "id": "1"}});
     let err = client
         .send_json::<serde_json::Value>(
@@ -399,7 +407,9 @@ async fn a_post_is_retried_after_a_429() {
     });
     let origin = serve(app).await;
     let (client, _) = client_with(&origin, token_set("a1", "r1", 3600), "s");
-    let client = client.with_http_client(timerless_http());
+    let client = client
+        .with_http_client(timerless_http())
+        .with_timeouts(Timeouts::none());
     let made: Fetched<serde_json::Value> = client
         .send_json(
             Method::POST,
@@ -591,7 +601,9 @@ async fn downloads_wait_for_202_and_renew_an_expired_link() {
         );
     let origin = serve(app).await;
     let (client, _) = client_with(&origin, token_set("a1", "r1", 3600), "s");
-    let client = client.with_http_client(timerless_http());
+    let client = client
+        .with_http_client(timerless_http())
+        .with_timeouts(Timeouts::none());
     let started = tokio::time::Instant::now();
     let result = client.download("1", &RequestOptions::default()).await;
     let download = match result {
@@ -715,4 +727,415 @@ async fn a_body_cut_off_once_is_read_again() {
         .unwrap();
     assert_eq!(file.name.as_deref(), Some("a.txt"));
     assert_eq!(sent.load(Ordering::SeqCst), 2);
+}
+
+// Downloads over slow and broken links. These run on the real clock with
+// test-sized limits (tenths of a second): what is under test is the pace of
+// real bytes on a real socket.
+
+/// A user's largest file in their root folder, and the options to act as them.
+async fn largest_file(client: &BoxClient) -> (models::File, RequestOptions) {
+    let users: Vec<User> = client
+        .users()
+        .try_collect()
+        .await
+        .map_err(|e| e.user)
+        .unwrap();
+    let mut best: Option<(models::File, RequestOptions)> = None;
+    for user in users.iter().filter(|u| u.role.as_deref() == Some("user")) {
+        let as_user = RequestOptions::default().as_user(user.id.clone());
+        let page: Page<Item> = client
+            .get_json(
+                "/folders/0/items",
+                &[("limit", "1000".into()), ("fields", ITEM.into())],
+                &as_user,
+            )
+            .await
+            .map_err(|e| e.user)
+            .unwrap()
+            .fresh()
+            .unwrap();
+        for item in page.entries {
+            if let Item::File(f) = item {
+                if f.size > best.as_ref().and_then(|b| b.0.size) {
+                    best = Some((f, as_user.clone()));
+                }
+            }
+        }
+    }
+    let best = best.expect("a file");
+    assert!(best.0.size.unwrap() >= 3000, "{:?}", best.0.size);
+    best
+}
+
+fn set_faults(sb: &SandboxHandle, faults: box_sandbox::Faults) {
+    sb.state().control.lock().unwrap().faults = faults;
+}
+
+/// Reads a download to its end: the bytes, or the bytes so far and the error.
+async fn read_all(download: Download<'_>) -> (Vec<u8>, Option<ApiError>) {
+    let mut body = download.into_stream();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = body.next().await {
+        match chunk {
+            Ok(c) => bytes.extend_from_slice(&c),
+            Err(e) => return (bytes, Some(e)),
+        }
+    }
+    (bytes, None)
+}
+
+fn sha1_hex(bytes: &[u8]) -> String {
+    use sha1::Digest;
+    sha1::Sha1::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn test_timeouts() -> Timeouts {
+    Timeouts {
+        request: Some(Duration::from_millis(400)),
+        idle: Some(Duration::from_millis(300)),
+        min_rate: None,
+        ..Timeouts::default()
+    }
+}
+
+/// A body that takes three times the request timeout, under the sandbox's
+/// bandwidth cap, arrives whole: the deadline covers the headers only, and
+/// a slow body that keeps moving is above the minimum rate.
+#[tokio::test]
+async fn a_download_longer_than_the_request_timeout_completes_under_the_bandwidth_cap() {
+    let sb = sandbox().await;
+    let (client, _) = sandbox_client(&sb, false);
+    let (file, as_user) = largest_file(&client).await;
+    let size = file.size.unwrap();
+    let timeouts = test_timeouts();
+    let request = timeouts.request.unwrap();
+    let wanted = request * 3;
+    let kbps = (size * 8).div_ceil(wanted.as_millis() as u64);
+    let bytes_per_second = kbps * 125;
+    let client = client.with_timeouts(Timeouts {
+        min_rate: Some(MinRate {
+            bytes_per_second: bytes_per_second / 2,
+            window: Duration::from_millis(500),
+        }),
+        ..timeouts
+    });
+    set_faults(
+        &sb,
+        box_sandbox::Faults {
+            bandwidth_kbps: kbps,
+            ..Default::default()
+        },
+    );
+    let started = std::time::Instant::now();
+    let download = client
+        .download(&file.id, &as_user)
+        .await
+        .map_err(|e| e.user)
+        .unwrap();
+    let (bytes, error) = read_all(download).await;
+    let took = started.elapsed();
+    assert!(error.is_none(), "{:?}", error.map(|e| e.user));
+    assert_eq!(Some(sha1_hex(&bytes)), file.sha1);
+    assert!(
+        took > request * 2,
+        "the cap held the body for {took:?}, past the {request:?} deadline"
+    );
+    sb.stop().await;
+}
+
+/// A body that stops sending (connection open, no byte) is resumed, and
+/// when the resume stalls too, the download fails as that file's error
+/// after the idle timeouts, not the connection's.
+#[tokio::test]
+async fn a_stalled_body_fails_as_that_files_transfer_error() {
+    let sb = sandbox().await;
+    let (client, _) = sandbox_client(&sb, false);
+    let (file, as_user) = largest_file(&client).await;
+    let size = file.size.unwrap();
+    let timeouts = test_timeouts();
+    let idle = timeouts.idle.unwrap();
+    let client = client.with_timeouts(timeouts).with_retry(RetryPolicy {
+        base_delay: Duration::from_millis(1),
+        max_resumes: 1,
+        ..RetryPolicy::default()
+    });
+    set_faults(
+        &sb,
+        box_sandbox::Faults {
+            download_cuts: 2,
+            download_cut_after_bytes: size / 3,
+            download_cut_stalls: true,
+            ..Default::default()
+        },
+    );
+    let started = std::time::Instant::now();
+    let download = client
+        .download(&file.id, &as_user)
+        .await
+        .map_err(|e| e.user)
+        .unwrap();
+    let (bytes, error) = read_all(download).await;
+    let took = started.elapsed();
+    let error = error.expect("the stall is reported");
+    assert_eq!(error.kind, ApiErrorKind::Transfer, "{:?}", error.user);
+    assert!(!error.kind.is_connection_wide());
+    assert!(
+        error.user.message.contains("stalled"),
+        "{}",
+        error.user.message
+    );
+    // Both stalls were waited out, each for the idle timeout only.
+    assert!(took >= idle * 2 && took < idle * 10, "{took:?}");
+    // The first cut's part and the resumed part, in order, nothing twice.
+    let whole = file_bytes(&client, &file.id, &as_user).await;
+    assert_eq!(bytes.len() as u64, (size / 3) * 2);
+    assert_eq!(bytes, whole[..bytes.len()]);
+    sb.stop().await;
+}
+
+/// The whole content, read with the download faults off.
+async fn file_bytes(client: &BoxClient, file_id: &str, options: &RequestOptions) -> Vec<u8> {
+    let download = client
+        .download(file_id, options)
+        .await
+        .map_err(|e| e.user)
+        .unwrap();
+    let (bytes, error) = read_all(download).await;
+    assert!(error.is_none());
+    bytes
+}
+
+/// A body cut three times arrives whole and exact: each resume asks for
+/// the rest with `Range`, on the same download URL.
+#[tokio::test]
+async fn a_cut_download_resumes_with_range_and_the_bytes_are_the_files() {
+    let sb = sandbox().await;
+    let (client, _) = sandbox_client(&sb, false);
+    let (file, as_user) = largest_file(&client).await;
+    let size = file.size.unwrap();
+    let client = client.with_timeouts(test_timeouts());
+    set_faults(
+        &sb,
+        box_sandbox::Faults {
+            download_cuts: 3,
+            download_cut_after_bytes: size / 4,
+            ..Default::default()
+        },
+    );
+    let content_calls = || {
+        sb.state()
+            .stats
+            .lock()
+            .unwrap()
+            .by_endpoint
+            .get("GET /2.0/files/{file_id}/content")
+            .copied()
+            .unwrap_or(0)
+    };
+    let before = content_calls();
+    let download = client
+        .download(&file.id, &as_user)
+        .await
+        .map_err(|e| e.user)
+        .unwrap();
+    let (bytes, error) = read_all(download).await;
+    assert!(error.is_none(), "{:?}", error.map(|e| e.user));
+    assert_eq!(bytes.len() as u64, size);
+    assert_eq!(Some(sha1_hex(&bytes)), file.sha1);
+    assert_eq!(content_calls() - before, 1, "the download URL was reused");
+    assert_eq!(
+        sb.state().control.lock().unwrap().faults.download_cuts,
+        0,
+        "every cut happened"
+    );
+    sb.stop().await;
+}
+
+/// A body slower than the minimum rate is a stall even though bytes keep
+/// coming (so the idle timeout never fires).
+#[tokio::test]
+async fn a_body_under_the_minimum_rate_fails_as_a_transfer_error() {
+    let sb = sandbox().await;
+    let (client, _) = sandbox_client(&sb, false);
+    let (file, as_user) = largest_file(&client).await;
+    let window = Duration::from_millis(300);
+    let client = client
+        .with_timeouts(Timeouts {
+            min_rate: Some(MinRate {
+                bytes_per_second: 4_000,
+                window,
+            }),
+            ..test_timeouts()
+        })
+        .with_retry(RetryPolicy {
+            max_resumes: 0,
+            ..RetryPolicy::default()
+        });
+    // 8 kbps: 1000 bytes/s, a chunk every 50 ms.
+    set_faults(
+        &sb,
+        box_sandbox::Faults {
+            bandwidth_kbps: 8,
+            ..Default::default()
+        },
+    );
+    let started = std::time::Instant::now();
+    let download = client
+        .download(&file.id, &as_user)
+        .await
+        .map_err(|e| e.user)
+        .unwrap();
+    let (bytes, error) = read_all(download).await;
+    let took = started.elapsed();
+    let error = error.expect("too slow is reported");
+    assert_eq!(error.kind, ApiErrorKind::Transfer, "{:?}", error.user);
+    assert!(
+        error.user.message.contains("too slow"),
+        "{}",
+        error.user.message
+    );
+    assert!(took >= window && took < window * 10, "{took:?}");
+    assert!((bytes.len() as u64) < file.size.unwrap());
+    sb.stop().await;
+}
+
+/// A download host of this test's own: `/dl/{how}` serves `BODY`, cutting
+/// the first answer after `CUT` bytes, then answers the resume as `how`
+/// says (`honour` the Range, `ignore` it with a 200, or start at the
+/// `wrong` place). Every `Range` it gets is kept.
+const BODY: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const CUT: usize = 20;
+
+async fn resuming_host() -> (String, Arc<Mutex<Vec<Option<String>>>>) {
+    use axum::body::Body;
+    use axum::extract::Path;
+    let ranges: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
+    let seen = ranges.clone();
+    let app = Router::new()
+        .route(
+            "/2.0/files/{id}/content",
+            get(|Path(id): Path<String>| async move {
+                (AxumStatus::FOUND, [("location", format!("/dl/{id}"))])
+            }),
+        )
+        .route(
+            "/dl/{how}",
+            get(move |Path(how): Path<String>, headers: AxumHeaders| {
+                let range = headers.get("range").map(|v| v.to_str().unwrap().to_owned());
+                let first = {
+                    let mut seen = seen.lock().unwrap();
+                    seen.push(range.clone());
+                    seen.len() == 1
+                };
+                async move {
+                    let len = BODY.len().to_string();
+                    if first {
+                        let stream = futures_util::stream::unfold(0, |step| async move {
+                            match step {
+                                0 => Some((Ok(bytes::Bytes::from_static(&BODY[..CUT])), 1)),
+                                1 => {
+                                    tokio::time::sleep(Duration::from_millis(50)).await;
+                                    Some((Err(std::io::Error::other("cut")), 2))
+                                }
+                                _ => None,
+                            }
+                        });
+                        return ([("content-length", len)], Body::from_stream(stream))
+                            .into_response();
+                    }
+                    let start = match how.as_str() {
+                        "ignore" => return BODY.into_response(),
+                        "wrong" => 0,
+                        _ => CUT,
+                    };
+                    let end = BODY.len() - 1;
+                    (
+                        AxumStatus::PARTIAL_CONTENT,
+                        [("content-range", format!("bytes {start}-{end}/{len}"))],
+                        &BODY[start..],
+                    )
+                        .into_response()
+                }
+            }),
+        );
+    (serve(app).await, ranges)
+}
+
+#[tokio::test]
+async fn a_resume_asks_for_the_rest_and_a_host_that_ignores_range_is_read_past() {
+    for how in ["honour", "ignore"] {
+        let (origin, ranges) = resuming_host().await;
+        let (client, _) = client_with(&origin, token_set("a1", "r1", 3600), "s");
+        let client = client.with_timeouts(test_timeouts());
+        let download = client
+            .download(how, &RequestOptions::default())
+            .await
+            .map_err(|e| e.user)
+            .unwrap();
+        assert_eq!(download.status, 200);
+        let (bytes, error) = read_all(download).await;
+        assert!(error.is_none(), "{how}: {:?}", error.map(|e| e.user));
+        assert_eq!(bytes, BODY, "{how}");
+        let last = BODY.len() - 1;
+        assert_eq!(
+            *ranges.lock().unwrap(),
+            [None, Some(format!("bytes={CUT}-{last}"))],
+            "{how}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_resume_that_starts_at_the_wrong_byte_fails_the_download() {
+    let (origin, _) = resuming_host().await;
+    let (client, _) = client_with(&origin, token_set("a1", "r1", 3600), "s");
+    let client = client.with_timeouts(test_timeouts());
+    let download = client
+        .download("wrong", &RequestOptions::default())
+        .await
+        .map_err(|e| e.user)
+        .unwrap();
+    let (bytes, error) = read_all(download).await;
+    let error = error.expect("a misplaced resume is refused");
+    assert_eq!(error.kind, ApiErrorKind::Transfer);
+    assert!(
+        error.user.message.contains("instead of"),
+        "{}",
+        error.user.message
+    );
+    assert_eq!(bytes, &BODY[..CUT], "nothing misplaced reached the caller");
+}
+
+/// A JSON call has a deadline of its own; a late answer is a network error.
+#[tokio::test]
+async fn a_json_call_has_the_request_deadline() {
+    let app = Router::new().route(
+        "/2.0/files/{id}",
+        get(|| async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            r#"{"type":"file","id":"5"}"#
+        }),
+    );
+    let origin = serve(app).await;
+    let (client, _) = client_with(&origin, token_set("t", "r1", 3600), "s");
+    let client = client
+        .with_timeouts(Timeouts {
+            request: Some(Duration::from_millis(200)),
+            ..Timeouts::default()
+        })
+        .with_retry(RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        });
+    let started = std::time::Instant::now();
+    let err = client
+        .file("5", &RequestOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ApiErrorKind::Network);
+    assert!(started.elapsed() < Duration::from_secs(2));
 }

@@ -40,7 +40,7 @@ use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
 use tokio::sync::Notify;
 
-use crate::box_api::{self, ApiError, ApiErrorKind, BoxClient};
+use crate::box_api::{self, ApiError, BoxClient};
 use crate::clock::SharedClock;
 use crate::error::UserError;
 use crate::inspect::content::{ContentConfig, ContentInspector};
@@ -134,12 +134,10 @@ pub struct Scanner {
 }
 
 /// Errors after which nothing more can be done now: no network, or a
-/// sign-in Box no longer accepts. Everything else fails one item.
+/// sign-in Box no longer accepts. Everything else, a download that stalled
+/// or was cut ([`box_api::ApiErrorKind::Transfer`]) included, fails one item.
 fn is_fatal(e: &ApiError) -> bool {
-    matches!(
-        e.kind,
-        ApiErrorKind::Network | ApiErrorKind::Unauthorized | ApiErrorKind::Other
-    )
+    e.kind.is_connection_wide()
 }
 
 /// A Box error as one line for `walk_error` / `last_error`: the request and

@@ -106,7 +106,9 @@ pub async fn content(
     (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
 }
 
-/// `GET /d/{file_id}/{version}/{expires}/{sig}`: the download host. Supports Range.
+/// `GET /d/{file_id}/{version}/{expires}/{sig}`: the download host. Honours
+/// one `Range` (206 + `Content-Range`, 416 when it starts past the end) and
+/// the download faults: a bandwidth cap and cuts (see [`crate::Faults`]).
 pub async fn download(
     State(inner): State<Arc<Inner>>,
     Path((id, version, expires, sig)): Path<(String, u32, i64, String)>,
@@ -127,66 +129,170 @@ pub async fn download(
     drop(world);
     let len = bytes.len() as u64;
     let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
-    let Some(range) = range else {
-        return (
-            [
-                (header::CONTENT_TYPE, "application/octet-stream"),
-                (header::ACCEPT_RANGES, "bytes"),
-            ],
-            bytes,
-        )
-            .into_response();
-    };
-    match parse_range(range, len) {
-        Some((a, b)) => (
+    let (status, body, content_range) = match range.map(|r| parse_range(r, len)) {
+        None | Some(RangeAsk::Whole) => (StatusCode::OK, bytes, None),
+        Some(RangeAsk::Part(a, b)) => (
             StatusCode::PARTIAL_CONTENT,
-            [
-                (header::CONTENT_TYPE, "application/octet-stream".to_string()),
-                (header::CONTENT_RANGE, format!("bytes {a}-{b}/{len}")),
-                (header::ACCEPT_RANGES, "bytes".to_string()),
-            ],
-            bytes[a as usize..=b as usize].to_vec(),
-        )
-            .into_response(),
-        None => (
-            StatusCode::RANGE_NOT_SATISFIABLE,
-            [(header::CONTENT_RANGE, format!("bytes */{len}"))],
-        )
-            .into_response(),
+            bytes.slice(a as usize..=b as usize),
+            Some(format!("bytes {a}-{b}/{len}")),
+        ),
+        Some(RangeAsk::Unsatisfiable) => {
+            return (
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                [(header::CONTENT_RANGE, format!("bytes */{len}"))],
+            )
+                .into_response()
+        }
+    };
+    let body_len = body.len();
+    let mut resp = shaped(&inner, body).into_response();
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_LENGTH, body_len.into());
+    h.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/octet-stream"),
+    );
+    h.insert(
+        header::ACCEPT_RANGES,
+        header::HeaderValue::from_static("bytes"),
+    );
+    if let Some(cr) = content_range {
+        h.insert(header::CONTENT_RANGE, cr.parse().expect("ascii"));
     }
+    resp
 }
 
-/// One `bytes=a-b`, `bytes=a-` or `bytes=-n` range, inclusive bounds.
-pub fn parse_range(v: &str, len: u64) -> Option<(u64, u64)> {
-    let spec = v.trim().strip_prefix("bytes=")?;
-    if spec.contains(',') || len == 0 {
-        return None;
-    }
-    let (a, b) = spec.split_once('-')?;
-    let (a, b) = match (a.trim(), b.trim()) {
-        ("", n) => {
-            let n: u64 = n.parse().ok()?;
-            (len.saturating_sub(n), len - 1)
-        }
-        (a, "") => (a.parse().ok()?, len - 1),
-        (a, b) => (a.parse().ok()?, b.parse::<u64>().ok()?.min(len - 1)),
+/// A content body as the download faults have it: whole and at once, or
+/// paced under the bandwidth cap, or cut (broken or stalled) part-way. The
+/// length is announced in full either way, as a real host's is.
+fn shaped(inner: &Inner, body: bytes::Bytes) -> axum::body::Body {
+    let (rate, cut) = {
+        let mut c = inner.control.lock().unwrap();
+        let f = &mut c.faults;
+        let cut = (f.download_cuts > 0).then(|| {
+            f.download_cuts -= 1;
+            Cut {
+                after: f.download_cut_after_bytes,
+                stall: f.download_cut_stalls,
+            }
+        });
+        // kilobits to bytes
+        let rate = (f.bandwidth_kbps > 0).then(|| f.bandwidth_kbps * 125);
+        (rate, cut)
     };
-    (a <= b && a < len).then_some((a, b))
+    if rate.is_none() && cut.is_none() {
+        return axum::body::Body::from(body);
+    }
+    // A chunk is a twentieth of a second's worth, so the pace is smooth.
+    let step = rate.map_or(64 * 1024, |r| (r / 20).clamp(1, 64 * 1024)) as usize;
+    let started = tokio::time::Instant::now();
+    let stopping = inner.stopping.subscribe();
+    let stream = futures_util::stream::unfold(0usize, move |sent| {
+        let body = body.clone();
+        let mut stopping = stopping.clone();
+        async move {
+            if let Some(cut) = cut.filter(|c| sent as u64 >= c.after) {
+                if cut.stall {
+                    // Until the client gives up (the body is dropped) or the sandbox stops.
+                    let _ = stopping.wait_for(|stopped| *stopped).await;
+                }
+                // Let the bytes before the cut reach the client first.
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                return Some((
+                    Err(std::io::Error::other("injected download cut")),
+                    usize::MAX,
+                ));
+            }
+            if sent >= body.len() {
+                return None;
+            }
+            let mut end = (sent + step).min(body.len());
+            if let Some(c) = cut {
+                end = end.min(c.after as usize);
+            }
+            if let Some(r) = rate {
+                let due = std::time::Duration::from_secs_f64(end as f64 / r as f64);
+                tokio::time::sleep_until(started + due).await;
+            }
+            Some((Ok::<_, std::io::Error>(body.slice(sent..end)), end))
+        }
+    });
+    axum::body::Body::from_stream(stream)
+}
+
+#[derive(Clone, Copy)]
+struct Cut {
+    after: u64,
+    stall: bool,
+}
+
+/// What a `Range` header asks of a body of `len` bytes.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RangeAsk {
+    /// No range this host serves (another unit, several ranges, junk): the
+    /// header is ignored and the whole body sent, as HTTP allows.
+    Whole,
+    /// One range, inclusive bounds, within the body.
+    Part(u64, u64),
+    /// A well-formed range that starts past the end: 416.
+    Unsatisfiable,
+}
+
+/// One `bytes=a-b`, `bytes=a-` or `bytes=-n` range (RFC 9110 §14.1.2).
+pub fn parse_range(v: &str, len: u64) -> RangeAsk {
+    let Some(spec) = v.trim().strip_prefix("bytes=") else {
+        return RangeAsk::Whole;
+    };
+    let Some((a, b)) = spec.split_once('-').filter(|_| !spec.contains(',')) else {
+        return RangeAsk::Whole;
+    };
+    let num = |t: &str| t.trim().parse::<u64>().ok();
+    match (a.trim(), b.trim()) {
+        ("", n) => match num(n) {
+            Some(0) => RangeAsk::Unsatisfiable,
+            Some(_) if len == 0 => RangeAsk::Unsatisfiable,
+            Some(n) => RangeAsk::Part(len.saturating_sub(n), len - 1),
+            None => RangeAsk::Whole,
+        },
+        (a, b) => {
+            let Some(a) = num(a) else {
+                return RangeAsk::Whole;
+            };
+            let last = match b {
+                "" => None,
+                b => match num(b) {
+                    Some(b) if b >= a => Some(b),
+                    _ => return RangeAsk::Whole,
+                },
+            };
+            if a >= len {
+                return RangeAsk::Unsatisfiable;
+            }
+            RangeAsk::Part(a, last.map_or(len - 1, |b| b.min(len - 1)))
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse_range;
+    use super::{parse_range, RangeAsk::*};
 
     #[test]
     fn ranges_as_http_defines_them() {
-        assert_eq!(parse_range("bytes=0-9", 100), Some((0, 9)));
-        assert_eq!(parse_range("bytes=90-", 100), Some((90, 99)));
-        assert_eq!(parse_range("bytes=-10", 100), Some((90, 99)));
-        assert_eq!(parse_range("bytes=50-500", 100), Some((50, 99)));
-        assert_eq!(parse_range("bytes=100-", 100), None);
-        assert_eq!(parse_range("bytes=9-3", 100), None);
-        assert_eq!(parse_range("bytes=0-1,5-6", 100), None);
-        assert_eq!(parse_range("items=0-1", 100), None);
+        assert_eq!(parse_range("bytes=0-9", 100), Part(0, 9));
+        assert_eq!(parse_range("bytes=90-", 100), Part(90, 99));
+        assert_eq!(parse_range("bytes=-10", 100), Part(90, 99));
+        assert_eq!(parse_range("bytes=-500", 100), Part(0, 99));
+        assert_eq!(parse_range("bytes=50-500", 100), Part(50, 99));
+        assert_eq!(parse_range("bytes=100-", 100), Unsatisfiable);
+        assert_eq!(parse_range("bytes=100-200", 100), Unsatisfiable);
+        assert_eq!(parse_range("bytes=-0", 100), Unsatisfiable);
+        assert_eq!(parse_range("bytes=0-", 0), Unsatisfiable);
+        // Not a range this host serves: ignored, the whole body goes.
+        assert_eq!(parse_range("bytes=9-3", 100), Whole);
+        assert_eq!(parse_range("bytes=0-1,5-6", 100), Whole);
+        assert_eq!(parse_range("items=0-1", 100), Whole);
+        assert_eq!(parse_range("bytes=x-", 100), Whole);
     }
 }

@@ -96,6 +96,18 @@ struct Args {
     fault_reset: f64,
     #[arg(long, default_value_t = 0.0)]
     fault_truncate: f64,
+    /// Cap each content download at this many kilobits per second (0 = none).
+    #[arg(long, default_value_t = 0)]
+    fault_bandwidth_kbps: u64,
+    /// Cut this many content downloads (the next ones) after
+    /// --fault-download-cut-after-bytes of their body.
+    #[arg(long, default_value_t = 0)]
+    fault_download_cuts: u32,
+    #[arg(long, default_value_t = 0)]
+    fault_download_cut_after_bytes: u64,
+    /// A cut download stalls (connection open, no more bytes) instead of breaking.
+    #[arg(long)]
+    fault_download_cut_stalls: bool,
     /// Keep issued tokens in this file across restarts.
     #[arg(long)]
     state_path: Option<PathBuf>,
@@ -147,6 +159,10 @@ async fn main() -> anyhow::Result<()> {
             latency_ms: a.fault_latency_ms,
             p_reset: a.fault_reset,
             p_truncate: a.fault_truncate,
+            bandwidth_kbps: a.fault_bandwidth_kbps,
+            download_cuts: a.fault_download_cuts,
+            download_cut_after_bytes: a.fault_download_cut_after_bytes,
+            download_cut_stalls: a.fault_download_cut_stalls,
         },
         state_path: a.state_path,
         port: a.port,
