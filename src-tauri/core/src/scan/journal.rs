@@ -12,7 +12,7 @@
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use crate::store::queue::ItemKind;
@@ -60,7 +60,8 @@ impl Journal {
         }
     }
 
-    pub fn path(&self) -> &Path {
+    #[cfg(test)]
+    fn path(&self) -> &std::path::Path {
         &self.path
     }
 }

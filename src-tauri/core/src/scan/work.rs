@@ -32,12 +32,13 @@ fn is_transient(inspection: &FileInspection) -> bool {
         if NotInspected::code_is_transient(code))
 }
 
-fn retry_if_transient(inspection: FileInspection) -> Result<FileInspection, ApiError> {
+/// The error that sends a transient reading back to the queue, if it is one.
+fn transient_error(inspection: &FileInspection) -> Option<ApiError> {
     match inspection {
         FileInspection::NotInspected { code, detail, .. }
-            if NotInspected::code_is_transient(&code) =>
+            if NotInspected::code_is_transient(code) =>
         {
-            Err(ApiError {
+            Some(ApiError {
                 kind: ApiErrorKind::Unavailable,
                 user: UserError::new(
                     ErrorCode::Internal,
@@ -50,7 +51,7 @@ fn retry_if_transient(inspection: FileInspection) -> Result<FileInspection, ApiE
                 request_id: None,
             })
         }
-        other => Ok(other),
+        _ => None,
     }
 }
 
@@ -385,7 +386,10 @@ impl Scanner {
                 ..RequestOptions::default()
             };
             let inspection = self.inspector.inspect(target, file_type, &options).await?;
-            return Ok(Some(retry_if_transient(inspection)?));
+            return match transient_error(&inspection) {
+                Some(e) => Err(e),
+                None => Ok(Some(inspection)),
+            };
         };
         // Unchanged content and content another file brought are both
         // known, unless an older reader made the verdict.
@@ -425,7 +429,10 @@ impl Scanner {
             // Nothing to share: the next file with this content tries itself.
             self.in_flight.lock().expect("in-flight lock").remove(sha1);
         }
-        let mut inspection = retry_if_transient(result?)?;
+        let mut inspection = result?;
+        if let Some(e) = transient_error(&inspection) {
+            return Err(e);
+        }
         if !mine {
             // Another file's download: the same result, no bytes of ours.
             match &mut inspection {

@@ -167,7 +167,7 @@ mod limits {
             0
         };
         let soft = used + budget.as_secs().max(1);
-        let _ = set(libc::RLIMIT_CPU, soft, libc::RLIM_INFINITY as u64);
+        let _ = set(libc::RLIMIT_CPU, soft, libc::RLIM_INFINITY);
     }
 }
 
