@@ -166,7 +166,12 @@ fn newer_formats_come_in_every_kind() {
             "{what}"
         );
     }
-    assert!(cards.iter().any(|c| c.len() == 17 && c.as_bytes()[4] == b' ' && c.as_bytes()[10] == b' '), "UATP 4-5-6");
+    assert!(
+        cards
+            .iter()
+            .any(|c| c.len() == 17 && c.as_bytes()[4] == b' ' && c.as_bytes()[10] == b' '),
+        "UATP 4-5-6"
+    );
     let ssns = of(SensitiveKind::UsSsn);
     for shape in [
         |s: &str| s.contains('-'),
@@ -201,7 +206,12 @@ fn newer_formats_come_in_every_kind() {
         .iter()
         .any(|n| n.reason == NearMissKind::LuhnFailingCard && digits(&n.value).starts_with('1')));
     for n in misses {
-        assert!(valid_kinds(&n.value).is_empty(), "{:?} {}", n.reason, n.value);
+        assert!(
+            valid_kinds(&n.value).is_empty(),
+            "{:?} {}",
+            n.reason,
+            n.value
+        );
     }
     for p in planted {
         assert_eq!(valid_kinds(&p.value), vec![p.kind], "{}", p.value);

@@ -162,7 +162,12 @@ fn card_issuer_ranges() {
     let maestro12 = number("50", 12);
     let uatp = number("1", 15);
     for v in [
-        format!("{} {} {}", &maestro12[..4], &maestro12[4..8], &maestro12[8..]),
+        format!(
+            "{} {} {}",
+            &maestro12[..4],
+            &maestro12[4..8],
+            &maestro12[8..]
+        ),
         format!("{}-{}-{}", &uatp[..4], &uatp[4..9], &uatp[9..]),
         format!("{} {} {}", &uatp[..4], &uatp[4..9], &uatp[9..]),
     ] {
@@ -170,7 +175,10 @@ fn card_issuer_ranges() {
     }
     let visa16 = number("4", 16);
     let odd = format!("{} {} {}", &visa16[..4], &visa16[4..9], &visa16[9..]);
-    assert!(!validators::card(odd.as_bytes()), "4-5-7 is no grouping: {odd}");
+    assert!(
+        !validators::card(odd.as_bytes()),
+        "4-5-7 is no grouping: {odd}"
+    );
 }
 
 #[test]
@@ -257,7 +265,11 @@ fn iban_validator_table() {
             assert!(!validators::iban(bad.as_bytes()), "wrong length {bad}");
         }
         let mut broken = good.clone().into_bytes();
-        broken[3] = if broken[3] == b'9' { b'0' } else { broken[3] + 1 };
+        broken[3] = if broken[3] == b'9' {
+            b'0'
+        } else {
+            broken[3] + 1
+        };
         assert!(!validators::iban(&broken), "bad check digits");
     }
     for v in [
@@ -371,6 +383,34 @@ fn each_detector_finds_its_values() {
     let order: Vec<_> = report.detectors.iter().map(|d| d.detector).collect();
     assert_eq!(order, DetectorId::ALL.to_vec(), "reports follow ALL order");
     assert_eq!(report.chars, text.chars().count() as u64);
+}
+
+#[test]
+fn no_card_inside_a_valid_iban() {
+    let e = engine();
+    // A German IBAN whose 18 account digits read as a Maestro number.
+    let bban = (0..1000)
+        .map(|k| format!("501800000009{k:06}"))
+        .find(|b| luhn(&b.bytes().map(|x| x - b'0').collect::<Vec<_>>()))
+        .unwrap();
+    let iban = iban_for("DE", &bban);
+    let grouped: Vec<String> = iban
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    let grouped = grouped.join(" ");
+    let digits = &grouped[5..];
+    assert!(validators::card(digits.as_bytes()), "{digits} reads as a card");
+    let r = e.scan(&format!("Pay to {grouped} today"));
+    assert_eq!(total(&r, DetectorId::Iban), 1, "{grouped}");
+    assert_eq!(total(&r, DetectorId::CreditCard), 0, "{grouped}");
+    // The same digits after an IBAN head whose check fails, or alone: a card.
+    let broken = format!("DE{} {digits}", if &iban[2..4] == "10" { "11" } else { "10" });
+    for text in [broken, digits.to_string(), format!("x {digits}")] {
+        let r = e.scan(&format!("Pay to {text} today"));
+        assert_eq!(total(&r, DetectorId::CreditCard), 1, "{text}");
+    }
 }
 
 #[test]

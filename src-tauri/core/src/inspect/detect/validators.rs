@@ -94,33 +94,33 @@ const fn issuer(digits: u32, lo: u32, hi: u32, lengths: u32) -> Issuer {
 /// Ranges overlap (Maestro's 56–69 holds Discover, UnionPay, RuPay …); a
 /// number passes when any row takes it.
 const ISSUERS: &[Issuer] = &[
-    issuer(1, 1, 1, length(15)),                                  // UATP
+    issuer(1, 1, 1, length(15)),                                 // UATP
     issuer(4, 1946, 1946, length(16) | length(18) | length(19)), // GPN (Indonesia)
-    issuer(4, 2200, 2204, lengths(16, 19)),                        // Mir
-    issuer(4, 2205, 2205, length(16)),                             // BORICA
-    issuer(4, 2221, 2720, length(16)),                             // Mastercard 2-series
-    issuer(3, 300, 305, lengths(14, 19)),                          // Diners Club
-    issuer(3, 309, 309, lengths(14, 19)),                          // Diners Club
-    issuer(2, 31, 31, length(19)),                                 // China T-Union
-    issuer(2, 34, 34, length(15)),                                 // American Express
-    issuer(2, 37, 37, length(15)),                                 // American Express
-    issuer(4, 3528, 3589, lengths(16, 19)),                        // JCB
-    issuer(2, 36, 36, lengths(14, 19)),                            // Diners Club
-    issuer(2, 38, 39, lengths(14, 19)),                            // Diners Club
-    issuer(1, 4, 4, length(13) | length(16) | length(19)),         // Visa (Dankort 4571)
-    issuer(2, 50, 50, lengths(12, 19)),                            // Maestro
-    issuer(4, 5019, 5019, length(16)),                             // Dankort
-    issuer(2, 51, 55, length(16)),                                 // Mastercard
-    issuer(2, 56, 69, lengths(12, 19)),                            // Maestro
-    issuer(4, 6011, 6011, lengths(16, 19)),                        // Discover
-    issuer(6, 622126, 622925, lengths(16, 19)),                    // Discover (UnionPay co-brand)
-    issuer(2, 62, 62, lengths(16, 19)),                            // UnionPay
-    issuer(3, 644, 649, lengths(16, 19)),                          // Discover
-    issuer(2, 65, 65, lengths(16, 19)),                            // Discover, RuPay, Troy
-    issuer(2, 81, 82, length(16)),                                 // RuPay
-    issuer(4, 8600, 8600, length(16)),                             // UzCard
-    issuer(4, 9792, 9792, length(16)),                             // Troy
-    issuer(4, 9860, 9860, length(16)),                             // Humo
+    issuer(4, 2200, 2204, lengths(16, 19)),                      // Mir
+    issuer(4, 2205, 2205, length(16)),                           // BORICA
+    issuer(4, 2221, 2720, length(16)),                           // Mastercard 2-series
+    issuer(3, 300, 305, lengths(14, 19)),                        // Diners Club
+    issuer(3, 309, 309, lengths(14, 19)),                        // Diners Club
+    issuer(2, 31, 31, length(19)),                               // China T-Union
+    issuer(2, 34, 34, length(15)),                               // American Express
+    issuer(2, 37, 37, length(15)),                               // American Express
+    issuer(4, 3528, 3589, lengths(16, 19)),                      // JCB
+    issuer(2, 36, 36, lengths(14, 19)),                          // Diners Club
+    issuer(2, 38, 39, lengths(14, 19)),                          // Diners Club
+    issuer(1, 4, 4, length(13) | length(16) | length(19)),       // Visa (Dankort 4571)
+    issuer(2, 50, 50, lengths(12, 19)),                          // Maestro
+    issuer(4, 5019, 5019, length(16)),                           // Dankort
+    issuer(2, 51, 55, length(16)),                               // Mastercard
+    issuer(2, 56, 69, lengths(12, 19)),                          // Maestro
+    issuer(4, 6011, 6011, lengths(16, 19)),                      // Discover
+    issuer(6, 622126, 622925, lengths(16, 19)),                  // Discover (UnionPay co-brand)
+    issuer(2, 62, 62, lengths(16, 19)),                          // UnionPay
+    issuer(3, 644, 649, lengths(16, 19)),                        // Discover
+    issuer(2, 65, 65, lengths(16, 19)),                          // Discover, RuPay, Troy
+    issuer(2, 81, 82, length(16)),                               // RuPay
+    issuer(4, 8600, 8600, length(16)),                           // UzCard
+    issuer(4, 9792, 9792, length(16)),                           // Troy
+    issuer(4, 9860, 9860, length(16)),                           // Humo
 ];
 
 /// Whether some network issues numbers of this prefix at this length.
@@ -326,6 +326,47 @@ pub fn iban(value: &[u8]) -> bool {
         };
     }
     rem == 1
+}
+
+/// Whether the card candidate `text[start..end]` is part of a valid IBAN
+/// printed in groups of four (`DE89 5018 0000 0009 1234 56`): those digits
+/// are the account's, and a wide issuer range (Maestro's 12–19 digits from
+/// 50 and 56–69) would otherwise read one card in many IBANs.
+pub fn inside_iban(text: &[u8], start: usize, end: usize) -> bool {
+    let alnum = |b: &u8| b.is_ascii_uppercase() || b.is_ascii_digit();
+    let group = |i: usize| text.get(i..i + 4).is_some_and(|g| g.iter().all(alnum));
+    // Back over `XXXX ` groups to each possible head `[A-Z]{2}[0-9]{2}`.
+    let mut s = start;
+    for _ in 0..8 {
+        if s < 5 || text[s - 1] != b' ' || !group(s - 5) {
+            return false;
+        }
+        s -= 5;
+        let head = &text[s..s + 4];
+        let is_head = head[..2].iter().all(u8::is_ascii_uppercase)
+            && head[2..].iter().all(u8::is_ascii_digit)
+            && (s == 0 || !super::scan::is_word(text[s - 1]));
+        if !is_head {
+            continue;
+        }
+        // The IBAN from that head: groups of four, the last one 1–4 long.
+        let mut e = s + 4;
+        while text.get(e) == Some(&b' ') && e - s < 40 {
+            let n = text[e + 1..].iter().take(4).take_while(|b| alnum(b)).count();
+            if n == 0 {
+                break;
+            }
+            e += 1 + n;
+            if n < 4 {
+                break;
+            }
+        }
+        if e >= end && (e == text.len() || !super::scan::is_word(text[e])) && iban(&text[s..e])
+        {
+            return true;
+        }
+    }
+    false
 }
 
 /// RFC-ish `local@domain.tld`: a local part without leading, trailing or
