@@ -139,7 +139,8 @@ const WORDS: &[&str] = &[
 
 fn prose(rng: &mut Rng, out: &mut String) {
     for _ in 0..8 + rng.below(16) {
-        out.push_str(*rng.pick(WORDS));
+        let word = *rng.pick(WORDS);
+        out.push_str(word);
         out.push(' ');
     }
 }

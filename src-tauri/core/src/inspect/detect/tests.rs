@@ -401,12 +401,18 @@ fn no_card_inside_a_valid_iban() {
         .collect();
     let grouped = grouped.join(" ");
     let digits = &grouped[5..];
-    assert!(validators::card(digits.as_bytes()), "{digits} reads as a card");
+    assert!(
+        validators::card(digits.as_bytes()),
+        "{digits} reads as a card"
+    );
     let r = e.scan(&format!("Pay to {grouped} today"));
     assert_eq!(total(&r, DetectorId::Iban), 1, "{grouped}");
     assert_eq!(total(&r, DetectorId::CreditCard), 0, "{grouped}");
     // The same digits after an IBAN head whose check fails, or alone: a card.
-    let broken = format!("DE{} {digits}", if &iban[2..4] == "10" { "11" } else { "10" });
+    let broken = format!(
+        "DE{} {digits}",
+        if &iban[2..4] == "10" { "11" } else { "10" }
+    );
     for text in [broken, digits.to_string(), format!("x {digits}")] {
         let r = e.scan(&format!("Pay to {text} today"));
         assert_eq!(total(&r, DetectorId::CreditCard), 1, "{text}");

@@ -352,7 +352,11 @@ pub fn inside_iban(text: &[u8], start: usize, end: usize) -> bool {
         // The IBAN from that head: groups of four, the last one 1–4 long.
         let mut e = s + 4;
         while text.get(e) == Some(&b' ') && e - s < 40 {
-            let n = text[e + 1..].iter().take(4).take_while(|b| alnum(b)).count();
+            let n = text[e + 1..]
+                .iter()
+                .take(4)
+                .take_while(|b| alnum(b))
+                .count();
             if n == 0 {
                 break;
             }
@@ -361,8 +365,7 @@ pub fn inside_iban(text: &[u8], start: usize, end: usize) -> bool {
                 break;
             }
         }
-        if e >= end && (e == text.len() || !super::scan::is_word(text[e])) && iban(&text[s..e])
-        {
+        if e >= end && (e == text.len() || !super::scan::is_word(text[e])) && iban(&text[s..e]) {
             return true;
         }
     }
