@@ -272,7 +272,8 @@ pub struct Plan {
 /// Half the values come in a newer format of their kind (another card network, an SSN
 /// without dashes, an IBAN of a country new to the registry, a punycode domain), and
 /// near-misses of the newer formats come at `near_miss_rate` too; both are drawn apart
-/// from the classic ones, which stay what they were.
+/// from the classic ones, which stay what they were (but for an IBAN whose digit groups
+/// now read as a card of the wider issuer ranges: it is drawn again).
 pub fn plan(
     seed: u64,
     file: u32,
