@@ -83,7 +83,7 @@ fn issuer_known(d: &str) -> bool {
             let sixteen = d.len() == 16;
             (d.starts_with('4') && d.len() != 17 && d.len() != 18)
                 || (sixteen && (in_(2, 51, 55) || in_(4, 2221, 2720) || in_(4, 2205, 2205)))
-                || (sixteen && (in_(2, 81, 82) || matches!(p(4), 5019 | 8600 | 9792 | 9860)))
+                || (sixteen && (in_(2, 81, 82) || matches!(p(4), 5019 | 9792)))
                 || (d.len() != 17 && p(4) == 1946)
                 || (d.len() == 19 && p(2) == 31)
                 || in_(4, 2200, 2204)

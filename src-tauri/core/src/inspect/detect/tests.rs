@@ -151,6 +151,8 @@ fn card_issuer_ranges() {
         ("nobody's 7", "7", 16),
         ("nobody's 8", "80", 16),
         ("nobody's 9", "90", 16),
+        ("UzCard: no Luhn digit to check", "8600", 16),
+        ("Humo: no Luhn digit to check", "9860", 16),
         ("Maestro at 20", "50", 20),
         ("12 digits, not Maestro", "51", 12),
     ];

@@ -90,7 +90,9 @@ const fn issuer(digits: u32, lo: u32, hi: u32, lengths: u32) -> Issuer {
 }
 
 /// Every issuer range in use whose numbers carry a Luhn check digit (the
-/// networks' published IIN ranges, as ISO/IEC 7812 lists collect them).
+/// networks' published IIN ranges, as ISO/IEC 7812 lists collect them;
+/// UzCard, Humo and Napas carry none, so a Luhn rule cannot tell theirs
+/// from any number and they are left out).
 /// Ranges overlap (Maestro's 56–69 holds Discover, UnionPay, RuPay …); a
 /// number passes when any row takes it.
 const ISSUERS: &[Issuer] = &[
@@ -118,9 +120,7 @@ const ISSUERS: &[Issuer] = &[
     issuer(3, 644, 649, lengths(16, 19)),                        // Discover
     issuer(2, 65, 65, lengths(16, 19)),                          // Discover, RuPay, Troy
     issuer(2, 81, 82, length(16)),                               // RuPay
-    issuer(4, 8600, 8600, length(16)),                           // UzCard
     issuer(4, 9792, 9792, length(16)),                           // Troy
-    issuer(4, 9860, 9860, length(16)),                           // Humo
 ];
 
 /// Whether some network issues numbers of this prefix at this length.
