@@ -15,6 +15,8 @@ echo "== connector-core pipeline: peak RSS scanning 1M files (sandbox in its own
 cargo build -q --release -p box-sandbox --bin box-sandbox && cargo run -q --release -p connector-core --example pipeline_bench
 echo "== connector-core detectors: one pass over a 200 MB mixed corpus vs one regex pass per detector"
 cargo run -q --release -p connector-core --example detect_bench
+echo "== connector-core detectors: precision and recall per detector over a labelled corpus (sandbox values and near-misses, look-alike numbers)"
+cargo run -q --release -p connector-core --example detect_accuracy
 echo "== connector-core extraction: DOCX / XLSX / PDF MB/s, peak RSS of a 500 MB text file"
 cargo run -q --release -p connector-core --example extract_bench
 echo "== connector-core inspection: peak RSS inspecting a 500 MB file, content requests per content, downloads the sha1 cache saves"

@@ -2,12 +2,17 @@
 //! generated enterprise, the open findings are exactly what the generator
 //! planted and shared — every sensitive value in every file type (no false
 //! negatives), no near-miss (no false positives), every exposure direct and
-//! inherited from folders, every outside owner, and nothing else.
+//! inherited from folders, every outside owner, and nothing else. The
+//! values come in the formats people write (card networks beyond Visa,
+//! Mastercard and Amex, SSNs with spaces, dots or no separator, IBANs of
+//! countries new to the registry, punycode domains and long TLDs), and so
+//! do the near-misses.
 
 mod scan_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use box_sandbox::content::{NearMissKind, SensitiveKind};
 use box_sandbox::SandboxConfig;
 use scan_support::*;
 
@@ -193,6 +198,7 @@ async fn findings_are_exactly_what_the_sandbox_planted_and_shared() {
         near_misses > 20,
         "the enterprise plants near-misses ({near_misses})"
     );
+    assert_newer_formats_planted(&truth);
     assert!(!exposed_types.is_empty());
     let kinds: BTreeSet<&str> = want.keys().map(|k| k.1.as_str()).collect();
     assert_eq!(
@@ -212,7 +218,8 @@ async fn findings_are_exactly_what_the_sandbox_planted_and_shared() {
         got.keys().filter(|k| k.1 == "sensitive_content").count()
     );
 
-    // Confidence as planted: high where a keyword stands near every value.
+    // Confidence as planted: high where a keyword stands near every value,
+    // low where none does (an SSN without dashes too: `min_confidence` decides).
     let confidences: BTreeMap<(String, String), String> =
         sqlx::query_as::<_, (String, String, String)>(
             "SELECT file_id, detector, confidence FROM findings
@@ -230,14 +237,88 @@ async fn findings_are_exactly_what_the_sandbox_planted_and_shared() {
             let kind = serde_json::to_value(planted.kind).unwrap();
             let key = (file.file_id.clone(), kind.as_str().unwrap().to_owned());
             let want = serde_json::to_value(planted.confidence).unwrap();
-            if want == "high" {
-                assert_eq!(
-                    confidences.get(&key).map(String::as_str),
-                    Some("high"),
-                    "{key:?}"
-                );
-            }
+            assert_eq!(
+                confidences.get(&key).map(String::as_str),
+                want.as_str(),
+                "{key:?} {}",
+                planted.value
+            );
         }
     }
     sb.stop().await;
+}
+
+/// The enterprise holds labelled cases of every newer format, found and
+/// rejected alike: positives (cards of other networks, SSNs without dashes,
+/// IBANs of countries new to the registry, internationalised domains) and
+/// negatives (cards no network issues, IBANs of the wrong length, TLDs that
+/// cannot be, invalid SSNs in every spelling).
+fn assert_newer_formats_planted(truth: &box_sandbox::truth::GroundTruth) {
+    let planted: Vec<_> = truth.files.iter().flat_map(|f| &f.planted).collect();
+    let positives: [(&str, IsFormat); 4] = [
+        ("a card of another network", |k, v| {
+            k == SensitiveKind::CreditCard && !classic_card(v)
+        }),
+        ("an SSN without dashes", |k, v| {
+            k == SensitiveKind::UsSsn && !v.contains('-')
+        }),
+        ("an IBAN outside DE, GB, FR, NL", |k, v| {
+            k == SensitiveKind::Iban && !["DE", "GB", "FR", "NL"].contains(&&v[..2])
+        }),
+        ("an email on a punycode domain or a long TLD", |k, v| {
+            k == SensitiveKind::Email
+                && (v.contains("xn--")
+                    || v.ends_with(".international")
+                    || v.ends_with(".photography"))
+        }),
+    ];
+    for (what, is) in &positives {
+        let n = planted.iter().filter(|p| is(p.kind, &p.value)).count();
+        assert!(n > 0, "the enterprise plants {what}");
+    }
+    let misses: Vec<_> = truth.files.iter().flat_map(|f| &f.near_misses).collect();
+    for reason in [
+        NearMissKind::CardUnknownIssuer,
+        NearMissKind::IbanWrongLength,
+        NearMissKind::EmailBadTld,
+    ] {
+        assert!(
+            misses.iter().any(|n| n.reason == reason),
+            "the enterprise plants a {reason:?} near-miss"
+        );
+    }
+    assert!(
+        misses
+            .iter()
+            .any(|n| n.kind == SensitiveKind::UsSsn && !n.value.contains('-')),
+        "an invalid SSN without dashes"
+    );
+    let newer = misses
+        .iter()
+        .filter(|n| {
+            matches!(
+                n.reason,
+                NearMissKind::CardUnknownIssuer
+                    | NearMissKind::IbanWrongLength
+                    | NearMissKind::EmailBadTld
+            ) || (n.kind == SensitiveKind::UsSsn && !n.value.contains('-'))
+        })
+        .count();
+    println!(
+        "labelled newer formats: {} values planted in them, {newer} of their near-misses",
+        positives
+            .iter()
+            .map(|(_, is)| planted.iter().filter(|p| is(p.kind, &p.value)).count())
+            .sum::<usize>()
+    );
+}
+
+/// Whether a planted value of some kind is in a given format.
+type IsFormat = fn(SensitiveKind, &str) -> bool;
+
+/// Visa 16, Mastercard 16 or Amex 15: what the generator always made.
+fn classic_card(v: &str) -> bool {
+    let d: String = v.chars().filter(char::is_ascii_digit).collect();
+    (d.len() == 16 && (d.starts_with('4') || d.starts_with('5') || d.starts_with('2')))
+        || (d.len() == 15 && (d.starts_with("34") || d.starts_with("37")))
 }

@@ -177,10 +177,16 @@ pub enum NearMissKind {
     AwsBadPrefix,
     /// A `BEGIN PUBLIC KEY` block: key material, not a secret.
     PublicKeyBlock,
+    /// Passes Luhn, but no card network issues that prefix at that length.
+    CardUnknownIssuer,
+    /// Right check digits, but not the country's IBAN length.
+    IbanWrongLength,
+    /// An email address whose TLD cannot be one (`.c0m`, `.x`, `.xn--`).
+    EmailBadTld,
 }
 
 impl NearMissKind {
-    pub const ALL: [NearMissKind; 8] = [
+    pub const ALL: [NearMissKind; 11] = [
         NearMissKind::LuhnFailingCard,
         NearMissKind::InvalidSsnArea,
         NearMissKind::InvalidSsnGroup,
@@ -189,6 +195,33 @@ impl NearMissKind {
         NearMissKind::PhoneBadArea,
         NearMissKind::AwsBadPrefix,
         NearMissKind::PublicKeyBlock,
+        NearMissKind::CardUnknownIssuer,
+        NearMissKind::IbanWrongLength,
+        NearMissKind::EmailBadTld,
+    ];
+    /// The near-misses of the classic formats (drawn as before, so every
+    /// file keeps the ones it had).
+    const CLASSIC: [NearMissKind; 8] = [
+        NearMissKind::LuhnFailingCard,
+        NearMissKind::InvalidSsnArea,
+        NearMissKind::InvalidSsnGroup,
+        NearMissKind::InvalidSsnSerial,
+        NearMissKind::IbanBadCheck,
+        NearMissKind::PhoneBadArea,
+        NearMissKind::AwsBadPrefix,
+        NearMissKind::PublicKeyBlock,
+    ];
+    /// Near-misses of the newer formats: other card networks, SSNs without
+    /// dashes, IBANs of countries new to the registry, odd TLDs.
+    const FORMATS: [NearMissKind; 8] = [
+        NearMissKind::LuhnFailingCard,
+        NearMissKind::CardUnknownIssuer,
+        NearMissKind::InvalidSsnArea,
+        NearMissKind::InvalidSsnGroup,
+        NearMissKind::InvalidSsnSerial,
+        NearMissKind::IbanBadCheck,
+        NearMissKind::IbanWrongLength,
+        NearMissKind::EmailBadTld,
     ];
     /// The detector this near-miss imitates.
     pub fn imitates(self) -> SensitiveKind {
@@ -201,6 +234,9 @@ impl NearMissKind {
             NearMissKind::PhoneBadArea => SensitiveKind::Phone,
             NearMissKind::AwsBadPrefix => SensitiveKind::AwsAccessKey,
             NearMissKind::PublicKeyBlock => SensitiveKind::PrivateKey,
+            NearMissKind::CardUnknownIssuer => SensitiveKind::CreditCard,
+            NearMissKind::IbanWrongLength => SensitiveKind::Iban,
+            NearMissKind::EmailBadTld => SensitiveKind::Email,
         }
     }
 }
@@ -233,6 +269,11 @@ pub struct Plan {
 
 /// What a file version carries (empty for binaries and clean files). A file's planted
 /// values are all high or all low, so no keyword line sits near a bare value.
+/// Half the values come in a newer format of their kind (another card network, an SSN
+/// without dashes, an IBAN of a country new to the registry, a punycode domain), and
+/// near-misses of the newer formats come at `near_miss_rate` too; both are drawn apart
+/// from the classic ones, which stay what they were (but for an IBAN whose digit groups
+/// now read as a card of the wider issuer ranges: it is drawn again).
 pub fn plan(
     seed: u64,
     file: u32,
@@ -246,6 +287,7 @@ pub fn plan(
         return out;
     }
     let mut d = Draw::new(seed, 0x5E45 ^ ((version as u64) << 32), file as u64);
+    let mut x = Draw::new(seed, 0xF0A7 ^ ((version as u64) << 32), file as u64);
     if d.chance(sensitive_rate) {
         let high = d.chance(0.6);
         let kinds: &[SensitiveKind] = if high {
@@ -264,6 +306,11 @@ pub fn plan(
                 SensitiveKind::AwsAccessKey => values::aws_key(&mut d),
                 SensitiveKind::PrivateKey => values::private_key(&mut d),
             };
+            let value = if x.chance(0.5) {
+                values::restyled(&mut x, kind, value)
+            } else {
+                value
+            };
             let secret = (high && kind == SensitiveKind::AwsAccessKey && d.chance(0.5))
                 .then(|| values::aws_secret(&mut d));
             out.planted.push(Planted {
@@ -281,7 +328,7 @@ pub fn plan(
     }
     if d.chance(near_miss_rate) {
         for _ in 0..1 + d.below(2) {
-            let reason = *d.pick(&NearMissKind::ALL);
+            let reason = *d.pick(&NearMissKind::CLASSIC);
             let value = match reason {
                 NearMissKind::LuhnFailingCard => values::card_number(&mut d, false),
                 NearMissKind::InvalidSsnArea => values::invalid_ssn(&mut d, 0),
@@ -291,6 +338,33 @@ pub fn plan(
                 NearMissKind::PhoneBadArea => values::invalid_phone(&mut d),
                 NearMissKind::AwsBadPrefix => values::invalid_aws_key(&mut d),
                 NearMissKind::PublicKeyBlock => values::public_key(&mut d),
+                _ => unreachable!("not a classic near-miss"),
+            };
+            out.near_misses.push(NearMiss {
+                kind: reason.imitates(),
+                reason,
+                value,
+            });
+        }
+    }
+    if x.chance(near_miss_rate) {
+        for _ in 0..1 + x.below(2) {
+            let reason = *x.pick(&NearMissKind::FORMATS);
+            let x = &mut x;
+            let value = match reason {
+                NearMissKind::LuhnFailingCard => values::card_number_more(x, false),
+                NearMissKind::CardUnknownIssuer => values::unknown_issuer_card(x),
+                NearMissKind::InvalidSsnArea => values::invalid_ssn(x, 0),
+                NearMissKind::InvalidSsnGroup => values::invalid_ssn(x, 1),
+                NearMissKind::InvalidSsnSerial => values::invalid_ssn(x, 2),
+                NearMissKind::IbanBadCheck => values::iban_more(x, false),
+                NearMissKind::IbanWrongLength => values::iban_wrong_length(x),
+                NearMissKind::EmailBadTld => values::email_bad_tld(x),
+                _ => unreachable!("not a near-miss of the newer formats"),
+            };
+            let value = match reason.imitates() {
+                SensitiveKind::UsSsn => values::restyle_ssn(x, &value),
+                _ => value,
             };
             out.near_misses.push(NearMiss {
                 kind: reason.imitates(),
@@ -391,6 +465,9 @@ fn near_miss_text(n: &NearMiss) -> String {
         NearMissKind::PhoneBadArea => format!("Extension list: {v}"),
         NearMissKind::AwsBadPrefix => format!("Build tag: {v}"),
         NearMissKind::PublicKeyBlock => format!("Public half of the signing pair:\n{v}"),
+        NearMissKind::CardUnknownIssuer => format!("Loyalty member: {v}"),
+        NearMissKind::IbanWrongLength => format!("Ledger code: {v}"),
+        NearMissKind::EmailBadTld => format!("Bounce address: {v}"),
     }
 }
 

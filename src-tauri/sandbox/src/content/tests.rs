@@ -131,6 +131,94 @@ fn values_come_in_every_format_and_confidence() {
 }
 
 #[test]
+fn newer_formats_come_in_every_kind() {
+    let all: Vec<Plan> = (0..3000)
+        .map(|f| plan(13, f, 1, Kind::Txt, 1.0, 1.0))
+        .collect();
+    let planted: Vec<&Planted> = all.iter().flat_map(|p| p.planted.iter()).collect();
+    let of = |k: SensitiveKind| -> Vec<String> {
+        planted
+            .iter()
+            .filter(|p| p.kind == k)
+            .map(|p| p.value.clone())
+            .collect()
+    };
+    let digits = |v: &str| -> String { v.chars().filter(char::is_ascii_digit).collect() };
+    let cards = of(SensitiveKind::CreditCard);
+    for (what, prefixes, len) in [
+        ("UATP", &["1"][..], 15),
+        ("Maestro 12", &["50", "58", "63", "67"][..], 12),
+        ("Maestro 19", &["50", "58", "63", "67"][..], 19),
+        ("Dankort", &["5019"][..], 16),
+        ("Mir", &["2200", "2201", "2202", "2203", "2204"][..], 16),
+        ("UnionPay 19", &["62"][..], 19),
+        ("JCB", &["35"][..], 16),
+        ("Discover", &["6011", "644", "649", "65"][..], 16),
+        ("Diners 14", &["30", "36", "38", "39"][..], 14),
+        ("Visa 13", &["4"][..], 13),
+        ("Visa 19", &["4"][..], 19),
+    ] {
+        assert!(
+            cards.iter().any(|c| {
+                let d = digits(c);
+                d.len() == len && prefixes.iter().any(|p| d.starts_with(p))
+            }),
+            "{what}"
+        );
+    }
+    assert!(
+        cards
+            .iter()
+            .any(|c| c.len() == 17 && c.as_bytes()[4] == b' ' && c.as_bytes()[10] == b' '),
+        "UATP 4-5-6"
+    );
+    let ssns = of(SensitiveKind::UsSsn);
+    for shape in [
+        |s: &str| s.contains('-'),
+        |s: &str| s.contains(' '),
+        |s: &str| s.contains('.'),
+        |s: &str| s.len() == 9,
+    ] {
+        assert!(ssns.iter().any(|s| shape(s)));
+    }
+    let ibans = of(SensitiveKind::Iban);
+    for (country, _) in values::NEW_IBAN_COUNTRIES {
+        assert!(ibans.iter().any(|i| i.starts_with(country)), "{country}");
+    }
+    assert!(ibans.iter().any(|i| !i.contains(' ')), "compact IBANs");
+    let emails = of(SensitiveKind::Email);
+    assert!(emails.iter().any(|e| e.ends_with(".xn--p1ai")));
+    assert!(emails.iter().any(|e| e.contains("@xn--")));
+    assert!(emails.iter().any(|e| e.ends_with(".international")));
+    // Near-misses of the newer formats, each rejected by every validator.
+    let misses: Vec<&NearMiss> = all.iter().flat_map(|p| p.near_misses.iter()).collect();
+    for reason in [
+        NearMissKind::CardUnknownIssuer,
+        NearMissKind::IbanWrongLength,
+        NearMissKind::EmailBadTld,
+    ] {
+        assert!(misses.iter().any(|n| n.reason == reason), "{reason:?}");
+    }
+    assert!(misses
+        .iter()
+        .any(|n| n.kind == SensitiveKind::UsSsn && !n.value.contains('-')));
+    assert!(misses
+        .iter()
+        .any(|n| n.reason == NearMissKind::LuhnFailingCard && digits(&n.value).starts_with('1')));
+    for n in misses {
+        assert!(
+            valid_kinds(&n.value).is_empty(),
+            "{:?} {}",
+            n.reason,
+            n.value
+        );
+    }
+    for p in planted {
+        assert_eq!(valid_kinds(&p.value), vec![p.kind], "{}", p.value);
+    }
+}
+
+#[test]
 fn the_planting_rate_is_the_configured_one() {
     let n = 20_000;
     let hit = (0..n)

@@ -53,29 +53,70 @@ fn grouped_digits(s: &str) -> Option<String> {
     Some(s.chars().filter(|c| c.is_ascii_digit()).collect())
 }
 
+/// Whether a network issues numbers with this prefix at this length (the
+/// ISO/IEC 7812 ranges in use whose numbers carry a Luhn digit).
 fn issuer_known(d: &str) -> bool {
     let p = |n: usize| d.get(..n).and_then(|x| x.parse::<u32>().ok()).unwrap_or(0);
-    d.starts_with('4')
-        || (51..=55).contains(&p(2))
-        || (2221..=2720).contains(&p(4))
-        || matches!(p(2), 34 | 37 | 36 | 38 | 65)
-        || d.starts_with("6011")
-        || (644..=649).contains(&p(3))
-        || (3528..=3589).contains(&p(4))
-        || (300..=305).contains(&p(3))
+    let in_ = |n: usize, lo: u32, hi: u32| (lo..=hi).contains(&p(n));
+    match d.len() {
+        12 => in_(2, 50, 50) || in_(2, 56, 69),
+        13 => d.starts_with('4') || in_(2, 50, 50) || in_(2, 56, 69),
+        14 => {
+            in_(3, 300, 305)
+                || in_(3, 309, 309)
+                || in_(2, 36, 36)
+                || in_(2, 38, 39)
+                || in_(2, 50, 50)
+                || in_(2, 56, 69)
+        }
+        15 => {
+            d.starts_with('1')
+                || matches!(p(2), 34 | 37)
+                || in_(3, 300, 305)
+                || in_(3, 309, 309)
+                || in_(2, 36, 36)
+                || in_(2, 38, 39)
+                || in_(2, 50, 50)
+                || in_(2, 56, 69)
+        }
+        16..=19 => {
+            let sixteen = d.len() == 16;
+            (d.starts_with('4') && d.len() != 17 && d.len() != 18)
+                || (sixteen && (in_(2, 51, 55) || in_(4, 2221, 2720) || in_(4, 2205, 2205)))
+                || (sixteen && (in_(2, 81, 82) || matches!(p(4), 5019 | 9792)))
+                || (d.len() != 17 && p(4) == 1946)
+                || (d.len() == 19 && p(2) == 31)
+                || in_(4, 2200, 2204)
+                || in_(4, 3528, 3589)
+                || in_(3, 300, 305)
+                || in_(3, 309, 309)
+                || in_(2, 36, 36)
+                || in_(2, 38, 39)
+                || in_(2, 50, 50)
+                || in_(2, 56, 69)
+        }
+        _ => false,
+    }
 }
 
-/// Payment card: 13–19 digits, Luhn, a known issuer prefix, consistent separators.
+/// Payment card: 12–19 digits, Luhn, a network that issues that prefix at
+/// that length, consistent separators.
 pub fn card_valid(s: &str) -> bool {
     match grouped_digits(s) {
-        Some(d) => (13..=19).contains(&d.len()) && luhn_valid(&d) && issuer_known(&d),
+        Some(d) => (12..=19).contains(&d.len()) && luhn_valid(&d) && issuer_known(&d),
         None => false,
     }
 }
 
-/// US SSN `AAA-GG-SSSS`: area not 000/666/900–999, group not 00, serial not 0000.
+/// US SSN `AAA-GG-SSSS`, `AAA GG SSSS`, `AAA.GG.SSSS` or `AAAGGSSSS`: area
+/// not 000/666/900–999, group not 00, serial not 0000.
 pub fn ssn_valid(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
+    let parts: Vec<&str> = match s.bytes().find(|b| !b.is_ascii_digit()) {
+        None if s.len() == 9 => vec![&s[..3], &s[3..5], &s[5..]],
+        None => return false,
+        Some(sep) if matches!(sep, b'-' | b' ' | b'.') => s.split(sep as char).collect(),
+        Some(_) => return false,
+    };
     let [a, g, sr] = parts[..] else {
         return false;
     };
@@ -89,20 +130,52 @@ pub fn ssn_valid(s: &str) -> bool {
 
 /// Lengths of the IBAN countries the sandbox plants (a detector knows them all).
 fn iban_length(country: &str) -> Option<usize> {
-    Some(match country {
-        "NO" => 15,
-        "BE" => 16,
-        "DK" | "FI" | "NL" => 18,
-        "AT" | "LU" => 20,
-        "CH" => 21,
-        "DE" | "GB" | "IE" => 22,
-        "AD" | "CZ" | "ES" | "SE" => 24,
-        "PT" => 25,
-        "FR" | "IT" => 27,
-        "PL" => 28,
-        _ => return None,
-    })
+    IBAN_COUNTRIES
+        .iter()
+        .chain(&NEW_IBAN_COUNTRIES)
+        .find(|(c, _)| *c == country)
+        .map(|&(_, len)| len)
 }
+
+const IBAN_COUNTRIES: [(&str, usize); 19] = [
+    ("NO", 15),
+    ("BE", 16),
+    ("DK", 18),
+    ("FI", 18),
+    ("NL", 18),
+    ("AT", 20),
+    ("LU", 20),
+    ("CH", 21),
+    ("DE", 22),
+    ("GB", 22),
+    ("IE", 22),
+    ("AD", 24),
+    ("CZ", 24),
+    ("ES", 24),
+    ("SE", 24),
+    ("PT", 25),
+    ("FR", 27),
+    ("IT", 27),
+    ("PL", 28),
+];
+
+/// Countries the SWIFT registry added lately (releases 89–101), and Algeria,
+/// whose banks issue IBANs outside it.
+pub(super) const NEW_IBAN_COUNTRIES: [(&str, usize); 13] = [
+    ("BI", 27),
+    ("DJ", 27),
+    ("DZ", 26),
+    ("FK", 18),
+    ("HN", 28),
+    ("LY", 25),
+    ("MN", 20),
+    ("NI", 28),
+    ("OM", 23),
+    ("RU", 33),
+    ("SD", 18),
+    ("SO", 23),
+    ("YE", 30),
+];
 
 /// ISO 7064 mod 97 of an IBAN rearranged string (letters as 10..35).
 pub fn iban_mod97(s: &str) -> u32 {
@@ -192,13 +265,21 @@ pub fn email_valid(s: &str) -> bool {
         return false;
     };
     let ok = |c: char| c.is_ascii_alphanumeric() || "._-+".contains(c);
+    // A TLD is letters (`.international`) or punycode (`.xn--p1ai`).
+    let tld_ok = |tld: &str| {
+        (tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()))
+            || (tld.len() > 4 && tld.starts_with("xn--") && !tld.ends_with('-'))
+    };
     !local.is_empty()
         && local.chars().all(ok)
         && domain.contains('.')
         && domain
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || ".-".contains(c))
-        && domain.rsplit('.').next().is_some_and(|tld| tld.len() >= 2)
+        && domain
+            .split('.')
+            .all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'))
+        && domain.rsplit('.').next().is_some_and(tld_ok)
 }
 
 pub fn valid_for(kind: SensitiveKind, s: &str) -> bool {
@@ -366,6 +447,174 @@ pub fn email(d: &mut Draw) -> String {
     format!("{first}.{last}@{domain}")
 }
 
+// ---- formats beyond the classic ones (issue 16): other card networks,
+// SSNs without dashes, IBANs of countries new to the registry, emails on
+// internationalised domains and long TLDs ----
+
+/// Networks beyond Visa 16 / Mastercard / Amex: prefixes they issue, the
+/// lengths, and how their cards print.
+const MORE_NETWORKS: &[(&[&str], &[usize])] = &[
+    (&["1"], &[15]), // UATP, printed 4-5-6
+    (
+        &[
+            "5018", "5020", "5038", "5893", "6304", "6759", "6761", "6763",
+        ],
+        &[12, 13, 16, 19],
+    ), // Maestro
+    (&["5019", "4571"], &[16]), // Dankort
+    (&["2200", "2201", "2202", "2203", "2204"], &[16]), // Mir
+    (&["62"], &[16, 17, 18, 19]), // UnionPay
+    (&["3528", "3566", "3589"], &[16, 19]), // JCB
+    (&["6011", "644", "649", "65", "622126", "622925"], &[16, 19]), // Discover
+    (&["300", "305", "36", "38", "39"], &[14]), // Diners, printed 4-6-4
+    (&["4"], &[13, 19]), // Visa
+];
+
+/// Digits `prefix` + random + a Luhn digit (wrong when `valid` is false),
+/// printed in its network's groups with spaces or dashes, or bare.
+fn card_with(d: &mut Draw, prefix: &str, len: usize, valid: bool) -> String {
+    let mut digits: Vec<u32> = prefix.chars().filter_map(|c| c.to_digit(10)).collect();
+    while digits.len() < len - 1 {
+        digits.push(d.below(10) as u32);
+    }
+    let check = (10 - luhn_sum(&digits, true) % 10) % 10;
+    digits.push(if valid {
+        check
+    } else {
+        (check + 1 + d.below(9) as u32) % 10
+    });
+    let s: String = digits
+        .iter()
+        .map(|x| char::from_digit(*x, 10).unwrap())
+        .collect();
+    let sizes: Vec<usize> = match (prefix, len) {
+        ("1", 15) => vec![4, 5, 6],
+        (_, 14) => vec![4, 6, 4],
+        _ => (0..len).step_by(4).map(|at| (len - at).min(4)).collect(),
+    };
+    match d.below(3) {
+        0 => group(&s, &sizes, " "),
+        1 => group(&s, &sizes, "-"),
+        _ => s,
+    }
+}
+
+/// A card of a network `card_number` never makes; `valid: false` breaks its Luhn digit.
+pub fn card_number_more(d: &mut Draw, valid: bool) -> String {
+    let (prefixes, lengths) = *d.pick(MORE_NETWORKS);
+    let prefix = *d.pick(prefixes);
+    let len = *d.pick(lengths);
+    card_with(d, prefix, len, valid)
+}
+
+/// Passes Luhn, but no network issues that prefix at that length (UATP or
+/// Amex at 16 digits, 7, 80, 90, just past Mastercard's 2-series).
+pub fn unknown_issuer_card(d: &mut Draw) -> String {
+    let prefix = *d.pick(&["10", "34", "37", "7", "80", "90", "2721"]);
+    card_with(d, prefix, 16, true)
+}
+
+/// The same SSN with spaces, dots or no separator.
+pub fn restyle_ssn(d: &mut Draw, ssn: &str) -> String {
+    let sep = *d.pick(&[" ", ".", ""]);
+    ssn.replace('-', sep)
+}
+
+/// A `len`-character IBAN of `country` with the right check digits, or
+/// with `check` when it is wrong.
+fn iban_printed(d: &mut Draw, country: &str, len: usize, check: Option<u32>) -> String {
+    // Bank codes of letters where the registry has them.
+    let letters = match country {
+        "HN" | "NI" | "YE" => 4,
+        "FK" => 2,
+        _ => 0,
+    };
+    let bban: String = (0..len - 4)
+        .map(|i| {
+            if i < letters {
+                char::from(b'A' + d.below(26) as u8)
+            } else {
+                char::from(b'0' + d.below(10) as u8)
+            }
+        })
+        .collect();
+    let good = 98 - iban_mod97(&format!("{bban}{country}00"));
+    let check = match check {
+        Some(c) if c != good => c,
+        Some(_) if good == 98 => 97,
+        Some(_) => good + 1,
+        None => good,
+    };
+    let raw = format!("{country}{check:02}{bban}");
+    if d.chance(0.3) {
+        return raw;
+    }
+    raw.as_bytes()
+        .chunks(4)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// An IBAN of a country new to the registry, in groups of four or
+/// compact; `valid: false` breaks the check digits.
+pub fn iban_more(d: &mut Draw, valid: bool) -> String {
+    loop {
+        let (country, len) = *d.pick(&NEW_IBAN_COUNTRIES);
+        let check = (!valid).then(|| d.range(2, 99) as u32);
+        let printed = iban_printed(d, country, len, check);
+        if !hides_a_card(&printed) && !super::has_keyword(&printed) {
+            return printed;
+        }
+    }
+}
+
+/// Right check digits, but one character more or fewer than the country's IBANs have.
+pub fn iban_wrong_length(d: &mut Draw) -> String {
+    loop {
+        let (country, len) = *d.pick(&NEW_IBAN_COUNTRIES);
+        let len = if d.chance(0.5) { len + 1 } else { len - 1 };
+        let printed = iban_printed(d, country, len, None);
+        if !hides_a_card(&printed) && !super::has_keyword(&printed) {
+            return printed;
+        }
+    }
+}
+
+/// Domains in punycode (`müller.example`, `испытание.рф`, `例え.テスト`) or
+/// under a long TLD.
+const MORE_DOMAINS: &[&str] = &[
+    "xn--mller-kva.example",
+    "xn--80akhbyknj4f.xn--p1ai",
+    "xn--r8jz45g.xn--zckzah",
+    "northwind.international",
+    "studio.example.photography",
+];
+
+pub fn email_more(d: &mut Draw) -> String {
+    let first = d.pick(names::FIRST).to_ascii_lowercase();
+    let last = d.pick(names::LAST).to_ascii_lowercase();
+    format!("{first}.{last}@{}", d.pick(MORE_DOMAINS))
+}
+
+/// An address whose TLD is no TLD: a digit in it, one letter, or a bare `xn--`.
+pub fn email_bad_tld(d: &mut Draw) -> String {
+    let first = d.pick(names::FIRST).to_ascii_lowercase();
+    let domain = d.pick(&["example.c0m", "northwind.x", "example.xn--", "studio.4u"]);
+    format!("{first}@{domain}")
+}
+
+/// `value` (made by the classic generators) in one of the newer formats of its kind.
+pub fn restyled(d: &mut Draw, kind: SensitiveKind, value: String) -> String {
+    match kind {
+        SensitiveKind::CreditCard => card_number_more(d, true),
+        SensitiveKind::UsSsn => restyle_ssn(d, &value),
+        SensitiveKind::Iban => iban_more(d, true),
+        SensitiveKind::Email => email_more(d),
+        _ => value,
+    }
+}
+
 /// A fictional number: NANP 555-01xx in its usual spellings, or a UK Ofcom drama number.
 pub fn phone(d: &mut Draw) -> String {
     let area = loop {
@@ -471,7 +720,20 @@ mod tests {
         assert!(!iban_valid("DE88 3704 0044 0532 0130 00"));
         assert!(iban_valid("GB82 WEST 1234 5698 7654 32"));
         assert!(ssn_valid("123-45-6789"));
+        for spelling in ["123 45 6789", "123.45.6789", "123456789"] {
+            assert!(ssn_valid(spelling), "{spelling}");
+        }
+        assert!(card_valid("5018 0000 0009"), "Maestro, 12 digits");
+        assert!(card_valid("1234 56789 012346") == luhn_valid("123456789012346"));
+        assert!(luhn_valid("3400 0000 0000 0000") && !card_valid("3400 0000 0000 0000"));
+        assert!(email_valid("anna@xn--mller-kva.example"));
+        assert!(email_valid("ivan@xn--80akhbyknj4f.xn--p1ai"));
+        assert!(!email_valid("anna@example.c0m") && !email_valid("anna@example.xn--"));
+        assert!(iban_valid("RU02 0445 2560 0407 0281 0412 3456 7890 1"));
         for bad in [
+            "123-45 6789",
+            "123.45-6789",
+            "12345678",
             "000-45-6789",
             "666-45-6789",
             "901-45-6789",

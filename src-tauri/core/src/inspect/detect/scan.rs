@@ -160,7 +160,7 @@ fn triggers(cur: &Masks, next: &Masks, prev_digit: bool, prev_upper: [bool; 2]) 
     let d = wide(cur.digit, next.digit);
     let u = wide(cur.upper, next.upper);
     let dash = wide(cur.dash, next.dash);
-    // `[- ]` for cards and SSNs, `[-. ]` for phones.
+    // `[- ]` for cards, `[-. ]` for SSNs and phones.
     let s2 = dash | wide(cur.space, next.space);
     let s3 = s2 | wide(cur.dot, next.dot);
     // dN: bit p when bytes p..p+N are all digits.
@@ -170,12 +170,12 @@ fn triggers(cur: &Masks, next: &Masks, prev_digit: bool, prev_upper: [bool; 2]) 
     let d5 = d4 & d >> 4;
     let d6 = d4 & d2 >> 4;
     let d9 = d4 & d5 >> 4;
-    let d13 = d9 & d4 >> 9;
-    let card = d13 | (d4 & s2 >> 4 & d4 >> 5);
+    let d12 = d9 & d3 >> 9;
+    let card = d12 | (d4 & s2 >> 4 & d4 >> 5);
     let ssn = (d9 & !(d >> 9))
-        | (d3 & s2 >> 3 & d6 >> 4)
-        | (d5 & s2 >> 5 & d4 >> 6)
-        | (d3 & s2 >> 3 & d2 >> 4 & s2 >> 6 & d4 >> 7);
+        | (d3 & s3 >> 3 & d6 >> 4)
+        | (d5 & s3 >> 5 & d4 >> 6)
+        | (d3 & s3 >> 3 & d2 >> 4 & s3 >> 6 & d4 >> 7);
     let phone = d3 & s3 >> 3 & d3 >> 4 & s3 >> 7 & d4 >> 8;
     let starts = cur.digit & !(cur.digit << 1 | prev_digit as u64);
     // `[A-Z]{2}[0-9]{2}`: the two bytes before the run are uppercase.
@@ -346,10 +346,10 @@ impl Scanner<'_> {
             return;
         }
         // Most numbers (ids, amounts, dates, times) fit no detector's first
-        // group: a card starts with 4 digits and a separator or 13+ digits,
+        // group: a card starts with 4 digits and a separator or 12+ digits,
         // an SSN with 9 digits or 3 or 5 and a separator, a phone with 3.
         let sep = matches!(self.byte(p + run), b' ' | b'-' | b'.');
-        if !(run >= 13 || run == 9 || (matches!(run, 3..=5) && sep)) {
+        if !(run >= 12 || run == 9 || (matches!(run, 3..=5) && sep)) {
             return;
         }
         if self.free(DetectorId::CreditCard, p) {
@@ -397,11 +397,12 @@ impl Scanner<'_> {
             .find(|&end| self.boundary_after(end))
     }
 
-    /// The card regex (see `candidate_regex`): 13–19 digits, or 4-4-4-4
-    /// groups (13–19 digits), or 4-6-4/4-6-5, one separator throughout.
+    /// The card regex (see `candidate_regex`): 12–19 digits, or 4-4-4(-4)
+    /// groups (12–19 digits), or 4-6-4/4-6-5, or 4-5-6, one separator
+    /// throughout.
     fn card(&self, p: usize) -> Option<usize> {
         let run = (p..p + 20).take_while(|&k| self.digit(k)).count();
-        if run >= 13 {
+        if run >= 12 {
             return if run <= 19 && self.boundary_after(p + run) {
                 Some(p + run)
             } else {
@@ -424,19 +425,24 @@ impl Scanner<'_> {
                 }
             }
             if self.byte(q) == sep {
-                return self.digits_then_boundary(q + 1, 1, 4);
+                if let Some(end) = self.digits_then_boundary(q + 1, 1, 4) {
+                    return Some(end);
+                }
             }
-            return None;
+            return self.boundary_after(q).then_some(q);
         }
         if group(p + 4, 6) && self.byte(p + 11) == sep {
             return self.digits_then_boundary(p + 12, 4, 5);
         }
+        if group(p + 4, 5) && self.byte(p + 10) == sep {
+            return self.digits_then_boundary(p + 11, 6, 6);
+        }
         None
     }
 
-    /// `\b[0-9]{3}[- ]?[0-9]{2}[- ]?[0-9]{4}\b`
+    /// `\b[0-9]{3}[-. ]?[0-9]{2}[-. ]?[0-9]{4}\b`
     fn ssn(&self, p: usize) -> Option<usize> {
-        let sep = |i: usize| matches!(self.byte(i), b'-' | b' ') as usize;
+        let sep = |i: usize| matches!(self.byte(i), b'-' | b'.' | b' ') as usize;
         if !self.digits_at(p, 3) {
             return None;
         }

@@ -70,9 +70,8 @@ fn card_validator_table() {
         "4111 1111 1111 1112",  // Luhn fails, grouped
         "4111 1111-1111 1111",  // mixed separators
         "41 111111 1111 1111",  // odd grouping
-        "1234567812345670",     // no issuer starts with 1
-        "5655555555554442",     // 56 is not Mastercard
-        "411111111111",         // 12 digits
+        "1234567812345670",     // UATP numbers have 15 digits
+        "411111111111",         // 12 digits (Visa has 13, 16 or 19)
         "41111111111111111111", // 20 digits
         "37828224631000",       // Amex with 14 digits
     ];
@@ -82,9 +81,117 @@ fn card_validator_table() {
     assert!(!validators::card(with_luhn("999999999999999").as_bytes()));
 }
 
+/// Every network's range at the lengths it issues, each with its Luhn
+/// digit; the same prefixes at other lengths, or just outside the range, fail.
+#[test]
+fn card_issuer_ranges() {
+    // (issuer, a prefix inside its range, lengths issued)
+    let inside: &[(&str, &str, &[usize])] = &[
+        ("UATP", "1", &[15]),
+        ("Maestro", "50", &[12, 13, 15, 19]),
+        ("Maestro", "56", &[12, 16, 19]),
+        ("Maestro", "6759", &[12, 18]),
+        ("Maestro", "69", &[12]),
+        ("Dankort", "5019", &[16]),
+        ("Visa/Dankort", "4571", &[16]),
+        ("Mir", "2200", &[16, 19]),
+        ("Mir", "2204", &[16, 17]),
+        ("UnionPay", "62", &[16, 17, 18, 19]),
+        ("JCB", "3528", &[16, 19]),
+        ("JCB", "3589", &[16]),
+        ("Discover", "6011", &[16, 19]),
+        ("Discover", "644", &[16]),
+        ("Discover", "649", &[19]),
+        ("Discover", "65", &[16]),
+        ("Discover", "622126", &[16]),
+        ("Discover", "622925", &[19]),
+        ("Diners", "300", &[14, 16, 19]),
+        ("Diners", "305", &[14]),
+        ("Diners", "36", &[14, 19]),
+        ("Diners", "38", &[14]),
+        ("Diners", "39", &[16]),
+        ("Amex", "34", &[15]),
+        ("Amex", "37", &[15]),
+        ("Visa", "4", &[13, 16, 19]),
+        ("Mastercard", "51", &[16]),
+        ("Mastercard", "55", &[16]),
+        ("Mastercard", "2221", &[16]),
+        ("Mastercard", "2720", &[16]),
+        ("RuPay", "81", &[16]),
+        ("China T-Union", "31", &[19]),
+        ("Troy", "9792", &[16]),
+    ];
+    let number = |prefix: &str, len: usize| {
+        let body: String = prefix
+            .chars()
+            .chain("73052918467305291846".chars())
+            .take(len - 1)
+            .collect();
+        with_luhn(&body)
+    };
+    for (name, prefix, lengths) in inside {
+        for &len in *lengths {
+            let n = number(prefix, len);
+            assert!(validators::card(n.as_bytes()), "{name} {n} ({len})");
+        }
+    }
+    let outside: &[(&str, &str, usize)] = &[
+        ("UATP at 16", "1", 16),
+        ("Amex at 16", "34", 16),
+        ("Visa at 15", "4", 15),
+        ("Mastercard at 15", "51", 15),
+        ("Mastercard at 19", "2720", 19),
+        ("past Mastercard 2-series", "2721", 16),
+        ("before Mastercard 2-series", "2220", 16),
+        ("past Mir", "2206", 19),
+        ("JCB at 15", "3528", 15),
+        ("before JCB", "3527", 16),
+        ("past Diners", "306", 14),
+        ("Diners at 13", "36", 13),
+        ("nobody's 7", "7", 16),
+        ("nobody's 8", "80", 16),
+        ("nobody's 9", "90", 16),
+        ("UzCard: no Luhn digit to check", "8600", 16),
+        ("Humo: no Luhn digit to check", "9860", 16),
+        ("Maestro at 20", "50", 20),
+        ("12 digits, not Maestro", "51", 12),
+    ];
+    for (what, prefix, len) in outside {
+        let n = number(prefix, *len);
+        assert!(!validators::card(n.as_bytes()), "{what}: {n}");
+    }
+    // Printed groupings of the shorter and longer numbers.
+    let maestro12 = number("50", 12);
+    let uatp = number("1", 15);
+    for v in [
+        format!(
+            "{} {} {}",
+            &maestro12[..4],
+            &maestro12[4..8],
+            &maestro12[8..]
+        ),
+        format!("{}-{}-{}", &uatp[..4], &uatp[4..9], &uatp[9..]),
+        format!("{} {} {}", &uatp[..4], &uatp[4..9], &uatp[9..]),
+    ] {
+        assert!(validators::card(v.as_bytes()), "{v}");
+    }
+    let visa16 = number("4", 16);
+    let odd = format!("{} {} {}", &visa16[..4], &visa16[4..9], &visa16[9..]);
+    assert!(
+        !validators::card(odd.as_bytes()),
+        "4-5-7 is no grouping: {odd}"
+    );
+}
+
 #[test]
 fn ssn_validator_table() {
-    for v in ["123-45-6789", "123 45 6789", "123456789", "899-99-9999"] {
+    for v in [
+        "123-45-6789",
+        "123 45 6789",
+        "123.45.6789",
+        "123456789",
+        "899-99-9999",
+    ] {
         assert!(validators::ssn(v.as_bytes()), "should accept {v}");
     }
     for v in [
@@ -95,6 +202,12 @@ fn ssn_validator_table() {
         "123-00-4567", // group 00
         "123-45-0000", // serial 0000
         "123-45 6789", // mixed separators
+        "123.45-6789",
+        "123 45.6789",
+        "000.12.3456",
+        "666 12 3456",
+        "123.00.4567",
+        "123450000",
         "12-345-6789",
     ] {
         assert!(!validators::ssn(v.as_bytes()), "should reject {v}");
@@ -118,6 +231,49 @@ fn iban_validator_table() {
     assert!(validators::iban(
         iban_for("DE", "370400440532013000").as_bytes()
     ));
+    // Every country added to the registry lately, each at its length.
+    for (country, len) in [
+        ("BI", 27),
+        ("DJ", 27),
+        ("FK", 18),
+        ("HN", 28),
+        ("LY", 25),
+        ("MN", 20),
+        ("NI", 28),
+        ("OM", 23),
+        ("RU", 33),
+        ("SD", 18),
+        ("SO", 23),
+        ("YE", 30),
+        ("DZ", 26),
+    ] {
+        let bban: String = "AB01234567890123456789012345678"
+            .chars()
+            .cycle()
+            .skip(2)
+            .take(len - 4)
+            .collect();
+        let good = iban_for(country, &bban);
+        assert!(validators::iban(good.as_bytes()), "{good}");
+        let grouped: Vec<String> = good
+            .as_bytes()
+            .chunks(4)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect();
+        assert!(validators::iban(grouped.join(" ").as_bytes()));
+        let long = iban_for(country, &format!("{bban}1"));
+        let short = iban_for(country, &bban[1..]);
+        for bad in [long, short] {
+            assert!(!validators::iban(bad.as_bytes()), "wrong length {bad}");
+        }
+        let mut broken = good.clone().into_bytes();
+        broken[3] = if broken[3] == b'9' {
+            b'0'
+        } else {
+            broken[3] + 1
+        };
+        assert!(!validators::iban(&broken), "bad check digits");
+    }
     for v in [
         "DE88370400440532013000",      // wrong check digits
         "DE89 3704 0044 0532 0130 01", // wrong check digits, grouped
@@ -135,6 +291,10 @@ fn email_validator_table() {
         "john.doe@example.org",
         "a+b@sub.example.co.uk",
         "x_y%z@host-1.io",
+        "anna@xn--mnchen-3ya.de",
+        "ivan@xn--80a1acny.xn--p1ai",
+        "info@example.international",
+        "ops@sub.xn--fiqs8s",
     ] {
         assert!(validators::email(v.as_bytes()), "should accept {v}");
     }
@@ -146,6 +306,8 @@ fn email_validator_table() {
         "john@-example.org",
         "john@example.c0m",
         "john@example.c",
+        "john@example.xn--",
+        "john@xn--.org",
         "@example.org",
     ] {
         assert!(!validators::email(v.as_bytes()), "should reject {v}");
@@ -194,7 +356,10 @@ fn near_misses_are_not_reported() {
         order 123456789012 id 98765-4321 amount 1,234,567.89 \
         aws AKIBIOSFODNN7EXAMPLE AKIAIOSFODNN7EXAMPLE1 xAKIAIOSFODNN7EXAMPLE \
         -----BEGIN PUBLIC KEY----- -----BEGIN CERTIFICATE----- -----BEGIN RSA PUBLIC KEY----- \
-        mail john..doe@example.org nobody@localhost";
+        mail john..doe@example.org nobody@localhost \
+        card 5018 0000 0019 1234 56789 012346 2200 0000 0000 0005 ssn 000.12.3456 666 12 3456 \
+        123.00.4567 iban RU0304452560040702810412345678901 SD8911123456789012 \
+        mail ops@example.xn-- x@xn--.org";
     let report = engine().scan(text);
     assert_eq!(report.detectors, vec![], "{report:#?}");
 }
@@ -223,18 +388,80 @@ fn each_detector_finds_its_values() {
 }
 
 #[test]
-fn ssn_without_dashes_needs_a_keyword() {
+fn no_card_inside_a_valid_iban() {
     let e = engine();
-    assert_eq!(
-        total(&e.scan("ref 123 45 6789 and 123456789"), DetectorId::UsSsn),
-        0
+    // A German IBAN whose 18 account digits read as a Maestro number.
+    let bban = (0..1000)
+        .map(|k| format!("501800000009{k:06}"))
+        .find(|b| luhn(&b.bytes().map(|x| x - b'0').collect::<Vec<_>>()))
+        .unwrap();
+    let iban = iban_for("DE", &bban);
+    let grouped: Vec<String> = iban
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    let grouped = grouped.join(" ");
+    let digits = &grouped[5..];
+    assert!(
+        validators::card(digits.as_bytes()),
+        "{digits} reads as a card"
     );
-    let r = e.scan("SSN 123 45 6789 and 123456789");
-    assert_eq!(counts(&r, DetectorId::UsSsn), (2, 0));
-    assert_eq!(
-        counts(&e.scan("ref 123-45-6789"), DetectorId::UsSsn),
-        (0, 1)
+    let r = e.scan(&format!("Pay to {grouped} today"));
+    assert_eq!(total(&r, DetectorId::Iban), 1, "{grouped}");
+    assert_eq!(total(&r, DetectorId::CreditCard), 0, "{grouped}");
+    // The same digits after an IBAN head whose check fails, or alone: a card.
+    let broken = format!(
+        "DE{} {digits}",
+        if &iban[2..4] == "10" { "11" } else { "10" }
     );
+    for text in [broken, digits.to_string(), format!("x {digits}")] {
+        let r = e.scan(&format!("Pay to {text} today"));
+        assert_eq!(total(&r, DetectorId::CreditCard), 1, "{text}");
+    }
+}
+
+#[test]
+fn ssn_in_every_spelling_is_low_without_a_keyword() {
+    let e = engine();
+    let spellings = "123-45-6789, 123 45 6789, 123.45.6789 and 123456789";
+    let r = e.scan(&format!("ref {spellings}"));
+    assert_eq!(counts(&r, DetectorId::UsSsn), (0, 4));
+    let r = e.scan(&format!("SSN {spellings}"));
+    assert_eq!(counts(&r, DetectorId::UsSsn), (4, 0));
+    // Mixed separators and invalid parts stay out in every spelling.
+    let r = e.scan("SSN 123.45-6789 123 45.6789 000.12.3456 666 12 3456 123450000");
+    assert_eq!(total(&r, DetectorId::UsSsn), 0, "{r:#?}");
+}
+
+#[test]
+fn new_formats_are_found() {
+    let e = engine();
+    let uatp = with_luhn("11112222333344");
+    let maestro12 = with_luhn("50180000000");
+    let unionpay19 = with_luhn("621234567890123456");
+    let mir = with_luhn("220012345678901");
+    let cards = format!(
+        "{uatp} {} {} {} {}-{}-{} {maestro12} {unionpay19} {mir}",
+        &uatp[..4],
+        &uatp[4..9],
+        &uatp[9..],
+        &maestro12[..4],
+        &maestro12[4..8],
+        &maestro12[8..],
+    );
+    let r = e.scan(&format!("ref {cards}"));
+    assert_eq!(counts(&r, DetectorId::CreditCard), (0, 6), "{cards}");
+    let r = e.scan(&format!("card {cards}"));
+    assert_eq!(counts(&r, DetectorId::CreditCard), (6, 0), "{cards}");
+
+    let ru = iban_for("RU", "04452560040702810412345678901");
+    let ye = iban_for("YE", "CBYE0001018861234567891234");
+    let r = e.scan(&format!("to {ru} and {ye}."));
+    assert_eq!(counts(&r, DetectorId::Iban), (0, 2), "{ru} {ye}");
+
+    let r = e.scan("write to ivan@xn--80a1acny.xn--p1ai or anna@xn--mnchen-3ya.de or info@example.international");
+    assert_eq!(total(&r, DetectorId::Email), 3);
 }
 
 // ---- confidence by keyword distance ----
@@ -420,7 +647,9 @@ fn tricky_text() -> String {
              4111 1111 1111 1111 2026; 41111111111111111111 and 4111 1111 1111 11112\n\
              ssn 123-45-6789 / 123 45 6789 / 0001-23-4567 / 123-45-67890 / x123-45-6789\n\
              DE89 3704 0044 0532 0130 00 BANK BE71 0961 2345 6769 FROM GB82WEST12345698765432X \
-             NL91ABNA0417164300 ok\n\
+             NL91ABNA0417164300 ok RU0204452560040702810412345678901 YE15CBYE0001018861234567891234\n\
+             5018 0000 0009 5018-0000-0009 501800000009 1234 56789 012345 1234-56789-0123456 \
+             6011 0000 0000 0004 1 3056 9309 0259 04 123.45.6789 123.45 6789 665.12.3456.\n\
              a@b@c.com x.y+z@sub.example.org. @nobody foo@bar (at) \u{e9}l\u{e8}ve@\u{e9}cole.fr\n\
              +1 415-555-0123 (212) 555-0199 +1(415)555-0123 +44 20 7946 0958 +1 415-555-012 \
              415-555-0123-4567 (415)-555-0123 +33 1 23 45 67 89.\n\
@@ -455,7 +684,9 @@ fn engine_matches_one_regex_pass_per_detector() {
     for piece in [
         "4111 1111 1111 11112",
         "0001-23-4567",
-        "12345-6789 123-456789 12345 6789 SSN",
+        "12345-6789 123-456789 12345 6789 123.456789 12345.6789 SSN",
+        "5018 0000 0009 5018 0000 0009 1 5018 0000 000 1234 56789 012345 1234 56789 01234",
+        "1234 5678 9012 3456 7890 1234 5678 9012x 1234-5678-9012-",
         "3782-822463-10005 3782 822463 1000 4111-1111-1111-1111-111 4111 1111 1111 1111 1111",
         "DE89 3704 0044 0532 0130 00AB DE89370400440532013000_",
         "415-555-0123-4567",
