@@ -123,9 +123,10 @@ fn scan_settings_table() -> Vec<ScanSetting> {
             (1, 1_000_000),
             &format!("{name}: matches in one file needed for a finding"),
         ));
+        let default = DetectorPolicy::default_for(detector.as_str());
         all.push(setting(
             &setting_keys::detector_min_confidence(detector.as_str()),
-            0,
+            u64::from(default.min_confidence == Confidence::High),
             (0, 1),
             &format!(
                 "{name}: 0 counts every match, 1 only those with a keyword of its kind nearby"
@@ -485,14 +486,17 @@ impl App {
         config.journal = Some(self.inner.config.data_dir.join("scan-journal"));
         for detector in DetectorId::ALL {
             let id = detector.as_str();
-            let mut rule = DetectorPolicy::default();
+            let default = DetectorPolicy::default_for(id);
+            let mut rule = default;
             if let Some(n) = setting_u64(store, &setting_keys::detector_min_count(id)).await {
                 rule.min_count = n.max(1);
             }
-            if setting_u64(store, &setting_keys::detector_min_confidence(id)).await == Some(1) {
-                rule.min_confidence = Confidence::High;
+            match setting_u64(store, &setting_keys::detector_min_confidence(id)).await {
+                Some(1) => rule.min_confidence = Confidence::High,
+                Some(0) => rule.min_confidence = Confidence::Low,
+                _ => {}
             }
-            if rule != DetectorPolicy::default() {
+            if rule != default {
                 config.detectors.insert(id.to_owned(), rule);
             }
         }

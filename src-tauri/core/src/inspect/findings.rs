@@ -153,6 +153,21 @@ impl Default for DetectorPolicy {
     }
 }
 
+impl DetectorPolicy {
+    /// A detector's rule when the admin set none. Every match counts, but
+    /// for SSNs: any nine digits can read as one, so only those with a
+    /// keyword nearby count (as Microsoft Purview's default SSN policy).
+    pub fn default_for(detector: &str) -> Self {
+        match detector {
+            "us_ssn" => DetectorPolicy {
+                min_confidence: Confidence::High,
+                ..DetectorPolicy::default()
+            },
+            _ => DetectorPolicy::default(),
+        }
+    }
+}
+
 /// The settings the rules read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FindingPolicy {
@@ -165,7 +180,10 @@ pub struct FindingPolicy {
 
 impl FindingPolicy {
     pub fn detector(&self, id: &str) -> DetectorPolicy {
-        self.detectors.get(id).copied().unwrap_or_default()
+        self.detectors
+            .get(id)
+            .copied()
+            .unwrap_or_else(|| DetectorPolicy::default_for(id))
     }
 
     /// Whether `login` is outside the enterprise. A login without a domain
@@ -446,5 +464,44 @@ mod tests {
         assert!(!policy.is_external("ann@ACME.com"));
         assert!(policy.is_external("bob@partner.io"));
         assert!(!policy.is_external("group-without-login"));
+    }
+
+    #[test]
+    fn an_ssn_with_no_keyword_nearby_counts_only_when_the_admin_says_so() {
+        let ssn = ContentMatch {
+            detector: "us_ssn".into(),
+            high: 0,
+            low: 2,
+            sample_high: None,
+            sample_low: Some("***-**-6789".into()),
+            secret_nearby: false,
+        };
+        let mut policy = FindingPolicy::default();
+        assert!(content_findings(std::slice::from_ref(&ssn), &policy, false).is_empty());
+        policy.detectors.insert(
+            "us_ssn".into(),
+            DetectorPolicy {
+                min_confidence: Confidence::Low,
+                ..DetectorPolicy::default()
+            },
+        );
+        assert_eq!(
+            content_findings(std::slice::from_ref(&ssn), &policy, false).len(),
+            1
+        );
+        // Other detectors count every match unless told otherwise.
+        let email = ContentMatch {
+            detector: "email".into(),
+            ..ssn
+        };
+        assert_eq!(
+            content_findings(
+                std::slice::from_ref(&email),
+                &FindingPolicy::default(),
+                false
+            )
+            .len(),
+            1
+        );
     }
 }
