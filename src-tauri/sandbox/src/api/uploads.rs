@@ -24,8 +24,9 @@ use crate::state::{hex, Inner};
 use crate::tokens::now_unix;
 
 /// Largest body the upload routes read. Box takes far more in one request but
-/// recommends chunked sessions above 50 MB; the sandbox keeps uploads in memory.
-pub const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
+/// recommends chunked sessions above 50 MB; the sandbox keeps uploads in
+/// memory, and takes a 200 MB file so a slow-link download can be tried.
+pub const UPLOAD_LIMIT: usize = 256 * 1024 * 1024;
 
 /// What a multipart upload carried, in the order Box requires.
 struct Upload {
