@@ -38,6 +38,21 @@ pub(super) fn serve(args: &[String]) -> i32 {
         eprintln!("extract child: cannot set its limits: {e}");
         return EXIT_SETUP;
     }
+    // One reading thread for the child's whole life: its stack is bounded
+    // (a self-referencing file overflows it and the child dies, alone),
+    // and no thread is started per file.
+    let reader = std::thread::Builder::new()
+        .name("extract".into())
+        .stack_size(STACK_BYTES)
+        .spawn(serve_lines);
+    match reader.map(|r| r.join()) {
+        Ok(Ok(code)) => code,
+        _ => EXIT_SETUP,
+    }
+}
+
+/// Hello, then one answer per job line until stdin ends.
+fn serve_lines() -> i32 {
     let engine = Arc::new(Engine::new());
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout().lock();
@@ -73,32 +88,18 @@ fn write_line(out: &mut impl Write, value: &impl serde::Serialize) -> std::io::R
     out.flush()
 }
 
-/// One file on a fresh thread with a bounded stack, under a CPU budget.
+/// One file, under a CPU budget; a reader's panic is caught and costs the
+/// file only.
 fn read_one(engine: &Arc<Engine>, job: Job) -> Answer {
     limits::cpu_budget(job.limits.timeout + Duration::from_secs(1));
-    let engine = engine.clone();
-    let reader = std::thread::Builder::new()
-        .name("extract".into())
-        .stack_size(STACK_BYTES)
-        .spawn(move || {
-            let deadline = Deadline::after(job.limits.timeout);
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                read_in_process(&engine, &job.path, job.file_type, &job.limits, &deadline)
-            }))
-        });
-    let outcome = match reader {
-        Ok(handle) => handle.join().ok().and_then(|r| r.ok()),
-        Err(e) => {
-            return Answer::NotInspected(NotInspected::LimitExceeded(format!(
-                "memory (no thread could be started: {})",
-                e.kind()
-            )))
-        }
-    };
+    let deadline = Deadline::after(job.limits.timeout);
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_in_process(engine, &job.path, job.file_type, &job.limits, &deadline)
+    }));
     match outcome {
-        Some(Ok(read)) => Answer::Read(read),
-        Some(Err(why)) => Answer::NotInspected(why),
-        None => Answer::NotInspected(NotInspected::Panicked),
+        Ok(Ok(read)) => Answer::Read(read),
+        Ok(Err(why)) => Answer::NotInspected(why),
+        Err(_) => Answer::NotInspected(NotInspected::Panicked),
     }
 }
 
