@@ -19,6 +19,8 @@ echo "== connector-core detectors: precision and recall per detector over a labe
 cargo run -q --release -p connector-core --example detect_accuracy
 echo "== connector-core extraction: DOCX / XLSX / PDF MB/s, peak RSS of a 500 MB text file"
 cargo run -q --release -p connector-core --example extract_bench
+echo "== reading in child processes: throughput in and out of process, memory of the app and its readers with 500 MB files and the hostile corpus"
+cargo run -q --release -p box-connector-e2e --example isolation_bench
 echo "== connector-core inspection: peak RSS inspecting a 500 MB file, content requests per content, downloads the sha1 cache saves"
 cargo run -q --release -p connector-core --example inspect_bench
 echo "== connector-core governance: a bulk action one item at a time vs eight at once across owners, requests per item"
