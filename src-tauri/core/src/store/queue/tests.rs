@@ -940,3 +940,81 @@ async fn released_rows_go_back_uncounted() {
     }
     assert_counters_exact(&store).await;
 }
+
+/// A verdict made by an older reader is no verdict for the current one:
+/// the content is not "known" (its next file downloads it again), and the
+/// files that hold it are queued once per version, behind the scan.
+#[tokio::test]
+async fn verdicts_of_an_older_reader_are_read_again_behind_the_scan() {
+    use crate::inspect::isolation::EXTRACTOR_VERSION;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    store
+        .write((), |_, conn| {
+            Box::pin(async move {
+                for (file, sha1) in [("old", "aaa"), ("new", "bbb"), ("gone", "aaa")] {
+                    sqlx::query(
+                        "INSERT INTO files (connection_id, file_id, sha1, inspected_sha1, discovered_at,
+                             removed_at)
+                         VALUES (?, ?, ?, ?, 0, CASE WHEN ? = 'gone' THEN 1 END)",
+                    )
+                    .bind(CONN)
+                    .bind(file)
+                    .bind(sha1)
+                    .bind(sha1)
+                    .bind(file)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                for (sha1, version) in [("aaa", EXTRACTOR_VERSION - 1), ("bbb", EXTRACTOR_VERSION)] {
+                    sqlx::query(
+                        "INSERT INTO content_results (connection_id, sha1, state, code, inspected_at,
+                             extractor_version)
+                         VALUES (?, ?, 'not_inspected', 'corrupt', 0, ?)",
+                    )
+                    .bind(CONN)
+                    .bind(sha1)
+                    .bind(version)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+        .unwrap();
+    assert!(!store.content_known(CONN, "aaa").await.unwrap());
+    assert!(store.content_known(CONN, "bbb").await.unwrap());
+
+    assert_eq!(
+        store
+            .queue_stale_content(CONN, EXTRACTOR_VERSION, ms(5))
+            .await
+            .unwrap(),
+        1,
+        "the live file with the stale verdict, not the removed one"
+    );
+    let queued = row(&store, ItemKind::File, "old").await.unwrap();
+    assert_eq!(queued.priority, priority::PERIODIC);
+    assert_eq!(
+        queued.reason_detail.as_deref(),
+        Some("read again by a newer reader")
+    );
+    assert!(row(&store, ItemKind::File, "new").await.is_none());
+    // Once per version: a restart does not queue it again.
+    store
+        .complete(
+            CONN,
+            &store.claim(CONN, "w", 10, LEASE, ms(6)).await.unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .queue_stale_content(CONN, EXTRACTOR_VERSION, ms(7))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_counters_exact(&store).await;
+}
