@@ -231,6 +231,10 @@ pub enum StoreError {
     /// The store refused the request (a caller bug, e.g. a secret as a setting).
     #[error("{0}")]
     Refused(String),
+    /// The write's own code panicked (a bug, not the disk): nothing of it
+    /// was saved, and the writer goes on with the others.
+    #[error("a change to the local database stopped on a bug: {0}")]
+    Panicked(String),
 }
 
 impl StoreError {
@@ -239,7 +243,7 @@ impl StoreError {
         match self {
             StoreError::Database(err) => is_corruption(err),
             StoreError::WriteFailed(err) => is_corruption(err),
-            StoreError::Refused(_) => false,
+            StoreError::Refused(_) | StoreError::Panicked(_) => false,
         }
     }
 }
@@ -261,6 +265,11 @@ impl From<StoreError> for UserError {
                 ErrorCode::Internal,
                 format!("The local database refused a change: {reason}."),
                 "This is a bug in Box Connector; please report it.",
+            ),
+            StoreError::Panicked(_) => UserError::new(
+                ErrorCode::Internal,
+                format!("{err}."),
+                "This is a bug in Box Connector, not a disk problem; nothing of this change was saved. Please report it.",
             ),
         }
     }

@@ -1140,6 +1140,58 @@ async fn a_failing_write_fails_alone_and_the_rest_of_its_batch_commits() {
 }
 
 #[tokio::test]
+async fn a_write_that_panics_fails_alone_as_a_bug_and_the_writer_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(db_path(&dir)).await.unwrap();
+    // Hold the write connection so the three writes queue into one batch.
+    let held = store.begin_write().await.unwrap();
+    let first = tokio::spawn({
+        let store = store.clone();
+        async move { store.set_setting("before", "kept").await }
+    });
+    let panicking = tokio::spawn({
+        let store = store.clone();
+        async move {
+            store
+                .write((), |(), conn| {
+                    Box::pin(async move {
+                        // A statement first: it must not stay.
+                        sqlx::query("INSERT INTO settings VALUES ('half', 'done', 0)")
+                            .execute(&mut *conn)
+                            .await?;
+                        let bug: Option<i64> = None;
+                        Ok(bug.expect("a bug in a write"))
+                    })
+                })
+                .await
+        }
+    });
+    let last = tokio::spawn({
+        let store = store.clone();
+        async move { store.set_setting("after", "kept").await }
+    });
+    until_queued(&store, 2).await;
+    drop(held);
+
+    first.await.unwrap().expect("the write before it commits");
+    let err = panicking.await.unwrap().expect_err("the panicking write fails");
+    assert!(matches!(err, StoreError::Panicked(_)), "{err:?}");
+    assert!(err.to_string().contains("a bug in a write"), "{err}");
+    let shown = crate::error::UserError::from(err);
+    assert_eq!(shown.code, crate::error::ErrorCode::Internal, "{shown:?}");
+    assert!(shown.hint.contains("not a disk problem"), "{shown:?}");
+    last.await.unwrap().expect("the write after it commits too");
+
+    assert_eq!(store.setting("half").await.unwrap(), None, "nothing of it stayed");
+    assert_eq!(store.setting("before").await.unwrap().as_deref(), Some("kept"));
+    assert_eq!(store.setting("after").await.unwrap().as_deref(), Some("kept"));
+    // The writer is alive: later writes land, and no damage was noted.
+    store.set_setting("later", "v").await.expect("later writes go on");
+    assert!(store.corruption().is_none());
+    store.close().await;
+}
+
+#[tokio::test]
 async fn a_failure_of_the_whole_batch_fails_every_write_in_it_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(db_path(&dir)).await.unwrap();
