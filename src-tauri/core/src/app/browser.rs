@@ -98,7 +98,9 @@ mod tests {
             program: "true".into(),
             args: Vec::new(),
         };
-        launcher.open("https://account.box.com/api/oauth2/authorize?x=1").unwrap();
+        launcher
+            .open("https://account.box.com/api/oauth2/authorize?x=1")
+            .unwrap();
         launcher.open("http://127.0.0.1:4000/file/1").unwrap();
     }
 }

@@ -1174,7 +1174,10 @@ async fn a_write_that_panics_fails_alone_as_a_bug_and_the_writer_goes_on() {
     drop(held);
 
     first.await.unwrap().expect("the write before it commits");
-    let err = panicking.await.unwrap().expect_err("the panicking write fails");
+    let err = panicking
+        .await
+        .unwrap()
+        .expect_err("the panicking write fails");
     assert!(matches!(err, StoreError::Panicked(_)), "{err:?}");
     assert!(err.to_string().contains("a bug in a write"), "{err}");
     let shown = crate::error::UserError::from(err);
@@ -1182,11 +1185,24 @@ async fn a_write_that_panics_fails_alone_as_a_bug_and_the_writer_goes_on() {
     assert!(shown.hint.contains("not a disk problem"), "{shown:?}");
     last.await.unwrap().expect("the write after it commits too");
 
-    assert_eq!(store.setting("half").await.unwrap(), None, "nothing of it stayed");
-    assert_eq!(store.setting("before").await.unwrap().as_deref(), Some("kept"));
-    assert_eq!(store.setting("after").await.unwrap().as_deref(), Some("kept"));
+    assert_eq!(
+        store.setting("half").await.unwrap(),
+        None,
+        "nothing of it stayed"
+    );
+    assert_eq!(
+        store.setting("before").await.unwrap().as_deref(),
+        Some("kept")
+    );
+    assert_eq!(
+        store.setting("after").await.unwrap().as_deref(),
+        Some("kept")
+    );
     // The writer is alive: later writes land, and no damage was noted.
-    store.set_setting("later", "v").await.expect("later writes go on");
+    store
+        .set_setting("later", "v")
+        .await
+        .expect("later writes go on");
     assert!(store.corruption().is_none());
     store.close().await;
 }
