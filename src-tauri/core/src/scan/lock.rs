@@ -50,7 +50,17 @@ impl From<HeldBy> for UserError {
 impl ScannerLock {
     /// Takes the lock at once, or says who holds it; never waits.
     pub fn try_acquire(data_dir: &Path, role: &str) -> Result<ScannerLockGuard, HeldBy> {
-        let path = data_dir.join(LOCK_FILE_NAME);
+        Self::try_acquire_named(data_dir, LOCK_FILE_NAME, role)
+    }
+
+    /// The same kind of lock under another file name of the data dir, for
+    /// another job one process at a time does (evaluating the policies).
+    pub fn try_acquire_named(
+        data_dir: &Path,
+        file_name: &str,
+        role: &str,
+    ) -> Result<ScannerLockGuard, HeldBy> {
+        let path = data_dir.join(file_name);
         let unusable = |e: std::io::Error| HeldBy {
             pid: 0,
             role: format!("unknown: {} cannot be used ({e})", path.display()),

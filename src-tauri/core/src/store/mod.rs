@@ -38,6 +38,7 @@ mod open_marker;
 pub mod queue;
 mod scan_views;
 mod settings;
+mod signals;
 mod time;
 mod writer;
 
@@ -89,6 +90,7 @@ struct Inner {
     damage: Arc<Damage>,
     marker: Mutex<OpenMarker>,
     integrity_checked: bool,
+    findings_opened: Arc<signals::FindingsOpened>,
 }
 
 impl Drop for Inner {
@@ -324,6 +326,12 @@ impl Store {
             .begin_with("BEGIN IMMEDIATE")
             .await;
         self.noted(begun)
+    }
+
+    /// Changes each time a write of this process that opened findings
+    /// commits (the policies wait on it instead of polling).
+    pub fn findings_opened(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.findings_opened.subscribe()
     }
 
     /// The newest migration applied to this database.
