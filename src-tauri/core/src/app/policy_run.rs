@@ -74,14 +74,16 @@ impl App {
                     tracing::debug!("policies are being evaluated by process {}", held.pid);
                     tokio::time::sleep(LOCK_POLL).await;
                 }
-                Err(held) => return Err(UserError::new(
-                    ErrorCode::InvalidInput,
-                    format!(
+                Err(held) => {
+                    return Err(UserError::new(
+                        ErrorCode::InvalidInput,
+                        format!(
                         "The policies are being evaluated by another Box Connector process ({}).",
                         held.pid
                     ),
-                    "Try again once it has finished (an evaluation takes seconds).",
-                )),
+                        "Try again once it has finished (an evaluation takes seconds).",
+                    ))
+                }
             }
         }
     }

@@ -123,4 +123,16 @@ mod tests {
         let text = std::fs::read_to_string(dir.path().join(LOCK_FILE_NAME)).unwrap();
         assert_eq!(text, format!("{} cli\n", std::process::id()));
     }
+
+    #[test]
+    fn another_job_has_a_lock_of_its_own_held_by_one_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let _scanner = ScannerLock::try_acquire(dir.path(), "app").unwrap();
+        let policies = ScannerLock::try_acquire_named(dir.path(), "policies.lock", "app")
+            .expect("independent of the scanner's");
+        let held = ScannerLock::try_acquire_named(dir.path(), "policies.lock", "cli").unwrap_err();
+        assert_eq!(held.role, "app");
+        drop(policies);
+        ScannerLock::try_acquire_named(dir.path(), "policies.lock", "cli").unwrap();
+    }
 }
