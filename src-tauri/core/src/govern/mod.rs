@@ -879,7 +879,8 @@ impl Governor {
         let record = self.audit_record(audit_id).await?;
         // With governance off nothing is sent, not even to finish: the entry
         // waits, and is finished once governance is on again.
-        if !self.can_write || !AuditState::parse(&record.state).is_some_and(|s| !s.is_final()) {
+        let finished = AuditState::parse(&record.state).is_none_or(|s| s.is_final());
+        if !self.can_write || finished {
             return self.entry(audit_id).await;
         }
         let Some(claim) = lease::claim(&self.store, audit_id).await? else {

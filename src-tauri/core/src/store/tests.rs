@@ -1243,14 +1243,16 @@ async fn a_write_that_panics_fails_alone_as_a_bug_and_the_writer_goes_on() {
         let store = store.clone();
         async move {
             store
-                .write((), |(), conn| {
+                .write(true, |explode, conn| {
                     Box::pin(async move {
                         // A statement first: it must not stay.
                         sqlx::query("INSERT INTO settings VALUES ('half', 'done', 0)")
                             .execute(&mut *conn)
                             .await?;
-                        let bug: Option<i64> = None;
-                        Ok(bug.expect("a bug in a write"))
+                        if *explode {
+                            panic!("a bug in a write");
+                        }
+                        Ok(())
                     })
                 })
                 .await
