@@ -400,7 +400,7 @@ fn unshared_card_files(sandbox: &TestSandbox) -> Vec<(String, String)> {
         .filter(|f| {
             let i = ent.parse_file_id(&f.file_id).unwrap();
             let folder = ent.files.parent[i as usize];
-            !ent.links.contains_key(&(false, folder))
+            ent.link_of(false, folder).is_none()
                 && ent
                     .collabs_by_item
                     .get(&(false, folder))
