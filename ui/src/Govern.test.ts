@@ -18,7 +18,7 @@ async function openFirstFinding() {
   return screen.findByTestId('finding-actions');
 }
 
-function alert(id: number, acknowledged = false): Alert {
+function alert(id: number, acknowledged = false, note: string | null = null): Alert {
   return {
     alert_id: id,
     policy_id: 1,
@@ -27,6 +27,7 @@ function alert(id: number, acknowledged = false): Alert {
     raised_at: new Date().toISOString(),
     audit_id: null,
     acknowledged,
+    note,
   };
 }
 
@@ -292,7 +293,7 @@ describe('policies and alerts', () => {
     let open = 1;
     const mock = mockShell(connected(), {
       governance_status: () => governanceStatus({ open_alerts: open }),
-      alerts: () => [alert(1, true), alert(2)],
+      alerts: () => [alert(1, true), alert(2, false, 'Not acted on: the daily cap was reached.')],
       acknowledge_alerts: () => {
         open = 0;
         return governanceStatus({ open_alerts: 0 });
@@ -309,6 +310,9 @@ describe('policies and alerts', () => {
     const list = await screen.findByTestId('alert-list');
     const items = [...list.querySelectorAll('li')];
     expect(items.map((li) => li.dataset.alert)).toEqual(['2', '1']);
+    // Why an acting policy did not act is said on the alert.
+    expect(within(items[0]).getByTestId('alert-note').textContent).toContain('daily cap');
+    expect(within(items[1]).queryByTestId('alert-note')).toBeNull();
     await userEvent.click(within(items[0]).getByTestId('alert-ack'));
     expect(lastCall(mock.calls, 'acknowledge_alerts')?.args).toEqual({ alertIds: [2] });
     await waitFor(() => expect(screen.queryByTestId('tab-badge-audit')).toBeNull());

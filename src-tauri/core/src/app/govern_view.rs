@@ -120,7 +120,7 @@ fn policy_of_record(p: PolicyRecord) -> Policy {
 
 /// Why an acting policy left a match alone: it was open before the policy
 /// was enabled (the admin previews those in bulk instead).
-const BACKLOG_NOTE: &str = "Not acted on: the finding was open before the policy was enabled. Preview the policy's existing matches to act on them.";
+const BACKLOG_NOTE: &str = "Not acted on: the finding was open before the policy was enabled. Act on such matches as a bulk action after its preview (the findings view's bulk action, or `policy backlog <id>` in a terminal).";
 
 fn cap_note(cap: i64) -> String {
     format!("Not acted on: the policy's daily cap ({cap} actions in 24 hours) was reached. Raise the cap or act on it yourself.")
