@@ -784,11 +784,13 @@ impl Governor {
             .await
             .ok()
             .flatten();
-        let error = UserError::new(
-            why.code,
-            why.message,
-            format!("{} {}", place.words(), why.hint),
-        );
+        let words = place.words();
+        let hint = if words.is_empty() {
+            why.hint
+        } else {
+            format!("{words} {}", why.hint)
+        };
+        let error = UserError::new(why.code, why.message, hint);
         self.finish(
             record.audit_id,
             AuditState::Failed,
@@ -995,7 +997,8 @@ impl Place<'_> {
                     original_owner.unwrap_or("its owner")
                 )
             }
-            _ => "Nothing after the failed step was sent.".to_owned(),
+            // One request: Box's refusal says it all.
+            _ => String::new(),
         };
         match self.invite {
             Invite::None => {}
@@ -1007,7 +1010,7 @@ impl Place<'_> {
                 self.invite_id.unwrap_or("?")
             )),
         }
-        out
+        out.trim_start().to_owned()
     }
 }
 
