@@ -25,3 +25,5 @@ echo "== connector-core inspection: peak RSS inspecting a 500 MB file, content r
 cargo run -q --release -p connector-core --example inspect_bench
 echo "== connector-core governance: a bulk action one item at a time vs eight at once across owners, requests per item"
 cargo run -q --release -p connector-core --example govern_bench
+echo "== connector-core policies: share -> an acting policy's change with only the headless scanner running (p50/p95 over 20 shares) vs share -> finding open"
+scripts/with-keyring.sh cargo run -q --release -p connector-core --example policy_bench

@@ -40,6 +40,7 @@ fn main() {
             "add_policy",
             "remove_policy",
             "set_policy_enabled",
+            "preview_policy_backlog",
             "test_policy",
             "alerts",
             "acknowledge_alerts",

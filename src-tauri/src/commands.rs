@@ -389,6 +389,16 @@ pub async fn set_policy_enabled(
     core.app()?.set_policy_enabled(policy_id, enabled).await
 }
 
+/// An acting policy's matches from before it was enabled (it leaves them
+/// alone), as a bulk preview; confirmed with `perform_bulk`.
+#[tauri::command]
+pub async fn preview_policy_backlog(
+    core: State<'_, Core>,
+    policy_id: i64,
+) -> Result<BulkPreview, UserError> {
+    core.app()?.preview_policy_backlog(policy_id).await
+}
+
 /// What a rule would match today: nothing is raised or sent.
 #[tauri::command]
 pub async fn test_policy(

@@ -102,6 +102,7 @@ fn main() {
             commands::add_policy,
             commands::remove_policy,
             commands::set_policy_enabled,
+            commands::preview_policy_backlog,
             commands::test_policy,
             commands::alerts,
             commands::acknowledge_alerts,

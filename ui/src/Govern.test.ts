@@ -18,7 +18,7 @@ async function openFirstFinding() {
   return screen.findByTestId('finding-actions');
 }
 
-function alert(id: number, acknowledged = false): Alert {
+function alert(id: number, acknowledged = false, note: string | null = null): Alert {
   return {
     alert_id: id,
     policy_id: 1,
@@ -27,6 +27,7 @@ function alert(id: number, acknowledged = false): Alert {
     raised_at: new Date().toISOString(),
     audit_id: null,
     acknowledged,
+    note,
   };
 }
 
@@ -288,11 +289,40 @@ describe('policies and alerts', () => {
     expect(await screen.findByTestId('policies-empty')).toBeTruthy();
   });
 
+  it("offers an acting policy's existing matches as a bulk preview, sent only on confirm", async () => {
+    const policy = {
+      policy_id: 5,
+      name: 'Card links, fixed',
+      enabled: true,
+      matches: { kinds: ['public_link'], detectors: [], min_confidence: null, min_severity: null, file_has_detector: 'credit_card', owner_login: null, path_prefix: null },
+      action: 'remove_link',
+      auto_act: true,
+      created_at: new Date().toISOString(),
+      daily_cap: 100,
+    };
+    const items = [actionPreview({ preview_id: '' })];
+    const mock = mockShell(connected(), {
+      policies: () => [policy],
+      preview_policy_backlog: () => ({ preview_id: 'backlog-1', filter: {}, kind: 'remove_link', items, will_change: 1, refused: 0 }),
+      perform_bulk: () => bulkProgress({ total: 1 }),
+    });
+    render(App);
+    await userEvent.click(await screen.findByRole('tab', { name: /^Audit/ }));
+    await userEvent.click(await screen.findByTestId('audit-section-policies'));
+    await userEvent.click(await screen.findByTestId('policy-backlog'));
+    expect(lastCall(mock.calls, 'preview_policy_backlog')?.args).toEqual({ policyId: 5 });
+    const dialog = await screen.findByTestId('bulk-dialog');
+    expect(await within(dialog).findByTestId('bulk-will-change')).toHaveTextContent('1');
+    expect(sent(mock.calls)).toEqual([]);
+    await userEvent.click(within(dialog).getByTestId('bulk-confirm'));
+    expect(lastCall(mock.calls, 'perform_bulk')?.args).toEqual({ previewId: 'backlog-1' });
+  });
+
   it('counts open alerts in the nav, lists them unacknowledged first and acknowledges', async () => {
     let open = 1;
     const mock = mockShell(connected(), {
       governance_status: () => governanceStatus({ open_alerts: open }),
-      alerts: () => [alert(1, true), alert(2)],
+      alerts: () => [alert(1, true), alert(2, false, 'Not acted on: the daily cap was reached.')],
       acknowledge_alerts: () => {
         open = 0;
         return governanceStatus({ open_alerts: 0 });
@@ -309,6 +339,9 @@ describe('policies and alerts', () => {
     const list = await screen.findByTestId('alert-list');
     const items = [...list.querySelectorAll('li')];
     expect(items.map((li) => li.dataset.alert)).toEqual(['2', '1']);
+    // Why an acting policy did not act is said on the alert.
+    expect(within(items[0]).getByTestId('alert-note').textContent).toContain('daily cap');
+    expect(within(items[1]).queryByTestId('alert-note')).toBeNull();
     await userEvent.click(within(items[0]).getByTestId('alert-ack'));
     expect(lastCall(mock.calls, 'acknowledge_alerts')?.args).toEqual({ alertIds: [2] });
     await waitFor(() => expect(screen.queryByTestId('tab-badge-audit')).toBeNull());

@@ -1,6 +1,7 @@
 //! `act`, `policy` and `audit`: governance from a terminal. `act` prints its
 //! preview and changes nothing unless `--yes` confirms it; every change is
-//! in the audit log, which `audit` prints and exports (offline).
+//! in the audit log, which `audit` prints and exports (offline, sending
+//! nothing to Box; `audit resume` finishes what an earlier run left).
 
 use std::path::PathBuf;
 
@@ -122,9 +123,22 @@ pub enum PolicyAction {
         /// The action on a match (only taken with --auto-act).
         #[arg(long, value_enum)]
         action: Option<ActArg>,
-        /// Act on every match without asking (each action is still in the audit log).
+        /// Act on every match opened from now on, without asking (each action
+        /// is still in the audit log; what matches already is previewed with
+        /// `policy backlog`).
         #[arg(long, requires = "action")]
         auto_act: bool,
+        /// Actions a day at most for an acting policy (alerts say when it is reached).
+        #[arg(long, value_name = "N")]
+        daily_cap: Option<u32>,
+    },
+    /// The matches an acting policy found open when it was enabled (it does
+    /// not act on those by itself): previewed, and changed with --yes.
+    Backlog {
+        policy_id: i64,
+        /// Confirm: send the changes the preview shows.
+        #[arg(long)]
+        yes: bool,
     },
     /// Dry run: what the rule would match today (nothing is raised or sent).
     Test {
@@ -152,6 +166,9 @@ pub enum AuditAction {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// Finish the actions an earlier run left unfinished (each step is
+    /// checked against Box first, so none is sent twice).
+    Resume,
 }
 
 /// Actions an earlier run left unfinished are taken up first (checked
@@ -223,6 +240,7 @@ pub async fn policy(app: &App, action: PolicyAction, out: &Output) -> Result<u8,
             matches,
             action,
             auto_act,
+            daily_cap,
         } => {
             let p = app
                 .add_policy(NewPolicy {
@@ -230,9 +248,34 @@ pub async fn policy(app: &App, action: PolicyAction, out: &Output) -> Result<u8,
                     matches: matches.matches(),
                     action: action.map(ActArg::kind),
                     auto_act,
+                    daily_cap,
                 })
                 .await?;
             out.policies(std::slice::from_ref(&p));
+            if p.auto_act && !out.json {
+                let existing = app.test_policy(p.matches.clone()).await?.matched;
+                if existing > 0 {
+                    println!(
+                        "{existing} findings match already: the policy acts only on new ones. Preview those with `policy backlog {}`.",
+                        p.policy_id
+                    );
+                }
+            }
+        }
+        PolicyAction::Backlog { policy_id, yes } => {
+            let preview = app.preview_policy_backlog(policy_id).await?;
+            if !yes {
+                out.bulk_preview(&preview);
+                return Ok(exit::DONE);
+            }
+            let batch = app.start_bulk(&preview.preview_id).await?;
+            let progress = app.run_bulk(batch).await?;
+            out.bulk_progress(&progress);
+            return Ok(if progress.failed > 0 {
+                exit::FAILED
+            } else {
+                exit::DONE
+            });
         }
         PolicyAction::Test { matches } => out.dry_run(&app.test_policy(matches.matches()).await?),
         PolicyAction::Remove { policy_id } => {
@@ -256,7 +299,7 @@ pub async fn audit(
     limit: u32,
     out: &Output,
 ) -> Result<u8, UserError> {
-    resume_first(app, out).await;
+    // Reading the log sends nothing to Box; only `audit resume` finishes actions.
     match action {
         None => {
             let page = app.audit(AuditFilter::default(), 0, limit).await?;
@@ -270,6 +313,10 @@ pub async fn audit(
             };
             let report = app.export_audit(format, &path).await?;
             out.exported(&report, "audit entries");
+        }
+        Some(AuditAction::Resume) => {
+            let finished = app.resume_interrupted_actions().await?;
+            out.audit_entries(&finished);
         }
     }
     Ok(exit::DONE)

@@ -1,7 +1,9 @@
 //! How `act`, `policy` and `audit` print: words for people, the ipc types
 //! for `--json` (keys as in `ipc::govern`).
 
-use connector_core::ipc::govern::{ActionPreview, Alert, AuditEntry, Policy, PolicyDryRun};
+use connector_core::ipc::govern::{
+    ActionPreview, Alert, AuditEntry, BulkPreview, BulkProgress, Policy, PolicyDryRun,
+};
 
 use crate::output::Output;
 
@@ -44,6 +46,49 @@ impl Output {
         if !p.changes.is_empty() {
             println!("Nothing was sent. Run again with --yes to make these changes.");
         }
+    }
+
+    pub fn bulk_preview(&self, p: &BulkPreview) {
+        if self.json {
+            return self.print_json(p);
+        }
+        println!(
+            "{} on {} items: {} will change, {} refused.",
+            p.kind.as_str(),
+            p.items.len(),
+            p.will_change,
+            p.refused
+        );
+        for item in &p.items {
+            let place = item.item.path.as_deref().unwrap_or(&item.item.item_id);
+            match &item.refused {
+                Some(why) => println!("  ! {place}: refused: {}", why.message),
+                None => {
+                    for c in &item.changes {
+                        println!("  - {}", c.description);
+                    }
+                }
+            }
+        }
+        if p.will_change > 0 {
+            println!("Nothing was sent. Run again with --yes to make these changes.");
+        }
+    }
+
+    pub fn bulk_progress(&self, p: &BulkProgress) {
+        if self.json {
+            return self.print_json(p);
+        }
+        println!(
+            "{} on {} items: {} done, {} unchanged, {} failed, {} refused (audit batch {}).",
+            p.kind.as_str(),
+            p.total,
+            p.done,
+            p.unchanged,
+            p.failed,
+            p.refused,
+            p.batch_id
+        );
     }
 
     pub fn audit_entries(&self, rows: &[AuditEntry]) {
@@ -149,6 +194,9 @@ impl Output {
                     .map(|id| format!("  (acted: audit #{id})"))
                     .unwrap_or_default()
             );
+            if let Some(note) = &a.note {
+                println!("       {note}");
+            }
         }
     }
 }

@@ -127,6 +127,25 @@ fn is_box_host(url: &str) -> bool {
     })
 }
 
+/// Whether `url` may receive a credential: https, or plain http to this
+/// machine only (a loopback address or `localhost`: the sandbox, a test
+/// server), where nothing crosses a network to be read.
+pub fn is_secure_endpoint(url: &str) -> bool {
+    let Ok(u) = url::Url::parse(url) else {
+        return false;
+    };
+    match u.scheme() {
+        "https" => u.host().is_some(),
+        "http" => match u.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            None => false,
+        },
+        _ => false,
+    }
+}
+
 impl CustomSettings {
     /// The addresses a Custom connection uses. An empty field falls back to
     /// Box's public endpoint only while every address the admin gave is on
@@ -144,6 +163,18 @@ impl CustomSettings {
         let token = given(&self.token_url);
         let api = given(&self.api_url);
         let revoke = given(&self.revoke_url);
+        // Tokens, secrets and every API answer pass through these addresses.
+        if let Some(plain) = [&authorize, &token, &api, &revoke]
+            .into_iter()
+            .flatten()
+            .find(|u| !is_secure_endpoint(u))
+        {
+            return Err(UserError::new(
+                ErrorCode::InvalidInput,
+                format!("\"{plain}\" is not an https address; Box Connector sends sign-ins and tokens only over https."),
+                "Enter https:// addresses (plain http only to this machine: localhost, 127.0.0.1 or ::1).",
+            ));
+        }
         let all_box = [&authorize, &token, &api, &revoke]
             .into_iter()
             .flatten()
@@ -332,6 +363,52 @@ mod custom_endpoint_tests {
             ..own
         };
         assert!(fake.endpoints().is_err());
+    }
+
+    #[test]
+    fn only_https_or_loopback_http_endpoints_are_accepted() {
+        for ok in [
+            "https://idp.example.com/oauth2/token",
+            "http://127.0.0.1:4000/oauth2/token",
+            "http://127.9.8.7/oauth2/token",
+            "http://localhost:8080/oauth2/token",
+            "http://LOCALHOST/oauth2/token",
+            "http://[::1]:4000/oauth2/token",
+        ] {
+            assert!(is_secure_endpoint(ok), "{ok}");
+            let e = custom(Some(ok), Some("https://api.example.com/2.0"), None).endpoints();
+            assert!(e.is_ok(), "{ok}: {e:?}");
+        }
+        for bad in [
+            "http://idp.example.com/oauth2/token",
+            "http://127.0.0.1.evil.example/oauth2/token",
+            "http://localhost.evil.example/oauth2/token",
+            "http://10.0.0.1/oauth2/token",
+            "http://[::2]/oauth2/token",
+            "ftp://idp.example.com/token",
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+        ] {
+            assert!(!is_secure_endpoint(bad), "{bad}");
+            let err = custom(Some(bad), Some("https://api.example.com/2.0"), None)
+                .endpoints()
+                .unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidInput, "{bad}");
+            assert!(err.message.contains("https"), "{err:?}");
+        }
+        // Every field is checked, not only the token URL.
+        let mut plain_api = custom(
+            Some("https://idp.example.com/oauth2/token"),
+            Some("http://api.example.com/2.0"),
+            None,
+        );
+        assert!(plain_api.endpoints().is_err());
+        plain_api.api_url = Some("https://api.example.com/2.0".into());
+        plain_api.authorize_url = Some("http://idp.example.com/authorize".into());
+        assert!(plain_api.endpoints().is_err());
+        plain_api.authorize_url = None;
+        plain_api.revoke_url = Some("http://idp.example.com/revoke".into());
+        assert!(plain_api.endpoints().is_err());
     }
 
     #[test]

@@ -206,6 +206,31 @@ export class GovernData {
     if (p) this.applyProgress(p);
   };
 
+  /** An acting policy's matches from before it was enabled (it leaves them
+   *  alone), previewed as a bulk action: confirmed like any other. */
+  previewBacklog = async (policy: Policy) => {
+    const b = this.bulk;
+    if (!policy.action || b?.phase === 'running' || b?.phase === 'starting') return;
+    const kind = policy.action;
+    const filter: FindingsFilter = {
+      severity: null,
+      kind: policy.matches.kinds.length === 1 ? policy.matches.kinds[0] : null,
+      detector: policy.matches.detectors.length === 1 ? policy.matches.detectors[0] : null,
+      owner_login: policy.matches.owner_login,
+      file_has_detector: policy.matches.file_has_detector,
+      include_closed: false,
+    };
+    this.bulk = { phase: 'previewing', filter, matching: 0, kind };
+    try {
+      const preview = await ipc.previewPolicyBacklog(policy.policy_id);
+      if (this.bulk?.phase === 'previewing' && this.bulk.kind === kind) {
+        this.bulk = { phase: 'ready', filter, matching: preview.items.length, kind, preview, error: null };
+      }
+    } catch (e) {
+      if (this.bulk?.phase === 'previewing') this.bulk = { phase: 'choosing', filter, matching: 0, error: ipc.toUserError(e) };
+    }
+  };
+
   closeBulk = () => {
     if (this.bulk?.phase === 'starting') return;
     this.bulk = null;

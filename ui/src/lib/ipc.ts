@@ -75,6 +75,7 @@ export const policies = () => call(() => commands.policies());
 export const addPolicy = (policy: NewPolicy) => call(() => commands.addPolicy(policy));
 export const removePolicy = (policyId: number) => call(() => commands.removePolicy(policyId));
 export const setPolicyEnabled = (policyId: number, enabled: boolean) => call(() => commands.setPolicyEnabled(policyId, enabled));
+export const previewPolicyBacklog = (policyId: number) => call(() => commands.previewPolicyBacklog(policyId));
 export const testPolicy = (matches: PolicyMatch) => call(() => commands.testPolicy(matches));
 export const alerts = (includeAcknowledged: boolean, limit: number) => call(() => commands.alerts(includeAcknowledged, limit));
 export const acknowledgeAlerts = (alertIds: number[]) => call(() => commands.acknowledgeAlerts(alertIds));

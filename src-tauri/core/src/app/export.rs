@@ -1,5 +1,7 @@
 //! Exports (findings, the audit log): CSV or JSON written whole or not at
 //! all, through a temporary file in the target folder renamed at the end.
+//! Every CSV cell goes through [`neutralised`]: a file name or a login is
+//! anyone's text, and a spreadsheet runs a cell that starts like a formula.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -40,6 +42,16 @@ fn csv_failed(e: csv::Error) -> UserError {
     )
 }
 
+/// A CSV cell as a spreadsheet shows it as text (OWASP's CSV-injection
+/// rule): one that starts with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return gets a leading single quote, which spreadsheets hide.
+pub fn neutralised(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
 impl ExportFile {
     pub fn create(
         path: &Path,
@@ -55,7 +67,8 @@ impl ExportFile {
         let sink = match format {
             ExportFormat::Csv => {
                 let mut w = csv::Writer::from_writer(out);
-                w.write_record(csv_header).map_err(csv_failed)?;
+                w.write_record(csv_header.iter().map(|c| neutralised(c).into_owned()))
+                    .map_err(csv_failed)?;
                 Sink::Csv(Box::new(w))
             }
             ExportFormat::Json => {
@@ -80,7 +93,9 @@ impl ExportFile {
         row: &T,
     ) -> Result<(), UserError> {
         match &mut self.sink {
-            Sink::Csv(w) => w.write_record(csv(row)).map_err(csv_failed)?,
+            Sink::Csv(w) => w
+                .write_record(csv(row).iter().map(|c| neutralised(c).into_owned()))
+                .map_err(csv_failed)?,
             Sink::Json(out) => {
                 if self.rows > 0 {
                     out.write_all(b",\n").map_err(failed(&self.path))?;
@@ -110,5 +125,44 @@ impl ExportFile {
             rows: self.rows,
             format: self.format,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_that_start_like_a_formula_are_text() {
+        for hostile in [
+            "=HYPERLINK(\"http://evil\",\"x\")",
+            "+1+cmd|' /C calc'!A0",
+            "-2+3",
+            "@SUM(A1:A2)",
+            "\t=1+1",
+            "\r=1+1",
+        ] {
+            assert_eq!(neutralised(hostile), format!("'{hostile}"));
+        }
+        for plain in ["All Files/Q3.xlsx", "ann@acme.com", "", "'quoted", "1=1"] {
+            assert_eq!(neutralised(plain), plain);
+        }
+    }
+
+    #[test]
+    fn a_csv_export_writes_no_cell_a_spreadsheet_would_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        let mut file = ExportFile::create(&path, ExportFormat::Csv, &["name", "login"]).unwrap();
+        let row = ("=cmd|' /C calc'!A0".to_owned(), "@evil.example".to_owned());
+        file.push(|r: &(String, String)| [r.0.clone(), r.1.clone()], &row)
+            .unwrap();
+        file.finish().unwrap();
+        let mut reader = csv::Reader::from_path(&path).unwrap();
+        let cells: Vec<String> = reader
+            .records()
+            .flat_map(|r| r.unwrap().iter().map(str::to_owned).collect::<Vec<_>>())
+            .collect();
+        assert_eq!(cells, ["'=cmd|' /C calc'!A0", "'@evil.example"]);
     }
 }

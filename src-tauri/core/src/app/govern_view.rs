@@ -17,9 +17,11 @@ use crate::ipc::findings::{ExportFormat, ExportReport, FindingsFilter};
 use crate::ipc::govern::{
     ActionKind, ActionPreview, ActionRequest, Alert, AuditEntry, AuditFilter, AuditPage,
     AuditState, BulkPreview, BulkProgress, NewPolicy, Policy, PolicyDryRun, PolicyMatch,
+    DEFAULT_DAILY_CAP,
 };
 use crate::ipc::CoreEvent;
 use crate::store::governance::{AuditQuery, PolicyRecord};
+use crate::store::FindingRecord;
 use crate::store::Millis;
 
 use super::export::ExportFile;
@@ -32,8 +34,8 @@ const PREVIEW_LIFETIME: chrono::Duration = chrono::Duration::minutes(15);
 pub const BULK_LIMIT: usize = 10_000;
 /// Items of a bulk action in flight at once (across owners: Box's limits are per user).
 const BULK_CONCURRENCY: usize = 8;
-/// Policies look at new findings this often in the window.
-const POLICY_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+/// While Box cannot be reached, unfinished actions are tried again this often.
+const RESUME_RETRY: std::time::Duration = std::time::Duration::from_secs(30);
 /// Progress events at most this often.
 const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
@@ -112,7 +114,51 @@ fn policy_of_record(p: PolicyRecord) -> Policy {
         action: p.action.as_deref().and_then(ActionKind::parse),
         auto_act: p.auto_act,
         created_at: p.created_at.into(),
+        daily_cap: u32::try_from(p.daily_cap).unwrap_or(0),
     }
+}
+
+/// Why an acting policy left a match alone: it was open before the policy
+/// was enabled (the admin previews those in bulk instead).
+const BACKLOG_NOTE: &str = "Not acted on: the finding was open before the policy was enabled. Act on such matches as a bulk action after its preview (the findings view's bulk action, or `policy backlog <id>` in a terminal).";
+
+fn cap_note(cap: i64) -> String {
+    format!("Not acted on: the policy's daily cap ({cap} actions in 24 hours) was reached. Raise the cap or act on it yourself.")
+}
+
+fn no_policy(id: i64) -> UserError {
+    UserError::new(
+        ErrorCode::InvalidInput,
+        format!("There is no policy {id}."),
+        "List the policies to see their ids.",
+    )
+}
+
+/// The items `kind` changes to fix `findings`: one request per item (and
+/// collaboration), at most [`BULK_LIMIT`].
+fn targets_of(
+    findings: impl IntoIterator<Item = FindingRecord>,
+    kind: ActionKind,
+    seen: &mut std::collections::HashSet<(crate::ipc::govern::ItemType, String, Option<String>)>,
+    targets: &mut Vec<ActionRequest>,
+) -> bool {
+    for f in findings {
+        let Some(req) = policy::action_for(kind, &f) else {
+            continue;
+        };
+        let key = (
+            req.item_type,
+            req.item_id.clone(),
+            req.collaboration_id.clone(),
+        );
+        if seen.insert(key) {
+            targets.push(req);
+            if targets.len() >= BULK_LIMIT {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 impl App {
@@ -229,30 +275,75 @@ impl App {
         let mut targets: Vec<ActionRequest> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         let mut after = 0i64;
-        'pages: loop {
+        loop {
             let page = g
                 .store
                 .findings_after(&g.connection_id, &q, after, 1000)
                 .await?;
             let Some(last) = page.last() else { break };
             after = last.finding_id;
-            for f in page {
-                let Some(req) = policy::action_for(kind, &f) else {
-                    continue;
-                };
-                let key = (
-                    req.item_type,
-                    req.item_id.clone(),
-                    req.collaboration_id.clone(),
-                );
-                if seen.insert(key) {
-                    targets.push(req);
-                    if targets.len() >= BULK_LIMIT {
-                        break 'pages;
-                    }
-                }
+            if !targets_of(page, kind, &mut seen, &mut targets) {
+                break;
             }
         }
+        self.bulk_preview_of(&g, targets, filter, kind).await
+    }
+
+    /// The matches an acting policy found open when it was enabled, which
+    /// it never acts on by itself: a bulk preview the admin may confirm
+    /// (`perform_bulk`) like any other.
+    pub async fn preview_policy_backlog(&self, policy_id: i64) -> Result<BulkPreview, UserError> {
+        let store = self.require_store().await?;
+        let record = store
+            .policies()
+            .await?
+            .into_iter()
+            .find(|p| p.policy_id == policy_id)
+            .ok_or_else(|| no_policy(policy_id))?;
+        let kind = record
+            .action
+            .as_deref()
+            .and_then(ActionKind::parse)
+            .ok_or_else(|| {
+                UserError::new(
+                    ErrorCode::InvalidInput,
+                    format!("Policy {policy_id} takes no action: it only raises alerts."),
+                    "Preview a bulk action from the findings instead.",
+                )
+            })?;
+        let matches: PolicyMatch = serde_json::from_str(&record.matches).unwrap_or_default();
+        let g = self.governor().await?;
+        let (found, _) =
+            policy::matching_after(&g.store, &g.connection_id, &matches, 0, usize::MAX).await?;
+        let backlog = found
+            .into_iter()
+            .filter(|f| f.finding_id <= record.acts_after);
+        let mut targets = Vec::new();
+        targets_of(
+            backlog,
+            kind,
+            &mut std::collections::HashSet::new(),
+            &mut targets,
+        );
+        let filter = FindingsFilter {
+            kind: (matches.kinds.len() == 1).then(|| matches.kinds[0]),
+            detector: (matches.detectors.len() == 1).then(|| matches.detectors[0].clone()),
+            owner_login: matches.owner_login.clone(),
+            file_has_detector: matches.file_has_detector.clone(),
+            ..FindingsFilter::default()
+        };
+        self.bulk_preview_of(&g, targets, filter, kind).await
+    }
+
+    /// Previews `targets` from what the scan stored and keeps the preview
+    /// until it is confirmed.
+    async fn bulk_preview_of(
+        &self,
+        g: &Governor,
+        targets: Vec<ActionRequest>,
+        filter: FindingsFilter,
+        kind: ActionKind,
+    ) -> Result<BulkPreview, UserError> {
         let mut items = Vec::with_capacity(targets.len());
         for req in targets {
             let state = g.read_stored(req.item_type, &req.item_id).await?;
@@ -502,6 +593,7 @@ impl App {
                 &policy_of(&new.matches),
                 new.action.map(|a| a.as_str()),
                 new.auto_act,
+                i64::from(new.daily_cap.unwrap_or(DEFAULT_DAILY_CAP)),
                 Millis::from(Utc::now()),
             )
             .await?;
@@ -513,13 +605,7 @@ impl App {
             .await?
             .into_iter()
             .find(|p| p.policy_id == id)
-            .ok_or_else(|| {
-                UserError::new(
-                    ErrorCode::InvalidInput,
-                    format!("There is no policy {id}."),
-                    "List the policies to see their ids.",
-                )
-            })
+            .ok_or_else(|| no_policy(id))
     }
 
     pub async fn remove_policy(&self, policy_id: i64) -> Result<(), UserError> {
@@ -556,12 +642,17 @@ impl App {
 
     /// Runs every enabled policy over the findings opened since it last
     /// looked: new matches raise alerts (one per policy and finding, ever),
-    /// and a policy set to act takes its action on each. Returns the new alerts.
+    /// and a policy set to act takes its action on each finding opened
+    /// after it was enabled, up to its daily cap; the alerts it does not act
+    /// on say why. One process evaluates at a time. Returns the new alerts.
     pub async fn evaluate_policies(&self) -> Result<Vec<Alert>, UserError> {
+        let _one_evaluator = self.policies_lock().await?;
         let (store, conn) = self.findings_connection().await?;
         let mut raised = Vec::new();
+        let day_ago = Millis::from(Utc::now() - chrono::Duration::hours(24));
         for record in store.policies().await?.into_iter().filter(|r| r.enabled) {
             let through = record.evaluated_through;
+            let (acts_after, cap) = (record.acts_after, record.daily_cap);
             let p = policy_of_record(record);
             let (found, cursor) =
                 policy::matching_after(&store, &conn, &p.matches, through, usize::MAX).await?;
@@ -580,13 +671,25 @@ impl App {
             }
             let alerts = self.alerts_of(&store, &conn, &new_alerts).await?;
             if let (true, Some(kind)) = (p.auto_act, p.action) {
+                let mut used = store.policy_actions_since(p.policy_id, day_ago).await?;
+                let mut capped = 0;
                 for alert in &alerts {
+                    if alert.finding.finding_id <= acts_after {
+                        store.set_alert_note(alert.alert_id, BACKLOG_NOTE).await?;
+                        continue;
+                    }
                     let Some(record) = store.finding(&conn, alert.finding.finding_id).await? else {
                         continue;
                     };
                     let Some(req) = policy::action_for(kind, &record) else {
                         continue;
                     };
+                    if used >= u64::try_from(cap).unwrap_or(0) {
+                        store.set_alert_note(alert.alert_id, &cap_note(cap)).await?;
+                        capped += 1;
+                        continue;
+                    }
+                    used += 1;
                     match self.act_now(req, Some(p.policy_id)).await {
                         Ok(entry) => {
                             store
@@ -595,6 +698,12 @@ impl App {
                         }
                         Err(e) => tracing::warn!("policy {} could not act: {e}", p.policy_id),
                     }
+                }
+                if capped > 0 {
+                    tracing::warn!(
+                        "policy {} reached its daily cap of {cap} actions: {capped} matches not acted on",
+                        p.policy_id
+                    );
                 }
             }
             raised.extend(self.alerts_of(&store, &conn, &new_alerts).await?);
@@ -626,6 +735,7 @@ impl App {
                 raised_at: a.raised_at.into(),
                 audit_id: a.audit_id,
                 acknowledged: a.acknowledged_at.is_some(),
+                note: a.note,
             });
         }
         Ok(out)
@@ -655,26 +765,20 @@ impl App {
     }
 
     /// The window's governance in the background: actions an earlier run
-    /// left unfinished are taken up once Box can be reached, and policies
-    /// look at new findings every few seconds.
+    /// left unfinished are taken up once Box can be reached. (Policies run
+    /// beside the scanner, wherever it runs: `policy_run`.)
     pub(super) fn start_background_governance(&self) {
         let app = self.clone();
         tokio::spawn(async move {
-            let mut resumed = false;
             loop {
-                if !resumed && app.governance_enabled().await && app.connection_can_write().await {
+                if app.governance_enabled().await && app.connection_can_write().await {
                     match app.resume_interrupted_actions().await {
-                        Ok(_) => resumed = true,
+                        Ok(_) => return,
                         Err(e) if e.code == ErrorCode::NotConnected => {}
                         Err(e) => tracing::info!("interrupted actions wait: {e}"),
                     }
                 }
-                if let Err(e) = app.evaluate_policies().await {
-                    if e.code != ErrorCode::NotConnected {
-                        tracing::warn!("policies: {e}");
-                    }
-                }
-                tokio::time::sleep(POLICY_EVERY).await;
+                tokio::time::sleep(RESUME_RETRY).await;
             }
         });
     }

@@ -17,6 +17,7 @@ mod findings_view;
 mod govern_view;
 mod governance;
 mod live;
+mod policy_run;
 mod retire;
 mod sandbox;
 mod scan_run;

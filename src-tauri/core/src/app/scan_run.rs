@@ -270,9 +270,17 @@ impl App {
             }
         };
         let progress = self.spawn_progress(cancel.clone());
+        // Policies run wherever the scanner runs, on the findings it opens.
+        let policies = cancel.child_token();
+        let policy_run = tokio::spawn({
+            let (app, policies) = (self.clone(), policies.clone());
+            async move { app.run_policies(policies).await }
+        });
         let result = self
             .scan_while_connected(&store, &record.id, mode, &cancel)
             .await;
+        policies.cancel();
+        let _ = policy_run.await;
         progress.abort();
         self.announce_scan().await;
         result

@@ -8,7 +8,10 @@
 //!   client, limiter and retries as the scan;
 //! - the audit row is written before the first request and after each
 //!   answer, so an interrupted action is resumed on the next start without
-//!   a second change (`perform`);
+//!   a second change (`perform`), by one process at a time (`lease`);
+//! - a step Box refuses ends the action in a recorded state no broader than
+//!   before: an owner invited to a holding folder is removed again, and the
+//!   entry says where the item is and what to do;
 //! - afterwards the item is queued for a rescan at the front, so findings
 //!   close from what Box then says, never from what the app assumed.
 //!
@@ -16,6 +19,7 @@
 //! steps, `perform` sends steps, `policy` matches findings to rules.
 
 pub mod item;
+pub mod lease;
 pub mod perform;
 pub mod plan;
 pub mod policy;
@@ -35,8 +39,9 @@ use crate::ipc::govern::{
 use crate::store::governance::{AuditRecord, AuditUpdate, NewAudit, QuarantineRecord};
 use crate::store::{priority, Enqueue, ItemKind, Millis, QueueReason, Store};
 use item::{collab_of_record, ItemState, LinkState};
+use lease::Claim;
 use perform::{Sender, StepOutcome};
-use plan::{Authority, Journal, Planned, Quarantined};
+use plan::{Authority, Journal, Planned, Quarantined, Step};
 
 /// The connected account, as governance needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,11 +143,22 @@ pub fn box_refusal(e: &ApiError) -> UserError {
 }
 
 impl Governor {
+    /// A sender for reads (no folder is made through it).
     fn sender(&self) -> Sender<'_> {
         Sender {
             client: &self.client,
             policy: &self.policy,
+            admin_id: &self.admin.id,
+            quarantine_folder: None,
         }
+    }
+
+    /// A sender for an action's steps: it knows the quarantine folder the
+    /// app made earlier.
+    async fn acting_sender(&self) -> Result<Sender<'_>, UserError> {
+        let mut sender = self.sender();
+        sender.quarantine_folder = self.store.quarantine_folder(&self.connection_id).await?;
+        Ok(sender)
     }
 
     async fn authority(&self, owner_id: Option<&str>) -> Result<Authority, UserError> {
@@ -255,7 +271,16 @@ impl Governor {
             }
         }
         let live = self.read_now(req.item_type, &req.item_id).await?;
-        self.preview_on(req, live, preview_id).await
+        let mut record = self.preview_on(req, live, preview_id).await?;
+        if req.kind == ActionKind::Quarantine && record.preview.refused.is_none() {
+            for owner in self.sender().look_alike_quarantine_folders().await? {
+                record.preview.warnings.push(format!(
+                    "A folder named like \"{}\" in your root is {owner}'s, not yours: it is ignored, and the item goes to the quarantine folder Box Connector made for you.",
+                    plan::QUARANTINE_FOLDER
+                ));
+            }
+        }
+        Ok(record)
     }
 
     /// The preview of `req` on the item in `state` (`None`: Box does not
@@ -444,7 +469,18 @@ impl Governor {
 
     /// Sends the pending action `audit_id`: the item is read again, changed
     /// no further than `previewed` showed, each step recorded as it lands.
+    /// Another process working the entry already: it is left to that one.
     pub async fn perform_pending(&self, audit_id: i64) -> Result<AuditEntry, UserError> {
+        let Some(claim) = lease::claim(&self.store, audit_id).await? else {
+            return self.entry(audit_id).await;
+        };
+        let result = self.perform_claimed(&claim).await;
+        claim.release(&self.store).await;
+        result
+    }
+
+    async fn perform_claimed(&self, claim: &Claim) -> Result<AuditEntry, UserError> {
+        let audit_id = claim.audit_id;
         let record = self.audit_record(audit_id).await?;
         let req: ActionRequest = serde_json::from_str(&record.request).map_err(corrupt_entry)?;
         let previewed: Vec<PlannedChange> =
@@ -494,7 +530,7 @@ impl Governor {
             .await?;
         // "before" is what Box said just before sending.
         self.set_before(audit_id, &live).await?;
-        self.run_steps(&record, planned.journal, 0, Vec::new(), false)
+        self.run_steps(claim, &record, planned.journal, 0, Vec::new(), false)
             .await
     }
 
@@ -547,6 +583,7 @@ impl Governor {
     /// have reached Box before an interruption, so Box is asked first.
     async fn run_steps(
         &self,
+        claim: &Claim,
         record: &AuditRecord,
         mut journal: Journal,
         from: usize,
@@ -556,15 +593,30 @@ impl Governor {
         let audit_id = record.audit_id;
         let steps = journal.steps.clone();
         let recovered = verify_first;
+        let sender = self.acting_sender().await?;
         for (i, step) in steps.iter().enumerate().skip(from) {
-            let outcome = self
-                .sender()
+            // Still this process's entry (a step may have outlasted the lease).
+            if !claim.renew(&self.store).await? {
+                return self.entry(audit_id).await;
+            }
+            let outcome = sender
                 .run(step, &mut journal, verify_first && i == from)
                 .await;
             match outcome {
                 StepOutcome::Done(line) => {
                     failpoint::hit(failpoint::AFTER_SEND_BEFORE_RECORD);
                     answers.push(line);
+                    if let (Step::EnsureQuarantineFolder, Some(id)) =
+                        (step, journal.vars.get(plan::VAR_QUARANTINE))
+                    {
+                        self.store
+                            .set_quarantine_folder(
+                                &self.connection_id,
+                                id,
+                                Millis::from(Utc::now()),
+                            )
+                            .await?;
+                    }
                     self.finish(
                         audit_id,
                         AuditState::Sending,
@@ -584,24 +636,20 @@ impl Governor {
                         e.status.map(|s| s.to_string()).unwrap_or_default(),
                         e.box_code.clone().unwrap_or_default()
                     ));
-                    let after = self
-                        .read_now(record_type(record), &record.item_id)
-                        .await
-                        .ok()
-                        .flatten();
-                    self.finish(
-                        audit_id,
-                        AuditState::Failed,
-                        &journal,
-                        i,
-                        &answers,
-                        after.as_ref(),
-                        Some(box_refusal(&e)),
-                        recovered,
-                    )
-                    .await?;
-                    self.rescan(record).await;
-                    return self.entry(audit_id).await;
+                    let why = box_refusal(&e);
+                    return self
+                        .fail_at(record, &sender, journal, i, answers, why, recovered)
+                        .await;
+                }
+                StepOutcome::Stopped(why) => {
+                    answers.push(format!(
+                        "{}: not sent: {}",
+                        perform::step_name(step),
+                        why.message
+                    ));
+                    return self
+                        .fail_at(record, &sender, journal, i, answers, why, recovered)
+                        .await;
                 }
                 StepOutcome::Unknown(e) => {
                     self.finish(
@@ -647,6 +695,115 @@ impl Governor {
         self.after_done(record, &journal).await?;
         self.rescan(record).await;
         self.entry(audit_id).await
+    }
+
+    /// Ends an action whose step `failed` Box refused (or that was not sent):
+    /// an owner invited to the holding folder is removed again, the
+    /// quarantine record follows where the item is, and the entry says
+    /// where that is and what to do.
+    #[allow(clippy::too_many_arguments)]
+    async fn fail_at(
+        &self,
+        record: &AuditRecord,
+        sender: &Sender<'_>,
+        mut journal: Journal,
+        failed: usize,
+        mut answers: Vec<String>,
+        why: UserError,
+        recovered: bool,
+    ) -> Result<AuditEntry, UserError> {
+        let steps = journal.steps.clone();
+        let (done, left) = steps.split_at(failed);
+        let invited = done
+            .iter()
+            .any(|s| matches!(s, Step::InviteToHolding { .. }))
+            && journal.vars.contains_key(plan::VAR_HOLDING_INVITE);
+        let take_back_pending = left.iter().any(|s| matches!(s, Step::RemoveHoldingInvite));
+        let mut invite = Invite::None;
+        if invited && take_back_pending {
+            invite = match sender
+                .run(&Step::RemoveHoldingInvite, &mut journal, false)
+                .await
+            {
+                StepOutcome::Done(line) => {
+                    answers.push(line);
+                    Invite::TakenBack
+                }
+                _ => Invite::Left,
+            };
+        }
+        let moved = done.iter().any(|s| matches!(s, Step::Move { .. }));
+        let kind = ActionKind::parse(&record.kind);
+        let quarantined = self
+            .quarantined(record_type(record), &record.item_id)
+            .await?;
+        match (kind, moved) {
+            (Some(ActionKind::Quarantine), true) => {
+                self.store
+                    .put_quarantine(
+                        &self.connection_id,
+                        QuarantineRecord {
+                            item_type: record.item_type.clone(),
+                            item_id: record.item_id.clone(),
+                            audit_id: record.audit_id,
+                            quarantined_at: Millis::from(Utc::now()),
+                        },
+                    )
+                    .await?
+            }
+            (Some(ActionKind::Restore), true) => {
+                self.store
+                    .remove_quarantine(&self.connection_id, &record.item_type, &record.item_id)
+                    .await?
+            }
+            _ => {}
+        }
+        let before: Option<ItemState> = serde_json::from_str(&record.before).ok();
+        let place = Place {
+            kind,
+            moved,
+            holding: journal.vars.get(plan::VAR_HOLDING).map(String::as_str),
+            holding_name: plan::holding_name(record_type(record), &record.item_id),
+            invite_id: journal
+                .vars
+                .get(plan::VAR_HOLDING_INVITE)
+                .map(String::as_str),
+            invite,
+            path: before.as_ref().and_then(|b| b.path.as_deref()),
+            owner: before.as_ref().and_then(|b| b.owner_login.as_deref()),
+            original: quarantined.as_ref().map(|q| {
+                (
+                    q.original_parent_id.as_str(),
+                    q.before.path.as_deref(),
+                    q.before.owner_login.as_deref(),
+                )
+            }),
+        };
+        let after = self
+            .read_now(record_type(record), &record.item_id)
+            .await
+            .ok()
+            .flatten();
+        let words = place.words();
+        let hint = if words.is_empty() {
+            why.hint
+        } else {
+            format!("{words} {}", why.hint)
+        };
+        let error = UserError::new(why.code, why.message, hint);
+        self.finish(
+            record.audit_id,
+            AuditState::Failed,
+            &journal,
+            failed,
+            &answers,
+            after.as_ref(),
+            Some(error),
+            recovered,
+        )
+        .await?;
+        self.rescan(record).await;
+        self.entry(record.audit_id).await
     }
 
     /// The item after link and collaborator changes, from Box's answers to
@@ -724,20 +881,33 @@ impl Governor {
         let record = self.audit_record(audit_id).await?;
         // With governance off nothing is sent, not even to finish: the entry
         // waits, and is finished once governance is on again.
-        if !self.can_write {
+        let finished = AuditState::parse(&record.state).is_none_or(|s| s.is_final());
+        if !self.can_write || finished {
             return self.entry(audit_id).await;
         }
+        let Some(claim) = lease::claim(&self.store, audit_id).await? else {
+            return self.entry(audit_id).await;
+        };
+        let result = self.resume_claimed(&claim).await;
+        claim.release(&self.store).await;
+        result
+    }
+
+    async fn resume_claimed(&self, claim: &Claim) -> Result<AuditEntry, UserError> {
+        // Read again under the claim: another process may have moved it on.
+        let record = self.audit_record(claim.audit_id).await?;
         match AuditState::parse(&record.state) {
-            Some(AuditState::Pending) => self.perform_pending(audit_id).await,
+            Some(AuditState::Pending) => self.perform_claimed(claim).await,
             Some(AuditState::Sending) => {
                 let journal: Journal =
                     serde_json::from_str(&record.steps).map_err(corrupt_entry)?;
                 let answers: Vec<String> =
                     serde_json::from_str(&record.box_answer).unwrap_or_default();
                 let from = record.steps_done.max(0) as usize;
-                self.run_steps(&record, journal, from, answers, true).await
+                self.run_steps(claim, &record, journal, from, answers, true)
+                    .await
             }
-            _ => self.entry(audit_id).await,
+            _ => self.entry(claim.audit_id).await,
         }
     }
 
@@ -762,6 +932,85 @@ impl Governor {
 
     pub async fn entry(&self, audit_id: i64) -> Result<AuditEntry, UserError> {
         Ok(audit_entry_of(self.audit_record(audit_id).await?))
+    }
+}
+
+/// The owner's invitation to the holding folder after a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Invite {
+    None,
+    TakenBack,
+    /// It could not be taken back: the admin removes it.
+    Left,
+}
+
+/// Where a failed action left the item, in words for the audit entry.
+struct Place<'a> {
+    kind: Option<ActionKind>,
+    /// The move landed before the failure.
+    moved: bool,
+    holding: Option<&'a str>,
+    holding_name: String,
+    invite_id: Option<&'a str>,
+    invite: Invite,
+    /// Where it was and whose, before this action.
+    path: Option<&'a str>,
+    owner: Option<&'a str>,
+    /// For a restore: the folder it came from, its path and its owner.
+    original: Option<(&'a str, Option<&'a str>, Option<&'a str>)>,
+}
+
+impl Place<'_> {
+    fn words(&self) -> String {
+        let holding = self.holding.unwrap_or("?");
+        let in_quarantine = format!(
+            "in your folder {}/{} (folder id {holding})",
+            plan::QUARANTINE_FOLDER,
+            self.holding_name
+        );
+        // Whom the holding folder was shared with: the item's owner.
+        let owner = match (self.kind, self.original) {
+            (Some(ActionKind::Restore), Some((_, _, o))) => o,
+            _ => self.owner,
+        }
+        .unwrap_or("its owner");
+        let mut out = match (self.kind, self.moved) {
+            (Some(ActionKind::Quarantine), false) => format!(
+                "The item stays where it was ({}): it was not moved. What was removed before the failure stays removed. Preview the quarantine again to retry.",
+                self.path.unwrap_or("its folder")
+            ),
+            (Some(ActionKind::Quarantine), true) => format!(
+                "The item is quarantined {in_quarantine}; only the last clean-up failed."
+            ),
+            (Some(ActionKind::Restore), false) => {
+                let (parent, path, _) = self.original.unwrap_or(("?", None, None));
+                format!(
+                    "The item is still {in_quarantine}. Restore it again, or move it yourself in Box to folder {parent} ({}).",
+                    path.unwrap_or("where it was")
+                )
+            }
+            (Some(ActionKind::Restore), true) => {
+                let (_, path, original_owner) = self.original.unwrap_or(("?", None, None));
+                format!(
+                    "The item is back in {} and {} owns it again; what failed is putting its sharing back: set that in Box yourself.",
+                    path.unwrap_or("its folder"),
+                    original_owner.unwrap_or("its owner")
+                )
+            }
+            // One request: Box's refusal says it all.
+            _ => String::new(),
+        };
+        match self.invite {
+            Invite::None => {}
+            Invite::TakenBack => out.push_str(&format!(
+                " {owner}'s invitation to the holding folder {holding} was taken back."
+            )),
+            Invite::Left => out.push_str(&format!(
+                " {owner}'s invitation to the holding folder {holding} (collaboration {}) could not be taken back: remove it in Box.",
+                self.invite_id.unwrap_or("?")
+            )),
+        }
+        out.trim_start().to_owned()
     }
 }
 

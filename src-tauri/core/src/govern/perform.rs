@@ -3,6 +3,11 @@
 //! the network dropped, Box answered 5xx) is first checked against what Box
 //! now says, and sent again only if its change is not there, so no change
 //! is made twice.
+//!
+//! Folders the admin's items are moved into are the admin's own: the
+//! quarantine folder is the one the app made (remembered by id), never a
+//! folder of that name someone else owns and shared with the admin, and a
+//! holding folder is checked to be the admin's, inside it, before a move.
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -12,13 +17,25 @@ use super::plan::{
     Destination, Journal, Step, QUARANTINE_FOLDER, VAR_HOLDING, VAR_HOLDING_INVITE, VAR_LINK_AFTER,
     VAR_QUARANTINE,
 };
-use crate::box_api::models::SharedLink;
+use crate::box_api::models::{Item, SharedLink};
 use crate::box_api::{ApiError, ApiErrorKind, BoxClient, RequestOptions};
+use crate::error::{ErrorCode, UserError};
 use crate::inspect::findings::FindingPolicy;
 use crate::ipc::govern::ItemType;
 
 /// How often a step whose change is verifiably not there is sent again.
 pub const MAX_SENDS: u32 = 3;
+/// Names tried for a folder whose name someone else's folder has taken
+/// ("Box Connector Quarantine", then "… 2", "… 3" …).
+const MAX_NAMES: u32 = 5;
+
+fn numbered(name: &str, n: u32) -> String {
+    if n == 1 {
+        name.to_owned()
+    } else {
+        format!("{name} {n}")
+    }
+}
 
 /// How one step ended.
 #[derive(Debug)]
@@ -29,11 +46,41 @@ pub enum StepOutcome {
     Refused(ApiError),
     /// No answer, and no way to tell: left for the next start.
     Unknown(ApiError),
+    /// Not sent: a check before it failed (a folder is not the admin's).
+    Stopped(UserError),
 }
 
 pub struct Sender<'a> {
     pub client: &'a BoxClient,
     pub policy: &'a FindingPolicy,
+    /// The connected admin: the owner every quarantine folder must have.
+    pub admin_id: &'a str,
+    /// The quarantine folder the app made earlier (from the store), if any.
+    pub quarantine_folder: Option<String>,
+}
+
+/// Why a step was not sent: the folder is not one the admin owns.
+#[derive(Debug)]
+enum Check {
+    Api(ApiError),
+    Stopped(UserError),
+}
+
+impl From<ApiError> for Check {
+    fn from(e: ApiError) -> Self {
+        Check::Api(e)
+    }
+}
+
+fn not_the_admins(what: &str, id: &str, owner: Option<&str>) -> UserError {
+    UserError::new(
+        ErrorCode::ActionRefused,
+        format!(
+            "The {what} {id} is not yours (owned by {}): nothing was moved into it.",
+            owner.unwrap_or("someone else")
+        ),
+        "Preview the quarantine again: Box Connector then uses a folder of its own in your root.",
+    )
 }
 
 fn options(as_user: &Option<String>) -> RequestOptions {
@@ -72,8 +119,8 @@ fn line(method: &str, path: &str, what: &str) -> String {
 }
 
 fn missing(var: &str) -> ApiError {
-    ApiError::from(crate::error::UserError::new(
-        crate::error::ErrorCode::Internal,
+    ApiError::from(UserError::new(
+        ErrorCode::Internal,
         format!("An earlier step's result ({var}) is missing from the audit entry."),
         "Report this; the action stopped before sending anything more.",
     ))
@@ -96,7 +143,8 @@ impl Sender<'_> {
         for _ in 0..MAX_SENDS {
             match self.send(step, journal).await {
                 Ok(line) => return StepOutcome::Done(line),
-                Err(e) if outcome_unknown(&e) => {
+                Err(Check::Stopped(why)) => return StepOutcome::Stopped(why),
+                Err(Check::Api(e)) if outcome_unknown(&e) => {
                     match self.holds(step, journal).await {
                         Ok(true) => {
                             return StepOutcome::Done(format!(
@@ -112,13 +160,13 @@ impl Sender<'_> {
                         Err(_) => return StepOutcome::Unknown(e),
                     }
                 }
-                Err(e) => return StepOutcome::Refused(e),
+                Err(Check::Api(e)) => return StepOutcome::Refused(e),
             }
         }
         StepOutcome::Refused(last.expect("at least one send"))
     }
 
-    async fn send(&self, step: &Step, journal: &mut Journal) -> Result<String, ApiError> {
+    async fn send(&self, step: &Step, journal: &mut Journal) -> Result<String, Check> {
         let c = self.client;
         match step {
             Step::SetLink {
@@ -157,9 +205,9 @@ impl Sender<'_> {
             Step::RemoveCollaboration {
                 collaboration_id,
                 as_user,
-            } => self.delete_collaboration(collaboration_id, as_user).await,
+            } => Ok(self.delete_collaboration(collaboration_id, as_user).await?),
             Step::EnsureQuarantineFolder => {
-                let (id, made) = self.ensure_folder("0", QUARANTINE_FOLDER).await?;
+                let (id, made) = self.ensure_quarantine_folder().await?;
                 let l = folder_line(made, "quarantine folder", &id);
                 journal.vars.insert(VAR_QUARANTINE.into(), id);
                 Ok(l)
@@ -215,6 +263,9 @@ impl Sender<'_> {
                 destination,
             } => {
                 let to = self.destination(destination, journal)?;
+                if *destination == Destination::Holding {
+                    self.check_holding(&to, journal).await?;
+                }
                 let path = item_path(*item_type, item_id);
                 let body = json!({"parent": {"id": to}});
                 c.send_json::<Value>(Method::PUT, &path, Some(&body), &options(as_user))
@@ -225,7 +276,7 @@ impl Sender<'_> {
                 let Some(id) = journal.vars.get(VAR_HOLDING_INVITE).cloned() else {
                     return Ok("no invitation to take back".into());
                 };
-                self.delete_collaboration(&id, &None).await
+                Ok(self.delete_collaboration(&id, &None).await?)
             }
             Step::Collaborate {
                 item_type,
@@ -274,45 +325,171 @@ impl Sender<'_> {
     }
 
     /// The folder `name` in `parent` (the admin's), made if missing; and
-    /// whether it was made now.
+    /// whether it was made now. A folder of that name the admin does not
+    /// own is never taken: one is made beside it under a name of its own.
     async fn ensure_folder(&self, parent: &str, name: &str) -> Result<(String, bool), ApiError> {
         if let Some(id) = self.find_folder(parent, name).await? {
             return Ok((id, false));
         }
-        let body = json!({"name": name, "parent": {"id": parent}});
-        match self
-            .client
-            .send_json::<Value>(Method::POST, "/folders", Some(&body), &options(&None))
-            .await
-        {
-            Ok(made) => {
-                let id = made.fresh().unwrap_or_default()["id"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned();
-                Ok((id, true))
+        let mut last = None;
+        for n in 1..=MAX_NAMES {
+            let name_n = numbered(name, n);
+            if n > 1 {
+                if let Some(id) = self.find_folder(parent, &name_n).await? {
+                    return Ok((id, false));
+                }
             }
-            Err(e) if e.kind == ApiErrorKind::Conflict => {
-                Ok((self.find_folder(parent, name).await?.ok_or(e)?, false))
+            let body = json!({"name": name_n, "parent": {"id": parent}});
+            match self
+                .client
+                .send_json::<Value>(Method::POST, "/folders", Some(&body), &options(&None))
+                .await
+            {
+                Ok(made) => {
+                    let id = made.fresh().unwrap_or_default()["id"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned();
+                    return Ok((id, true));
+                }
+                Err(e) if e.kind == ApiErrorKind::Conflict => {
+                    // Ours after all (a lost answer, another process): take it.
+                    if let Some(id) = self.find_folder(parent, &name_n).await? {
+                        return Ok((id, false));
+                    }
+                    // Someone else's of that name: the next name.
+                    last = Some(e);
+                }
+                Err(e) => return Err(e),
             }
-            Err(e) => Err(e),
         }
+        Err(last.expect("at least one name was tried"))
     }
 
+    /// The quarantine folder: the one the app made (if it is still the
+    /// admin's), else a folder of that name in the admin's root that the
+    /// admin owns and shares with no one, else a new one.
+    async fn ensure_quarantine_folder(&self) -> Result<(String, bool), ApiError> {
+        if let Some(id) = self.known_quarantine_folder().await? {
+            return Ok((id, false));
+        }
+        self.ensure_folder("0", QUARANTINE_FOLDER).await
+    }
+
+    /// The remembered quarantine folder, if Box still shows it as the
+    /// admin's and unshared.
+    async fn known_quarantine_folder(&self) -> Result<Option<String>, ApiError> {
+        let Some(id) = &self.quarantine_folder else {
+            return Ok(None);
+        };
+        let state = read_live(self.client, ItemType::Folder, id, None, self.policy).await?;
+        Ok(state
+            .filter(|s| s.owner_id.as_deref() == Some(self.admin_id) && s.collaborations.is_empty())
+            .map(|_| id.clone()))
+    }
+
+    /// A folder named `name` in `parent` that the admin owns and that has
+    /// no collaborators (a folder someone else shared with the admin shows
+    /// in the admin's root too: it is never taken).
     async fn find_folder(&self, parent: &str, name: &str) -> Result<Option<String>, ApiError> {
+        Ok(self
+            .folders_named(parent, name)
+            .await?
+            .into_iter()
+            .find(|(_, owner, shared)| owner.as_deref() == Some(self.admin_id) && !shared)
+            .map(|(id, _, _)| id))
+    }
+
+    /// Folders named `name` (as Box compares: case aside) in `parent`: id,
+    /// owner's id, whether it has collaborators.
+    async fn folders_named(
+        &self,
+        parent: &str,
+        name: &str,
+    ) -> Result<Vec<(String, Option<String>, bool)>, ApiError> {
         use futures_util::TryStreamExt;
-        let options = RequestOptions::default().fields("type,id,name").urgent();
+        let options = RequestOptions::default()
+            .fields("type,id,name,owned_by,has_collaborations")
+            .urgent();
         let items: Vec<_> = self
             .client
             .folder_items(parent, &options)
             .try_collect()
             .await?;
-        Ok(items.into_iter().find_map(|i| match i {
-            crate::box_api::models::Item::Folder(f) if f.name.as_deref() == Some(name) => {
-                Some(f.id)
-            }
-            _ => None,
-        }))
+        Ok(items
+            .into_iter()
+            .filter_map(|i| match i {
+                Item::Folder(f)
+                    if f.name
+                        .as_deref()
+                        .is_some_and(|n| n.to_lowercase() == name.to_lowercase()) =>
+                {
+                    Some((
+                        f.id,
+                        f.owned_by.map(|o| o.id),
+                        f.has_collaborations.unwrap_or(false),
+                    ))
+                }
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Folders named like the quarantine folder in the admin's root that
+    /// someone else owns: their owners' logins (for the preview's warning).
+    pub async fn look_alike_quarantine_folders(&self) -> Result<Vec<String>, ApiError> {
+        use futures_util::TryStreamExt;
+        let options = RequestOptions::default()
+            .fields("type,id,name,owned_by")
+            .urgent();
+        let items: Vec<_> = self
+            .client
+            .folder_items("0", &options)
+            .try_collect()
+            .await?;
+        Ok(items
+            .into_iter()
+            .filter_map(|i| match i {
+                Item::Folder(f)
+                    if f.name.as_deref().is_some_and(|n| {
+                        n.to_lowercase()
+                            .starts_with(&QUARANTINE_FOLDER.to_lowercase())
+                    }) && f.owned_by.as_ref().map(|o| o.id.as_str()) != Some(self.admin_id) =>
+                {
+                    Some(
+                        f.owned_by
+                            .and_then(|o| o.login.or(o.name))
+                            .unwrap_or_else(|| "someone else".into()),
+                    )
+                }
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// The holding folder must be the admin's, inside the quarantine
+    /// folder, before anything is moved into it.
+    async fn check_holding(&self, holding: &str, journal: &Journal) -> Result<(), Check> {
+        let state = read_live(self.client, ItemType::Folder, holding, None, self.policy).await?;
+        let Some(state) = state else {
+            return Err(Check::Stopped(not_the_admins(
+                "holding folder",
+                holding,
+                None,
+            )));
+        };
+        let inside = journal
+            .vars
+            .get(VAR_QUARANTINE)
+            .is_none_or(|q| state.parent_id.as_ref() == Some(q));
+        if state.owner_id.as_deref() != Some(self.admin_id) || !inside {
+            return Err(Check::Stopped(not_the_admins(
+                "holding folder",
+                holding,
+                state.owner_login.as_deref(),
+            )));
+        }
+        Ok(())
     }
 
     /// The id of `user_id`'s collaboration on the holding folder with `role`.
@@ -394,7 +571,10 @@ impl Sender<'_> {
             // A DELETE of what is gone answers 404, taken as done: safe to resend.
             Step::RemoveCollaboration { .. } | Step::RemoveHoldingInvite => Ok(false),
             Step::EnsureQuarantineFolder => {
-                let found = self.find_folder("0", QUARANTINE_FOLDER).await?;
+                let found = match self.known_quarantine_folder().await? {
+                    Some(id) => Some(id),
+                    None => self.find_folder("0", QUARANTINE_FOLDER).await?,
+                };
                 if let Some(id) = &found {
                     journal.vars.insert(VAR_QUARANTINE.into(), id.clone());
                 }

@@ -46,11 +46,22 @@ pub fn matches(m: &PolicyMatch, f: &FindingRecord) -> bool {
         }
     }
     if let Some(prefix) = m.path_prefix.as_deref().filter(|p| !p.is_empty()) {
-        if !f.path.as_deref().is_some_and(|p| p.starts_with(prefix)) {
+        if !f.path.as_deref().is_some_and(|p| under(p, prefix)) {
             return false;
         }
     }
     true
+}
+
+/// Whether `path` is `prefix` or inside it, by whole path segments:
+/// `All Files/Finance` holds `All Files/Finance/Q3.xlsx`, not
+/// `All Files/Finance-Public/Q3.xlsx`.
+fn under(path: &str, prefix: &str) -> bool {
+    let prefix = prefix.trim_end_matches('/');
+    match path.strip_prefix(prefix) {
+        Some(rest) => prefix.is_empty() || rest.is_empty() || rest.starts_with('/'),
+        None => false,
+    }
 }
 
 /// Open findings after `after` (by id) that the rule matches, up to `limit`,
@@ -185,6 +196,29 @@ mod tests {
             matches(&PolicyMatch::default(), &f),
             "an empty rule matches all"
         );
+    }
+
+    #[test]
+    fn a_path_prefix_matches_whole_segments_only() {
+        let mut f = finding("public_link", "link", "high");
+        let rule = |prefix: &str| PolicyMatch {
+            path_prefix: Some(prefix.into()),
+            ..PolicyMatch::default()
+        };
+        f.path = Some("All Files/Finance-Public/Q3.xlsx".into());
+        assert!(!matches(&rule("All Files/Finance"), &f));
+        assert!(matches(&rule("All Files/Finance-Public"), &f));
+        f.path = Some("All Files/Finance/Q3.xlsx".into());
+        for inside in [
+            "All Files/Finance",
+            "All Files/Finance/",
+            "All Files",
+            "All Files/Finance/Q3.xlsx",
+        ] {
+            assert!(matches(&rule(inside), &f), "{inside}");
+        }
+        assert!(!matches(&rule("All Files/Fin"), &f));
+        assert!(!matches(&rule("All Files/Finance/Q3"), &f));
     }
 
     #[test]

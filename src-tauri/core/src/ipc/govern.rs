@@ -333,6 +333,9 @@ pub struct Policy {
     pub action: Option<ActionKind>,
     pub auto_act: bool,
     pub created_at: DateTime<Utc>,
+    /// An acting policy takes at most this many actions a day; past it,
+    /// its alerts say so and nothing more is sent.
+    pub daily_cap: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -344,7 +347,15 @@ pub struct NewPolicy {
     pub action: Option<ActionKind>,
     #[serde(default)]
     pub auto_act: bool,
+    /// Actions a day at most (default [`DEFAULT_DAILY_CAP`]).
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub daily_cap: Option<u32>,
 }
+
+/// An acting policy's actions a day unless the admin sets another cap (as
+/// Defender for Cloud Apps caps admin quarantine).
+pub const DEFAULT_DAILY_CAP: u32 = 100;
 
 /// What a rule would match today (a dry run: nothing is raised or sent).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -366,6 +377,9 @@ pub struct Alert {
     /// The audit entry of the action the policy took, if it acts.
     pub audit_id: Option<i64>,
     pub acknowledged: bool,
+    /// Why an acting policy did not act (the finding was open before the
+    /// policy was enabled, or its daily cap was reached).
+    pub note: Option<String>,
 }
 
 /// Governance's switch and what Box granted.

@@ -50,7 +50,17 @@ impl From<HeldBy> for UserError {
 impl ScannerLock {
     /// Takes the lock at once, or says who holds it; never waits.
     pub fn try_acquire(data_dir: &Path, role: &str) -> Result<ScannerLockGuard, HeldBy> {
-        let path = data_dir.join(LOCK_FILE_NAME);
+        Self::try_acquire_named(data_dir, LOCK_FILE_NAME, role)
+    }
+
+    /// The same kind of lock under another file name of the data dir, for
+    /// another job one process at a time does (evaluating the policies).
+    pub fn try_acquire_named(
+        data_dir: &Path,
+        file_name: &str,
+        role: &str,
+    ) -> Result<ScannerLockGuard, HeldBy> {
+        let path = data_dir.join(file_name);
         let unusable = |e: std::io::Error| HeldBy {
             pid: 0,
             role: format!("unknown: {} cannot be used ({e})", path.display()),
@@ -112,5 +122,17 @@ mod tests {
         let _second = ScannerLock::try_acquire(dir.path(), "cli").unwrap();
         let text = std::fs::read_to_string(dir.path().join(LOCK_FILE_NAME)).unwrap();
         assert_eq!(text, format!("{} cli\n", std::process::id()));
+    }
+
+    #[test]
+    fn another_job_has_a_lock_of_its_own_held_by_one_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let _scanner = ScannerLock::try_acquire(dir.path(), "app").unwrap();
+        let policies = ScannerLock::try_acquire_named(dir.path(), "policies.lock", "app")
+            .expect("independent of the scanner's");
+        let held = ScannerLock::try_acquire_named(dir.path(), "policies.lock", "cli").unwrap_err();
+        assert_eq!(held.role, "app");
+        drop(policies);
+        ScannerLock::try_acquire_named(dir.path(), "policies.lock", "cli").unwrap();
     }
 }

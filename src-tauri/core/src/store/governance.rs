@@ -120,6 +120,35 @@ pub struct PolicyRecord {
     pub auto_act: bool,
     pub created_at: Millis,
     pub evaluated_through: i64,
+    /// The policy acts only on findings with a larger id (opened after it
+    /// was last enabled).
+    pub acts_after: i64,
+    /// Actions a day at most.
+    pub daily_cap: i64,
+}
+
+/// This process's claim on an audit entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditLease {
+    pub token: String,
+    pub host: String,
+    pub pid: i64,
+    pub expires_at: Millis,
+}
+
+/// What a claim on an audit entry found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditClaim {
+    /// This process works the entry until the lease expires.
+    Claimed,
+    /// Another process does: its host and pid, and until when.
+    HeldBy {
+        host: String,
+        pid: i64,
+        expires_at: Millis,
+    },
+    /// Nothing is left to send (finished, or no such entry).
+    Finished,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,6 +160,7 @@ pub struct AlertRecord {
     pub raised_at: Millis,
     pub audit_id: Option<i64>,
     pub acknowledged_at: Option<Millis>,
+    pub note: Option<String>,
 }
 
 /// `SELECT <every audit column> FROM audit_log <rest>` into an [`AuditRecord`].
@@ -171,7 +201,7 @@ macro_rules! select_alerts {
             AlertRecord,
             r#"SELECT a.alert_id AS "alert_id!", a.policy_id, p.name AS policy_name, a.finding_id,
                       a.raised_at AS "raised_at: Millis", a.audit_id,
-                      a.acknowledged_at AS "acknowledged_at: Millis"
+                      a.acknowledged_at AS "acknowledged_at: Millis", a.note
                FROM alerts a JOIN policies p ON p.policy_id = a.policy_id "# + $rest
             $(, $arg)*
         )
@@ -502,12 +532,14 @@ impl Store {
         .await
     }
 
+    /// A new policy, enabled: it acts only on findings opened from now on.
     pub async fn add_policy(
         &self,
         name: &str,
         matches: &str,
         action: Option<&str>,
         auto_act: bool,
+        daily_cap: i64,
         now: Millis,
     ) -> StoreResult<i64> {
         let data = (
@@ -515,18 +547,22 @@ impl Store {
             matches.to_owned(),
             action.map(str::to_owned),
             auto_act,
+            daily_cap,
             now,
         );
-        self.write(data, |(name, matches, action, auto_act, now), conn| {
+        self.write(data, |(name, matches, action, auto_act, cap, now), conn| {
             Box::pin(async move {
                 let id = sqlx::query_scalar!(
-                    r#"INSERT INTO policies (name, matches, action, auto_act, created_at)
-                       VALUES (?, ?, ?, ?, ?) RETURNING policy_id AS "policy_id!""#,
+                    r#"INSERT INTO policies (name, matches, action, auto_act, created_at,
+                           daily_cap, acts_after)
+                       VALUES (?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(finding_id), 0) FROM findings))
+                       RETURNING policy_id AS "policy_id!""#,
                     name,
                     matches,
                     action,
                     auto_act,
-                    now
+                    now,
+                    cap
                 )
                 .fetch_one(&mut *conn)
                 .await?;
@@ -541,7 +577,7 @@ impl Store {
             PolicyRecord,
             r#"SELECT policy_id AS "policy_id!", name, enabled AS "enabled: bool", matches, action,
                       auto_act AS "auto_act: bool", created_at AS "created_at: Millis",
-                      evaluated_through
+                      evaluated_through, acts_after, daily_cap
                FROM policies ORDER BY policy_id"#
         )
         .fetch_all(self.pool())
@@ -565,11 +601,17 @@ impl Store {
         .await
     }
 
+    /// Turning a policy on again counts as enabling it: it acts only on
+    /// findings opened from then on.
     pub async fn set_policy_enabled(&self, policy_id: i64, enabled: bool) -> StoreResult<bool> {
         self.write((policy_id, enabled), |(id, enabled), conn| {
             Box::pin(async move {
                 let done = sqlx::query!(
-                    "UPDATE policies SET enabled = ? WHERE policy_id = ?",
+                    "UPDATE policies SET enabled = ?1,
+                         acts_after = CASE WHEN ?1 AND NOT enabled
+                             THEN (SELECT COALESCE(MAX(finding_id), 0) FROM findings)
+                             ELSE acts_after END
+                     WHERE policy_id = ?2",
                     enabled,
                     id
                 )
@@ -624,6 +666,176 @@ impl Store {
                 .execute(&mut *conn)
                 .await?;
                 Ok(raised)
+            })
+        })
+        .await
+    }
+
+    /// Why a policy did not act on an alert's finding.
+    pub async fn set_alert_note(&self, alert_id: i64, note: &str) -> StoreResult<()> {
+        self.write((alert_id, note.to_owned()), |(alert, note), conn| {
+            Box::pin(async move {
+                sqlx::query!("UPDATE alerts SET note = ? WHERE alert_id = ?", note, alert)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Actions a policy took since `since` (for its daily cap).
+    pub async fn policy_actions_since(&self, policy_id: i64, since: Millis) -> StoreResult<u64> {
+        let n = sqlx::query_scalar!(
+            r#"SELECT COUNT(*) AS "n!: i64" FROM audit_log
+               WHERE policy_id = ? AND requested_at >= ?"#,
+            policy_id,
+            since
+        )
+        .fetch_one(self.pool())
+        .await;
+        Ok(u(self.noted(n)?))
+    }
+
+    /// Takes the entry for this process unless a live one holds it: free,
+    /// its lease expired, already this lease's, or held by a process of
+    /// this host that `alive` says is gone (a crash).
+    pub async fn claim_audit(
+        &self,
+        audit_id: i64,
+        lease: AuditLease,
+        now: Millis,
+        alive: fn(&str, i64) -> bool,
+    ) -> StoreResult<AuditClaim> {
+        self.write(
+            (audit_id, lease, now, alive),
+            |(id, lease, now, alive), conn| {
+                Box::pin(async move {
+                    let Some(row) = sqlx::query!(
+                        r#"SELECT state, lease_token, lease_host, lease_pid,
+                              lease_expires_at AS "lease_expires_at: Millis"
+                       FROM audit_log WHERE audit_id = ?"#,
+                        id
+                    )
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    else {
+                        return Ok(AuditClaim::Finished);
+                    };
+                    if row.state != "pending" && row.state != "sending" {
+                        return Ok(AuditClaim::Finished);
+                    }
+                    if let (Some(token), Some(host), Some(pid), Some(expires_at)) = (
+                        row.lease_token,
+                        row.lease_host,
+                        row.lease_pid,
+                        row.lease_expires_at,
+                    ) {
+                        let held = token != lease.token
+                            && expires_at > *now
+                            && (host != lease.host || alive(&host, pid));
+                        if held {
+                            return Ok(AuditClaim::HeldBy {
+                                host,
+                                pid,
+                                expires_at,
+                            });
+                        }
+                    }
+                    sqlx::query!(
+                        "UPDATE audit_log SET lease_token = ?, lease_host = ?, lease_pid = ?,
+                         lease_expires_at = ?
+                     WHERE audit_id = ?",
+                        lease.token,
+                        lease.host,
+                        lease.pid,
+                        lease.expires_at,
+                        id
+                    )
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(AuditClaim::Claimed)
+                })
+            },
+        )
+        .await
+    }
+
+    /// Extends this lease; `false` when it is no longer this process's.
+    pub async fn renew_audit_lease(
+        &self,
+        audit_id: i64,
+        token: &str,
+        expires_at: Millis,
+    ) -> StoreResult<bool> {
+        let data = (audit_id, token.to_owned(), expires_at);
+        self.write(data, |(id, token, expires_at), conn| {
+            Box::pin(async move {
+                let done = sqlx::query!(
+                    "UPDATE audit_log SET lease_expires_at = ? WHERE audit_id = ? AND lease_token = ?",
+                    expires_at,
+                    id,
+                    token
+                )
+                .execute(&mut *conn)
+                .await?;
+                Ok(done.rows_affected() > 0)
+            })
+        })
+        .await
+    }
+
+    /// Lets go of this lease (another process may take the entry at once).
+    pub async fn release_audit_lease(&self, audit_id: i64, token: &str) -> StoreResult<()> {
+        self.write((audit_id, token.to_owned()), |(id, token), conn| {
+            Box::pin(async move {
+                sqlx::query!(
+                    "UPDATE audit_log SET lease_token = NULL, lease_host = NULL, lease_pid = NULL,
+                         lease_expires_at = NULL
+                     WHERE audit_id = ? AND lease_token = ?",
+                    id,
+                    token
+                )
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// The quarantine folder the app made for this connection, by id.
+    pub async fn quarantine_folder(&self, connection_id: &str) -> StoreResult<Option<String>> {
+        let row = sqlx::query_scalar!(
+            "SELECT folder_id FROM quarantine_folders WHERE connection_id = ?",
+            connection_id
+        )
+        .fetch_optional(self.pool())
+        .await;
+        self.noted(row)
+    }
+
+    pub async fn set_quarantine_folder(
+        &self,
+        connection_id: &str,
+        folder_id: &str,
+        now: Millis,
+    ) -> StoreResult<()> {
+        let data = (connection_id.to_owned(), folder_id.to_owned(), now);
+        self.write(data, |(id, folder, now), conn| {
+            Box::pin(async move {
+                sqlx::query!(
+                    "INSERT INTO quarantine_folders (connection_id, folder_id, made_at)
+                     VALUES (?, ?, ?)
+                     ON CONFLICT (connection_id) DO UPDATE
+                     SET folder_id = excluded.folder_id, made_at = excluded.made_at",
+                    id,
+                    folder,
+                    now
+                )
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
             })
         })
         .await

@@ -38,6 +38,7 @@ mod open_marker;
 pub mod queue;
 mod scan_views;
 mod settings;
+mod signals;
 mod time;
 mod writer;
 
@@ -89,6 +90,7 @@ struct Inner {
     damage: Arc<Damage>,
     marker: Mutex<OpenMarker>,
     integrity_checked: bool,
+    findings_opened: Arc<signals::FindingsOpened>,
 }
 
 impl Drop for Inner {
@@ -231,6 +233,10 @@ pub enum StoreError {
     /// The store refused the request (a caller bug, e.g. a secret as a setting).
     #[error("{0}")]
     Refused(String),
+    /// The write's own code panicked (a bug, not the disk): nothing of it
+    /// was saved, and the writer goes on with the others.
+    #[error("a change to the local database stopped on a bug: {0}")]
+    Panicked(String),
 }
 
 impl StoreError {
@@ -239,7 +245,7 @@ impl StoreError {
         match self {
             StoreError::Database(err) => is_corruption(err),
             StoreError::WriteFailed(err) => is_corruption(err),
-            StoreError::Refused(_) => false,
+            StoreError::Refused(_) | StoreError::Panicked(_) => false,
         }
     }
 }
@@ -261,6 +267,11 @@ impl From<StoreError> for UserError {
                 ErrorCode::Internal,
                 format!("The local database refused a change: {reason}."),
                 "This is a bug in Box Connector; please report it.",
+            ),
+            StoreError::Panicked(_) => UserError::new(
+                ErrorCode::Internal,
+                format!("{err}."),
+                "This is a bug in Box Connector, not a disk problem; nothing of this change was saved. Please report it.",
             ),
         }
     }
@@ -315,6 +326,12 @@ impl Store {
             .begin_with("BEGIN IMMEDIATE")
             .await;
         self.noted(begun)
+    }
+
+    /// Changes each time a write of this process that opened findings
+    /// commits (the policies wait on it instead of polling).
+    pub fn findings_opened(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.findings_opened.subscribe()
     }
 
     /// The newest migration applied to this database.

@@ -109,6 +109,11 @@ impl Store {
                 return Err(StoreOpenError::from_sqlx(&path, err));
             }
         };
+        let findings_opened = super::signals::FindingsOpened::new();
+        if let Err(err) = findings_opened.install(&write_connection).await {
+            tokio::join!(readers.close(), write_connection.close());
+            return Err(StoreOpenError::from_sqlx(&path, err));
+        }
         let marker = match OpenMarker::create(&path) {
             Ok(marker) => marker,
             Err(err) => {
@@ -132,6 +137,7 @@ impl Store {
                 damage,
                 marker: Mutex::new(marker),
                 integrity_checked,
+                findings_opened,
             }),
         };
         // Keeps the call log bounded even if the app only ever runs briefly.

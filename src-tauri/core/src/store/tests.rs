@@ -1016,6 +1016,96 @@ async fn check_integrity_on_request_finds_a_sound_file_sound() {
     store.close().await;
 }
 
+// ---- policies ------------------------------------------------------------
+
+/// A finding row as the scan writes it (only what the policy cursor reads).
+async fn raw_finding(store: &Store, file_id: &str) -> i64 {
+    let mut tx = store.begin_write().await.unwrap();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO findings (connection_id, file_id, kind, via_key, severity, severity_rank,
+             reached_via, opened_at, last_seen_at)
+         VALUES ('c1', ?, 'public_link', 'file', 'high', 3, 'its own open link', 0, 0)
+         RETURNING finding_id",
+    )
+    .bind(file_id)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+#[tokio::test]
+async fn a_policy_acts_only_on_findings_opened_after_it_was_enabled_and_re_enabling_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(db_path(&dir)).await.unwrap();
+    let acts_after = |store: Store, id: i64| async move {
+        let p = store.policies().await.unwrap();
+        p.into_iter()
+            .find(|p| p.policy_id == id)
+            .unwrap()
+            .acts_after
+    };
+    let old = raw_finding(&store, "f1").await;
+    let now = Millis::from(at(1_764_000_000));
+    let id = store
+        .add_policy("p", "{}", Some("remove_link"), true, 7, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        acts_after(store.clone(), id).await,
+        old,
+        "what exists is not acted on"
+    );
+    assert_eq!(store.policies().await.unwrap()[0].daily_cap, 7);
+    let newer = raw_finding(&store, "f2").await;
+    store.set_policy_enabled(id, true).await.unwrap();
+    assert_eq!(
+        acts_after(store.clone(), id).await,
+        old,
+        "still on: unchanged"
+    );
+    store.set_policy_enabled(id, false).await.unwrap();
+    assert_eq!(acts_after(store.clone(), id).await, old);
+    store.set_policy_enabled(id, true).await.unwrap();
+    assert_eq!(
+        acts_after(store.clone(), id).await,
+        newer,
+        "re-enabled: from now on"
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn the_store_tells_this_process_when_findings_open_and_only_then() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(db_path(&dir)).await.unwrap();
+    let mut opened = store.findings_opened();
+    store.set_setting("k", "v").await.unwrap();
+    assert!(
+        !opened.has_changed().unwrap(),
+        "a write that opens no finding"
+    );
+    // Rolled back: nothing opened.
+    let mut tx = store.begin_write().await.unwrap();
+    sqlx::query(
+        "INSERT INTO findings (connection_id, file_id, kind, via_key, severity, severity_rank,
+             reached_via, opened_at, last_seen_at)
+         VALUES ('c1', 'f0', 'public_link', 'file', 'high', 3, 'x', 0, 0)",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.rollback().await.unwrap();
+    assert!(!opened.has_changed().unwrap(), "a rolled-back finding");
+    raw_finding(&store, "f1").await;
+    tokio::time::timeout(std::time::Duration::from_secs(5), opened.changed())
+        .await
+        .expect("told at the commit")
+        .unwrap();
+    store.close().await;
+}
+
 // ---- the single writer ---------------------------------------------------
 
 /// Waits (yielding, no timer) until `n` writes are queued behind the one
@@ -1136,6 +1226,76 @@ async fn a_failing_write_fails_alone_and_the_rest_of_its_batch_commits() {
         (2, 1),
         "the two good writes committed together after the retry"
     );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_write_that_panics_fails_alone_as_a_bug_and_the_writer_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(db_path(&dir)).await.unwrap();
+    // Hold the write connection so the three writes queue into one batch.
+    let held = store.begin_write().await.unwrap();
+    let first = tokio::spawn({
+        let store = store.clone();
+        async move { store.set_setting("before", "kept").await }
+    });
+    let panicking = tokio::spawn({
+        let store = store.clone();
+        async move {
+            store
+                .write(true, |explode, conn| {
+                    Box::pin(async move {
+                        // A statement first: it must not stay.
+                        sqlx::query("INSERT INTO settings VALUES ('half', 'done', 0)")
+                            .execute(&mut *conn)
+                            .await?;
+                        if *explode {
+                            panic!("a bug in a write");
+                        }
+                        Ok(())
+                    })
+                })
+                .await
+        }
+    });
+    let last = tokio::spawn({
+        let store = store.clone();
+        async move { store.set_setting("after", "kept").await }
+    });
+    until_queued(&store, 2).await;
+    drop(held);
+
+    first.await.unwrap().expect("the write before it commits");
+    let err = panicking
+        .await
+        .unwrap()
+        .expect_err("the panicking write fails");
+    assert!(matches!(err, StoreError::Panicked(_)), "{err:?}");
+    assert!(err.to_string().contains("a bug in a write"), "{err}");
+    let shown = crate::error::UserError::from(err);
+    assert_eq!(shown.code, crate::error::ErrorCode::Internal, "{shown:?}");
+    assert!(shown.hint.contains("not a disk problem"), "{shown:?}");
+    last.await.unwrap().expect("the write after it commits too");
+
+    assert_eq!(
+        store.setting("half").await.unwrap(),
+        None,
+        "nothing of it stayed"
+    );
+    assert_eq!(
+        store.setting("before").await.unwrap().as_deref(),
+        Some("kept")
+    );
+    assert_eq!(
+        store.setting("after").await.unwrap().as_deref(),
+        Some("kept")
+    );
+    // The writer is alive: later writes land, and no damage was noted.
+    store
+        .set_setting("later", "v")
+        .await
+        .expect("later writes go on");
+    assert!(store.corruption().is_none());
     store.close().await;
 }
 

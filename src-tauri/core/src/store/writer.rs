@@ -10,12 +10,17 @@
 //! the failed write stays and nothing of the others is lost. A failure that
 //! is not the write's fault (disk full, I/O, corruption, a failed commit)
 //! fails every write of the batch with that error; none of them was saved.
+//! A write whose own code panics is a bug, not a disk problem: it fails
+//! alone with [`StoreError::Panicked`] (logged as a bug) like a write that
+//! broke a constraint, and the writer task lives on for the others.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use futures_util::FutureExt;
 use sqlx::sqlite::SqliteConnection;
 use sqlx::{Connection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
@@ -214,7 +219,13 @@ async fn commit(conn: &mut SqliteConnection, mut batch: Vec<Box<dyn Pending>>, s
         };
         let mut failed = None;
         for (index, write) in batch.iter_mut().enumerate() {
-            if let Err(err) = write.run(&mut tx).await {
+            // A panic in the write's code is caught here, so it fails this
+            // write and never the writer task (which every later write needs).
+            let outcome = match AssertUnwindSafe(write.run(&mut tx)).catch_unwind().await {
+                Ok(outcome) => outcome,
+                Err(panic) => Err(panicked(panic)),
+            };
+            if let Err(err) = outcome {
                 failed = Some((index, err));
                 break;
             }
@@ -243,6 +254,17 @@ async fn commit(conn: &mut SqliteConnection, mut batch: Vec<Box<dyn Pending>>, s
         }
         // The others run again, in the same order, without it.
     }
+}
+
+/// The panic's message, logged as the bug it is.
+fn panicked(panic: Box<dyn std::any::Any + Send>) -> StoreError {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into());
+    tracing::error!(panic = %what, "bug: a store write panicked; it alone failed");
+    StoreError::Panicked(what)
 }
 
 fn fail_all(batch: Vec<Box<dyn Pending>>, err: sqlx::Error, shared: &Shared) {

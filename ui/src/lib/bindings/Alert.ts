@@ -5,4 +5,9 @@ export type Alert = { alert_id: number, policy_id: number, policy_name: string, 
 /**
  * The audit entry of the action the policy took, if it acts.
  */
-audit_id: number | null, acknowledged: boolean, };
+audit_id: number | null, acknowledged: boolean, 
+/**
+ * Why an acting policy did not act (the finding was open before the
+ * policy was enabled, or its daily cap was reached).
+ */
+note: string | null, };

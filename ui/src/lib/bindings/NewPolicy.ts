@@ -2,4 +2,8 @@
 import type { ActionKind } from "./ActionKind";
 import type { PolicyMatch } from "./PolicyMatch";
 
-export type NewPolicy = { name: string, matches: PolicyMatch, action: ActionKind | null, auto_act: boolean, };
+export type NewPolicy = { name: string, matches: PolicyMatch, action: ActionKind | null, auto_act: boolean, 
+/**
+ * Actions a day at most (default [`DEFAULT_DAILY_CAP`]).
+ */
+daily_cap?: number | null, };

@@ -6,4 +6,9 @@ export type Policy = { policy_id: number, name: string, enabled: boolean, matche
 /**
  * The action taken on a match, only when `auto_act` is on.
  */
-action: ActionKind | null, auto_act: boolean, created_at: string, };
+action: ActionKind | null, auto_act: boolean, created_at: string, 
+/**
+ * An acting policy takes at most this many actions a day; past it,
+ * its alerts say so and nothing more is sent.
+ */
+daily_cap: number, };

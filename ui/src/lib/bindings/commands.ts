@@ -70,6 +70,7 @@ export const commands = {
   addPolicy: (policy: NewPolicy) => invoke<Policy>('add_policy', { policy }),
   removePolicy: (policyId: number) => invoke<Array<Policy>>('remove_policy', { policyId }),
   setPolicyEnabled: (policyId: number, enabled: boolean) => invoke<Policy>('set_policy_enabled', { policyId, enabled }),
+  previewPolicyBacklog: (policyId: number) => invoke<BulkPreview>('preview_policy_backlog', { policyId }),
   testPolicy: (matches: PolicyMatch) => invoke<PolicyDryRun>('test_policy', { matches }),
   alerts: (includeAcknowledged: boolean, limit: number) => invoke<Array<Alert>>('alerts', { includeAcknowledged, limit }),
   acknowledgeAlerts: (alertIds: Array<number>) => invoke<GovernanceStatus>('acknowledge_alerts', { alertIds }),
