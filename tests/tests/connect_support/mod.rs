@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -261,7 +261,7 @@ pub struct ConnectionRow {
     pub enterprise_id: Option<String>,
 }
 
-pub use box_connector_e2e::{bins, Bins};
+pub use box_connector_e2e::bins;
 
 /// One test's private world: data dir, keychain service.
 pub struct World {
