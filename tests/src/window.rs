@@ -134,9 +134,15 @@ pub struct StandaloneSandbox {
 
 impl StandaloneSandbox {
     pub fn start() -> Result<StandaloneSandbox> {
+        Self::start_with(&[])
+    }
+
+    /// With more flags (e.g. `--auto-approve`, so a test can sign in itself).
+    pub fn start_with(extra: &[&str]) -> Result<StandaloneSandbox> {
         use std::io::BufRead;
         let mut child = std::process::Command::new(built_binary("box-sandbox")?)
             .args(["--port", "0", "--users", "8", "--files", "200"])
+            .args(extra)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()?;
@@ -166,4 +172,98 @@ impl Drop for StandaloneSandbox {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// An access token for the admin of an `--auto-approve` sandbox, by Box's
+/// own authorization-code flow (as any Box client would get one).
+pub async fn sandbox_admin_token(url: &str) -> Result<String> {
+    let http = reqwest_client()?;
+    let redirect = "http://127.0.0.1:9/callback";
+    let authorize = format!(
+        "{url}/api/oauth2/authorize?response_type=code&client_id=sandbox-client&state=t\
+         &scope=root_readwrite&redirect_uri={}",
+        urlencode(redirect)
+    );
+    let answer = http.get(authorize).send().await?;
+    let location = answer
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .context("the sandbox approves at once")?
+        .to_owned();
+    let code = location
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("code="))
+        .context("a code in the redirect")?
+        .to_owned();
+    let tokens: Value = http
+        .post(format!("{url}/oauth2/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("client_id", "sandbox-client"),
+            ("client_secret", "sandbox-secret"),
+            ("redirect_uri", redirect),
+        ])
+        .send()
+        .await?
+        .json()
+        .await?;
+    tokens["access_token"]
+        .as_str()
+        .map(str::to_owned)
+        .context("an access token")
+}
+
+/// Uploads `bytes` as `name` into the root of the user `as_user`.
+pub async fn sandbox_upload(
+    url: &str,
+    token: &str,
+    as_user: &str,
+    name: &str,
+    bytes: &[u8],
+) -> Result<String> {
+    let boundary = "window-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"attributes\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
+        serde_json::json!({"name": name, "parent": {"id": "0"}})
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let answer: Value = reqwest_client()?
+        .post(format!("{url}/api/2.0/files/content"))
+        .bearer_auth(token)
+        .header("as-user", as_user)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    answer["entries"][0]["id"]
+        .as_str()
+        .map(str::to_owned)
+        .context("the new file's id")
+}
+
+fn reqwest_client() -> Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?)
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
