@@ -17,6 +17,12 @@ pub struct HostileFile {
 /// Everything here, sized for a test: `bomb_mb` is what the flate bomb and
 /// the huge shared string inflate to (keep it above the readers' memory limit).
 pub fn corpus(bomb_mb: usize) -> Vec<HostileFile> {
+    corpus_sized(bomb_mb, bomb_mb)
+}
+
+/// [`corpus`] with the flate bomb (cheap at any size: written by hand) and
+/// the shared string (compressed for real) sized apart.
+pub fn corpus_sized(bomb_mb: usize, string_mb: usize) -> Vec<HostileFile> {
     const CRASH: &[Option<&str>] = &[Some("extractor_crashed"), Some("limit_exceeded")];
     const BROKEN: &[Option<&str>] = &[
         Some("corrupt"),
@@ -48,7 +54,7 @@ pub fn corpus(bomb_mb: usize) -> Vec<HostileFile> {
         },
         HostileFile {
             name: "huge-shared-string.xlsx",
-            bytes: huge_shared_string_xlsx(bomb_mb),
+            bytes: huge_shared_string_xlsx(string_mb),
             expect: &[Some("zip_bomb"), Some("limit_exceeded")],
         },
         HostileFile {
@@ -247,13 +253,13 @@ pub fn deflate_repeated(byte: u8, len: usize) -> Vec<u8> {
     out
 }
 
+/// Adler-32 of `len` copies of `byte`, in closed form: after n bytes
+/// a = 1 + n·byte and b = n + byte·n(n+1)/2 (mod 65521).
 fn adler32_repeated(byte: u8, len: usize) -> u32 {
-    const MOD: u64 = 65_521;
-    let (mut a, mut b) = (1u64, 0u64);
-    for _ in 0..len {
-        a = (a + byte as u64) % MOD;
-        b = (b + a) % MOD;
-    }
+    const MOD: u128 = 65_521;
+    let (n, c) = (len as u128, byte as u128);
+    let a = (1 + n * c) % MOD;
+    let b = (n + c * (n * (n + 1) / 2)) % MOD;
     ((b << 16) | a) as u32
 }
 
@@ -413,4 +419,22 @@ pub fn pdf_with(text: &str) -> Vec<u8> {
         ),
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".into(),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    /// The hand-written stream is a real zlib stream of exactly that text.
+    #[test]
+    fn the_hand_made_bomb_inflates_to_what_it_says() {
+        for len in [0usize, 1, 257, 258, 259, 100_000] {
+            let z = super::deflate_repeated(b' ', len.max(1));
+            let mut out = Vec::new();
+            flate2::read::ZlibDecoder::new(&z[..])
+                .read_to_end(&mut out)
+                .unwrap();
+            assert_eq!(out, vec![b' '; len.max(1)], "{len}");
+        }
+    }
 }

@@ -76,7 +76,8 @@ async fn a_hostile_corpus_uploaded_while_the_window_scans_costs_only_itself() ->
         .to_owned();
     let s = app("hostile", &sandbox, vec![]).await?;
     let db = s.data_dir.join(connector_core::store::DATABASE_FILE_NAME);
-    let corpus = hostile::corpus(256);
+    // The bomb past the app's own reader limit (1024 MB by default).
+    let corpus = hostile::corpus_sized(2048, 128);
     let mut ids = Vec::new();
     let outcome = async {
         connect_sandbox(&s).await?;
@@ -144,7 +145,16 @@ async fn a_hostile_corpus_uploaded_while_the_window_scans_costs_only_itself() ->
     // Started again on the same data: it signs in again and scans on.
     let again = app("hostile-again", &sandbox, files).await?;
     let outcome = async {
-        connect_sandbox(&again).await?;
+        // Its keychain is new: the connection asks to be signed in again.
+        again.click("[data-testid=reconnect]").await?;
+        again
+            .wait_attr(
+                "[data-testid=connection-state]",
+                "data-state",
+                "connected",
+                std::time::Duration::from_secs(60),
+            )
+            .await?;
         again.click("[data-view-tab=scan]").await?;
         wait_completed(&again).await?;
         ensure!(
