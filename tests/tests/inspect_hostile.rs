@@ -298,3 +298,29 @@ async fn a_random_mix_of_broken_files_never_stops_the_scan() {
     drop(scan);
     sb.stop().await;
 }
+
+/// Files in flight are bounded by their bytes: with a budget that holds one
+/// file, one at a time; with the default, many at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_memory_budget_bounds_the_files_read_at_once() {
+    let sb = start_sandbox(small_enterprise()).await;
+    let (client, _requests, me) = client_for(&sb, "admin").await;
+    let mut peaks = Vec::new();
+    for budget in [1u64, 1 << 30] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_store(dir.path()).await;
+        let mut config = quick_config();
+        config.content.memory_budget_bytes = budget;
+        let scan = scanner(&client, &store, &me, config);
+        run_to_idle(&scan, 1).await;
+        let counts = store.inspection_counts(CONNECTION).await.unwrap();
+        assert!(counts.downloads > 10, "{counts:?}");
+        peaks.push(scan.content_peak_in_flight());
+    }
+    assert_eq!(peaks[0], 1, "a budget of one file reads one at a time");
+    assert!(
+        peaks[1] > 1,
+        "the default budget reads several at once: {peaks:?}"
+    );
+    sb.stop().await;
+}

@@ -75,6 +75,10 @@ pub struct ContentInspector {
     readers: ExtractorPool,
     budget: Semaphore,
     budget_units: u32,
+    /// Files between their room in the budget and the end of their reading:
+    /// now, and the most at once.
+    in_flight: std::sync::atomic::AtomicUsize,
+    peak_in_flight: std::sync::atomic::AtomicUsize,
     config: ContentConfig,
 }
 
@@ -95,12 +99,20 @@ impl ContentInspector {
             readers: ExtractorPool::new(config.readers.clone()),
             budget: Semaphore::new(budget_units as usize),
             budget_units,
+            in_flight: Default::default(),
+            peak_in_flight: Default::default(),
             config,
         }
     }
 
     pub fn enabled(&self) -> bool {
         self.config.enabled
+    }
+
+    /// The most files that were being downloaded or read at once.
+    pub fn peak_in_flight(&self) -> usize {
+        self.peak_in_flight
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Decides from the name and size alone (no request).
@@ -140,6 +152,7 @@ impl ContentInspector {
             .acquire_many(units)
             .await
             .expect("the memory budget is never closed");
+        let _counted = InFlight::enter(&self.in_flight, &self.peak_in_flight);
         let spool = match self.spool_file() {
             Ok(f) => f,
             Err(e) => {
@@ -217,6 +230,27 @@ impl ContentInspector {
             .unwrap_or_else(std::env::temp_dir);
         std::fs::create_dir_all(&dir)?;
         tempfile::Builder::new().prefix("inspect-").tempfile_in(dir)
+    }
+}
+
+/// Counts a file in flight for as long as it lives.
+struct InFlight<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn enter(
+        now: &'a std::sync::atomic::AtomicUsize,
+        peak: &std::sync::atomic::AtomicUsize,
+    ) -> Self {
+        use std::sync::atomic::Ordering::Relaxed;
+        let n = now.fetch_add(1, Relaxed) + 1;
+        peak.fetch_max(n, Relaxed);
+        InFlight(now)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

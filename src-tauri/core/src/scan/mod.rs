@@ -179,6 +179,12 @@ impl Scanner {
         }
     }
 
+    /// The most files this scanner had downloading or reading at once (the
+    /// memory budget's bound, for diagnostics and tests).
+    pub fn content_peak_in_flight(&self) -> usize {
+        self.inspector.peak_in_flight()
+    }
+
     /// Notify it (`notify_one`) when live events left effects to apply: the
     /// scanner applies them and claims at once instead of at its next poll.
     pub fn waker(&self) -> Arc<Notify> {
