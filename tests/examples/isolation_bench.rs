@@ -88,26 +88,8 @@ fn write_mix(dir: &Path, per_type: usize, kb: usize) -> std::io::Result<Vec<(Pat
         zip.finish()?;
         out.push(path);
         let path = dir.join(format!("report-{i}.pdf"));
-        let mut content = String::from("BT /F1 10 Tf 40 800 Td ");
-        for line in text.split(". ").take(400) {
-            content.push_str(&format!("({}) Tj 0 -12 Td ", line.replace(['(', ')'], "")));
-        }
-        content.push_str("ET");
-        std::fs::write(
-            &path,
-            hostile::pdf(&[
-                "<< /Type /Catalog /Pages 2 0 R >>".into(),
-                "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".into(),
-                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R \
-                 /Resources << /Font << /F1 5 0 R >> >> >>"
-                    .into(),
-                format!(
-                    "<< /Length {} >>\nstream\n{content}\nendstream",
-                    content.len()
-                ),
-                "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".into(),
-            ]),
-        )?;
+        let shown: Vec<&str> = text.split(". ").take(400).collect();
+        std::fs::write(&path, hostile::pdf_with(&shown.join(". ")))?;
         out.push(path);
     }
     Ok(out
