@@ -11,6 +11,7 @@ import type { FindingsSummary } from './bindings/FindingsSummary';
 import type { UserError } from './bindings/UserError';
 import { clampOffset, EMPTY_FORM, exportFileName, filterKey, PAGE_SIZE, toFilter, type FilterForm } from './findings-query';
 import * as ipc from './ipc';
+import { read, reads } from './read';
 
 export interface OpenFinding {
   findingId: number;
@@ -56,39 +57,39 @@ export class FindingsData {
   };
 
   /** Everything the view shows, again (on open, every few seconds, on progress). */
-  refresh = () => this.reads([this.readSummary(), this.readPage()]);
+  refresh = () => this.show([this.readSummary(), this.readPage()]);
 
   setForm = (form: FilterForm) => {
     this.form = { ...form };
     this.offset = 0;
-    return this.reads([this.readPage()]);
+    return this.show([this.readPage()]);
   };
 
   /** Shows the page that starts at `offset`. */
   goTo = (offset: number) => {
     this.offset = Math.max(0, offset);
-    return this.reads([this.readPage()]);
+    return this.show([this.readPage()]);
   };
 
   next = () => this.goTo(this.offset + PAGE_SIZE);
   prev = () => this.goTo(this.offset - PAGE_SIZE);
 
   private readSummary() {
-    return this.read(ipc.findingsSummary(), (s) => (this.summary = s));
+    return read(ipc.findingsSummary(), (s) => (this.summary = s));
   }
 
   private readPage() {
     const filter = toFilter(this.form);
     const key = filterKey(filter);
     const offset = this.offset;
-    return this.read(ipc.findings(filter, PAGE_SIZE, offset), (page) => {
+    return read(ipc.findings(filter, PAGE_SIZE, offset), (page) => {
       // A slower answer for a filter or page no longer chosen is dropped.
       if (filterKey(toFilter(this.form)) !== key || this.offset !== offset) return;
       const clamped = clampOffset(offset, page.total);
       if (clamped !== offset && page.rows.length === 0) {
         // The rows of this page closed meanwhile: show the last page there is.
         this.offset = clamped;
-        void this.reads([this.readPage()]);
+        void this.show([this.readPage()]);
         return;
       }
       this.page = page;
@@ -141,17 +142,7 @@ export class FindingsData {
   };
 
   /** Reads that belong together: `error` says whether any of them failed. */
-  private async reads(pending: Promise<UserError | null>[]) {
-    const errors = await Promise.all(pending);
-    this.error = errors.find((e) => e !== null) ?? null;
-  }
-
-  private async read<T>(pending: Promise<T>, keep: (value: T) => void): Promise<UserError | null> {
-    try {
-      keep(await pending);
-      return null;
-    } catch (e) {
-      return ipc.toUserError(e);
-    }
+  private async show(pending: Promise<UserError | null>[]) {
+    this.error = await reads(pending);
   }
 }

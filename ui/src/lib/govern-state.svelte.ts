@@ -25,6 +25,7 @@ import type { UserError } from './bindings/UserError';
 import type { ExportState, PathChooser } from './findings-state.svelte';
 import { auditFileName, restrictRequest, type OfferedAction, type RestrictForm } from './govern';
 import * as ipc from './ipc';
+import { read, reads } from './read';
 
 export const AUDIT_PAGE = 50;
 
@@ -73,7 +74,7 @@ export class GovernData {
   openAlerts = $derived(this.status?.open_alerts ?? 0);
 
   refreshStatus = async () => {
-    this.keep(await this.read(ipc.governanceStatus(), (s) => (this.status = s)));
+    this.error = await read(ipc.governanceStatus(), (s) => (this.status = s));
   };
 
   enable = () => this.toggle('on', ipc.enableGovernance);
@@ -253,14 +254,12 @@ export class GovernData {
   refreshAudit = async () => {
     const filter: AuditFilter = { batch_id: this.auditBatch, item_id: null, state: this.auditState };
     const key = JSON.stringify([filter, this.auditOffset]);
-    this.keep(
-      await this.read(ipc.audit(filter, this.auditOffset, AUDIT_PAGE), (page) => {
-        if (JSON.stringify([{ batch_id: this.auditBatch, item_id: null, state: this.auditState }, this.auditOffset]) !== key) return;
-        this.auditPage = page;
-        const open = this.openEntry;
-        if (open) this.openEntry = page.rows.find((r) => r.audit_id === open.audit_id) ?? open;
-      }),
-    );
+    this.error = await read(ipc.audit(filter, this.auditOffset, AUDIT_PAGE), (page) => {
+      if (JSON.stringify([{ batch_id: this.auditBatch, item_id: null, state: this.auditState }, this.auditOffset]) !== key) return;
+      this.auditPage = page;
+      const open = this.openEntry;
+      if (open) this.openEntry = page.rows.find((r) => r.audit_id === open.audit_id) ?? open;
+    });
   };
 
   filterAudit = (state: AuditState | null, batch: number | null = this.auditBatch) => {
@@ -297,12 +296,10 @@ export class GovernData {
   // Policies and alerts.
 
   refreshPolicies = async () => {
-    this.keep(
-      await Promise.all([
-        this.read(ipc.policies(), (p) => (this.policyList = p)),
-        this.read(ipc.alerts(false, 200), (a) => (this.alertList = a)),
-      ]).then((errors) => errors.find((e) => e !== null) ?? null),
-    );
+    this.error = await reads([
+      read(ipc.policies(), (p) => (this.policyList = p)),
+      read(ipc.alerts(false, 200), (a) => (this.alertList = a)),
+    ]);
   };
 
   /** Adds the policy; resolves whether it was saved. */
@@ -374,17 +371,4 @@ export class GovernData {
     this.auditOffset = 0;
     this.auditState = this.auditBatch = null;
   };
-
-  private keep(error: UserError | null) {
-    this.error = error;
-  }
-
-  private async read<T>(pending: Promise<T>, keep: (value: T) => void): Promise<UserError | null> {
-    try {
-      keep(await pending);
-      return null;
-    } catch (e) {
-      return ipc.toUserError(e);
-    }
-  }
 }

@@ -12,6 +12,7 @@ import type { ThroughputPoint } from './bindings/ThroughputPoint';
 import type { UserError } from './bindings/UserError';
 import * as ipc from './ipc';
 import { RateWindow } from './rates';
+import { read, reads } from './read';
 
 export const QUEUE_LIMIT = 200;
 export const EVENTS_LIMIT = 200;
@@ -91,35 +92,35 @@ export class ScanData {
     this.status = status;
   }
 
-  refreshStatus = () => this.reads([this.read(ipc.scanStatus(), (s) => this.applyStatus(s))]);
+  refreshStatus = () => this.show([read(ipc.scanStatus(), (s) => this.applyStatus(s))]);
 
   /** What the Scan view shows. */
   refreshScan = () =>
-    this.reads([
-      this.read(ipc.scanStatus(), (s) => this.applyStatus(s)),
-      this.read(ipc.scanQueue(QUEUE_LIMIT), (q) => (this.queue = q)),
-      this.read(ipc.scanThroughput(THROUGHPUT_MINUTES), (t) => (this.throughput = t)),
+    this.show([
+      read(ipc.scanStatus(), (s) => this.applyStatus(s)),
+      read(ipc.scanQueue(QUEUE_LIMIT), (q) => (this.queue = q)),
+      read(ipc.scanThroughput(THROUGHPUT_MINUTES), (t) => (this.throughput = t)),
     ]);
 
   /** The queue alone: the Scan view reads it again as the queue changes. */
-  refreshQueue = () => this.reads([this.read(ipc.scanQueue(QUEUE_LIMIT), (q) => (this.queue = q))]);
+  refreshQueue = () => this.show([read(ipc.scanQueue(QUEUE_LIMIT), (q) => (this.queue = q))]);
 
   /** What the Events view shows. */
   refreshEvents = () =>
-    this.reads([
-      this.read(ipc.scanStatus(), (s) => this.applyStatus(s)),
-      this.read(ipc.eventDays(), (d) => (this.days = d)),
+    this.show([
+      read(ipc.scanStatus(), (s) => this.applyStatus(s)),
+      read(ipc.eventDays(), (d) => (this.days = d)),
       this.readEvents(),
     ]);
 
   setKind = (kind: EventKind | null) => {
     this.kind = kind;
-    return this.reads([this.readEvents()]);
+    return this.show([this.readEvents()]);
   };
 
   private readEvents() {
     const kind = this.kind;
-    return this.read(ipc.scanEvents(kind, EVENTS_LIMIT), (rows) => {
+    return read(ipc.scanEvents(kind, EVENTS_LIMIT), (rows) => {
       // A slower answer for a filter no longer chosen is dropped.
       if (this.kind === kind) this.events = rows;
     });
@@ -155,17 +156,7 @@ export class ScanData {
   }
 
   /** Reads that belong together: `error` says whether any of them failed. */
-  private async reads(pending: Promise<UserError | null>[]) {
-    const errors = await Promise.all(pending);
-    this.error = errors.find((e) => e !== null) ?? null;
-  }
-
-  private async read<T>(pending: Promise<T>, keep: (value: T) => void): Promise<UserError | null> {
-    try {
-      keep(await pending);
-      return null;
-    } catch (e) {
-      return ipc.toUserError(e);
-    }
+  private async show(pending: Promise<UserError | null>[]) {
+    this.error = await reads(pending);
   }
 }
