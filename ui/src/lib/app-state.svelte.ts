@@ -10,7 +10,7 @@ import type { UserError } from './bindings/UserError';
 import { FindingsData } from './findings-state.svelte';
 import { GovernData } from './govern-state.svelte';
 import * as ipc from './ipc';
-import { ScanData } from './scan-state.svelte';
+import { ScanData } from './scan/state.svelte';
 
 export type Action =
   | 'select'

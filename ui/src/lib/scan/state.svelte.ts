@@ -3,16 +3,16 @@
 // seconds after (queue, throughput, events, days, one file). Every read comes
 // from the store through the shell, so it all works offline; a read that
 // fails keeps what was shown and says so (`error`).
-import type { EventDay } from './bindings/EventDay';
-import type { EventRow } from './bindings/EventRow';
-import type { FileDetail } from './bindings/FileDetail';
-import type { QueueEntry } from './bindings/QueueEntry';
-import type { ScanStatus } from './bindings/ScanStatus';
-import type { ThroughputPoint } from './bindings/ThroughputPoint';
-import type { UserError } from './bindings/UserError';
-import * as ipc from './ipc';
+import type { EventDay } from '../bindings/EventDay';
+import type { EventRow } from '../bindings/EventRow';
+import type { FileDetail } from '../bindings/FileDetail';
+import type { QueueEntry } from '../bindings/QueueEntry';
+import type { ScanStatus } from '../bindings/ScanStatus';
+import type { ThroughputPoint } from '../bindings/ThroughputPoint';
+import type { UserError } from '../bindings/UserError';
+import * as ipc from '../ipc';
 import { RateWindow } from './rates';
-import { read, reads } from './read';
+import { read, reads } from '../read';
 
 export const QUEUE_LIMIT = 200;
 export const EVENTS_LIMIT = 200;

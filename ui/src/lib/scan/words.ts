@@ -1,6 +1,6 @@
 // How the scan views word core's values.
-import type { QueueEntry } from './bindings/QueueEntry';
-import type { ScanState } from './bindings/ScanState';
+import type { QueueEntry } from '../bindings/QueueEntry';
+import type { ScanState } from '../bindings/ScanState';
 
 export const SCAN_STATE: Record<ScanState, { cls: string; text: string; detail: string }> = {
   not_started: { cls: '', text: 'Not started', detail: 'The scan starts by itself once connected.' },
