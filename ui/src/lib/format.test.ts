@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { count, duration, perMinute } from './format';
+import { bytes, bytesPerSecond, count, duration, perMinute } from './format';
 
 describe('scan figures', () => {
   it('words durations with two units at most', () => {
@@ -16,5 +16,26 @@ describe('scan figures', () => {
     expect(perMinute(2.5, 'users')).toBe('2.5 users/min');
     expect(perMinute(null, 'files')).toBe('—');
     expect(count(1234567)).toBe('1,234,567');
+  });
+});
+
+describe('byte figures', () => {
+  it('words sizes in decimal units with three significant digits', () => {
+    expect(bytes(0)).toBe('0 B');
+    expect(bytes(999)).toBe('999 B');
+    expect(bytes(1000)).toBe('1.00 KB');
+    expect(bytes(1_536_000)).toBe('1.54 MB');
+    expect(bytes(12_345_678_901)).toBe('12.3 GB');
+    expect(bytes(250_000_000_000)).toBe('250 GB');
+    // Rounding up to the next unit says so, not "1000 KB".
+    expect(bytes(999_999)).toBe('1.00 MB');
+    expect(bytes(null)).toBe('—');
+    expect(bytes(-1)).toBe('—');
+  });
+
+  it('words download rates per second', () => {
+    expect(bytesPerSecond(3_400_000)).toBe('3.40 MB/s');
+    expect(bytesPerSecond(0)).toBe('0 B/s');
+    expect(bytesPerSecond(Number.NaN)).toBe('—');
   });
 });

@@ -11,7 +11,7 @@ import type { GovernanceStatus } from './bindings/GovernanceStatus';
 import type { ItemType } from './bindings/ItemType';
 import type { LinkAccess } from './bindings/LinkAccess';
 import { dateTime, duration } from './format';
-import { detectorLabel, humanize, KIND_LABEL, SEVERITY_LABEL } from './findings-words';
+import { detectorLabel, humanize, KIND_LABEL, SEVERITY_LABEL } from './findings/words';
 import type { FindingKind } from './bindings/FindingKind';
 import type { FindingsFilter } from './bindings/FindingsFilter';
 import type { NewPolicy } from './bindings/NewPolicy';

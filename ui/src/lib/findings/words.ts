@@ -2,8 +2,8 @@
 // detectors, why a file was not inspected, a history entry's change, and a
 // finding's details (the link's or collaboration's particulars, the content's
 // counts) as readable fields.
-import type { FindingKind } from './bindings/FindingKind';
-import type { Severity } from './bindings/Severity';
+import type { FindingKind } from '../bindings/FindingKind';
+import type { Severity } from '../bindings/Severity';
 
 /** Most severe first: the order of filters, badges, the chart's stacks. */
 export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low'];

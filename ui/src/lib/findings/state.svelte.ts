@@ -3,15 +3,15 @@
 // details, and the last export. Every read comes from the store through the
 // shell, so it all works offline; a read that fails keeps what was shown and
 // says so (`error`).
-import type { ExportFormat } from './bindings/ExportFormat';
-import type { ExportReport } from './bindings/ExportReport';
-import type { FindingDetail } from './bindings/FindingDetail';
-import type { FindingsPage } from './bindings/FindingsPage';
-import type { FindingsSummary } from './bindings/FindingsSummary';
-import type { UserError } from './bindings/UserError';
-import { clampOffset, EMPTY_FORM, exportFileName, filterKey, PAGE_SIZE, toFilter, type FilterForm } from './findings-query';
-import * as ipc from './ipc';
-import { read, reads } from './read';
+import type { ExportFormat } from '../bindings/ExportFormat';
+import type { ExportReport } from '../bindings/ExportReport';
+import type { FindingDetail } from '../bindings/FindingDetail';
+import type { FindingsPage } from '../bindings/FindingsPage';
+import type { FindingsSummary } from '../bindings/FindingsSummary';
+import type { UserError } from '../bindings/UserError';
+import { clampOffset, EMPTY_FORM, exportFileName, filterKey, PAGE_SIZE, toFilter, type FilterForm } from './query';
+import * as ipc from '../ipc';
+import { read, reads } from '../read';
 
 export interface OpenFinding {
   findingId: number;

@@ -1,9 +1,9 @@
 // What the findings view asks core for: the filter form (selects hold
 // strings, '' for "any") as core's FindingsFilter, paging, the keyboard's
 // moves through the table, and a default file name for an export.
-import type { ExportFormat } from './bindings/ExportFormat';
-import type { FindingsFilter } from './bindings/FindingsFilter';
-import { isKind, isSeverity } from './findings-words';
+import type { ExportFormat } from '../bindings/ExportFormat';
+import type { FindingsFilter } from '../bindings/FindingsFilter';
+import { isKind, isSeverity } from './words';
 
 export const PAGE_SIZE = 50;
 

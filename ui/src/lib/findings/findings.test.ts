@@ -1,28 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bytes, bytesPerSecond } from './format';
-import { clampOffset, EMPTY_FORM, exportFileName, filterKey, isFiltered, pageInfo, rowForKey, toFilter } from './findings-query';
-import { bySeverity, detailFields, detectorLabel, notInspectedLabel, SEVERITIES, severityRank } from './findings-words';
-
-describe('byte figures', () => {
-  it('words sizes in decimal units with three significant digits', () => {
-    expect(bytes(0)).toBe('0 B');
-    expect(bytes(999)).toBe('999 B');
-    expect(bytes(1000)).toBe('1.00 KB');
-    expect(bytes(1_536_000)).toBe('1.54 MB');
-    expect(bytes(12_345_678_901)).toBe('12.3 GB');
-    expect(bytes(250_000_000_000)).toBe('250 GB');
-    // Rounding up to the next unit says so, not "1000 KB".
-    expect(bytes(999_999)).toBe('1.00 MB');
-    expect(bytes(null)).toBe('—');
-    expect(bytes(-1)).toBe('—');
-  });
-
-  it('words download rates per second', () => {
-    expect(bytesPerSecond(3_400_000)).toBe('3.40 MB/s');
-    expect(bytesPerSecond(0)).toBe('0 B/s');
-    expect(bytesPerSecond(Number.NaN)).toBe('—');
-  });
-});
+import { clampOffset, EMPTY_FORM, exportFileName, filterKey, isFiltered, pageInfo, rowForKey, toFilter } from './query';
+import { bySeverity, detailFields, detectorLabel, notInspectedLabel, SEVERITIES, severityRank } from './words';
 
 describe('severity', () => {
   it('orders most severe first, as core ranks them', () => {
