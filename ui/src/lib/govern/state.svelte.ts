@@ -3,29 +3,29 @@
 // time, policies and alerts. Nothing changes an item but `confirm` and
 // `confirmBulk`, each after its preview was shown; every read of the log,
 // policies and alerts comes from the store, so it works offline.
-import type { ActionKind } from './bindings/ActionKind';
-import type { ActionPreview } from './bindings/ActionPreview';
-import type { ActionRequest } from './bindings/ActionRequest';
-import type { Alert } from './bindings/Alert';
-import type { AuditEntry } from './bindings/AuditEntry';
-import type { AuditFilter } from './bindings/AuditFilter';
-import type { AuditPage } from './bindings/AuditPage';
-import type { AuditState } from './bindings/AuditState';
-import type { BulkPreview } from './bindings/BulkPreview';
-import type { BulkProgress } from './bindings/BulkProgress';
-import type { ExportFormat } from './bindings/ExportFormat';
-import type { FindingsFilter } from './bindings/FindingsFilter';
-import type { GovernanceStatus } from './bindings/GovernanceStatus';
-import type { LinkAccess } from './bindings/LinkAccess';
-import type { NewPolicy } from './bindings/NewPolicy';
-import type { Policy } from './bindings/Policy';
-import type { PolicyDryRun } from './bindings/PolicyDryRun';
-import type { PolicyMatch } from './bindings/PolicyMatch';
-import type { UserError } from './bindings/UserError';
-import type { ExportState, PathChooser } from './findings/state.svelte';
-import { auditFileName, restrictRequest, type OfferedAction, type RestrictForm } from './govern';
-import * as ipc from './ipc';
-import { read, reads } from './read';
+import type { ActionKind } from '../bindings/ActionKind';
+import type { ActionPreview } from '../bindings/ActionPreview';
+import type { ActionRequest } from '../bindings/ActionRequest';
+import type { Alert } from '../bindings/Alert';
+import type { AuditEntry } from '../bindings/AuditEntry';
+import type { AuditFilter } from '../bindings/AuditFilter';
+import type { AuditPage } from '../bindings/AuditPage';
+import type { AuditState } from '../bindings/AuditState';
+import type { BulkPreview } from '../bindings/BulkPreview';
+import type { BulkProgress } from '../bindings/BulkProgress';
+import type { ExportFormat } from '../bindings/ExportFormat';
+import type { FindingsFilter } from '../bindings/FindingsFilter';
+import type { GovernanceStatus } from '../bindings/GovernanceStatus';
+import type { LinkAccess } from '../bindings/LinkAccess';
+import type { NewPolicy } from '../bindings/NewPolicy';
+import type { Policy } from '../bindings/Policy';
+import type { PolicyDryRun } from '../bindings/PolicyDryRun';
+import type { PolicyMatch } from '../bindings/PolicyMatch';
+import type { UserError } from '../bindings/UserError';
+import type { ExportState, PathChooser } from '../findings/state.svelte';
+import { auditFileName, restrictRequest, type OfferedAction, type RestrictForm } from './plan';
+import * as ipc from '../ipc';
+import { read, reads } from '../read';
 
 export const AUDIT_PAGE = 50;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bulkProgress, findingDetail, findingRow, governanceStatus } from '../test/fixtures';
+import { bulkProgress, findingDetail, findingRow, governanceStatus } from '../../test/fixtures';
 import {
   actingBlocked,
   actionsFor,
@@ -18,7 +18,7 @@ import {
   restrictRequest,
   targetLabel,
   viaFolderName,
-} from './govern';
+} from './plan';
 
 const ids = (d: ReturnType<typeof findingDetail>) => actionsFor(d).map((a) => a.id);
 

@@ -1,22 +1,22 @@
 // Governance's pure logic: which actions a finding offers (and on which item),
 // the request a "Restrict link…" form makes, a planned change's before → after
 // in words, a bulk action's counts and ETA, and the audit log's words.
-import type { ActionKind } from './bindings/ActionKind';
-import type { ActionRequest } from './bindings/ActionRequest';
-import type { AuditState } from './bindings/AuditState';
-import type { BulkProgress } from './bindings/BulkProgress';
-import type { ExportFormat } from './bindings/ExportFormat';
-import type { FindingDetail } from './bindings/FindingDetail';
-import type { GovernanceStatus } from './bindings/GovernanceStatus';
-import type { ItemType } from './bindings/ItemType';
-import type { LinkAccess } from './bindings/LinkAccess';
-import { dateTime, duration } from './format';
-import { detectorLabel, humanize, KIND_LABEL, SEVERITY_LABEL } from './findings/words';
-import type { FindingKind } from './bindings/FindingKind';
-import type { FindingsFilter } from './bindings/FindingsFilter';
-import type { NewPolicy } from './bindings/NewPolicy';
-import type { PolicyMatch } from './bindings/PolicyMatch';
-import type { Severity } from './bindings/Severity';
+import type { ActionKind } from '../bindings/ActionKind';
+import type { ActionRequest } from '../bindings/ActionRequest';
+import type { AuditState } from '../bindings/AuditState';
+import type { BulkProgress } from '../bindings/BulkProgress';
+import type { ExportFormat } from '../bindings/ExportFormat';
+import type { FindingDetail } from '../bindings/FindingDetail';
+import type { GovernanceStatus } from '../bindings/GovernanceStatus';
+import type { ItemType } from '../bindings/ItemType';
+import type { LinkAccess } from '../bindings/LinkAccess';
+import { dateTime, duration } from '../format';
+import { detectorLabel, humanize, KIND_LABEL, SEVERITY_LABEL } from '../findings/words';
+import type { FindingKind } from '../bindings/FindingKind';
+import type { FindingsFilter } from '../bindings/FindingsFilter';
+import type { NewPolicy } from '../bindings/NewPolicy';
+import type { PolicyMatch } from '../bindings/PolicyMatch';
+import type { Severity } from '../bindings/Severity';
 
 export const ACTION_LABEL: Record<ActionKind, string> = {
   remove_link: 'Remove link',
