@@ -2,8 +2,10 @@
 // detectors, why a file was not inspected, a history entry's change, and a
 // finding's details (the link's or collaboration's particulars, the content's
 // counts) as readable fields.
+import type { FindingHistoryEntry } from '../bindings/FindingHistoryEntry';
 import type { FindingKind } from '../bindings/FindingKind';
 import type { Severity } from '../bindings/Severity';
+import type { HistoryLine, Tone } from '../components/History.svelte';
 
 /** Most severe first: the order of filters, badges, the chart's stacks. */
 export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low'];
@@ -80,6 +82,24 @@ export const CHANGE_LABEL: Record<string, string> = {
   changed: 'Changed',
   closed: 'Closed',
 };
+
+const CHANGE_TONE: Record<string, Tone> = {
+  opened: 'bad',
+  seen: 'accent',
+  changed: 'warn',
+  closed: 'good',
+};
+
+/** A finding's history in words: the detail with the scan that made the change. */
+export function findingHistoryLines(history: FindingHistoryEntry[]): HistoryLine[] {
+  return history.map((h) => ({
+    at: h.at,
+    what: h.change,
+    label: CHANGE_LABEL[h.change] ?? humanize(h.change),
+    tone: CHANGE_TONE[h.change] ?? null,
+    detail: [h.detail, h.scan_id !== null ? `scan ${h.scan_id}` : null].filter(Boolean).join(' · ') || null,
+  }));
+}
 
 /** `snake_case` → "Snake case". */
 export function humanize(id: string): string {

@@ -1,6 +1,8 @@
 // How the scan views word core's values.
+import type { FileHistoryEntry } from '../bindings/FileHistoryEntry';
 import type { QueueEntry } from '../bindings/QueueEntry';
 import type { ScanState } from '../bindings/ScanState';
+import type { HistoryLine, Tone } from '../components/History.svelte';
 
 export const SCAN_STATE: Record<ScanState, { cls: string; text: string; detail: string }> = {
   not_started: { cls: '', text: 'Not started', detail: 'The scan starts by itself once connected.' },
@@ -60,3 +62,21 @@ export const HISTORY_WHAT: Record<string, string> = {
   failed: 'Scan failed',
   removed: 'Removed',
 };
+
+const HISTORY_TONE: Record<string, Tone> = {
+  scanned: 'good',
+  event: 'accent',
+  failed: 'bad',
+  removed: 'bad',
+};
+
+/** A file's history in words: a scan's detail is its reason. */
+export function fileHistoryLines(history: FileHistoryEntry[]): HistoryLine[] {
+  return history.map((h) => ({
+    at: h.at,
+    what: h.what,
+    label: HISTORY_WHAT[h.what] ?? h.what,
+    tone: HISTORY_TONE[h.what] ?? null,
+    detail: h.detail && (h.what === 'scanned' ? reasonText({ reason: h.detail, reason_detail: null }) : h.detail),
+  }));
+}
