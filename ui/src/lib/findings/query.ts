@@ -1,6 +1,6 @@
 // What the findings view asks core for: the filter form (selects hold
-// strings, '' for "any") as core's FindingsFilter, paging, the keyboard's
-// moves through the table, and a default file name for an export.
+// strings, '' for "any") as core's FindingsFilter, the page size, and a
+// default file name for an export.
 import type { ExportFormat } from '../bindings/ExportFormat';
 import type { FindingsFilter } from '../bindings/FindingsFilter';
 import { isKind, isSeverity } from './words';
@@ -39,59 +39,6 @@ export const isFiltered = (form: FilterForm) =>
 /** A stable key of a filter, to drop answers for a filter no longer chosen. */
 export const filterKey = (f: FindingsFilter) =>
   [f.severity, f.kind, f.detector, f.owner_login, f.file_has_detector, f.include_closed].map((v) => v ?? '').join('|');
-
-export interface PageInfo {
-  /** 1-based first and last row shown; 0, 0 when there are none. */
-  from: number;
-  to: number;
-  page: number;
-  pages: number;
-  hasPrev: boolean;
-  hasNext: boolean;
-}
-
-export function pageInfo(total: number, offset: number, shown: number, limit = PAGE_SIZE): PageInfo {
-  const pages = Math.max(1, Math.ceil(total / limit));
-  const page = Math.min(pages, Math.floor(offset / limit) + 1);
-  return {
-    from: shown ? offset + 1 : 0,
-    to: offset + shown,
-    page,
-    pages,
-    hasPrev: offset > 0,
-    hasNext: offset + shown < total,
-  };
-}
-
-/** The offset of the page that holds `offset` once `total` shrank (rows closed meanwhile). */
-export function clampOffset(offset: number, total: number, limit = PAGE_SIZE): number {
-  if (total <= 0 || offset <= 0) return 0;
-  const last = Math.floor((total - 1) / limit) * limit;
-  return Math.min(Math.floor(offset / limit) * limit, last);
-}
-
-/** Where a key moves the table's active row; `null` when it is not a move. */
-export function rowForKey(key: string, index: number, rows: number, pageStep = 10): number | null {
-  if (rows <= 0) return null;
-  const last = rows - 1;
-  const from = index < 0 ? -1 : Math.min(index, last);
-  switch (key) {
-    case 'ArrowDown':
-      return Math.min(last, from + 1);
-    case 'ArrowUp':
-      return from < 0 ? 0 : Math.max(0, from - 1);
-    case 'Home':
-      return 0;
-    case 'End':
-      return last;
-    case 'PageDown':
-      return Math.min(last, Math.max(0, from) + pageStep);
-    case 'PageUp':
-      return Math.max(0, from - pageStep);
-    default:
-      return null;
-  }
-}
 
 /** "box-findings-critical-2026-12-01.csv": what the save dialog proposes. */
 export function exportFileName(format: ExportFormat, filter: FindingsFilter, now = new Date()): string {

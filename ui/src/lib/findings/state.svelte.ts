@@ -9,7 +9,8 @@ import type { FindingDetail } from '../bindings/FindingDetail';
 import type { FindingsPage } from '../bindings/FindingsPage';
 import type { FindingsSummary } from '../bindings/FindingsSummary';
 import type { UserError } from '../bindings/UserError';
-import { clampOffset, EMPTY_FORM, exportFileName, filterKey, PAGE_SIZE, toFilter, type FilterForm } from './query';
+import { clampOffset } from '../paging';
+import { EMPTY_FORM, exportFileName, filterKey, PAGE_SIZE, toFilter, type FilterForm } from './query';
 import * as ipc from '../ipc';
 import { read, reads } from '../read';
 
@@ -85,7 +86,7 @@ export class FindingsData {
     return read(ipc.findings(filter, PAGE_SIZE, offset), (page) => {
       // A slower answer for a filter or page no longer chosen is dropped.
       if (filterKey(toFilter(this.form)) !== key || this.offset !== offset) return;
-      const clamped = clampOffset(offset, page.total);
+      const clamped = clampOffset(offset, page.total, PAGE_SIZE);
       if (clamped !== offset && page.rows.length === 0) {
         // The rows of this page closed meanwhile: show the last page there is.
         this.offset = clamped;
