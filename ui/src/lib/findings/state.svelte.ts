@@ -4,11 +4,11 @@
 // shell, so it all works offline; a read that fails keeps what was shown and
 // says so (`error`).
 import type { ExportFormat } from '../bindings/ExportFormat';
-import type { ExportReport } from '../bindings/ExportReport';
 import type { FindingDetail } from '../bindings/FindingDetail';
 import type { FindingsPage } from '../bindings/FindingsPage';
 import type { FindingsSummary } from '../bindings/FindingsSummary';
 import type { UserError } from '../bindings/UserError';
+import type { ExportState, PathChooser } from '../export';
 import { clampOffset } from '../paging';
 import { EMPTY_FORM, exportFileName, filterKey, PAGE_SIZE, toFilter, type FilterForm } from './query';
 import * as ipc from '../ipc';
@@ -20,15 +20,6 @@ export interface OpenFinding {
   detail: FindingDetail | null | undefined;
   error: UserError | null;
 }
-
-export type ExportState =
-  | { state: 'idle' }
-  | { state: 'choosing' | 'writing'; format: ExportFormat }
-  | { state: 'done'; report: ExportReport }
-  | { state: 'failed'; error: UserError };
-
-/** The save dialog, injectable so tests need no native window. */
-export type PathChooser = (format: ExportFormat, defaultName: string) => Promise<string | null>;
 
 export class FindingsData {
   summary = $state<FindingsSummary | null>(null);

@@ -22,7 +22,7 @@ import type { Policy } from '../bindings/Policy';
 import type { PolicyDryRun } from '../bindings/PolicyDryRun';
 import type { PolicyMatch } from '../bindings/PolicyMatch';
 import type { UserError } from '../bindings/UserError';
-import type { ExportState, PathChooser } from '../findings/state.svelte';
+import type { ExportState, PathChooser } from '../export';
 import { auditFileName, restrictRequest, type OfferedAction, type RestrictForm } from './plan';
 import * as ipc from '../ipc';
 import { read, reads } from '../read';
