@@ -2,8 +2,8 @@ import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import App from './App.svelte';
-import ScanProgressPanel from './lib/components/scan/ScanProgressPanel.svelte';
-import { ScanData } from './lib/scan-state.svelte';
+import ScanProgressPanel from './lib/scan/ScanProgressPanel.svelte';
+import { ScanData } from './lib/scan/state.svelte';
 import { connected, eventRow, fileDetail, queueEntry, scanStatus, snapshot } from './test/fixtures';
 import { mockShell } from './test/ipc-mock';
 

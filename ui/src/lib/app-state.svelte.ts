@@ -7,10 +7,10 @@ import type { CustomSettings } from './bindings/CustomSettings';
 import type { DataCenterView } from './bindings/DataCenterView';
 import type { Snapshot } from './bindings/Snapshot';
 import type { UserError } from './bindings/UserError';
-import { FindingsData } from './findings-state.svelte';
-import { GovernData } from './govern-state.svelte';
+import { FindingsData } from './findings/state.svelte';
+import { GovernData } from './govern/state.svelte';
 import * as ipc from './ipc';
-import { ScanData } from './scan-state.svelte';
+import { ScanData } from './scan/state.svelte';
 
 export type Action =
   | 'select'

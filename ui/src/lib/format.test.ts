@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { count, duration, perMinute } from './format';
-import { etaSeconds, RateWindow } from './rates';
+import { bytes, bytesPerSecond, count, duration, perMinute } from './format';
 
 describe('scan figures', () => {
   it('words durations with two units at most', () => {
@@ -18,22 +17,25 @@ describe('scan figures', () => {
     expect(perMinute(null, 'files')).toBe('—');
     expect(count(1234567)).toBe('1,234,567');
   });
+});
 
-  it('measures a rate over its window and starts over when the count drops', () => {
-    const w = new RateWindow(60_000);
-    w.add(0, 0);
-    w.add(10, 1_000);
-    expect(w.perMinute()).toBeNull(); // too short a span to say
-    w.add(100, 30_000);
-    expect(w.perMinute()).toBe(200);
-    // Old samples leave the window.
-    w.add(130, 90_000);
-    expect(w.perMinute()).toBe(30);
-    // A new scan.
-    w.add(5, 91_000);
-    expect(w.perMinute()).toBeNull();
-    expect(etaSeconds(50, 10)).toBe(300);
-    expect(etaSeconds(0, null)).toBe(0);
-    expect(etaSeconds(5, null)).toBeNull();
+describe('byte figures', () => {
+  it('words sizes in decimal units with three significant digits', () => {
+    expect(bytes(0)).toBe('0 B');
+    expect(bytes(999)).toBe('999 B');
+    expect(bytes(1000)).toBe('1.00 KB');
+    expect(bytes(1_536_000)).toBe('1.54 MB');
+    expect(bytes(12_345_678_901)).toBe('12.3 GB');
+    expect(bytes(250_000_000_000)).toBe('250 GB');
+    // Rounding up to the next unit says so, not "1000 KB".
+    expect(bytes(999_999)).toBe('1.00 MB');
+    expect(bytes(null)).toBe('—');
+    expect(bytes(-1)).toBe('—');
+  });
+
+  it('words download rates per second', () => {
+    expect(bytesPerSecond(3_400_000)).toBe('3.40 MB/s');
+    expect(bytesPerSecond(0)).toBe('0 B/s');
+    expect(bytesPerSecond(Number.NaN)).toBe('—');
   });
 });
