@@ -46,7 +46,7 @@ use crate::error::UserError;
 use crate::inspect::content::{ContentConfig, ContentInspector};
 use crate::inspect::findings::{DetectorPolicy, FindingPolicy};
 use crate::inspect::isolation::EXTRACTOR_VERSION;
-use crate::store::findings::FileInspection;
+use crate::inspect::content::FileInspection;
 use crate::store::inventory::ListedUser;
 use crate::store::{Millis, Store};
 use journal::Journal;

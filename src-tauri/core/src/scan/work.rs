@@ -17,7 +17,7 @@ use crate::box_api::{ApiError, ApiErrorKind, Fetched, RequestOptions};
 use crate::error::{ErrorCode, UserError};
 use crate::inspect::content::{ContentTarget, Plan};
 use crate::inspect::extract::NotInspected;
-use crate::store::findings::FileInspection;
+use crate::inspect::content::FileInspection;
 use crate::store::inventory::{CollabRecord, ItemContext, ScanOutcome};
 use crate::store::queue::{priority, Claimed, ItemKind, QueueReason};
 

@@ -11,47 +11,11 @@ use std::collections::HashMap;
 use sqlx::SqliteConnection;
 
 use super::{Millis, StoreResult};
+use crate::inspect::content::FileInspection;
 use crate::inspect::exposure::{exposure, ExposureInput, Grant, Holder};
 use crate::inspect::extract::NotInspected;
 use crate::inspect::findings::{content_findings, ContentMatch, DesiredFinding, FindingPolicy};
 use crate::inspect::isolation::EXTRACTOR_VERSION;
-
-/// What the inspection of one file's content came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FileInspection {
-    /// Read and run through the detectors now.
-    Inspected {
-        sha1: String,
-        file_type: String,
-        bytes: i64,
-        chars: i64,
-        matches: Vec<ContentMatch>,
-        /// False when another file with the same content did the download
-        /// (the result is shared, the bytes were fetched once).
-        downloaded: bool,
-    },
-    /// Its sha1 was inspected before: that result stands, no download.
-    Cached { sha1: String },
-    /// Not read, and why. `sha1` is set when the reason lies in the bytes
-    /// (corrupt, encrypted, a timeout), so the same content is not fetched
-    /// again; unset when it lies in the file (its type, its size).
-    NotInspected {
-        sha1: Option<String>,
-        code: String,
-        detail: String,
-        bytes: i64,
-        downloaded: bool,
-    },
-}
-
-impl FileInspection {
-    fn sha1(&self) -> Option<&str> {
-        match self {
-            FileInspection::Inspected { sha1, .. } | FileInspection::Cached { sha1 } => Some(sha1),
-            FileInspection::NotInspected { sha1, .. } => sha1.as_deref(),
-        }
-    }
-}
 
 /// Inspection counters to add to `scan_counts` / `scan_minutes`.
 #[derive(Debug, Clone, Default)]

@@ -13,7 +13,8 @@ use std::collections::HashMap;
 
 use sqlx::sqlite::SqliteConnection;
 
-use super::findings::{self, FileInspection, FolderCache, InspectDelta};
+use super::findings::{self, FolderCache, InspectDelta};
+use crate::inspect::content::FileInspection;
 use super::queue::{self, priority, Claimed, Enqueue, ItemKind, QueueReason};
 use super::{Millis, Store, StoreResult};
 use crate::inspect::findings::FindingPolicy;
