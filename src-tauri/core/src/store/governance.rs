@@ -286,6 +286,24 @@ impl Store {
         .await
     }
 
+    /// Records what Box said about the item just before the first request
+    /// (`before`, JSON), once the live state is read.
+    pub async fn set_audit_before(&self, audit_id: i64, before: String) -> StoreResult<()> {
+        self.write((audit_id, before), |(id, before), conn| {
+            Box::pin(async move {
+                sqlx::query!(
+                    "UPDATE audit_log SET before = ? WHERE audit_id = ?",
+                    before,
+                    id
+                )
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
     pub async fn audit_entry(&self, audit_id: i64) -> StoreResult<Option<AuditRecord>> {
         let row = select_audit!("WHERE audit_id = ?", audit_id)
             .fetch_optional(self.pool())
