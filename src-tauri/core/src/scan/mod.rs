@@ -24,6 +24,7 @@
 mod convert;
 mod journal;
 mod lock;
+mod queueing;
 mod walk;
 mod work;
 

@@ -116,6 +116,7 @@ impl Scanner {
                         policy: self.policy(),
                         now: self.now(),
                         rescan_before: self.rescan_before(),
+                        rules: super::queueing::LISTING_RULES,
                     },
                 )
                 .await

@@ -142,6 +142,56 @@ pub struct ListingPage {
     /// The finding rules, for files whose place in the tree this page
     /// corrects (their exposure is judged again).
     pub policy: std::sync::Arc<FindingPolicy>,
+    /// What the page queues and walks.
+    pub rules: ListingRules,
+}
+
+/// A file as its row stood before a listing page updates it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KnownFile {
+    pub parent_id: Option<String>,
+    pub etag: Option<String>,
+    pub scanned_etag: Option<String>,
+    pub last_scanned_at: Option<Millis>,
+    pub walk_generation: i64,
+}
+
+/// A folder as its row stood before a listing page updates it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownFolder {
+    pub walk_generation: i64,
+    pub walk_state: String,
+    pub parent_id: Option<String>,
+}
+
+/// Whether a listed sub-folder joins this generation's walk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FolderWalk {
+    /// Never seen: a new folder to list.
+    New,
+    /// Listed in an earlier generation: listed again, by this walk's user
+    /// (`was_done`: it counted as done until now).
+    Again { was_done: bool },
+    /// Already on this generation's frontier (another tree reached it first).
+    AlreadyQueued,
+}
+
+/// The scan's rules for a listing page (`scan::queueing`), as pure
+/// functions of what the store held and what Box listed. The store reads
+/// the rows and applies them inside the page's transaction, so deciding
+/// and saving stay one step (and the store does not depend on the scan).
+#[derive(Debug, Clone, Copy)]
+pub struct ListingRules {
+    /// What to enqueue for a listed file, if anything (`known`: its row
+    /// before this page; `rescan_before`: see [`ListingPage`]).
+    pub queue_file: fn(
+        known: Option<&KnownFile>,
+        listed: &ListedFile,
+        generation: i64,
+        rescan_before: Option<Millis>,
+    ) -> Option<Enqueue>,
+    /// Whether a listed sub-folder is walked in `generation`.
+    pub walk_folder: fn(known: Option<&KnownFolder>, generation: i64) -> FolderWalk,
 }
 
 /// What saving a page changed.
@@ -372,14 +422,6 @@ async fn settle_user_in(
     Ok(done > 0)
 }
 
-/// A file as the row holds it before a listing updates it.
-struct KnownFile {
-    parent_id: Option<String>,
-    etag: Option<String>,
-    scanned_etag: Option<String>,
-    last_scanned_at: Option<Millis>,
-    walk_generation: i64,
-}
 
 async fn parent_of_file_in(
     conn: &mut SqliteConnection,
@@ -530,22 +572,7 @@ pub(crate) async fn save_listing_page_in(
         )
         .fetch_optional(&mut *conn)
         .await?;
-        let queue_as = match &known {
-            None => Some((priority::FULL_SCAN, QueueReason::FullScan)),
-            // Met again in this generation (shared into another tree): one row, one scan.
-            Some(k) if k.walk_generation >= generation && k.etag == f.etag => None,
-            Some(k) => match (&k.scanned_etag, k.last_scanned_at) {
-                (Some(scanned), _) if Some(scanned) != f.etag.as_ref() => {
-                    Some((priority::CHANGED_ETAG, QueueReason::ChangedEtag))
-                }
-                (Some(_), Some(at)) if page.rescan_before.is_some_and(|b| at < b) => {
-                    Some((priority::PERIODIC, QueueReason::Periodic))
-                }
-                (Some(_), _) => None,
-                // Never scanned yet: it is in the queue (enqueue keeps it there).
-                (None, _) => Some((priority::FULL_SCAN, QueueReason::FullScan)),
-            },
-        };
+        let queued = (page.rules.queue_file)(known.as_ref(), f, generation, page.rescan_before);
         if known.is_none() {
             delta.files_discovered += 1;
         }
@@ -574,19 +601,11 @@ pub(crate) async fn save_listing_page_in(
                 .await?;
             }
         }
-        if let Some((priority, reason)) = queue_as {
-            enqueue.push(Enqueue {
-                item: ItemKind::File,
-                item_id: f.file_id.clone(),
-                priority,
-                reason,
-                reason_event_id: None,
-                reason_detail: None,
-            });
-        }
+        enqueue.extend(queued);
     }
     for d in &page.folders {
-        let known = sqlx::query!(
+        let known = sqlx::query_as!(
+            KnownFolder,
             "SELECT walk_generation, walk_state, parent_id FROM folders
              WHERE connection_id = ? AND folder_id = ?",
             connection_id,
@@ -617,14 +636,12 @@ pub(crate) async fn save_listing_page_in(
                 .await?;
             }
         }
-        let to_walk = match known {
-            None => {
+        let to_walk = match (page.rules.walk_folder)(known.as_ref(), generation) {
+            FolderWalk::New => {
                 delta.folders_total += 1;
                 true
             }
-            // Listed in an earlier generation: this walk lists it again, as this user.
-            Some(k) if k.walk_generation < generation => {
-                let was_done = k.walk_state == "done";
+            FolderWalk::Again { was_done } => {
                 sqlx::query!(
                     "UPDATE folders SET walk_state = 'pending', walk_marker = NULL,
                          walk_generation = ?, walk_user_id = ?, walk_attempts = 0, walk_error = NULL
@@ -641,8 +658,7 @@ pub(crate) async fn save_listing_page_in(
                 }
                 true
             }
-            // Already in this generation's frontier (another tree reached it first).
-            Some(_) => false,
+            FolderWalk::AlreadyQueued => false,
         };
         if to_walk {
             saved.new_folders.push(FrontierFolder {
