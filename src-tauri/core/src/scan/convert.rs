@@ -7,7 +7,7 @@ use crate::box_api::models::{
     Collaboration, CollaborationRole, CollaborationStatus, File, Folder, Grantee, Item,
     PathCollection,
 };
-use crate::store::inventory::{root_folder_id, CollabRecord, ListedFile, ListedFolder};
+use crate::store::scan::{root_folder_id, CollabRecord, ListedFile, ListedFolder};
 use crate::store::Millis;
 
 /// One listing entry, typed.

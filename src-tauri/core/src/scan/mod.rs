@@ -7,7 +7,7 @@
 //! - Walks run for `walkers` users at once, `folders_per_user` folders at
 //!   once within a user. The frontier lives in SQLite (`folders`): a page of
 //!   a listing, its files queued and the folder's next marker commit
-//!   together (`store::inventory`), so a crash re-lists one page at most.
+//!   together (`store::scan`), so a crash re-lists one page at most.
 //!   Pacing is the client's limiter (a bucket per acting user): the scan
 //!   adds none of its own.
 //! - Workers claim from the queue in batches under a lease. A file the walk
@@ -48,7 +48,7 @@ use crate::inspect::content::{ContentConfig, ContentInspector};
 use crate::inspect::findings::{DetectorPolicy, FindingPolicy};
 use crate::inspect::isolation::EXTRACTOR_VERSION;
 use crate::inspect::content::FileInspection;
-use crate::store::inventory::ListedUser;
+use crate::store::scan::ListedUser;
 use crate::store::{Millis, Store};
 use journal::Journal;
 

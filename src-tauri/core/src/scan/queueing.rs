@@ -3,7 +3,7 @@
 //! listed. The store applies them inside the page's transaction
 //! ([`ListingRules`]), so deciding and saving stay one step.
 
-use crate::store::inventory::{FolderWalk, KnownFile, KnownFolder, ListedFile, ListingRules};
+use crate::store::scan::{FolderWalk, KnownFile, KnownFolder, ListedFile, ListingRules};
 use crate::store::{priority, Enqueue, ItemKind, Millis, QueueReason};
 
 /// The rules every listing page of the scan is saved with.

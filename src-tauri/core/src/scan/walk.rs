@@ -14,7 +14,7 @@ use super::{describe, is_fatal, Scanner};
 use crate::box_api::models::{Page, ITEM_FIELDS};
 use crate::box_api::{ApiError, ApiErrorKind, Fetched, RequestOptions};
 use crate::error::{ErrorCode, UserError};
-use crate::store::inventory::{api_folder_id, CollabRecord, FrontierFolder, ListingPage};
+use crate::store::scan::{api_folder_id, CollabRecord, FrontierFolder, ListingPage};
 
 /// Box's largest page.
 const PAGE_LIMIT: &str = "1000";
@@ -222,8 +222,8 @@ impl Scanner {
 }
 
 type PageOf = (
-    Vec<crate::store::inventory::ListedFile>,
-    Vec<crate::store::inventory::ListedFolder>,
+    Vec<crate::store::scan::ListedFile>,
+    Vec<crate::store::scan::ListedFolder>,
     Option<String>,
 );
 

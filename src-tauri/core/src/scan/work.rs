@@ -18,7 +18,7 @@ use crate::error::{ErrorCode, UserError};
 use crate::inspect::content::{ContentTarget, Plan};
 use crate::inspect::extract::NotInspected;
 use crate::inspect::content::FileInspection;
-use crate::store::inventory::{CollabRecord, ItemContext, ScanOutcome};
+use crate::store::scan::{CollabRecord, ItemContext, ScanOutcome};
 use crate::store::queue::{priority, Claimed, ItemKind, QueueReason};
 
 /// Rows the express worker claims at a time.

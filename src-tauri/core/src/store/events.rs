@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteConnection;
 
 use super::time::opt_datetime;
-use super::{Millis, Store, StoreResult};
+use super::{count, Millis, Store, StoreResult};
 
 /// Which stream a cursor or an event belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -138,6 +138,38 @@ pub enum Saved {
     /// was stopped had a save in flight, or another feed runs on the same
     /// data): nothing was saved; ask again from where the cursor is now.
     CursorMoved,
+}
+
+/// Where one event stream stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventStreamRow {
+    pub stream: String,
+    pub window_start: Option<Millis>,
+    pub window_end: Option<Millis>,
+    pub completed_at: Option<Millis>,
+    /// Backfill: the newest `created_at` saved so far.
+    pub reached_at: Option<Millis>,
+    pub last_polled_at: Option<Millis>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRecord {
+    pub event_id: String,
+    pub event_type: String,
+    pub kind: String,
+    pub created_at: Millis,
+    pub item_type: Option<String>,
+    pub item_id: Option<String>,
+    pub item_name: Option<String>,
+    pub actor_login: Option<String>,
+}
+
+/// Events of one unix day (`created_at / 86_400_000`) and kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventDayCount {
+    pub day: i64,
+    pub kind: String,
+    pub count: u64,
 }
 
 const DAY_MILLIS: i64 = 86_400_000;
@@ -432,6 +464,155 @@ impl Store {
             skipped_malformed: r.skipped_malformed.max(0) as u64,
             updated_at: r.updated_at.to_datetime(),
         }))
+    }
+}
+
+impl Store {
+    pub async fn event_stream_rows(&self, connection_id: &str) -> StoreResult<Vec<EventStreamRow>> {
+        let rows = sqlx::query!(
+            r#"SELECT stream, window_start AS "window_start: Millis",
+                      window_end AS "window_end: Millis",
+                      completed_at AS "completed_at: Millis",
+                      reached_at AS "reached_at: Millis",
+                      last_polled_at AS "last_polled_at: Millis"
+               FROM event_streams WHERE connection_id = ?"#,
+            connection_id
+        )
+        .fetch_all(self.pool())
+        .await;
+        Ok(self
+            .noted(rows)?
+            .into_iter()
+            .map(|r| EventStreamRow {
+                stream: r.stream,
+                window_start: r.window_start,
+                window_end: r.window_end,
+                completed_at: r.completed_at,
+                reached_at: r.reached_at,
+                last_polled_at: r.last_polled_at,
+            })
+            .collect())
+    }
+
+    /// How long the newest event of the live stream took to reach us
+    /// (ingested − created, ms): the event lag. Looks at the newest 1000
+    /// rows only (a bounded read at any size); `None` when none of them
+    /// came live, e.g. while the backfill is still pouring in.
+    pub async fn live_event_delay(&self, connection_id: &str) -> StoreResult<Option<i64>> {
+        let delay = sqlx::query_scalar!(
+            r#"SELECT ingested_at - created_at AS "delay!: i64" FROM events
+               WHERE connection_id = ?1 AND stream = 'admin_logs_streaming'
+                 AND id > (SELECT COALESCE(MAX(id), 0) FROM events) - 1000
+               ORDER BY id DESC LIMIT 1"#,
+            connection_id
+        )
+        .fetch_optional(self.pool())
+        .await;
+        self.noted(delay)
+    }
+
+    /// Events newest first, at or after `since`, of one kind or all.
+    pub async fn recent_events(
+        &self,
+        connection_id: &str,
+        since: Option<Millis>,
+        kind: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<EventRecord>> {
+        let since = since.map(Millis::as_millis).unwrap_or(i64::MIN);
+        let limit = i64::from(limit);
+        let rows = sqlx::query_as!(
+            EventRecord,
+            r#"SELECT event_id, event_type, kind, created_at AS "created_at: Millis",
+                      item_type, item_id, item_name, actor_login
+               FROM events
+               WHERE connection_id = ?1 AND created_at >= ?2 AND (?3 IS NULL OR kind = ?3)
+               ORDER BY created_at DESC, id DESC
+               LIMIT ?4"#,
+            connection_id,
+            since,
+            kind,
+            limit
+        )
+        .fetch_all(self.pool())
+        .await;
+        self.noted(rows)
+    }
+
+    /// Events per day and kind from unix day `from_day` on.
+    pub async fn event_day_counts(
+        &self,
+        connection_id: &str,
+        from_day: i64,
+    ) -> StoreResult<Vec<EventDayCount>> {
+        let rows = sqlx::query!(
+            r#"SELECT day, kind, count FROM event_days
+               WHERE connection_id = ?1 AND day >= ?2 ORDER BY day"#,
+            connection_id,
+            from_day
+        )
+        .fetch_all(self.pool())
+        .await;
+        Ok(self
+            .noted(rows)?
+            .into_iter()
+            .map(|r| EventDayCount {
+                day: r.day,
+                kind: r.kind,
+                count: count(r.count),
+            })
+            .collect())
+    }
+
+    /// Every event that names an item, oldest first (ids are per type: a
+    /// login event names a user by the same kind of number).
+    pub async fn item_events(
+        &self,
+        connection_id: &str,
+        item_type: &str,
+        item_id: &str,
+    ) -> StoreResult<Vec<EventRecord>> {
+        let rows = sqlx::query_as!(
+            EventRecord,
+            r#"SELECT event_id, event_type, kind, created_at AS "created_at: Millis",
+                      item_type, item_id, item_name, actor_login
+               FROM events WHERE connection_id = ?1 AND item_id = ?2 AND item_type = ?3
+               ORDER BY created_at, id"#,
+            connection_id,
+            item_id,
+            item_type
+        )
+        .fetch_all(self.pool())
+        .await;
+        self.noted(rows)
+    }
+
+    /// The owner of the item an event touched, as the event said.
+    pub async fn event_owner(
+        &self,
+        connection_id: &str,
+        event_id: &str,
+    ) -> StoreResult<Option<String>> {
+        let owner = sqlx::query_scalar!(
+            "SELECT owner_id FROM events WHERE connection_id = ? AND event_id = ?",
+            connection_id,
+            event_id
+        )
+        .fetch_optional(self.pool())
+        .await;
+        Ok(self.noted(owner)?.flatten())
+    }
+
+    /// Whether live events wait for the queue to act on them.
+    pub async fn event_effects_pending(&self, connection_id: &str) -> StoreResult<bool> {
+        let pending = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM events WHERE connection_id = ? AND pending_effect = 1)
+                   AS "pending!: bool""#,
+            connection_id
+        )
+        .fetch_one(self.pool())
+        .await;
+        self.noted(pending)
     }
 }
 

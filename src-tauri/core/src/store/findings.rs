@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use sqlx::SqliteConnection;
 
-use super::{Millis, StoreResult};
+use super::{Millis, Store, StoreResult};
 use crate::inspect::content::FileInspection;
 use crate::inspect::exposure::{exposure, ExposureInput, Grant, Holder};
 use crate::inspect::extract::NotInspected;
@@ -729,4 +729,21 @@ pub(crate) async fn count_inspections_in(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+impl Store {
+    /// Whether a content with this sha1 has a verdict from the current
+    /// readers (read or not): one from an older reader is read again.
+    pub async fn content_known(&self, connection_id: &str, sha1: &str) -> StoreResult<bool> {
+        let row = sqlx::query_scalar!(
+            r#"SELECT 1 AS "known!: i64" FROM content_results
+               WHERE connection_id = ? AND sha1 = ? AND extractor_version >= ?"#,
+            connection_id,
+            sha1,
+            EXTRACTOR_VERSION
+        )
+        .fetch_optional(self.pool())
+        .await;
+        Ok(self.noted(row)?.is_some())
+    }
 }

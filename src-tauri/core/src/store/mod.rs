@@ -32,11 +32,10 @@ mod events;
 pub mod findings;
 mod findings_views;
 pub mod governance;
-pub mod inventory;
 mod open;
 mod open_marker;
 pub mod queue;
-mod scan_views;
+pub mod scan;
 mod settings;
 mod signals;
 mod time;
@@ -46,16 +45,18 @@ pub use api_calls::{ApiCallRecord, API_CALL_RETENTION};
 pub use api_tests::{ApiCheckRecord, ApiTestRun, CheckStatus};
 pub use connections::{AccountFacts, ConnectionRecord, ConnectionState};
 pub use events::{
-    EventPage, EventStream, EventStreamRecord, GapStart, NewEvent, PageSaved, Saved, StreamsStart,
+    EventDayCount, EventPage, EventRecord, EventStream, EventStreamRecord, EventStreamRow,
+    GapStart, NewEvent, PageSaved, Saved, StreamsStart,
 };
 pub use findings_views::{
     FindingChange, FindingQuery, FindingRecord, InspectionCounts, InspectionRecord,
 };
 pub use open::{latest_schema_version, move_aside, DATABASE_FILE_NAME};
-pub use queue::{priority, Claimed, Enqueue, EventEffects, ItemKind, QueueDepth, QueueReason};
-pub use scan_views::{
-    CollaborationRecord, EventDayCount, EventRecord, EventStreamRow, FileRecord, ItemScanRecord,
-    MinuteCount, QueueRow, ScanCounts, ScanStateRecord,
+pub use queue::{
+    priority, Claimed, Enqueue, EventEffects, ItemKind, QueueDepth, QueueReason, QueueRow,
+};
+pub use scan::{
+    CollaborationRecord, FileRecord, ItemScanRecord, MinuteCount, ScanCounts, ScanStateRecord,
 };
 pub use settings::keys as setting_keys;
 pub use time::Millis;
@@ -278,6 +279,11 @@ impl From<StoreError> for UserError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A count as SQLite returns it (i64), as the screens show it.
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
 
 /// How long `close` waits for SQLite to remove the `-wal` file.
 const CLOSE_WAL_WAIT: Duration = Duration::from_secs(1);
