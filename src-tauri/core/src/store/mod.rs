@@ -30,7 +30,6 @@ mod api_tests;
 mod connections;
 mod events;
 pub mod findings;
-mod findings_views;
 pub mod governance;
 mod open;
 mod open_marker;
@@ -48,15 +47,14 @@ pub use events::{
     EventDayCount, EventPage, EventRecord, EventStream, EventStreamRecord, EventStreamRow,
     GapStart, NewEvent, PageSaved, Saved, StreamsStart,
 };
-pub use findings_views::{
-    FindingChange, FindingQuery, FindingRecord, InspectionCounts, InspectionRecord,
-};
+pub use findings::{FindingChange, FindingQuery, FindingRecord, InspectionRecord};
 pub use open::{latest_schema_version, move_aside, DATABASE_FILE_NAME};
 pub use queue::{
     priority, Claimed, Enqueue, EventEffects, ItemKind, QueueDepth, QueueReason, QueueRow,
 };
 pub use scan::{
-    CollaborationRecord, FileRecord, ItemScanRecord, MinuteCount, ScanCounts, ScanStateRecord,
+    CollaborationRecord, FileRecord, InspectionCounts, ItemScanRecord, MinuteCount, ScanCounts,
+    ScanStateRecord,
 };
 pub use settings::keys as setting_keys;
 pub use time::Millis;

@@ -1,5 +1,6 @@
-//! `scan_counts` and `scan_minutes`: the O(1) counters and the per-minute
-//! throughput the screens read. Each counter moves in the transaction that
+//! `scan_counts`, `scan_minutes` and `inspect_reason_counts`: the O(1)
+//! counters and the per-minute throughput the screens read (the scan's and
+//! the content inspection's). Each counter moves in the transaction that
 //! changes what it counts, by `rows_affected`, so it stays exact.
 
 use sqlx::sqlite::SqliteConnection;
@@ -110,6 +111,91 @@ pub(crate) async fn minute_in(
     Ok(())
 }
 
+/// Inspection counters to add to `scan_counts` / `scan_minutes`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct InspectDelta {
+    /// Files entering (or leaving) each state: these count files, not
+    /// inspections, so "pending" is scanned minus both.
+    pub inspected: i64,
+    pub not_inspected: i64,
+    /// Inspections done (for the rate).
+    pub inspections: i64,
+    pub cache_hits: i64,
+    pub downloads: i64,
+    pub bytes: i64,
+    /// Files per "not inspected" reason, entering (+1) or leaving (-1).
+    pub reasons: Vec<(String, i64)>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InspectionCounts {
+    pub files_scanned: u64,
+    pub files_inspected: u64,
+    pub files_not_inspected: u64,
+    pub cache_hits: u64,
+    pub downloads: u64,
+    pub bytes_downloaded: u64,
+}
+
+/// Adds inspection counters, in the caller's transaction.
+pub(crate) async fn count_inspections_in(
+    conn: &mut SqliteConnection,
+    connection_id: &str,
+    delta: InspectDelta,
+    now: Millis,
+) -> StoreResult<()> {
+    if delta.inspections == 0 {
+        return Ok(());
+    }
+    for (code, change) in &delta.reasons {
+        sqlx::query!(
+            "INSERT INTO inspect_reason_counts (connection_id, code, files) VALUES (?, ?, ?)
+             ON CONFLICT (connection_id, code) DO UPDATE SET files = files + excluded.files",
+            connection_id,
+            code,
+            change
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query!(
+        "INSERT INTO scan_counts (connection_id) VALUES (?) ON CONFLICT (connection_id) DO NOTHING",
+        connection_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE scan_counts SET files_inspected = files_inspected + ?,
+             files_not_inspected = files_not_inspected + ?, content_cache_hits = content_cache_hits + ?,
+             content_downloads = content_downloads + ?, bytes_downloaded = bytes_downloaded + ?
+         WHERE connection_id = ?",
+        delta.inspected,
+        delta.not_inspected,
+        delta.cache_hits,
+        delta.downloads,
+        delta.bytes,
+        connection_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    let minute = now.as_millis() / 60_000;
+    let files = delta.inspections;
+    sqlx::query!(
+        "INSERT INTO scan_minutes (connection_id, minute, files_inspected, bytes_downloaded)
+         VALUES (?, ?, ?, ?)
+         ON CONFLICT (connection_id, minute) DO UPDATE SET
+             files_inspected = files_inspected + excluded.files_inspected,
+             bytes_downloaded = bytes_downloaded + excluded.bytes_downloaded",
+        connection_id,
+        minute,
+        files,
+        delta.bytes
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 impl Store {
     pub async fn scan_counts(&self, connection_id: &str) -> StoreResult<ScanCounts> {
         let row = sqlx::query!(
@@ -185,6 +271,68 @@ impl Store {
                 files_scanned: count(r.files_scanned),
                 folders_listed: count(r.folders_listed),
             })
+            .collect())
+    }
+
+    pub async fn inspection_counts(&self, connection_id: &str) -> StoreResult<InspectionCounts> {
+        let row = sqlx::query!(
+            "SELECT files_scanned, files_inspected, files_not_inspected, content_cache_hits,
+                    content_downloads, bytes_downloaded
+             FROM scan_counts WHERE connection_id = ?",
+            connection_id
+        )
+        .fetch_optional(self.pool())
+        .await;
+        Ok(self
+            .noted(row)?
+            .map(|r| InspectionCounts {
+                files_scanned: count(r.files_scanned),
+                files_inspected: count(r.files_inspected),
+                files_not_inspected: count(r.files_not_inspected),
+                cache_hits: count(r.content_cache_hits),
+                downloads: count(r.content_downloads),
+                bytes_downloaded: count(r.bytes_downloaded),
+            })
+            .unwrap_or_default())
+    }
+
+    /// Files per "not inspected" reason, most common first.
+    pub async fn not_inspected_reasons(
+        &self,
+        connection_id: &str,
+    ) -> StoreResult<Vec<(String, u64)>> {
+        let rows = sqlx::query!(
+            "SELECT code, files FROM inspect_reason_counts
+             WHERE connection_id = ? AND files > 0 ORDER BY files DESC, code",
+            connection_id
+        )
+        .fetch_all(self.pool())
+        .await;
+        Ok(self
+            .noted(rows)?
+            .into_iter()
+            .map(|r| (r.code, count(r.files)))
+            .collect())
+    }
+
+    /// Inspections and bytes per minute since `since` (for rate and ETA).
+    pub async fn inspection_minutes(
+        &self,
+        connection_id: &str,
+        since_minute: i64,
+    ) -> StoreResult<Vec<(i64, u64, u64)>> {
+        let rows = sqlx::query!(
+            "SELECT minute, files_inspected, bytes_downloaded FROM scan_minutes
+             WHERE connection_id = ? AND minute >= ? ORDER BY minute",
+            connection_id,
+            since_minute
+        )
+        .fetch_all(self.pool())
+        .await;
+        Ok(self
+            .noted(rows)?
+            .into_iter()
+            .map(|r| (r.minute, count(r.files_inspected), count(r.bytes_downloaded)))
             .collect())
     }
 }

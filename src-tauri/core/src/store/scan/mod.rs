@@ -23,8 +23,8 @@ mod state;
 mod users;
 
 pub use collaborations::{CollabRecord, CollaborationRecord};
-pub(crate) use counts::{count_in, ensure_counts_in, minute_in};
-pub use counts::{InventoryCounts, MinuteCount, ScanCounts};
+pub(crate) use counts::{count_inspections_in, InspectDelta};
+pub use counts::{InspectionCounts, InventoryCounts, MinuteCount, ScanCounts};
 pub use files::{FileRecord, KnownFile, ListedFile};
 pub use folders::{FrontierFolder, KnownFolder, ListedFolder};
 pub use item_scans::ItemScanRecord;

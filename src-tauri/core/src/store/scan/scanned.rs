@@ -7,13 +7,13 @@ use std::collections::HashMap;
 use sqlx::sqlite::SqliteConnection;
 
 use super::collaborations::replace_collaborations_in;
-use super::counts::{count_in, minute_in, InventoryCounts};
+use super::counts::{count_in, count_inspections_in, minute_in, InspectDelta, InventoryCounts};
 use super::files::{upsert_listed_file_in, ListedFile};
 use super::folders::{folder_reach_in, ListedFolder};
 use super::CollabRecord;
 use crate::inspect::content::FileInspection;
 use crate::inspect::findings::FindingPolicy;
-use crate::store::findings::{self, FolderCache, InspectDelta};
+use crate::store::findings::{self, FolderCache};
 use crate::store::queue::{self, Claimed, ItemKind};
 use crate::store::{Millis, Store, StoreResult};
 
@@ -308,7 +308,7 @@ pub(crate) async fn save_scanned_in(
     }
     minute_in(conn, connection_id, now, files_scanned, 0).await?;
     count_in(conn, connection_id, delta).await?;
-    findings::count_inspections_in(conn, connection_id, inspected, now).await?;
+    count_inspections_in(conn, connection_id, inspected, now).await?;
     queue::complete_in(conn, connection_id, claimed).await?;
     Ok(())
 }
