@@ -14,7 +14,7 @@ use super::{describe, is_fatal, Scanner};
 use crate::box_api::models::{Page, ITEM_FIELDS};
 use crate::box_api::{ApiError, ApiErrorKind, Fetched, RequestOptions};
 use crate::error::{ErrorCode, UserError};
-use crate::store::scan::{api_folder_id, CollabRecord, FrontierFolder, ListingPage};
+use crate::store::scan::{api_folder_id, CollaborationRecord, FrontierFolder, ListingPage};
 
 /// Box's largest page.
 const PAGE_LIMIT: &str = "1000";
@@ -178,7 +178,7 @@ impl Scanner {
         &self,
         api_id: &str,
         options: &RequestOptions,
-    ) -> Result<Vec<CollabRecord>, ApiError> {
+    ) -> Result<Vec<CollaborationRecord>, ApiError> {
         self.client
             .folder_collaborations(api_id, options)
             .map_ok(|c| convert::collaboration(&c))

@@ -18,7 +18,7 @@ use crate::error::{ErrorCode, UserError};
 use crate::inspect::content::{ContentTarget, Plan};
 use crate::inspect::extract::NotInspected;
 use crate::inspect::content::FileInspection;
-use crate::store::scan::{CollabRecord, ItemContext, ScanOutcome};
+use crate::store::scan::{CollaborationRecord, ItemContext, ScanOutcome};
 use crate::store::queue::{priority, Claimed, ItemKind, QueueReason};
 
 /// Rows the express worker claims at a time.
@@ -449,7 +449,7 @@ impl Scanner {
         file_id: &str,
         as_user: Option<String>,
         urgent: bool,
-    ) -> Result<Vec<CollabRecord>, ApiError> {
+    ) -> Result<Vec<CollaborationRecord>, ApiError> {
         let options = RequestOptions {
             as_user,
             urgent,

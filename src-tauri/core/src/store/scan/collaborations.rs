@@ -5,9 +5,9 @@ use sqlx::sqlite::SqliteConnection;
 
 use crate::store::{Millis, Store, StoreResult};
 
-/// One collaboration on an item.
+/// One collaboration on an item, as Box gave it and as it is stored.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct CollabRecord {
+pub struct CollaborationRecord {
     pub collaboration_id: String,
     pub grantee_type: Option<String>,
     pub grantee_id: Option<String>,
@@ -19,23 +19,13 @@ pub struct CollabRecord {
     pub created_at: Option<Millis>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CollaborationRecord {
-    pub collaboration_id: String,
-    pub grantee_type: Option<String>,
-    pub login: Option<String>,
-    pub name: Option<String>,
-    pub role: Option<String>,
-    pub status: Option<String>,
-}
-
 /// Replaces an item's collaborations with `collabs`.
 pub(crate) async fn replace_collaborations_in(
     conn: &mut SqliteConnection,
     connection_id: &str,
     item_type: &str,
     item_id: &str,
-    collabs: &[CollabRecord],
+    collabs: &[CollaborationRecord],
     now: Millis,
 ) -> StoreResult<()> {
     sqlx::query!(
@@ -79,8 +69,11 @@ impl Store {
         item_type: &str,
         item_id: &str,
     ) -> StoreResult<Vec<CollaborationRecord>> {
-        let rows = sqlx::query!(
-            r#"SELECT collaboration_id, grantee_type, login, name, role, status FROM collaborations
+        let rows = sqlx::query_as!(
+            CollaborationRecord,
+            r#"SELECT collaboration_id, grantee_type, grantee_id, login, name, role, status,
+                      expires_at AS "expires_at: Millis", created_at AS "created_at: Millis"
+               FROM collaborations
                WHERE connection_id = ?1 AND item_type = ?2 AND item_id = ?3
                ORDER BY login, collaboration_id"#,
             connection_id,
@@ -89,17 +82,6 @@ impl Store {
         )
         .fetch_all(self.pool())
         .await;
-        Ok(self
-            .noted(rows)?
-            .into_iter()
-            .map(|r| CollaborationRecord {
-                collaboration_id: r.collaboration_id,
-                grantee_type: r.grantee_type,
-                login: r.login,
-                name: r.name,
-                role: r.role,
-                status: r.status,
-            })
-            .collect())
+        self.noted(rows)
     }
 }

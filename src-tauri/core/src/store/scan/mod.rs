@@ -22,7 +22,7 @@ mod scanned;
 mod state;
 mod users;
 
-pub use collaborations::{CollabRecord, CollaborationRecord};
+pub use collaborations::CollaborationRecord;
 pub(crate) use counts::{count_inspections_in, InspectDelta};
 pub use counts::{InspectionCounts, InventoryCounts, MinuteCount, ScanCounts};
 pub use files::{FileRecord, KnownFile, ListedFile};

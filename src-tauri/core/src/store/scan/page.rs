@@ -9,7 +9,7 @@ use super::counts::{count_in, minute_in, InventoryCounts};
 use super::files::{parent_of_file_in, upsert_listed_file_in, KnownFile, ListedFile};
 use super::folders::{upsert_listed_folder_in, FrontierFolder, KnownFolder, ListedFolder};
 use super::users::settle_user_in;
-use super::CollabRecord;
+use super::CollaborationRecord;
 use crate::inspect::findings::FindingPolicy;
 use crate::store::findings::{self, FolderCache};
 use crate::store::queue::{self, Enqueue};
@@ -24,7 +24,7 @@ pub struct ListingPage {
     pub files: Vec<ListedFile>,
     pub folders: Vec<ListedFolder>,
     /// The folder's own collaborations, fetched before its first page.
-    pub folder_collaborations: Option<Vec<CollabRecord>>,
+    pub folder_collaborations: Option<Vec<CollaborationRecord>>,
     /// `None`: this was the folder's last page.
     pub next_marker: Option<String>,
     pub now: Millis,

@@ -10,7 +10,7 @@ use super::collaborations::replace_collaborations_in;
 use super::counts::{count_in, count_inspections_in, minute_in, InspectDelta, InventoryCounts};
 use super::files::{upsert_listed_file_in, ListedFile};
 use super::folders::{folder_reach_in, ListedFolder};
-use super::CollabRecord;
+use super::CollaborationRecord;
 use crate::inspect::content::FileInspection;
 use crate::inspect::findings::FindingPolicy;
 use crate::store::findings::{self, FolderCache};
@@ -24,7 +24,7 @@ pub enum ScanOutcome {
     /// stands); `collaborations` when Box said it has some.
     File {
         fresh: Option<ListedFile>,
-        collaborations: Option<Vec<CollabRecord>>,
+        collaborations: Option<Vec<CollaborationRecord>>,
         /// What its content came to; `None` when content was not looked at
         /// (exposure is derived either way).
         inspection: Option<FileInspection>,
@@ -32,7 +32,7 @@ pub enum ScanOutcome {
     /// A folder re-read.
     Folder {
         fresh: ListedFolder,
-        collaborations: Option<Vec<CollabRecord>>,
+        collaborations: Option<Vec<CollaborationRecord>>,
     },
     /// Box says it no longer exists (404).
     Removed,
@@ -75,7 +75,7 @@ pub(crate) async fn save_scanned_file_in(
     connection_id: &str,
     claimed: &Claimed,
     fresh: &Option<ListedFile>,
-    collaborations: &Option<Vec<CollabRecord>>,
+    collaborations: &Option<Vec<CollaborationRecord>>,
     now: Millis,
     delta: &mut InventoryCounts,
 ) -> StoreResult<Option<i64>> {
