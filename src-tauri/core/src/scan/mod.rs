@@ -236,7 +236,7 @@ impl Scanner {
     async fn paused(&self) -> Result<bool, UserError> {
         Ok(self
             .store
-            .scan_run_state(&self.connection_id)
+            .scan_state(&self.connection_id)
             .await?
             .is_some_and(|s| s.paused))
     }
@@ -325,7 +325,7 @@ impl Scanner {
         loop {
             let mut state = self
                 .store
-                .scan_run_state(&self.connection_id)
+                .scan_state(&self.connection_id)
                 .await?
                 .expect("begin_scan wrote the state");
             if self.rescan_due(state.generation_done_at, state.generation_started_at) {
@@ -334,7 +334,7 @@ impl Scanner {
                     .await?;
                 state = self
                     .store
-                    .scan_run_state(&self.connection_id)
+                    .scan_state(&self.connection_id)
                     .await?
                     .expect("the state exists");
             }
@@ -376,7 +376,7 @@ impl Scanner {
             loop {
                 let state = self
                     .store
-                    .scan_run_state(&self.connection_id)
+                    .scan_state(&self.connection_id)
                     .await?
                     .expect("the state exists");
                 if self.rescan_due(state.generation_done_at, state.generation_started_at) {

@@ -30,7 +30,7 @@ pub use folders::{FrontierFolder, KnownFolder, ListedFolder};
 pub use item_scans::ItemScanRecord;
 pub use page::{FolderWalk, ListingPage, ListingRules, PageSaved};
 pub use scanned::{ItemContext, ScanOutcome};
-pub use state::{ScanRunState, ScanStateRecord};
+pub use state::ScanStateRecord;
 pub use users::ListedUser;
 
 /// The frontier id of a user's root folder: Box calls every user's root

@@ -4,9 +4,9 @@
 use super::counts::{count_in, ensure_counts_in, InventoryCounts};
 use crate::store::{Millis, Store, StoreResult};
 
-/// The scan's own state for one connection.
+/// The scan's own state for one connection (`scan_state`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScanRunState {
+pub struct ScanStateRecord {
     /// The admin paused the scan (the app or the CLI): no requests go out.
     pub paused: bool,
     pub generation: i64,
@@ -19,22 +19,11 @@ pub struct ScanRunState {
     pub generation_done_at: Option<Millis>,
 }
 
-/// `scan_state` of one connection.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScanStateRecord {
-    pub paused: bool,
-    pub generation: i64,
-    pub users_listed_at: Option<Millis>,
-    pub started_at: Millis,
-    pub full_scan_completed_at: Option<Millis>,
-    pub connected_role: Option<String>,
-}
-
 impl Store {
     /// The scan's state, `None` before the first run.
-    pub async fn scan_run_state(&self, connection_id: &str) -> StoreResult<Option<ScanRunState>> {
+    pub async fn scan_state(&self, connection_id: &str) -> StoreResult<Option<ScanStateRecord>> {
         let row = sqlx::query_as!(
-            ScanRunState,
+            ScanStateRecord,
             r#"SELECT paused AS "paused: bool", generation, users_marker, users_listed_at AS "users_listed_at: Millis",
                    started_at AS "started_at: Millis",
                    full_scan_completed_at AS "full_scan_completed_at: Millis", connected_role,
@@ -48,28 +37,6 @@ impl Store {
         self.noted(row)
     }
 
-    pub async fn scan_state(&self, connection_id: &str) -> StoreResult<Option<ScanStateRecord>> {
-        let row = sqlx::query!(
-            r#"SELECT paused AS "paused: bool", generation,
-                      users_listed_at AS "users_listed_at: Millis",
-                      started_at AS "started_at: Millis",
-                      full_scan_completed_at AS "full_scan_completed_at: Millis",
-                      connected_role
-               FROM scan_state WHERE connection_id = ?"#,
-            connection_id
-        )
-        .fetch_optional(self.pool())
-        .await;
-        Ok(self.noted(row)?.map(|r| ScanStateRecord {
-            paused: r.paused,
-            generation: r.generation,
-            users_listed_at: r.users_listed_at,
-            started_at: r.started_at,
-            full_scan_completed_at: r.full_scan_completed_at,
-            connected_role: r.connected_role,
-        }))
-    }
-
     /// Creates the scan's state on the first run and records who is
     /// connected (a co-admin's scan skips other admins' content).
     pub async fn begin_scan(
@@ -77,7 +44,7 @@ impl Store {
         connection_id: &str,
         connected_role: Option<String>,
         now: Millis,
-    ) -> StoreResult<ScanRunState> {
+    ) -> StoreResult<ScanStateRecord> {
         let data = (connection_id.to_owned(), connected_role, now);
         self.write(data, |(id, role, now), conn| {
             Box::pin(async move {
@@ -108,7 +75,7 @@ impl Store {
         })
         .await?;
         Ok(self
-            .scan_run_state(connection_id)
+            .scan_state(connection_id)
             .await?
             .expect("the scan state was just written"))
     }
