@@ -44,8 +44,8 @@ pub use api_calls::{ApiCallRecord, API_CALL_RETENTION};
 pub use api_tests::{ApiCheckRecord, ApiTestRun, CheckStatus};
 pub use connections::{AccountFacts, ConnectionRecord, ConnectionState};
 pub use events::{
-    EventDayCount, EventPage, EventRecord, EventStream, EventStreamRecord, EventStreamRow,
-    GapStart, NewEvent, PageSaved, Saved, StreamsStart,
+    EventDayCount, EventPage, EventRecord, EventStream, EventStreamRecord, GapStart, NewEvent,
+    PageSaved, Saved, StreamsStart,
 };
 pub use findings::{FindingChange, FindingQuery, FindingRecord, InspectionRecord};
 pub use open::{latest_schema_version, move_aside, DATABASE_FILE_NAME};

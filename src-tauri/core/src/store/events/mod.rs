@@ -14,7 +14,7 @@
 
 mod streams;
 
-pub use streams::{EventStream, EventStreamRecord, EventStreamRow, GapStart, StreamsStart};
+pub use streams::{EventStream, EventStreamRecord, GapStart, StreamsStart};
 
 use std::collections::BTreeMap;
 

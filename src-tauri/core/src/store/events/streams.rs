@@ -30,6 +30,17 @@ impl EventStream {
         }
     }
 
+    /// The stream a cursor row's name names.
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            EventStream::AdminLogs,
+            EventStream::AdminLogsStreaming,
+            EventStream::AdminLogsGap,
+        ]
+        .into_iter()
+        .find(|stream| stream.as_str() == name)
+    }
+
     /// The Box stream that serves it (the `events.stream` column).
     pub fn box_stream(self) -> &'static str {
         match self {
@@ -59,18 +70,6 @@ pub struct EventStreamRecord {
     /// Entries skipped because they had no `event_id` or `event_type`.
     pub skipped_malformed: u64,
     pub updated_at: DateTime<Utc>,
-}
-
-/// Where one event stream stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventStreamRow {
-    pub stream: String,
-    pub window_start: Option<Millis>,
-    pub window_end: Option<Millis>,
-    pub completed_at: Option<Millis>,
-    /// Backfill: the newest `created_at` saved so far.
-    pub reached_at: Option<Millis>,
-    pub last_polled_at: Option<Millis>,
 }
 
 /// The first run's decisions, saved together: the live position taken and
@@ -253,28 +252,35 @@ impl Store {
         }))
     }
 
-    pub async fn event_stream_rows(&self, connection_id: &str) -> StoreResult<Vec<EventStreamRow>> {
+    /// Where every stream of the connection stands.
+    pub async fn event_streams(&self, connection_id: &str) -> StoreResult<Vec<EventStreamRecord>> {
         let rows = sqlx::query!(
-            r#"SELECT stream, window_start AS "window_start: Millis",
-                      window_end AS "window_end: Millis",
-                      completed_at AS "completed_at: Millis",
-                      reached_at AS "reached_at: Millis",
-                      last_polled_at AS "last_polled_at: Millis"
+            r#"SELECT stream, position, window_start AS "window_start?: Millis",
+                      window_end AS "window_end?: Millis", completed_at AS "completed_at?: Millis",
+                      reached_at AS "reached_at?: Millis", live_from AS "live_from?: Millis",
+                      last_polled_at AS "last_polled_at?: Millis", skipped_malformed,
+                      updated_at AS "updated_at: Millis"
                FROM event_streams WHERE connection_id = ?"#,
-            connection_id
+            connection_id,
         )
         .fetch_all(self.pool())
         .await;
         Ok(self
             .noted(rows)?
             .into_iter()
-            .map(|r| EventStreamRow {
-                stream: r.stream,
-                window_start: r.window_start,
-                window_end: r.window_end,
-                completed_at: r.completed_at,
-                reached_at: r.reached_at,
-                last_polled_at: r.last_polled_at,
+            .filter_map(|r| {
+                Some(EventStreamRecord {
+                    stream: EventStream::parse(&r.stream)?,
+                    position: r.position,
+                    window_start: opt_datetime(r.window_start),
+                    window_end: opt_datetime(r.window_end),
+                    completed_at: opt_datetime(r.completed_at),
+                    reached_at: opt_datetime(r.reached_at),
+                    live_from: opt_datetime(r.live_from),
+                    last_polled_at: opt_datetime(r.last_polled_at),
+                    skipped_malformed: r.skipped_malformed.max(0) as u64,
+                    updated_at: r.updated_at.to_datetime(),
+                })
             })
             .collect())
     }
