@@ -70,7 +70,7 @@ pub struct ListingRules {
 
 /// What saving a page changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PageSaved {
+pub struct ListingPageSaved {
     /// Sub-folders this walk must now list (new, or met for the first time
     /// in this generation).
     pub new_folders: Vec<FrontierFolder>,
@@ -85,11 +85,11 @@ pub(crate) async fn save_listing_page_in(
     conn: &mut SqliteConnection,
     connection_id: &str,
     page: &ListingPage,
-) -> StoreResult<PageSaved> {
+) -> StoreResult<ListingPageSaved> {
     let now = page.now;
     let generation = page.generation;
     let mut delta = InventoryCounts::default();
-    let mut saved = PageSaved::default();
+    let mut saved = ListingPageSaved::default();
     let mut enqueue = Vec::new();
     // First: the entries below are judged with the folder's collaborators.
     if let Some(collabs) = &page.folder_collaborations {
@@ -252,7 +252,7 @@ impl Store {
         &self,
         connection_id: &str,
         page: ListingPage,
-    ) -> StoreResult<PageSaved> {
+    ) -> StoreResult<ListingPageSaved> {
         self.write((connection_id.to_owned(), page), |(id, page), conn| {
             Box::pin(save_listing_page_in(conn, id, page))
         })
