@@ -64,6 +64,22 @@ pub struct FindingChange {
     pub detail: Option<String>,
 }
 
+/// `SELECT <every finding column> FROM findings <rest>` into a
+/// [`FindingRecord`]: the column list written once.
+macro_rules! select_findings {
+    ($rest:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            FindingRecord,
+            r#"SELECT finding_id AS "finding_id!", file_id, kind, detector, severity, confidence,
+                      count, masked_sample, reached_via, via_item_type, via_item_id, details, path,
+                      owner_login, since AS "since: Millis", opened_at AS "opened_at: Millis",
+                      last_seen_at AS "last_seen_at: Millis", closed_at AS "closed_at: Millis"
+               FROM findings "# + $rest
+            $(, $arg)*
+        )
+    };
+}
+
 impl Store {
     /// Findings matching `q`, most severe first (open before closed), a
     /// page at a time; `after` is the last `finding_id` of the previous
@@ -75,14 +91,8 @@ impl Store {
         limit: u32,
         offset: u32,
     ) -> StoreResult<Vec<FindingRecord>> {
-        let rows = sqlx::query_as!(
-            FindingRecord,
-            r#"SELECT finding_id AS "finding_id!", file_id, kind, detector, severity, confidence, count,
-                   masked_sample, reached_via, via_item_type, via_item_id, details, path, owner_login,
-                   since AS "since: Millis", opened_at AS "opened_at: Millis",
-                   last_seen_at AS "last_seen_at: Millis", closed_at AS "closed_at: Millis"
-               FROM findings
-               WHERE connection_id = ?1 AND (?2 OR closed_at IS NULL)
+        let rows = select_findings!(
+            r#"WHERE connection_id = ?1 AND (?2 OR closed_at IS NULL)
                  AND (?3 IS NULL OR severity = ?3) AND (?4 IS NULL OR kind = ?4)
                  AND (?5 IS NULL OR detector = ?5) AND (?6 IS NULL OR owner_login = ?6)
                  AND (?7 IS NULL OR EXISTS (SELECT 1 FROM findings held
@@ -113,14 +123,8 @@ impl Store {
         after: i64,
         limit: u32,
     ) -> StoreResult<Vec<FindingRecord>> {
-        let rows = sqlx::query_as!(
-            FindingRecord,
-            r#"SELECT finding_id AS "finding_id!", file_id, kind, detector, severity, confidence, count,
-                   masked_sample, reached_via, via_item_type, via_item_id, details, path, owner_login,
-                   since AS "since: Millis", opened_at AS "opened_at: Millis",
-                   last_seen_at AS "last_seen_at: Millis", closed_at AS "closed_at: Millis"
-               FROM findings
-               WHERE connection_id = ?1 AND finding_id > ?2 AND (?3 OR closed_at IS NULL)
+        let rows = select_findings!(
+            r#"WHERE connection_id = ?1 AND finding_id > ?2 AND (?3 OR closed_at IS NULL)
                  AND (?4 IS NULL OR severity = ?4) AND (?5 IS NULL OR kind = ?5)
                  AND (?6 IS NULL OR detector = ?6) AND (?7 IS NULL OR owner_login = ?7)
                  AND (?8 IS NULL OR EXISTS (SELECT 1 FROM findings held
@@ -169,13 +173,8 @@ impl Store {
         connection_id: &str,
         finding_id: i64,
     ) -> StoreResult<Option<FindingRecord>> {
-        let row = sqlx::query_as!(
-            FindingRecord,
-            r#"SELECT finding_id AS "finding_id!", file_id, kind, detector, severity, confidence, count,
-                   masked_sample, reached_via, via_item_type, via_item_id, details, path, owner_login,
-                   since AS "since: Millis", opened_at AS "opened_at: Millis",
-                   last_seen_at AS "last_seen_at: Millis", closed_at AS "closed_at: Millis"
-               FROM findings WHERE connection_id = ? AND finding_id = ?"#,
+        let row = select_findings!(
+            r#"WHERE connection_id = ? AND finding_id = ?"#,
             connection_id,
             finding_id
         )
@@ -190,13 +189,8 @@ impl Store {
         connection_id: &str,
         file_id: &str,
     ) -> StoreResult<Vec<FindingRecord>> {
-        let rows = sqlx::query_as!(
-            FindingRecord,
-            r#"SELECT finding_id AS "finding_id!", file_id, kind, detector, severity, confidence, count,
-                   masked_sample, reached_via, via_item_type, via_item_id, details, path, owner_login,
-                   since AS "since: Millis", opened_at AS "opened_at: Millis",
-                   last_seen_at AS "last_seen_at: Millis", closed_at AS "closed_at: Millis"
-               FROM findings WHERE connection_id = ? AND file_id = ? AND closed_at IS NULL
+        let rows = select_findings!(
+            r#"WHERE connection_id = ? AND file_id = ? AND closed_at IS NULL
                ORDER BY severity_rank DESC, finding_id"#,
             connection_id,
             file_id
