@@ -20,6 +20,16 @@
 //!   [`StoreOpenError`], never a panic, and left untouched;
 //!   [`move_aside`] renames it so the app can start fresh.
 //!
+//! One file per table or tight group of tables, each with its row type, its
+//! writes (inside the caller's transaction, `*_in`, or its own through
+//! [`Store::write`]) and its reads for the window: `scan/` (the scan's
+//! tables, and the two saves that span them), `queue/`, `events/`,
+//! `findings/`, `governance/`, and `connections`, `api_tests`, `api_calls`,
+//! `settings`. A new table gets its own file there, with its migration in
+//! `migrations/`. Rules that decide what to write (what a listing page
+//! queues, which findings a file has) are pure functions of `scan` and
+//! `inspect`; the store applies them inside its transactions.
+//!
 //! Queries are compile-time checked (`sqlx::query!` and friends, with the
 //! `.sqlx/` offline data at the workspace root); PRAGMAs, `VACUUM INTO` and
 //! sqlx's own `_sqlx_migrations` table are queried at run time. Timestamps
