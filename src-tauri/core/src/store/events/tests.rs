@@ -1,3 +1,5 @@
+use chrono::DateTime;
+
 use super::*;
 
 const CONN: &str = "sandbox:enterprise:1";

@@ -1,7 +1,7 @@
 //! The scan's `files`, `folders` and `scan_users` as governance reads them
 //! (a bulk preview's item, the role of an item's owner).
 
-use crate::store::{count, Millis, Store, StoreResult};
+use crate::store::{Store, StoreResult};
 
 /// A file or folder as the scan stored it, for a bulk preview.
 #[derive(Debug, Clone, PartialEq, Eq)]

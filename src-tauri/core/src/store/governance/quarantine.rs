@@ -1,7 +1,7 @@
 //! `quarantine` and the quarantine folder: items moved aside by an action,
 //! and where they went.
 
-use crate::store::{count, Millis, Store, StoreResult};
+use crate::store::{Millis, Store, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuarantineRecord {

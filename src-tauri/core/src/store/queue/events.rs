@@ -3,8 +3,8 @@
 
 use sqlx::sqlite::SqliteConnection;
 
-use super::{EventEffects, ItemKind};
-use crate::store::{Millis, Store, StoreResult};
+use super::{enqueue_in, remove_in, Enqueue, EventEffects, ItemKind};
+use crate::store::{findings, Millis, Store, StoreError, StoreResult};
 
 /// Applies up to `limit` pending event effects, oldest first, and clears
 /// their flag, inside the caller's transaction.
@@ -68,7 +68,7 @@ pub(crate) async fn apply_event_effects_in(
                     .fetch_one(&mut *conn)
                     .await?;
                     // Deleted in Box: its findings close, with this as the scan that saw it.
-                    super::findings::refresh_file_findings_in(
+                    findings::refresh_file_findings_in(
                         conn,
                         connection_id,
                         &item_id,

@@ -3,11 +3,10 @@
 
 use std::time::Duration;
 
-use chrono::{TimeDelta, Utc};
 use sqlx::sqlite::SqliteConnection;
 
-use super::{bad_value, plus, Claimed, ItemKind, QueueReason, MAX_CRASHES};
-use crate::store::{Millis, Store, StoreResult};
+use super::{add_file_counts, bad_value, by_kind, plus, Claimed, ItemKind, QueueReason, MAX_CRASHES};
+use crate::store::{Millis, Store, StoreError, StoreResult};
 
 /// Leases back to the queue, inside the caller's transaction: all of them,
 /// or those expired at `expired_at`. A lease that ends this way is a worker

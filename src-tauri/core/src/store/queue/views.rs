@@ -1,7 +1,9 @@
 //! What the scan screens and the CLI read of the queue: its depth, its
 //! front, one item's row. Each an indexed range or lookup.
 
-use crate::store::{count, Millis, Store, StoreResult};
+use serde::Serialize;
+
+use crate::store::{Millis, Store, StoreResult};
 
 /// One queue row with what the inventory knows of its item.
 #[derive(Debug, Clone, PartialEq, Eq)]

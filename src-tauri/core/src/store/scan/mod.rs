@@ -23,7 +23,7 @@ mod state;
 mod users;
 
 pub use collaborations::CollaborationRecord;
-pub(crate) use counts::{count_inspections_in, InspectDelta};
+pub(crate) use counts::InspectDelta;
 pub use counts::{InspectionCounts, InventoryCounts, MinuteCount, ScanCounts};
 pub use files::{FileRecord, KnownFile, ListedFile};
 pub use folders::{FrontierFolder, KnownFolder, ListedFolder};

@@ -406,7 +406,7 @@ async fn reopen_after_a_killed_process_checks_integrity() {
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "store::tests::child_opens_the_store_and_waits_to_be_killed",
+            "store::tests::opening::child_opens_the_store_and_waits_to_be_killed",
             "--ignored",
             "--nocapture",
             "--test-threads=1",
