@@ -17,7 +17,6 @@ fn opt_datetime(at: Option<Millis>) -> Option<DateTime<Utc>> {
     at.map(Millis::to_datetime)
 }
 
-
 /// The rate behind the ETA is taken over this many recent minutes.
 const RATE_WINDOW_MINUTES: i64 = 5;
 const MS_PER_DAY: i64 = 86_400_000;

@@ -17,9 +17,9 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::Semaphore;
 
 use super::extract::{self, FileType, Limits, NotInspected};
+use super::findings::ContentMatch;
 use super::isolation::{ExtractorPool, PoolConfig};
 use crate::box_api::{ApiError, BoxClient, RequestOptions};
-use super::findings::ContentMatch;
 
 /// What the inspection of one file's content came to.
 #[derive(Debug, Clone, PartialEq, Eq)]

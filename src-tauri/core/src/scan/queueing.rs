@@ -129,7 +129,10 @@ mod tests {
     fn an_unchanged_file_waits_for_its_periodic_rescan() {
         let known = scanned("0", 1_000, GENERATION - 1);
         let file = listed("0");
-        assert_eq!(reason(queue_file(Some(&known), &file, GENERATION, None)), None);
+        assert_eq!(
+            reason(queue_file(Some(&known), &file, GENERATION, None)),
+            None
+        );
         assert_eq!(
             reason(queue_file(Some(&known), &file, GENERATION, Some(at(1_000)))),
             None,

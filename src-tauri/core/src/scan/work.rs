@@ -15,11 +15,11 @@ use super::{describe, is_fatal, Scanner};
 use crate::box_api::models::ITEM_FIELDS;
 use crate::box_api::{ApiError, ApiErrorKind, Fetched, RequestOptions};
 use crate::error::{ErrorCode, UserError};
+use crate::inspect::content::FileInspection;
 use crate::inspect::content::{ContentTarget, Plan};
 use crate::inspect::extract::NotInspected;
-use crate::inspect::content::FileInspection;
-use crate::store::scan::{CollaborationRecord, ItemContext, ScanOutcome};
 use crate::store::queue::{priority, Claimed, ItemKind, QueueReason};
+use crate::store::scan::{CollaborationRecord, ItemContext, ScanOutcome};
 
 /// Rows the express worker claims at a time.
 const EXPRESS_BATCH: usize = 8;

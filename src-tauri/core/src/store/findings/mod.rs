@@ -16,8 +16,8 @@ mod derive;
 mod inspections;
 
 pub(crate) use derive::{refresh_file_findings_in, refresh_under_folder_in, FolderCache};
-pub use inspections::InspectionRecord;
 pub(crate) use inspections::record_inspection_in;
+pub use inspections::InspectionRecord;
 
 use super::{count, Millis, Store, StoreResult};
 

@@ -17,4 +17,3 @@ pub use batches::{BatchCounts, BatchRecord};
 pub use items::StoredItem;
 pub use policies::{AlertRecord, PolicyRecord};
 pub use quarantine::QuarantineRecord;
-

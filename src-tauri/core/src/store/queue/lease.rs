@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use sqlx::sqlite::SqliteConnection;
 
-use super::{add_file_counts, bad_value, by_kind, plus, Claimed, ItemKind, QueueReason, MAX_CRASHES};
+use super::{
+    add_file_counts, bad_value, by_kind, plus, Claimed, ItemKind, QueueReason, MAX_CRASHES,
+};
 use crate::store::{Millis, Store, StoreError, StoreResult};
 
 /// Leases back to the queue, inside the caller's transaction: all of them,

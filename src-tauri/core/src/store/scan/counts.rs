@@ -46,7 +46,10 @@ pub(crate) fn minute_of(at: Millis) -> i64 {
     at.as_millis().div_euclid(60_000)
 }
 
-pub(crate) async fn ensure_counts_in(conn: &mut SqliteConnection, connection_id: &str) -> StoreResult<()> {
+pub(crate) async fn ensure_counts_in(
+    conn: &mut SqliteConnection,
+    connection_id: &str,
+) -> StoreResult<()> {
     sqlx::query!(
         "INSERT OR IGNORE INTO scan_counts (connection_id) VALUES (?)",
         connection_id
@@ -332,7 +335,13 @@ impl Store {
         Ok(self
             .noted(rows)?
             .into_iter()
-            .map(|r| (r.minute, count(r.files_inspected), count(r.bytes_downloaded)))
+            .map(|r| {
+                (
+                    r.minute,
+                    count(r.files_inspected),
+                    count(r.bytes_downloaded),
+                )
+            })
             .collect())
     }
 }

@@ -28,7 +28,7 @@ pub use counts::{InspectionCounts, InventoryCounts, MinuteCount, ScanCounts};
 pub use files::{FileRecord, KnownFile, ListedFile};
 pub use folders::{FrontierFolder, KnownFolder, ListedFolder};
 pub use item_scans::ItemScanRecord;
-pub use page::{FolderWalk, ListingPage, ListingRules, ListingPageSaved};
+pub use page::{FolderWalk, ListingPage, ListingPageSaved, ListingRules};
 pub use scanned::{ItemContext, ScanOutcome};
 pub use state::ScanStateRecord;
 pub use users::ListedUser;
