@@ -30,10 +30,10 @@ use connector_core::auth::{OAuthClient, TokenManager, TokenSet};
 use connector_core::box_api::{ApiCall, BoxClient, CallRecorder, RequestOptions, User};
 use connector_core::clock::SharedClock;
 use connector_core::datacenter::Endpoints;
+use connector_core::inspect::content::FileInspection;
 use connector_core::inspect::content::{ContentConfig, ContentInspector, ContentTarget, Plan};
 use connector_core::keychain::Sensitive;
 use connector_core::scan::{CancellationToken, ScanConfig, Scanner};
-use connector_core::store::findings::FileInspection;
 use connector_core::store::Store;
 
 type BenchError = Box<dyn std::error::Error + Send + Sync>;

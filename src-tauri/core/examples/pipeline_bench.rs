@@ -47,7 +47,7 @@ use connector_core::datacenter::Endpoints;
 use connector_core::events::{EventFeed, EventsConfig};
 use connector_core::keychain::Sensitive;
 use connector_core::scan::{CancellationToken, ScanConfig, Scanner};
-use connector_core::store::{Millis, Store};
+use connector_core::store::{EventStream, Millis, Store};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
@@ -839,10 +839,10 @@ async fn near_real_time(
     );
     let c = store.scan_counts(CONN).await?;
     let backfilled = store
-        .event_stream_rows(CONN)
+        .event_streams(CONN)
         .await?
         .iter()
-        .any(|s| s.stream == "admin_logs" && s.completed_at.is_some());
+        .any(|s| s.stream == EventStream::AdminLogs && s.completed_at.is_some());
     println!(
         "   at the end ({:.0}s): {} events in (backfill {}), {} discovered, {} scanned, {} queued, users {}/{}",
         started.elapsed().as_secs_f64(),

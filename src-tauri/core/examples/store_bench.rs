@@ -121,7 +121,9 @@ async fn main() -> anyhow_free::Result {
     const ROUNDS: u32 = 50;
     let started = Instant::now();
     for _ in 0..ROUNDS {
-        std::hint::black_box(store.health(None, TokenFacts::default(), now).await?);
+        std::hint::black_box(
+            connector_core::health::read(&store, None, TokenFacts::default(), now).await?,
+        );
     }
     let health = started.elapsed();
     let started = Instant::now();

@@ -5,7 +5,7 @@
 //! The call figures come from one of two places with the same numbers:
 //! [`LiveCalls`], the live session's in-memory window (updated on every call
 //! without I/O), or the store's call log when no session is live here (the
-//! CLI's `status`, another process's view). [`Store::health_with`] gathers
+//! CLI's `status`, another process's view). [`read_with`] gathers
 //! the rest from the store.
 
 use std::collections::VecDeque;
@@ -465,53 +465,52 @@ fn trailing_no_answer<'a>(
         .count()
 }
 
-impl Store {
-    /// Health of the current connection (optionally in one data center),
-    /// from the store alone: the view of a process with no live session.
-    pub async fn health(
-        &self,
-        datacenter_id: Option<&str>,
-        tokens: TokenFacts,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Health> {
-        self.health_with(datacenter_id, tokens, None, now).await
-    }
+/// Health of the current connection (optionally in one data center), from
+/// the store alone: the view of a process with no live session. A free
+/// function over the store's reads (the store itself holds no health logic).
+pub async fn read(
+    store: &Store,
+    datacenter_id: Option<&str>,
+    tokens: TokenFacts,
+    now: DateTime<Utc>,
+) -> StoreResult<Health> {
+    read_with(store, datacenter_id, tokens, None, now).await
+}
 
-    /// Health with the live session's in-memory call figures when `live`
-    /// belongs to the current connection; the call log is read only otherwise.
-    pub async fn health_with(
-        &self,
-        datacenter_id: Option<&str>,
-        tokens: TokenFacts,
-        live: Option<&LiveCalls>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Health> {
-        let connection = self.current_connection(datacenter_id).await?;
-        let Some(c) = &connection else {
-            let none = CallSummary::from_records(&[], now);
-            return Ok(compute_with(None, &none, None, tokens, now));
-        };
-        let summary = match live.filter(|l| l.connection_id() == c.id) {
-            Some(live) => {
-                live.seeded().await;
-                live.summary(now)
-            }
-            None => {
-                let calls = self
-                    .api_calls_since(now - HEALTH_WINDOW, Some(&c.id))
-                    .await?;
-                CallSummary::from_records(&calls, now)
-            }
-        };
-        let last_test = self.latest_api_test_run(&c.id).await?;
-        Ok(compute_with(
-            connection.as_ref(),
-            &summary,
-            last_test.as_ref(),
-            tokens,
-            now,
-        ))
-    }
+/// Health with the live session's in-memory call figures when `live`
+/// belongs to the current connection; the call log is read only otherwise.
+pub async fn read_with(
+    store: &Store,
+    datacenter_id: Option<&str>,
+    tokens: TokenFacts,
+    live: Option<&LiveCalls>,
+    now: DateTime<Utc>,
+) -> StoreResult<Health> {
+    let connection = store.current_connection(datacenter_id).await?;
+    let Some(c) = &connection else {
+        let none = CallSummary::from_records(&[], now);
+        return Ok(compute_with(None, &none, None, tokens, now));
+    };
+    let summary = match live.filter(|l| l.connection_id() == c.id) {
+        Some(live) => {
+            live.seeded().await;
+            live.summary(now)
+        }
+        None => {
+            let calls = store
+                .api_calls_since(now - HEALTH_WINDOW, Some(&c.id))
+                .await?;
+            CallSummary::from_records(&calls, now)
+        }
+    };
+    let last_test = store.latest_api_test_run(&c.id).await?;
+    Ok(compute_with(
+        connection.as_ref(),
+        &summary,
+        last_test.as_ref(),
+        tokens,
+        now,
+    ))
 }
 
 #[cfg(test)]
@@ -711,8 +710,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(
-            store
-                .health(None, TokenFacts::default(), at(NOW))
+            read(&store, None, TokenFacts::default(), at(NOW))
                 .await
                 .unwrap()
                 .state,
@@ -752,8 +750,7 @@ mod tests {
             .unwrap();
         store.finish_api_test_run(run, at(NOW - 890)).await.unwrap();
 
-        let health = store
-            .health(Some("eu1"), TokenFacts::default(), at(NOW))
+        let health = read(&store, Some("eu1"), TokenFacts::default(), at(NOW))
             .await
             .unwrap();
         assert_eq!(health.state, HealthState::Connected);
@@ -818,9 +815,8 @@ mod tests {
                 live.push(c);
             }
         }
-        let from_log = logged.health(Some("eu1"), facts, at(NOW)).await.unwrap();
-        let from_memory = live_only
-            .health_with(Some("eu1"), facts, Some(&live), at(NOW))
+        let from_log = read(&logged, Some("eu1"), facts, at(NOW)).await.unwrap();
+        let from_memory = read_with(&live_only, Some("eu1"), facts, Some(&live), at(NOW))
             .await
             .unwrap();
         assert_eq!(from_memory, from_log);
@@ -837,9 +833,8 @@ mod tests {
             lost.push(c);
         }
         logged.record_api_calls(&lost).await.unwrap();
-        let from_log = logged.health(Some("eu1"), facts, at(NOW)).await.unwrap();
-        let from_memory = live_only
-            .health_with(Some("eu1"), facts, Some(&live), at(NOW))
+        let from_log = read(&logged, Some("eu1"), facts, at(NOW)).await.unwrap();
+        let from_memory = read_with(&live_only, Some("eu1"), facts, Some(&live), at(NOW))
             .await
             .unwrap();
         assert_eq!(from_log.state, HealthState::Offline);
@@ -848,8 +843,7 @@ mod tests {
         // Another connection's window is not used for this one.
         let other = LiveCalls::new("c2");
         other.seed(&[]);
-        let h = live_only
-            .health_with(Some("eu1"), facts, Some(&other), at(NOW))
+        let h = read_with(&live_only, Some("eu1"), facts, Some(&other), at(NOW))
             .await
             .unwrap();
         assert_eq!(h.last_hour.calls, 0);

@@ -9,17 +9,13 @@ use crate::ipc::{
     CollaborationView, EventDay, EventRow, EventsProgress, FileDetail, FileHistoryEntry,
     QueueEntry, ScanProgress, ScanState, ScanStatus, ThroughputPoint,
 };
-use crate::store::{self, EventRecord, Millis, QueueRow, Store};
+use crate::store::{self, EventRecord, EventStream, Millis, QueueRow, Store};
 
 use super::App;
 
 fn opt_datetime(at: Option<Millis>) -> Option<DateTime<Utc>> {
     at.map(Millis::to_datetime)
 }
-
-/// The stream names as the store keeps them.
-pub(super) const BACKFILL_STREAM: &str = "admin_logs";
-pub(super) const LIVE_STREAM: &str = "admin_logs_streaming";
 
 /// The rate behind the ETA is taken over this many recent minutes.
 const RATE_WINDOW_MINUTES: i64 = 5;
@@ -94,12 +90,12 @@ impl App {
     pub async fn event_days(&self) -> Result<Vec<EventDay>, UserError> {
         let (store, id) = self.scanned_connection().await?;
         let now = self.inner.config.clock.now();
-        let streams = store.event_stream_rows(&id).await?;
+        let streams = store.event_streams(&id).await?;
         let from = streams
             .iter()
-            .find(|s| s.stream == BACKFILL_STREAM)
+            .find(|s| s.stream == EventStream::AdminLogs)
             .and_then(|s| s.window_start)
-            .map(|m| m.as_millis())
+            .map(|at| at.timestamp_millis())
             .unwrap_or_else(|| Millis::from(now - TimeDelta::days(60)).as_millis());
         let first_day = from.div_euclid(MS_PER_DAY);
         let last_day = Millis::from(now).as_millis().div_euclid(MS_PER_DAY);
@@ -318,21 +314,23 @@ async fn status_of(
     let id = &record.id;
     let counts = store.scan_counts(id).await?;
     let state_row = store.scan_state(id).await?;
-    let streams = store.event_stream_rows(id).await?;
+    let streams = store.event_streams(id).await?;
     let files_per_minute = recent_rate(store, id, now).await?;
     let eta_seconds = (files_per_minute > 0.0 && counts.files_queued > 0)
         .then(|| (counts.files_queued as f64 / files_per_minute * 60.0).ceil() as u64);
 
-    let backfill = streams.iter().find(|s| s.stream == BACKFILL_STREAM);
-    let live = streams.iter().find(|s| s.stream == LIVE_STREAM);
+    let backfill = streams.iter().find(|s| s.stream == EventStream::AdminLogs);
+    let live = streams
+        .iter()
+        .find(|s| s.stream == EventStream::AdminLogsStreaming);
     let backfill_done_ratio = match backfill {
         None => 0.0,
         Some(b) if b.completed_at.is_some() => 1.0,
         Some(b) => match (b.window_start, b.window_end) {
             (Some(start), Some(end)) if end > start => {
-                let reached = b.reached_at.unwrap_or(start).as_millis();
-                ((reached - start.as_millis()) as f64
-                    / (end.as_millis() - start.as_millis()) as f64)
+                let reached = b.reached_at.unwrap_or(start).timestamp_millis();
+                ((reached - start.timestamp_millis()) as f64
+                    / (end.timestamp_millis() - start.timestamp_millis()) as f64)
                     .clamp(0.0, 1.0)
             }
             _ => 0.0,
@@ -394,12 +392,12 @@ async fn status_of(
         },
         events: EventsProgress {
             ingested: counts.events_ingested,
-            backfill_from: backfill.and_then(|b| opt_datetime(b.window_start)),
-            backfill_to: backfill.and_then(|b| opt_datetime(b.window_end)),
+            backfill_from: backfill.and_then(|b| b.window_start),
+            backfill_to: backfill.and_then(|b| b.window_end),
             backfill_done_ratio,
-            backfill_completed_at: backfill.and_then(|b| opt_datetime(b.completed_at)),
+            backfill_completed_at: backfill.and_then(|b| b.completed_at),
             last_event_at: opt_datetime(counts.last_event_at),
-            last_polled_at: opt_datetime(last_polled_at),
+            last_polled_at,
             lag_seconds,
         },
         inspection: super::findings_view::inspection_progress(store, id, now).await?,

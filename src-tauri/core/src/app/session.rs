@@ -81,7 +81,9 @@ impl App {
         let facts = self.token_facts().await;
         let session = self.inner.session.lock().await.clone();
         let live = session.as_ref().map(|s| &*s.calls.live);
-        store.health_with(None, facts, live, Utc::now()).await.ok()
+        crate::health::read_with(store, None, facts, live, Utc::now())
+            .await
+            .ok()
     }
 }
 

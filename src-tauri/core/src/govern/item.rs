@@ -169,8 +169,8 @@ pub fn collab_of_record(c: &CollaborationRecord, policy: &FindingPolicy) -> Coll
         external: c.login.as_deref().is_some_and(|l| policy.is_external(l)),
         login: c.login.clone(),
         grantee_type: c.grantee_type.clone(),
-        // The scan keeps no grantee id; only a live read (the holding
-        // folder's invitation) needs one.
+        // Left out as before: only a live read (the holding folder's
+        // invitation) needs one.
         grantee_id: None,
         role: c.role.clone(),
         status: c.status.clone(),

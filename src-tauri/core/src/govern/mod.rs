@@ -535,21 +535,8 @@ impl Governor {
     }
 
     async fn set_before(&self, audit_id: i64, live: &ItemState) -> Result<(), UserError> {
-        let data = (audit_id, serde_json::to_string(live).unwrap_or_default());
-        self.store
-            .write(data, |(id, before), conn| {
-                Box::pin(async move {
-                    sqlx::query!(
-                        "UPDATE audit_log SET before = ? WHERE audit_id = ?",
-                        before,
-                        id
-                    )
-                    .execute(&mut *conn)
-                    .await?;
-                    Ok(())
-                })
-            })
-            .await?;
+        let before = serde_json::to_string(live).unwrap_or_default();
+        self.store.set_audit_before(audit_id, before).await?;
         Ok(())
     }
 

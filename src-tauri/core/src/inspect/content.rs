@@ -17,9 +17,47 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::Semaphore;
 
 use super::extract::{self, FileType, Limits, NotInspected};
+use super::findings::ContentMatch;
 use super::isolation::{ExtractorPool, PoolConfig};
 use crate::box_api::{ApiError, BoxClient, RequestOptions};
-use crate::store::findings::FileInspection;
+
+/// What the inspection of one file's content came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileInspection {
+    /// Read and run through the detectors now.
+    Inspected {
+        sha1: String,
+        file_type: String,
+        bytes: i64,
+        chars: i64,
+        matches: Vec<ContentMatch>,
+        /// False when another file with the same content did the download
+        /// (the result is shared, the bytes were fetched once).
+        downloaded: bool,
+    },
+    /// Its sha1 was inspected before: that result stands, no download.
+    Cached { sha1: String },
+    /// Not read, and why. `sha1` is set when the reason lies in the bytes
+    /// (corrupt, encrypted, a timeout), so the same content is not fetched
+    /// again; unset when it lies in the file (its type, its size).
+    NotInspected {
+        sha1: Option<String>,
+        code: String,
+        detail: String,
+        bytes: i64,
+        downloaded: bool,
+    },
+}
+
+impl FileInspection {
+    /// The content the result stands on, when it is known.
+    pub fn sha1(&self) -> Option<&str> {
+        match self {
+            FileInspection::Inspected { sha1, .. } | FileInspection::Cached { sha1 } => Some(sha1),
+            FileInspection::NotInspected { sha1, .. } => sha1.as_deref(),
+        }
+    }
+}
 
 /// What content inspection may do (settings).
 #[derive(Debug, Clone)]

@@ -7,7 +7,7 @@ use crate::box_api::models::{
     Collaboration, CollaborationRole, CollaborationStatus, File, Folder, Grantee, Item,
     PathCollection,
 };
-use crate::store::inventory::{root_folder_id, CollabRecord, ListedFile, ListedFolder};
+use crate::store::scan::{root_folder_id, CollaborationRecord, ListedFile, ListedFolder};
 use crate::store::Millis;
 
 /// One listing entry, typed.
@@ -134,13 +134,13 @@ fn status_name(status: CollaborationStatus) -> &'static str {
     }
 }
 
-pub fn collaboration(c: &Collaboration) -> CollabRecord {
+pub fn collaboration(c: &Collaboration) -> CollaborationRecord {
     let (grantee_type, grantee_id, name) = match &c.accessible_by {
         Some(Grantee::User(u)) => (Some("user"), Some(u.id.clone()), u.name.clone()),
         Some(Grantee::Group(g)) => (Some("group"), Some(g.id.clone()), g.name.clone()),
         Some(Grantee::Other) | None => (None, None, None),
     };
-    CollabRecord {
+    CollaborationRecord {
         collaboration_id: c.id.clone(),
         grantee_type: grantee_type.map(str::to_owned),
         grantee_id,

@@ -7,7 +7,7 @@
 //! - Walks run for `walkers` users at once, `folders_per_user` folders at
 //!   once within a user. The frontier lives in SQLite (`folders`): a page of
 //!   a listing, its files queued and the folder's next marker commit
-//!   together (`store::inventory`), so a crash re-lists one page at most.
+//!   together (`store::scan`), so a crash re-lists one page at most.
 //!   Pacing is the client's limiter (a bucket per acting user): the scan
 //!   adds none of its own.
 //! - Workers claim from the queue in batches under a lease. A file the walk
@@ -24,6 +24,7 @@
 mod convert;
 mod journal;
 mod lock;
+mod queueing;
 mod walk;
 mod work;
 
@@ -43,11 +44,11 @@ use tokio::sync::Notify;
 use crate::box_api::{self, ApiError, BoxClient};
 use crate::clock::SharedClock;
 use crate::error::UserError;
+use crate::inspect::content::FileInspection;
 use crate::inspect::content::{ContentConfig, ContentInspector};
 use crate::inspect::findings::{DetectorPolicy, FindingPolicy};
 use crate::inspect::isolation::EXTRACTOR_VERSION;
-use crate::store::findings::FileInspection;
-use crate::store::inventory::ListedUser;
+use crate::store::scan::ListedUser;
 use crate::store::{Millis, Store};
 use journal::Journal;
 
@@ -235,7 +236,7 @@ impl Scanner {
     async fn paused(&self) -> Result<bool, UserError> {
         Ok(self
             .store
-            .scan_run_state(&self.connection_id)
+            .scan_state(&self.connection_id)
             .await?
             .is_some_and(|s| s.paused))
     }
@@ -324,7 +325,7 @@ impl Scanner {
         loop {
             let mut state = self
                 .store
-                .scan_run_state(&self.connection_id)
+                .scan_state(&self.connection_id)
                 .await?
                 .expect("begin_scan wrote the state");
             if self.rescan_due(state.generation_done_at, state.generation_started_at) {
@@ -333,7 +334,7 @@ impl Scanner {
                     .await?;
                 state = self
                     .store
-                    .scan_run_state(&self.connection_id)
+                    .scan_state(&self.connection_id)
                     .await?
                     .expect("the state exists");
             }
@@ -375,7 +376,7 @@ impl Scanner {
             loop {
                 let state = self
                     .store
-                    .scan_run_state(&self.connection_id)
+                    .scan_state(&self.connection_id)
                     .await?
                     .expect("the state exists");
                 if self.rescan_due(state.generation_done_at, state.generation_started_at) {

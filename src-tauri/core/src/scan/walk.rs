@@ -14,7 +14,7 @@ use super::{describe, is_fatal, Scanner};
 use crate::box_api::models::{Page, ITEM_FIELDS};
 use crate::box_api::{ApiError, ApiErrorKind, Fetched, RequestOptions};
 use crate::error::{ErrorCode, UserError};
-use crate::store::inventory::{api_folder_id, CollabRecord, FrontierFolder, ListingPage};
+use crate::store::scan::{api_folder_id, CollaborationRecord, FrontierFolder, ListingPage};
 
 /// Box's largest page.
 const PAGE_LIMIT: &str = "1000";
@@ -116,6 +116,7 @@ impl Scanner {
                         policy: self.policy(),
                         now: self.now(),
                         rescan_before: self.rescan_before(),
+                        rules: super::queueing::LISTING_RULES,
                     },
                 )
                 .await
@@ -177,7 +178,7 @@ impl Scanner {
         &self,
         api_id: &str,
         options: &RequestOptions,
-    ) -> Result<Vec<CollabRecord>, ApiError> {
+    ) -> Result<Vec<CollaborationRecord>, ApiError> {
         self.client
             .folder_collaborations(api_id, options)
             .map_ok(|c| convert::collaboration(&c))
@@ -221,8 +222,8 @@ impl Scanner {
 }
 
 type PageOf = (
-    Vec<crate::store::inventory::ListedFile>,
-    Vec<crate::store::inventory::ListedFolder>,
+    Vec<crate::store::scan::ListedFile>,
+    Vec<crate::store::scan::ListedFolder>,
     Option<String>,
 );
 

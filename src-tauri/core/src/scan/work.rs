@@ -15,11 +15,11 @@ use super::{describe, is_fatal, Scanner};
 use crate::box_api::models::ITEM_FIELDS;
 use crate::box_api::{ApiError, ApiErrorKind, Fetched, RequestOptions};
 use crate::error::{ErrorCode, UserError};
+use crate::inspect::content::FileInspection;
 use crate::inspect::content::{ContentTarget, Plan};
 use crate::inspect::extract::NotInspected;
-use crate::store::findings::FileInspection;
-use crate::store::inventory::{CollabRecord, ItemContext, ScanOutcome};
 use crate::store::queue::{priority, Claimed, ItemKind, QueueReason};
+use crate::store::scan::{CollaborationRecord, ItemContext, ScanOutcome};
 
 /// Rows the express worker claims at a time.
 const EXPRESS_BATCH: usize = 8;
@@ -449,7 +449,7 @@ impl Scanner {
         file_id: &str,
         as_user: Option<String>,
         urgent: bool,
-    ) -> Result<Vec<CollabRecord>, ApiError> {
+    ) -> Result<Vec<CollaborationRecord>, ApiError> {
         let options = RequestOptions {
             as_user,
             urgent,

@@ -20,6 +20,16 @@
 //!   [`StoreOpenError`], never a panic, and left untouched;
 //!   [`move_aside`] renames it so the app can start fresh.
 //!
+//! One file per table or tight group of tables, each with its row type, its
+//! writes (inside the caller's transaction, `*_in`, or its own through
+//! [`Store::write`]) and its reads for the window: `scan/` (the scan's
+//! tables, and the two saves that span them), `queue/`, `events/`,
+//! `findings/`, `governance/`, and `connections`, `api_tests`, `api_calls`,
+//! `settings`. A new table gets its own file there, with its migration in
+//! `migrations/`. Rules that decide what to write (what a listing page
+//! queues, which findings a file has) are pure functions of `scan` and
+//! `inspect`; the store applies them inside its transactions.
+//!
 //! Queries are compile-time checked (`sqlx::query!` and friends, with the
 //! `.sqlx/` offline data at the workspace root); PRAGMAs, `VACUUM INTO` and
 //! sqlx's own `_sqlx_migrations` table are queried at run time. Timestamps
@@ -30,13 +40,11 @@ mod api_tests;
 mod connections;
 mod events;
 pub mod findings;
-mod findings_views;
 pub mod governance;
-pub mod inventory;
 mod open;
 mod open_marker;
 pub mod queue;
-mod scan_views;
+pub mod scan;
 mod settings;
 mod signals;
 mod time;
@@ -46,16 +54,17 @@ pub use api_calls::{ApiCallRecord, API_CALL_RETENTION};
 pub use api_tests::{ApiCheckRecord, ApiTestRun, CheckStatus};
 pub use connections::{AccountFacts, ConnectionRecord, ConnectionState};
 pub use events::{
-    EventPage, EventStream, EventStreamRecord, GapStart, NewEvent, PageSaved, Saved, StreamsStart,
+    EventDayCount, EventPage, EventRecord, EventStream, EventStreamRecord, GapStart, NewEvent,
+    PageSaved, Saved, StreamsStart,
 };
-pub use findings_views::{
-    FindingChange, FindingQuery, FindingRecord, InspectionCounts, InspectionRecord,
-};
+pub use findings::{FindingChange, FindingQuery, FindingRecord, InspectionRecord};
 pub use open::{latest_schema_version, move_aside, DATABASE_FILE_NAME};
-pub use queue::{priority, Claimed, Enqueue, EventEffects, ItemKind, QueueDepth, QueueReason};
-pub use scan_views::{
-    CollaborationRecord, EventDayCount, EventRecord, EventStreamRow, FileRecord, ItemScanRecord,
-    MinuteCount, QueueRow, ScanCounts, ScanStateRecord,
+pub use queue::{
+    priority, Claimed, Enqueue, EventEffects, ItemKind, QueueDepth, QueueReason, QueueRow,
+};
+pub use scan::{
+    CollaborationRecord, FileRecord, InspectionCounts, ItemScanRecord, MinuteCount, ScanCounts,
+    ScanStateRecord,
 };
 pub use settings::keys as setting_keys;
 pub use time::Millis;
@@ -278,6 +287,11 @@ impl From<StoreError> for UserError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A count as SQLite returns it (i64), as the screens show it.
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
 
 /// How long `close` waits for SQLite to remove the `-wal` file.
 const CLOSE_WAL_WAIT: Duration = Duration::from_secs(1);

@@ -33,6 +33,17 @@
 //!   `EXPLAIN QUERY PLAN` test). Batches travel as one JSON array bound to
 //!   one parameter (`json_each`), so a batch of any size is one statement.
 
+//!
+//! This file holds the rows and the writes that add, finish and fail them;
+//! `lease` the claims and the leases taken back, `events` what live events
+//! do to the queue, `views` the reads.
+
+mod events;
+mod lease;
+mod views;
+
+pub use views::{QueueDepth, QueueRow};
+
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -59,6 +70,7 @@ pub const MAX_CRASHES: i64 = 3;
 
 /// The first retry waits up to this long; each further failure doubles it.
 pub const BACKOFF_BASE: Duration = Duration::from_secs(2);
+
 /// No retry waits longer than this.
 pub const BACKOFF_MAX: Duration = Duration::from_secs(15 * 60);
 
@@ -189,14 +201,6 @@ pub struct EventEffects {
     pub pending_left: bool,
 }
 
-/// Rows in the queue by state (files and folders).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-pub struct QueueDepth {
-    pub queued: u64,
-    pub leased: u64,
-    pub failed: u64,
-}
-
 /// The longest wait after failed attempt number `attempt` (1-based):
 /// `BACKOFF_BASE · 2^(attempt-1)`, capped at [`BACKOFF_MAX`].
 pub fn backoff_cap(attempt: u32) -> Duration {
@@ -207,26 +211,26 @@ pub fn backoff_cap(attempt: u32) -> Duration {
 
 /// The wait after failed attempt `attempt`: uniform in `[cap/2, cap]`, so
 /// items failing together do not come back together, yet never at once.
-fn backoff(attempt: u32) -> Duration {
+pub(crate) fn backoff(attempt: u32) -> Duration {
     let cap = backoff_cap(attempt).as_millis() as u64;
     Duration::from_millis(rand::thread_rng().gen_range(cap / 2..=cap))
 }
 
-fn plus(at: Millis, by: Duration) -> Millis {
+pub(crate) fn plus(at: Millis, by: Duration) -> Millis {
     let by = TimeDelta::from_std(by).unwrap_or(TimeDelta::MAX);
     at.to_datetime()
         .checked_add_signed(by)
         .map_or(at, Millis::from)
 }
 
-fn bad_value(column: &str, value: &str) -> StoreError {
+pub(crate) fn bad_value(column: &str, value: &str) -> StoreError {
     StoreError::Database(sqlx::Error::Decode(
         format!("scan_queue.{column} holds an unknown value {value:?}").into(),
     ))
 }
 
 /// Adds to the connection's file counters (creating its row first).
-async fn add_file_counts(
+pub(crate) async fn add_file_counts(
     conn: &mut SqliteConnection,
     connection_id: &str,
     queued: i64,
@@ -254,11 +258,30 @@ async fn add_file_counts(
 }
 
 /// Counter deltas for `n` rows of `kind` (only files are counted).
-fn file_rows(kind: ItemKind, n: u64) -> i64 {
+pub(crate) fn file_rows(kind: ItemKind, n: u64) -> i64 {
     match kind {
         ItemKind::File => n as i64,
         ItemKind::Folder => 0,
     }
+}
+
+/// Groups claimed rows by kind, keeping their order.
+pub(crate) fn by_kind<'a, T>(
+    rows: impl IntoIterator<Item = &'a T>,
+    kind: impl Fn(&T) -> ItemKind,
+) -> Vec<(ItemKind, Vec<&'a T>)>
+where
+    T: 'a,
+{
+    let mut groups: Vec<(ItemKind, Vec<&'a T>)> = Vec::new();
+    for row in rows {
+        let k = kind(row);
+        match groups.iter_mut().find(|(g, _)| *g == k) {
+            Some((_, rows)) => rows.push(row),
+            None => groups.push((k, vec![row])),
+        }
+    }
+    groups
 }
 
 /// Queues `items` inside the caller's transaction: a new row each, or, for
@@ -404,25 +427,6 @@ pub(crate) async fn remove_in(
     Ok(true)
 }
 
-/// Groups claimed rows by kind, keeping their order.
-fn by_kind<'a, T>(
-    rows: impl IntoIterator<Item = &'a T>,
-    kind: impl Fn(&T) -> ItemKind,
-) -> Vec<(ItemKind, Vec<&'a T>)>
-where
-    T: 'a,
-{
-    let mut groups: Vec<(ItemKind, Vec<&'a T>)> = Vec::new();
-    for row in rows {
-        let k = kind(row);
-        match groups.iter_mut().find(|(g, _)| *g == k) {
-            Some((_, rows)) => rows.push(row),
-            None => groups.push((k, vec![row])),
-        }
-    }
-    groups
-}
-
 /// Finishes claimed rows inside the caller's transaction: each is deleted,
 /// unless it changed while leased (its version moved: an event bumped it),
 /// then it goes back to the queue with the priority it has now.
@@ -512,182 +516,6 @@ pub(crate) async fn fail_in(
     add_file_counts(conn, connection_id, 0, gave_up).await
 }
 
-/// Leases back to the queue, inside the caller's transaction: all of them,
-/// or those expired at `expired_at`. A lease that ends this way is a worker
-/// that died holding it: the claim's attempt becomes a crash, and an item
-/// with [`MAX_CRASHES`] is set aside as `failed`, saying why. `in_progress`
-/// (JSON `["file 123", …]`, from the dead scanner's journal) narrows the
-/// crash to the items it was working on; the others go back uncounted.
-/// (Without `INDEXED BY` the planner, having no statistics, walks every
-/// row of the connection instead.)
-async fn reclaim_in(
-    conn: &mut SqliteConnection,
-    connection_id: &str,
-    expired_at: Option<Millis>,
-    in_progress: Option<String>,
-) -> StoreResult<u64> {
-    let set_aside = format!(
-        "The scanner stopped {MAX_CRASHES} times while working on this item (a crash or a kill): \
-         it was set aside so the scan could go on"
-    );
-    let rows = sqlx::query!(
-        r#"UPDATE scan_queue SET lease_owner = NULL, lease_expires_at = NULL,
-               attempts = max(attempts - 1, 0),
-               crashes = crashes + suspect.yes,
-               state = CASE WHEN crashes + suspect.yes >= ?3 THEN 'failed' ELSE 'queued' END,
-               last_error = CASE WHEN crashes + suspect.yes >= ?3 THEN ?4 ELSE last_error END
-           FROM (SELECT q.item_type AS t, q.item_id AS i,
-                        (?5 IS NULL OR q.item_type || ' ' || q.item_id IN
-                            (SELECT value FROM json_each(?5))) AS yes
-                 FROM scan_queue q INDEXED BY scan_queue_claim
-                 WHERE q.connection_id = ?1 AND q.state = 'leased'
-                   AND (?2 IS NULL OR q.lease_expires_at <= ?2)) AS suspect
-           WHERE scan_queue.connection_id = ?1 AND scan_queue.item_type = suspect.t
-             AND scan_queue.item_id = suspect.i
-           RETURNING scan_queue.item_type AS "item_type!", scan_queue.state AS "state!""#,
-        connection_id,
-        expired_at,
-        MAX_CRASHES,
-        set_aside,
-        in_progress,
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let failed_files = rows
-        .iter()
-        .filter(|r| r.state == "failed" && r.item_type == "file")
-        .count() as i64;
-    if failed_files > 0 {
-        add_file_counts(conn, connection_id, 0, failed_files).await?;
-    }
-    Ok(rows.len() as u64)
-}
-
-/// Hands leased rows back as they were before the claim (the attempt not
-/// counted), inside the caller's transaction: the work stopped for a cause
-/// outside them.
-async fn release_in(
-    conn: &mut SqliteConnection,
-    connection_id: &str,
-    rows: &[Claimed],
-) -> StoreResult<()> {
-    for (kind, rows) in by_kind(rows, |c| c.item) {
-        let ids: Vec<&str> = rows.iter().map(|c| c.item_id.as_str()).collect();
-        let ids = serde_json::to_string(&ids).map_err(|e| StoreError::Refused(e.to_string()))?;
-        let kind_str = kind.as_str();
-        sqlx::query!(
-            "UPDATE scan_queue SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, \
-                 attempts = max(attempts - 1, 0) \
-             WHERE connection_id = ?1 AND item_type = ?2 \
-               AND item_id IN (SELECT value FROM json_each(?3)) AND +state = 'leased'",
-            connection_id,
-            kind_str,
-            ids,
-        )
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
-
-/// Applies up to `limit` pending event effects, oldest first, and clears
-/// their flag, inside the caller's transaction.
-async fn apply_event_effects_in(
-    conn: &mut SqliteConnection,
-    connection_id: &str,
-    limit: usize,
-    now: Millis,
-) -> StoreResult<EventEffects> {
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let events = sqlx::query!(
-        r#"SELECT id AS "id!", event_id, event_type, kind, item_type, item_id,
-                  created_at AS "created_at: Millis"
-           FROM events WHERE connection_id = ?1 AND pending_effect = 1
-           ORDER BY id LIMIT ?2"#,
-        connection_id,
-        limit,
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut effects = EventEffects::default();
-    let mut to_front: Vec<Enqueue> = Vec::new();
-    let mut ids = Vec::with_capacity(events.len());
-    for event in events {
-        ids.push(event.id);
-        let item = event.item_type.as_deref().and_then(ItemKind::parse);
-        let (Some(item), Some(item_id)) = (item, event.item_id) else {
-            continue;
-        };
-        match event.kind.as_str() {
-            "modify" | "share" => to_front.push(Enqueue::event(
-                item,
-                item_id,
-                event.event_id,
-                event.event_type,
-            )),
-            "delete" => {
-                // Earlier events of this batch act first.
-                effects.bumped += enqueue_in(conn, connection_id, &to_front, now).await?;
-                to_front.clear();
-                remove_in(conn, connection_id, item, &item_id).await?;
-                if item == ItemKind::File {
-                    sqlx::query!(
-                        "UPDATE files SET removed_at = COALESCE(removed_at, ?3) \
-                         WHERE connection_id = ?1 AND file_id = ?2",
-                        connection_id,
-                        item_id,
-                        event.created_at,
-                    )
-                    .execute(&mut *conn)
-                    .await?;
-                    let scan_id = sqlx::query_scalar!(
-                        "INSERT INTO item_scans (connection_id, item_type, item_id, at, outcome, \
-                             reason, detail) \
-                         VALUES (?1, 'file', ?2, ?3, 'removed', 'event', ?4) RETURNING id",
-                        connection_id,
-                        item_id,
-                        now,
-                        event.event_type,
-                    )
-                    .fetch_one(&mut *conn)
-                    .await?;
-                    // Deleted in Box: its findings close, with this as the scan that saw it.
-                    super::findings::refresh_file_findings_in(
-                        conn,
-                        connection_id,
-                        &item_id,
-                        Some(scan_id),
-                        &Default::default(),
-                        now,
-                        &mut Default::default(),
-                    )
-                    .await?;
-                }
-                effects.removed += 1;
-            }
-            // Read-only and other events leave the queue as it is (the
-            // events module flags none of them; this is the queue's guard).
-            _ => {}
-        }
-    }
-    effects.bumped += enqueue_in(conn, connection_id, &to_front, now).await?;
-    let ids = serde_json::to_string(&ids).map_err(|e| StoreError::Refused(e.to_string()))?;
-    sqlx::query!(
-        "UPDATE events SET pending_effect = 0 WHERE id IN (SELECT value FROM json_each(?1))",
-        ids
-    )
-    .execute(&mut *conn)
-    .await?;
-    effects.pending_left = sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM events WHERE connection_id = ?1 AND pending_effect = 1)
-           AS "left!: bool""#,
-        connection_id
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(effects)
-}
-
 impl Store {
     /// Queues items (see [`enqueue_in`]) as of now. Returns the rows added
     /// or moved forward. One transaction: keep batches to thousands.
@@ -723,110 +551,6 @@ impl Store {
         let data = (connection_id.to_owned(), item, item_id.to_owned());
         self.write(data, |(connection_id, item, item_id), conn| {
             Box::pin(remove_in(conn, connection_id, *item, item_id))
-        })
-        .await
-    }
-
-    /// Leases up to `limit` queued rows whose backoff has passed, front
-    /// first (priority, then enqueued_at), to `lease_owner` until
-    /// `now + lease`: one statement. Returned in queue order.
-    pub async fn claim(
-        &self,
-        connection_id: &str,
-        lease_owner: &str,
-        limit: usize,
-        lease: Duration,
-        now: Millis,
-    ) -> StoreResult<Vec<Claimed>> {
-        self.claim_up_to(connection_id, lease_owner, limit, lease, now, i64::MAX)
-            .await
-    }
-
-    /// [`Store::claim`] of rows at `max_priority` or before only (the
-    /// scanner's express worker takes event rows this way, so an edit's
-    /// rescan never waits for a full-scan batch to finish).
-    pub async fn claim_up_to(
-        &self,
-        connection_id: &str,
-        lease_owner: &str,
-        limit: usize,
-        lease: Duration,
-        now: Millis,
-        max_priority: i64,
-    ) -> StoreResult<Vec<Claimed>> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let data = (
-            connection_id.to_owned(),
-            lease_owner.to_owned(),
-            plus(now, lease),
-            now,
-            limit,
-            max_priority,
-        );
-        self.write(data, |(connection_id, owner, expires, now, limit, max_priority), conn| {
-            Box::pin(async move {
-                // The outer UPDATE finds the rows by primary key; the
-                // subquery walks the claim index from the front. Suspects
-                // (rows a dead scanner held) only when nothing else is
-                // ready, one at a time across the scanner.
-                let mut rows = Vec::new();
-                for suspects in [false, true] {
-                    rows = sqlx::query!(
-                        r#"UPDATE scan_queue SET state = 'leased', lease_owner = ?2, lease_expires_at = ?3,
-                               attempts = attempts + 1
-                           WHERE connection_id = ?1 AND (item_type, item_id) IN (
-                               SELECT item_type, item_id FROM scan_queue
-                               WHERE connection_id = ?1 AND state = 'queued' AND not_before <= ?4
-                                 AND priority <= ?6 AND (crashes > 0) = ?7
-                                 AND (NOT ?7 OR NOT EXISTS (
-                                     SELECT 1 FROM scan_queue held INDEXED BY scan_queue_claim
-                                     WHERE held.connection_id = ?1 AND held.state = 'leased'
-                                       AND held.crashes > 0))
-                               ORDER BY crashes, priority, enqueued_at
-                               LIMIT CASE WHEN ?7 THEN 1 ELSE ?5 END)
-                           RETURNING item_type AS "item_type!", item_id AS "item_id!",
-                                     priority AS "priority!", reason AS "reason!",
-                                     reason_event_id, reason_detail,
-                                     attempts AS "attempts!: u32", version AS "version!",
-                                     enqueued_at AS "enqueued_at!: Millis""#,
-                        connection_id,
-                        owner,
-                        expires,
-                        now,
-                        limit,
-                        max_priority,
-                        suspects,
-                    )
-                    .fetch_all(&mut *conn)
-                    .await?;
-                    if !rows.is_empty() {
-                        break;
-                    }
-                }
-                // RETURNING gives no order.
-                rows.sort_by(|a, b| {
-                    (a.priority, a.enqueued_at, &a.item_id).cmp(&(b.priority, b.enqueued_at, &b.item_id))
-                });
-                rows.into_iter()
-                    .map(|row| {
-                        Ok(Claimed {
-                            item: ItemKind::parse(&row.item_type)
-                                .ok_or_else(|| bad_value("item_type", &row.item_type))?,
-                            reason: QueueReason::parse(&row.reason)
-                                .ok_or_else(|| bad_value("reason", &row.reason))?,
-                            item_id: row.item_id,
-                            priority: row.priority,
-                            reason_event_id: row.reason_event_id,
-                            reason_detail: row.reason_detail,
-                            attempts: row.attempts,
-                            version: row.version,
-                        })
-                    })
-                    .collect()
-            })
         })
         .await
     }
@@ -915,106 +639,6 @@ impl Store {
         .await
     }
 
-    /// Hands unfinished claimed rows back uncounted (see [`release_in`]).
-    pub async fn release(&self, connection_id: &str, rows: &[Claimed]) -> StoreResult<()> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let data = (connection_id.to_owned(), rows.to_vec());
-        self.write(data, |(connection_id, rows), conn| {
-            Box::pin(release_in(conn, connection_id, rows))
-        })
-        .await
-    }
-
-    /// Hands every leased row back uncounted: for a scanner that holds the
-    /// data dir's scanner lock (so every lease is its own) and stopped its
-    /// workers on purpose.
-    pub async fn release_all_leases(&self, connection_id: &str) -> StoreResult<u64> {
-        self.write(connection_id.to_owned(), |connection_id, conn| {
-            Box::pin(async move {
-                let done = sqlx::query!(
-                    "UPDATE scan_queue SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, \
-                         attempts = max(attempts - 1, 0) \
-                     WHERE connection_id = ?1 AND (item_type, item_id) IN ( \
-                         SELECT item_type, item_id FROM scan_queue INDEXED BY scan_queue_claim \
-                         WHERE connection_id = ?1 AND state = 'leased')",
-                    connection_id,
-                )
-                .execute(&mut *conn)
-                .await?;
-                Ok(done.rows_affected())
-            })
-        })
-        .await
-    }
-
-    /// Returns every lease to the queue at once. For a scanner starting
-    /// with the data dir's scanner lock held: any lease is a dead one's.
-    pub async fn reclaim_all_leases(&self, connection_id: &str) -> StoreResult<u64> {
-        self.reclaim_after_crash(connection_id, None).await
-    }
-
-    /// [`Store::reclaim_all_leases`] knowing what the dead scanner was
-    /// working on (its journal): only those items count a crash.
-    pub async fn reclaim_after_crash(
-        &self,
-        connection_id: &str,
-        in_progress: Option<&std::collections::BTreeSet<(ItemKind, String)>>,
-    ) -> StoreResult<u64> {
-        let in_progress = in_progress
-            .map(|items| {
-                let keys: Vec<String> = items
-                    .iter()
-                    .map(|(kind, id)| format!("{} {id}", kind.as_str()))
-                    .collect();
-                serde_json::to_string(&keys)
-            })
-            .transpose()
-            .map_err(|e| StoreError::Refused(e.to_string()))?;
-        self.write(
-            (connection_id.to_owned(), in_progress),
-            |(connection_id, in_progress), conn| {
-                Box::pin(reclaim_in(conn, connection_id, None, in_progress.clone()))
-            },
-        )
-        .await
-    }
-
-    /// Returns the leases expired at `now` to the queue (a worker that died
-    /// or hung).
-    pub async fn reclaim_expired(&self, connection_id: &str, now: Millis) -> StoreResult<u64> {
-        self.write(
-            (connection_id.to_owned(), now),
-            |(connection_id, now), conn| {
-                Box::pin(reclaim_in(conn, connection_id, Some(*now), None))
-            },
-        )
-        .await
-    }
-
-    /// Applies the queue's side of up to `limit` events flagged
-    /// `pending_effect`, in id order, in one transaction that also clears
-    /// their flags (so each event moves the queue exactly once, crash or
-    /// not): modify / share on a file or folder → queued at
-    /// [`priority::EVENT`] with the event as reason; delete → taken out of
-    /// the queue and, for a file, marked removed with a `removed` entry in
-    /// its history.
-    pub async fn apply_event_effects(
-        &self,
-        connection_id: &str,
-        limit: usize,
-        now: Millis,
-    ) -> StoreResult<EventEffects> {
-        self.write(
-            (connection_id.to_owned(), limit, now),
-            |(connection_id, limit, now), conn| {
-                Box::pin(apply_event_effects_in(conn, connection_id, *limit, *now))
-            },
-        )
-        .await
-    }
-
     /// Puts every failed row back in the queue with its attempts reset
     /// (its last error stays until the next attempt replaces it).
     pub async fn retry_failed(&self, connection_id: &str) -> StoreResult<u64> {
@@ -1036,39 +660,6 @@ impl Store {
             })
         })
         .await
-    }
-
-    /// Rows by state, in O(leased + folders) whatever the queue's size: the
-    /// file rows come from the counters, only leases and folder rows are
-    /// counted.
-    pub async fn queue_depth(&self, connection_id: &str) -> StoreResult<QueueDepth> {
-        let row = sqlx::query!(
-            r#"SELECT
-                 (SELECT COALESCE(SUM(files_queued), 0) FROM scan_counts WHERE connection_id = ?1)
-                     AS "files!: i64",
-                 (SELECT COALESCE(SUM(files_failed), 0) FROM scan_counts WHERE connection_id = ?1)
-                     AS "files_failed!: i64",
-                 (SELECT COUNT(*) FROM scan_queue WHERE connection_id = ?1 AND item_type = 'folder')
-                     AS "folders!: i64",
-                 (SELECT COUNT(*) FROM scan_queue
-                  WHERE connection_id = ?1 AND item_type = 'folder' AND state = 'failed')
-                     AS "folders_failed!: i64",
-                 (SELECT COUNT(*) FROM scan_queue WHERE connection_id = ?1 AND state = 'leased')
-                     AS "leased!: i64""#,
-            connection_id,
-        )
-        .fetch_one(self.pool())
-        .await;
-        let row = self.noted(row)?;
-        let count = |n: i64| u64::try_from(n).unwrap_or(0);
-        let failed = count(row.files_failed + row.folders_failed);
-        let leased = count(row.leased);
-        let total = count(row.files + row.folders);
-        Ok(QueueDepth {
-            queued: total.saturating_sub(leased + failed),
-            leased,
-            failed,
-        })
     }
 }
 

@@ -1,307 +1,20 @@
-//! Inspection results and findings. A content result is kept once per
-//! sha1 (counts and masked samples, never a value); a file's findings are
-//! derived from what the inventory holds (its link, collaborators, folders,
-//! owner) and its content's result, then reconciled with the open rows:
-//! new ones open, holding ones are seen again, the rest close. Every change
-//! goes to `finding_history` with the scan that made it, in the same
-//! transaction as the scan's save.
+//! A file's findings derived from what the store holds (its link,
+//! collaborators, folders, owner, its content's result) and reconciled with
+//! the open rows: new ones open, holding ones are seen again, the rest
+//! close, each change in `finding_history` with the scan that made it.
 
 use std::collections::HashMap;
 
 use sqlx::SqliteConnection;
 
-use super::{Millis, StoreResult};
 use crate::inspect::exposure::{exposure, ExposureInput, Grant, Holder};
-use crate::inspect::extract::NotInspected;
 use crate::inspect::findings::{content_findings, ContentMatch, DesiredFinding, FindingPolicy};
-use crate::inspect::isolation::EXTRACTOR_VERSION;
-
-/// What the inspection of one file's content came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FileInspection {
-    /// Read and run through the detectors now.
-    Inspected {
-        sha1: String,
-        file_type: String,
-        bytes: i64,
-        chars: i64,
-        matches: Vec<ContentMatch>,
-        /// False when another file with the same content did the download
-        /// (the result is shared, the bytes were fetched once).
-        downloaded: bool,
-    },
-    /// Its sha1 was inspected before: that result stands, no download.
-    Cached { sha1: String },
-    /// Not read, and why. `sha1` is set when the reason lies in the bytes
-    /// (corrupt, encrypted, a timeout), so the same content is not fetched
-    /// again; unset when it lies in the file (its type, its size).
-    NotInspected {
-        sha1: Option<String>,
-        code: String,
-        detail: String,
-        bytes: i64,
-        downloaded: bool,
-    },
-}
-
-impl FileInspection {
-    fn sha1(&self) -> Option<&str> {
-        match self {
-            FileInspection::Inspected { sha1, .. } | FileInspection::Cached { sha1 } => Some(sha1),
-            FileInspection::NotInspected { sha1, .. } => sha1.as_deref(),
-        }
-    }
-}
-
-/// Inspection counters to add to `scan_counts` / `scan_minutes`.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct InspectDelta {
-    /// Files entering (or leaving) each state: these count files, not
-    /// inspections, so "pending" is scanned minus both.
-    pub inspected: i64,
-    pub not_inspected: i64,
-    /// Inspections done (for the rate).
-    pub inspections: i64,
-    pub cache_hits: i64,
-    pub downloads: i64,
-    pub bytes: i64,
-    /// Files per "not inspected" reason, entering (+1) or leaving (-1).
-    pub reasons: Vec<(String, i64)>,
-}
+use crate::store::{Millis, StoreResult};
 
 /// Folders read once per transaction: a batch's files share their parents.
 #[derive(Default)]
 pub(crate) struct FolderCache {
     folders: HashMap<String, Option<(Holder, Option<String>)>>,
-}
-
-/// Saves an inspection of `file_id` and its effect on the findings.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn record_inspection_in(
-    conn: &mut SqliteConnection,
-    connection_id: &str,
-    file_id: &str,
-    inspection: &FileInspection,
-    scan_id: Option<i64>,
-    policy: &FindingPolicy,
-    now: Millis,
-    delta: &mut InspectDelta,
-    cache: &mut FolderCache,
-) -> StoreResult<()> {
-    let (state, code, detail, bytes, outcome) = match inspection {
-        FileInspection::Inspected {
-            sha1,
-            file_type,
-            bytes,
-            chars,
-            matches,
-            downloaded,
-        } => {
-            save_content_in(
-                conn,
-                connection_id,
-                sha1,
-                file_type,
-                *bytes,
-                *chars,
-                matches,
-                now,
-            )
-            .await?;
-            if *downloaded {
-                delta.downloads += 1;
-                delta.bytes += bytes;
-            } else {
-                delta.cache_hits += 1;
-            }
-            ("inspected", None, None, *bytes, "inspected")
-        }
-        FileInspection::Cached { sha1 } => {
-            let known = sqlx::query!(
-                "SELECT state, code, detail FROM content_results WHERE connection_id = ? AND sha1 = ?",
-                connection_id,
-                sha1
-            )
-            .fetch_optional(&mut *conn)
-            .await?;
-            delta.cache_hits += 1;
-            match known {
-                Some(k) if k.state == "not_inspected" => {
-                    ("not_inspected", k.code, k.detail, 0, "cached")
-                }
-                _ => ("inspected", None, None, 0, "cached"),
-            }
-        }
-        FileInspection::NotInspected {
-            sha1,
-            code,
-            detail,
-            bytes,
-            downloaded,
-        } => {
-            // A transient reason is no verdict on the content: never kept by sha1.
-            let verdict = sha1
-                .as_ref()
-                .filter(|_| !NotInspected::code_is_transient(code));
-            if let Some(sha1) = verdict {
-                sqlx::query!(
-                    "INSERT INTO content_results (connection_id, sha1, state, code, detail, bytes,
-                         inspected_at, extractor_version)
-                     VALUES (?, ?, 'not_inspected', ?, ?, ?, ?, ?)
-                     ON CONFLICT (connection_id, sha1) DO UPDATE SET state = 'not_inspected',
-                         code = excluded.code, detail = excluded.detail, bytes = excluded.bytes,
-                         inspected_at = excluded.inspected_at,
-                         extractor_version = excluded.extractor_version",
-                    connection_id,
-                    sha1,
-                    code,
-                    detail,
-                    bytes,
-                    now,
-                    EXTRACTOR_VERSION
-                )
-                .execute(&mut *conn)
-                .await?;
-                sqlx::query!(
-                    "DELETE FROM content_matches WHERE connection_id = ? AND sha1 = ?",
-                    connection_id,
-                    sha1
-                )
-                .execute(&mut *conn)
-                .await?;
-            }
-            if *downloaded {
-                delta.downloads += 1;
-                delta.bytes += bytes;
-            }
-            (
-                "not_inspected",
-                Some(code.clone()),
-                Some(detail.clone()),
-                *bytes,
-                "not_inspected",
-            )
-        }
-    };
-    let sha1 = inspection.sha1();
-    let before = sqlx::query!(
-        "SELECT inspect_state, inspect_code FROM files WHERE connection_id = ? AND file_id = ?",
-        connection_id,
-        file_id
-    )
-    .fetch_optional(&mut *conn)
-    .await?;
-    let (was_state, was_code) = before.map_or((None, None), |b| (b.inspect_state, b.inspect_code));
-    delta.inspections += 1;
-    if was_state.as_deref() != Some(state) || was_code != code {
-        match was_state.as_deref() {
-            Some("inspected") => delta.inspected -= 1,
-            Some(_) => {
-                delta.not_inspected -= 1;
-                delta
-                    .reasons
-                    .push((was_code.clone().unwrap_or_default(), -1));
-            }
-            None => {}
-        }
-        if state == "inspected" {
-            delta.inspected += 1;
-        } else {
-            delta.not_inspected += 1;
-            delta.reasons.push((code.clone().unwrap_or_default(), 1));
-        }
-    }
-    sqlx::query!(
-        "UPDATE files SET inspect_state = ?, inspect_code = ?, inspect_detail = ?,
-             inspected_sha1 = ?, inspected_at = ?
-         WHERE connection_id = ? AND file_id = ?",
-        state,
-        code,
-        detail,
-        sha1,
-        now,
-        connection_id,
-        file_id
-    )
-    .execute(&mut *conn)
-    .await?;
-    let open =
-        refresh_file_findings_in(conn, connection_id, file_id, scan_id, policy, now, cache).await?;
-    sqlx::query!(
-        "INSERT INTO inspections (connection_id, file_id, at, scan_id, sha1, outcome, code, detail,
-             bytes, findings_open)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        connection_id,
-        file_id,
-        now,
-        scan_id,
-        sha1,
-        outcome,
-        code,
-        detail,
-        bytes,
-        open
-    )
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn save_content_in(
-    conn: &mut SqliteConnection,
-    connection_id: &str,
-    sha1: &str,
-    file_type: &str,
-    bytes: i64,
-    chars: i64,
-    matches: &[ContentMatch],
-    now: Millis,
-) -> StoreResult<()> {
-    sqlx::query!(
-        "INSERT INTO content_results (connection_id, sha1, state, file_type, bytes, chars,
-             inspected_at, extractor_version)
-         VALUES (?, ?, 'inspected', ?, ?, ?, ?, ?)
-         ON CONFLICT (connection_id, sha1) DO UPDATE SET state = 'inspected', code = NULL,
-             detail = NULL, file_type = excluded.file_type, bytes = excluded.bytes,
-             chars = excluded.chars, inspected_at = excluded.inspected_at,
-             extractor_version = excluded.extractor_version",
-        connection_id,
-        sha1,
-        file_type,
-        bytes,
-        chars,
-        now,
-        EXTRACTOR_VERSION
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!(
-        "DELETE FROM content_matches WHERE connection_id = ? AND sha1 = ?",
-        connection_id,
-        sha1
-    )
-    .execute(&mut *conn)
-    .await?;
-    for m in matches {
-        let (high, low) = (m.high as i64, m.low as i64);
-        sqlx::query!(
-            "INSERT INTO content_matches (connection_id, sha1, detector, high, low, sample_high,
-                 sample_low, secret_nearby)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            connection_id,
-            sha1,
-            m.detector,
-            high,
-            low,
-            m.sample_high,
-            m.sample_low,
-            m.secret_nearby
-        )
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
 }
 
 /// Derives the findings of one file from the store and reconciles the open
@@ -384,7 +97,7 @@ pub(crate) async fn refresh_file_findings_in(
     .await
 }
 
-async fn folder_in(
+pub(crate) async fn folder_in(
     conn: &mut SqliteConnection,
     connection_id: &str,
     folder_id: &str,
@@ -423,7 +136,7 @@ async fn folder_in(
     Ok(found)
 }
 
-async fn grants_in(
+pub(crate) async fn grants_in(
     conn: &mut SqliteConnection,
     connection_id: &str,
     item_type: &str,
@@ -455,7 +168,7 @@ async fn grants_in(
 }
 
 /// When the item's link was last turned on, from the events seen.
-async fn shared_since_in(
+pub(crate) async fn shared_since_in(
     conn: &mut SqliteConnection,
     connection_id: &str,
     item_id: &str,
@@ -471,7 +184,7 @@ async fn shared_since_in(
     Ok(at.map(Millis::as_millis))
 }
 
-async fn content_matches_in(
+pub(crate) async fn content_matches_in(
     conn: &mut SqliteConnection,
     connection_id: &str,
     sha1: &str,
@@ -498,7 +211,7 @@ async fn content_matches_in(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn reconcile_in(
+pub(crate) async fn reconcile_in(
     conn: &mut SqliteConnection,
     connection_id: &str,
     file_id: &str,
@@ -646,7 +359,7 @@ async fn reconcile_in(
     Ok(total)
 }
 
-async fn history_in(
+pub(crate) async fn history_in(
     conn: &mut SqliteConnection,
     finding_id: i64,
     at: Millis,
@@ -706,63 +419,4 @@ pub(crate) async fn refresh_under_folder_in(
         .await?;
     }
     Ok(files.len() as u64)
-}
-
-/// Adds inspection counters, in the caller's transaction.
-pub(crate) async fn count_inspections_in(
-    conn: &mut SqliteConnection,
-    connection_id: &str,
-    delta: InspectDelta,
-    now: Millis,
-) -> StoreResult<()> {
-    if delta.inspections == 0 {
-        return Ok(());
-    }
-    for (code, change) in &delta.reasons {
-        sqlx::query!(
-            "INSERT INTO inspect_reason_counts (connection_id, code, files) VALUES (?, ?, ?)
-             ON CONFLICT (connection_id, code) DO UPDATE SET files = files + excluded.files",
-            connection_id,
-            code,
-            change
-        )
-        .execute(&mut *conn)
-        .await?;
-    }
-    sqlx::query!(
-        "INSERT INTO scan_counts (connection_id) VALUES (?) ON CONFLICT (connection_id) DO NOTHING",
-        connection_id
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!(
-        "UPDATE scan_counts SET files_inspected = files_inspected + ?,
-             files_not_inspected = files_not_inspected + ?, content_cache_hits = content_cache_hits + ?,
-             content_downloads = content_downloads + ?, bytes_downloaded = bytes_downloaded + ?
-         WHERE connection_id = ?",
-        delta.inspected,
-        delta.not_inspected,
-        delta.cache_hits,
-        delta.downloads,
-        delta.bytes,
-        connection_id
-    )
-    .execute(&mut *conn)
-    .await?;
-    let minute = now.as_millis() / 60_000;
-    let files = delta.inspections;
-    sqlx::query!(
-        "INSERT INTO scan_minutes (connection_id, minute, files_inspected, bytes_downloaded)
-         VALUES (?, ?, ?, ?)
-         ON CONFLICT (connection_id, minute) DO UPDATE SET
-             files_inspected = files_inspected + excluded.files_inspected,
-             bytes_downloaded = bytes_downloaded + excluded.bytes_downloaded",
-        connection_id,
-        minute,
-        files,
-        delta.bytes
-    )
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
 }

@@ -1,8 +1,25 @@
-//! What the findings screens, the CLI and exports read: filtered pages of
-//! findings, their counts, one finding's history, inspection counters.
-//! Reads only, on the reader connections.
+//! Inspection results and findings. A content result is kept once per
+//! sha1 (counts and masked samples, never a value); a file's findings are
+//! derived from what the inventory holds (its link, collaborators, folders,
+//! owner) and its content's result, then reconciled with the open rows:
+//! new ones open, holding ones are seen again, the rest close. Every change
+//! goes to `finding_history` with the scan that made it, in the same
+//! transaction as the scan's save.
 
-use super::{Millis, Store, StoreResult};
+//!
+//! `derive` turns what the store holds into findings and reconciles them;
+//! `inspections` keeps content results and each inspection of a file; this
+//! file holds the `findings` rows as the screens, the CLI and exports read
+//! them.
+
+mod derive;
+mod inspections;
+
+pub(crate) use derive::{refresh_file_findings_in, refresh_under_folder_in, FolderCache};
+pub(crate) use inspections::record_inspection_in;
+pub use inspections::InspectionRecord;
+
+use super::{count, Millis, Store, StoreResult};
 
 /// A finding as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,29 +64,20 @@ pub struct FindingChange {
     pub detail: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct InspectionCounts {
-    pub files_scanned: u64,
-    pub files_inspected: u64,
-    pub files_not_inspected: u64,
-    pub cache_hits: u64,
-    pub downloads: u64,
-    pub bytes_downloaded: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InspectionRecord {
-    pub at: Millis,
-    pub outcome: String,
-    pub code: Option<String>,
-    pub detail: Option<String>,
-    pub sha1: Option<String>,
-    pub bytes: i64,
-    pub findings_open: i64,
-}
-
-fn u(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
+/// `SELECT <every finding column> FROM findings <rest>` into a
+/// [`FindingRecord`]: the column list written once.
+macro_rules! select_findings {
+    ($rest:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            FindingRecord,
+            r#"SELECT finding_id AS "finding_id!", file_id, kind, detector, severity, confidence,
+                      count, masked_sample, reached_via, via_item_type, via_item_id, details, path,
+                      owner_login, since AS "since: Millis", opened_at AS "opened_at: Millis",
+                      last_seen_at AS "last_seen_at: Millis", closed_at AS "closed_at: Millis"
+               FROM findings "# + $rest
+            $(, $arg)*
+        )
+    };
 }
 
 impl Store {
@@ -83,14 +91,8 @@ impl Store {
         limit: u32,
         offset: u32,
     ) -> StoreResult<Vec<FindingRecord>> {
-        let rows = sqlx::query_as!(
-            FindingRecord,
-            r#"SELECT finding_id AS "finding_id!", file_id, kind, detector, severity, confidence, count,
-                   masked_sample, reached_via, via_item_type, via_item_id, details, path, owner_login,
-                   since AS "since: Millis", opened_at AS "opened_at: Millis",
-                   last_seen_at AS "last_seen_at: Millis", closed_at AS "closed_at: Millis"
-               FROM findings
-               WHERE connection_id = ?1 AND (?2 OR closed_at IS NULL)
+        let rows = select_findings!(
+            r#"WHERE connection_id = ?1 AND (?2 OR closed_at IS NULL)
                  AND (?3 IS NULL OR severity = ?3) AND (?4 IS NULL OR kind = ?4)
                  AND (?5 IS NULL OR detector = ?5) AND (?6 IS NULL OR owner_login = ?6)
                  AND (?7 IS NULL OR EXISTS (SELECT 1 FROM findings held
@@ -121,14 +123,8 @@ impl Store {
         after: i64,
         limit: u32,
     ) -> StoreResult<Vec<FindingRecord>> {
-        let rows = sqlx::query_as!(
-            FindingRecord,
-            r#"SELECT finding_id AS "finding_id!", file_id, kind, detector, severity, confidence, count,
-                   masked_sample, reached_via, via_item_type, via_item_id, details, path, owner_login,
-                   since AS "since: Millis", opened_at AS "opened_at: Millis",
-                   last_seen_at AS "last_seen_at: Millis", closed_at AS "closed_at: Millis"
-               FROM findings
-               WHERE connection_id = ?1 AND finding_id > ?2 AND (?3 OR closed_at IS NULL)
+        let rows = select_findings!(
+            r#"WHERE connection_id = ?1 AND finding_id > ?2 AND (?3 OR closed_at IS NULL)
                  AND (?4 IS NULL OR severity = ?4) AND (?5 IS NULL OR kind = ?5)
                  AND (?6 IS NULL OR detector = ?6) AND (?7 IS NULL OR owner_login = ?7)
                  AND (?8 IS NULL OR EXISTS (SELECT 1 FROM findings held
@@ -169,7 +165,7 @@ impl Store {
         )
         .fetch_one(self.pool())
         .await;
-        Ok(u(self.noted(n)?))
+        Ok(count(self.noted(n)?))
     }
 
     pub async fn finding(
@@ -177,13 +173,8 @@ impl Store {
         connection_id: &str,
         finding_id: i64,
     ) -> StoreResult<Option<FindingRecord>> {
-        let row = sqlx::query_as!(
-            FindingRecord,
-            r#"SELECT finding_id AS "finding_id!", file_id, kind, detector, severity, confidence, count,
-                   masked_sample, reached_via, via_item_type, via_item_id, details, path, owner_login,
-                   since AS "since: Millis", opened_at AS "opened_at: Millis",
-                   last_seen_at AS "last_seen_at: Millis", closed_at AS "closed_at: Millis"
-               FROM findings WHERE connection_id = ? AND finding_id = ?"#,
+        let row = select_findings!(
+            r#"WHERE connection_id = ? AND finding_id = ?"#,
             connection_id,
             finding_id
         )
@@ -198,13 +189,8 @@ impl Store {
         connection_id: &str,
         file_id: &str,
     ) -> StoreResult<Vec<FindingRecord>> {
-        let rows = sqlx::query_as!(
-            FindingRecord,
-            r#"SELECT finding_id AS "finding_id!", file_id, kind, detector, severity, confidence, count,
-                   masked_sample, reached_via, via_item_type, via_item_id, details, path, owner_login,
-                   since AS "since: Millis", opened_at AS "opened_at: Millis",
-                   last_seen_at AS "last_seen_at: Millis", closed_at AS "closed_at: Millis"
-               FROM findings WHERE connection_id = ? AND file_id = ? AND closed_at IS NULL
+        let rows = select_findings!(
+            r#"WHERE connection_id = ? AND file_id = ? AND closed_at IS NULL
                ORDER BY severity_rank DESC, finding_id"#,
             connection_id,
             file_id
@@ -241,7 +227,7 @@ impl Store {
         Ok(self
             .noted(rows)?
             .into_iter()
-            .map(|r| (r.kind, r.severity, u(r.n)))
+            .map(|r| (r.kind, r.severity, count(r.n)))
             .collect())
     }
 
@@ -260,7 +246,7 @@ impl Store {
         Ok(self
             .noted(rows)?
             .into_iter()
-            .map(|r| (r.detector, u(r.n)))
+            .map(|r| (r.detector, count(r.n)))
             .collect())
     }
 
@@ -281,87 +267,7 @@ impl Store {
         Ok(self
             .noted(rows)?
             .into_iter()
-            .map(|r| (r.owner, u(r.n)))
+            .map(|r| (r.owner, count(r.n)))
             .collect())
-    }
-
-    pub async fn inspection_counts(&self, connection_id: &str) -> StoreResult<InspectionCounts> {
-        let row = sqlx::query!(
-            "SELECT files_scanned, files_inspected, files_not_inspected, content_cache_hits,
-                    content_downloads, bytes_downloaded
-             FROM scan_counts WHERE connection_id = ?",
-            connection_id
-        )
-        .fetch_optional(self.pool())
-        .await;
-        Ok(self
-            .noted(row)?
-            .map(|r| InspectionCounts {
-                files_scanned: u(r.files_scanned),
-                files_inspected: u(r.files_inspected),
-                files_not_inspected: u(r.files_not_inspected),
-                cache_hits: u(r.content_cache_hits),
-                downloads: u(r.content_downloads),
-                bytes_downloaded: u(r.bytes_downloaded),
-            })
-            .unwrap_or_default())
-    }
-
-    /// Files per "not inspected" reason, most common first.
-    pub async fn not_inspected_reasons(
-        &self,
-        connection_id: &str,
-    ) -> StoreResult<Vec<(String, u64)>> {
-        let rows = sqlx::query!(
-            "SELECT code, files FROM inspect_reason_counts
-             WHERE connection_id = ? AND files > 0 ORDER BY files DESC, code",
-            connection_id
-        )
-        .fetch_all(self.pool())
-        .await;
-        Ok(self
-            .noted(rows)?
-            .into_iter()
-            .map(|r| (r.code, u(r.files)))
-            .collect())
-    }
-
-    /// Inspections and bytes per minute since `since` (for rate and ETA).
-    pub async fn inspection_minutes(
-        &self,
-        connection_id: &str,
-        since_minute: i64,
-    ) -> StoreResult<Vec<(i64, u64, u64)>> {
-        let rows = sqlx::query!(
-            "SELECT minute, files_inspected, bytes_downloaded FROM scan_minutes
-             WHERE connection_id = ? AND minute >= ? ORDER BY minute",
-            connection_id,
-            since_minute
-        )
-        .fetch_all(self.pool())
-        .await;
-        Ok(self
-            .noted(rows)?
-            .into_iter()
-            .map(|r| (r.minute, u(r.files_inspected), u(r.bytes_downloaded)))
-            .collect())
-    }
-
-    /// Each inspection of a file, oldest first.
-    pub async fn file_inspections(
-        &self,
-        connection_id: &str,
-        file_id: &str,
-    ) -> StoreResult<Vec<InspectionRecord>> {
-        let rows = sqlx::query_as!(
-            InspectionRecord,
-            r#"SELECT at AS "at: Millis", outcome, code, detail, sha1, bytes, findings_open
-               FROM inspections WHERE connection_id = ? AND file_id = ? ORDER BY at, id"#,
-            connection_id,
-            file_id
-        )
-        .fetch_all(self.pool())
-        .await;
-        self.noted(rows)
     }
 }
