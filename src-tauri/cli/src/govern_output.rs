@@ -1,6 +1,7 @@
 //! How `act`, `policy` and `audit` print: words for people, the ipc types
 //! for `--json` (keys as in `ipc::govern`).
 
+use connector_core::error::UserError;
 use connector_core::ipc::govern::{
     ActionPreview, Alert, AuditEntry, BulkPreview, BulkProgress, Policy, PolicyDryRun,
 };
@@ -197,6 +198,44 @@ impl Output {
             if let Some(note) = &a.note {
                 println!("       {note}");
             }
+        }
+    }
+
+    /// Actions an earlier run left, finished before this command (stderr).
+    pub fn resumed_first(&self, done: &[AuditEntry]) {
+        if self.json {
+            return;
+        }
+        for e in done {
+            eprintln!(
+                "Resumed interrupted action #{} ({} {}): {}",
+                e.audit_id,
+                e.kind.as_str(),
+                e.item.item_id,
+                e.state.as_str()
+            );
+        }
+    }
+
+    /// Actions an earlier run left could not be finished now (stderr).
+    pub fn resume_waits(&self, why: &UserError) {
+        if !self.json {
+            eprintln!("Interrupted actions wait: {} {}", why.message, why.hint);
+        }
+    }
+
+    /// After `policy add --auto-act`: what matched before it, left alone.
+    pub fn policy_backlog_waits(&self, existing: u64, policy_id: i64) {
+        if existing > 0 {
+            println!(
+                "{existing} findings match already: the policy acts only on new ones. Preview those with `policy backlog {policy_id}`."
+            );
+        }
+    }
+
+    pub fn policy_removed(&self, policy_id: i64) {
+        if !self.json {
+            println!("Policy {policy_id} removed.");
         }
     }
 }

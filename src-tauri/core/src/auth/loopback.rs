@@ -24,18 +24,11 @@ use url::Url;
 use crate::error::{ErrorCode, UserError};
 use crate::keychain::Sensitive;
 
-use super::pkce;
+use super::oauth;
+pub use super::oauth::SignInRequest;
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 const CALLBACK_PATH: &str = "/callback";
-
-/// What to put in the authorize URL.
-pub struct SignInRequest {
-    pub authorize_url: String,
-    pub client_id: String,
-    pub scope: Option<String>,
-    pub pkce: bool,
-}
 
 /// What the provider sent back with a matching `state`.
 enum Verdict {
@@ -165,37 +158,11 @@ impl LoopbackSignIn {
             SocketAddr::V4(a) => format!("http://127.0.0.1:{}{CALLBACK_PATH}", a.port()),
             SocketAddr::V6(a) => format!("http://[::1]:{}{CALLBACK_PATH}", a.port()),
         };
-        let state = pkce::random_token(24);
-        let pkce_pair = req.pkce.then(pkce::generate);
-
-        let mut url = Url::parse(&req.authorize_url).map_err(|_| {
-            UserError::new(
-                ErrorCode::InvalidInput,
-                format!(
-                    "The authorize URL \"{}\" is not a valid address.",
-                    req.authorize_url
-                ),
-                "Check the data center's authorize URL (Custom settings).",
-            )
-        })?;
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("response_type", "code")
-                .append_pair("client_id", &req.client_id)
-                .append_pair("redirect_uri", &redirect_uri)
-                .append_pair("state", &state);
-            if let Some(scope) = &req.scope {
-                q.append_pair("scope", scope);
-            }
-            if let Some(p) = &pkce_pair {
-                q.append_pair("code_challenge", &p.challenge)
-                    .append_pair("code_challenge_method", "S256");
-            }
-        }
+        let authorization = oauth::authorization(req, &redirect_uri)?;
 
         let (deliver_tx, delivered) = oneshot::channel();
         let gate = Arc::new(CallbackGate {
-            expected_state: Sensitive::new(state),
+            expected_state: authorization.state,
             deliver: Mutex::new(Some(deliver_tx)),
         });
         let shutdown = CancellationToken::new();
@@ -212,9 +179,9 @@ impl LoopbackSignIn {
                 .await;
         });
         Ok(LoopbackSignIn {
-            authorize_url: url.to_string(),
+            authorize_url: authorization.url,
             redirect_uri,
-            pkce_verifier: pkce_pair.map(|p| p.verifier),
+            pkce_verifier: authorization.pkce_verifier,
             gate,
             delivered,
             shutdown,
@@ -457,9 +424,11 @@ mod tests {
         assert!(!q["redirect_uri"].contains(":0/"));
         assert!(q["state"].len() >= 32);
         assert_eq!(q["code_challenge_method"], "S256");
+        let verifier =
+            oauth2::PkceCodeVerifier::new(s.pkce_verifier.as_ref().unwrap().expose().clone());
         assert_eq!(
             q["code_challenge"],
-            pkce::challenge_for(s.pkce_verifier.as_ref().unwrap().expose())
+            oauth2::PkceCodeChallenge::from_code_verifier_sha256(&verifier).as_str()
         );
     }
 

@@ -1,10 +1,9 @@
 //! Signing in to Box and keeping the connection signed in.
 //!
-//! - `pkce`: the S256 code verifier / challenge pair.
 //! - `loopback`: the one-shot callback listener on 127.0.0.1 (RFC 8252).
-//! - `oauth`: the token endpoint (code exchange, refresh, revoke), hand-rolled
-//!   over reqwest because Box wants client_secret_post and its own error texts
-//!   mapped to the troubleshooting table.
+//! - `oauth`: the authorize URL (`state`, PKCE), code exchange and refresh on
+//!   the `oauth2` crate, with client_secret_post as Box wants, Box's token
+//!   errors mapped to the troubleshooting table, and revoke.
 //! - `token_set`: one connection's token pair and its keychain form.
 //! - `tokens`: the token manager (refresh ahead of expiry and on 401,
 //!   single-flight within and across processes, keychain before use).
@@ -15,13 +14,12 @@
 pub mod failpoint;
 pub mod loopback;
 pub mod oauth;
-pub mod pkce;
 pub mod refresh_lock;
 pub mod token_set;
 pub mod tokens;
 
 pub use loopback::{LoopbackSignIn, RedirectSubmitter, SignInRequest};
-pub use oauth::{OAuthClient, TokenResponse};
+pub use oauth::OAuthClient;
 pub use refresh_lock::RefreshLock;
 pub use token_set::TokenSet;
 pub use tokens::{KeychainVault, TokenManager, TokenStatus, TokenVault};
