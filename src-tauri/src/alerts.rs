@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use connector_core::ipc::govern::Alert as PolicyAlert;
 use connector_core::ipc::{ConnectionState, ScanState, ScanStatus, Snapshot};
+use connector_core::wording::thousands;
 use tokio::time::Instant;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,19 +159,6 @@ pub fn burst_notification(alerts: &[PolicyAlert]) -> Option<Alert> {
     Some(Alert { title, body })
 }
 
-/// 12,345
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,14 +233,6 @@ mod tests {
         );
         // Offline is not the admin's to fix: no notification.
         assert_eq!(alerts.on_connection(ConnectionState::Offline, fix), None);
-    }
-
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(1234567), "1,234,567");
     }
 
     fn policy_alert(id: i64, policy: &str, path: &str) -> PolicyAlert {

@@ -9,12 +9,13 @@ use std::time::Duration;
 use connector_core::app::{App, ScanMode, ScannerRole};
 use connector_core::error::{ErrorCode, UserError};
 use connector_core::ipc::{CoreEvent, ScanState, ScanStatus};
+use connector_core::wording;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
 use crate::exit;
 use crate::output::Output;
-use crate::scan_output::{eta_words, state_words};
+use crate::scan_output::eta_words;
 
 pub async fn scan(app: &App, mode: ScanMode, out: &Output) -> Result<u8, UserError> {
     if app.scan_status().await.scan.state == ScanState::Paused {
@@ -77,7 +78,7 @@ fn paint(bar: &ProgressBar, status: &ScanStatus) {
         .unwrap_or_default();
     bar.set_message(format!(
         "{}: users {}/{}, events {} (backfill {:.0}%), {:.0} files/min{eta}",
-        state_words(scan.state),
+        wording::scan_sentence(status),
         scan.users_done,
         scan.users_total,
         status.events.ingested,

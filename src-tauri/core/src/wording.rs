@@ -4,11 +4,15 @@
 //! Health, the snapshot and the CLI all take their words from here, so the
 //! two never drift apart.
 
+mod scan;
+
 use std::path::Path;
 
 use crate::datacenter;
 use crate::error::{ErrorCode, UserError};
 use crate::ipc::{CheckStatus, ConnectionState, DatabaseState};
+
+pub use scan::{scan_sentence, thousands};
 
 /// The CLI's name, as the admin types it.
 pub const CLI: &str = "box-connector-cli";
