@@ -3,7 +3,6 @@
 //! behaviour lives in core, where the CLI and the tests reach it too.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
-mod alerts;
 mod bindings;
 mod commands;
 mod config;

@@ -4,7 +4,8 @@
 //! module: `connect` (sign-in), `retire` (disconnect and replaced
 //! connections), `live` (the session cache), `api_test_run`, `governance`
 //! (the switch and the write scope), `settings`,
-//! `database`, `view` (the snapshot) and `bus` (events to subscribers).
+//! `database`, `view` (the snapshot), `bus` (events to subscribers) and
+//! `notices` (which changes the desktop announces).
 
 mod api_test_run;
 mod browser;
@@ -17,6 +18,7 @@ mod findings_view;
 mod govern_view;
 mod governance;
 mod live;
+pub mod notices;
 mod policy_run;
 mod retire;
 mod sandbox;
