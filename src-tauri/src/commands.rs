@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 
-use connector_core::app::App;
+use connector_core::app::{App, PROGRESS_INTERVAL};
 use connector_core::ipc::findings::{
     ExportFormat, ExportReport, FindingDetail, FindingsFilter, FindingsPage, FindingsSummary,
 };
@@ -25,8 +25,6 @@ use connector_core::{ErrorCode, UserError};
 use tauri::async_runtime::JoinHandle;
 use tauri::ipc::Channel;
 use tauri::State;
-
-use crate::forward;
 
 /// The core facade, or why it could not open (shown by the UI at start).
 pub struct Core {
@@ -65,27 +63,8 @@ type Reply = Result<Snapshot, UserError>;
 #[tauri::command]
 pub async fn app_start(core: State<'_, Core>, events: Channel<CoreEvent>) -> Reply {
     let app = core.app()?.clone();
-    let rx = app.subscribe();
-    let resync_app = app.clone();
-    let task = tauri::async_runtime::spawn(forward::forward(
-        rx,
-        forward::PROGRESS_INTERVAL,
-        // Fell behind: the whole state replaces what was missed.
-        move || {
-            let app = resync_app.clone();
-            async move {
-                vec![
-                    CoreEvent::SnapshotChanged {
-                        snapshot: Box::new(app.snapshot().await),
-                    },
-                    CoreEvent::ScanProgress {
-                        status: Box::new(app.scan_status().await),
-                    },
-                ]
-            }
-        },
-        move |event| events.send(event).is_ok(),
-    ));
+    let feed = app.event_feed(PROGRESS_INTERVAL);
+    let task = tauri::async_runtime::spawn(feed.forward(move |event| events.send(event).is_ok()));
     if let Some(old) = core.forwarder.lock().expect("forwarder lock").replace(task) {
         old.abort();
     }

@@ -6,7 +6,6 @@
 mod bindings;
 mod commands;
 mod config;
-mod forward;
 mod logging;
 mod tray;
 mod watch;

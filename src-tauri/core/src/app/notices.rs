@@ -4,15 +4,73 @@
 //! when the app started (or when it switched to another enterprise) is shown
 //! in the window, not announced. Alerts come in bursts (a scan finds many
 //! matches at once): one notification per burst, not one per alert. The
-//! words are `wording`'s; the shell only shows what is decided here.
+//! words are `wording`'s; the shell only shows what [`follow`] hands it.
 
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use crate::ipc::govern::Alert;
-use crate::ipc::{ConnectionState, ScanState, ScanStatus, Snapshot};
+use crate::ipc::{ConnectionState, CoreEvent, ScanState, ScanStatus, Snapshot};
 use crate::wording;
+
+use super::App;
+
+/// What the desktop shows of core's events beside the window.
+#[derive(Debug)]
+pub enum Desktop {
+    /// The browser came back from Box: raise the window.
+    BringToFront,
+    /// The scan's status, for the tray.
+    Scan(Box<ScanStatus>),
+    /// A desktop notification to show.
+    Notify(Notice),
+}
+
+/// Follows core's events whether or not a page listens, handing `show` the
+/// window to raise, each scan status and the notifications due; runs until
+/// core closes. What is so at start is the baseline, not news.
+pub async fn follow(app: &App, mut show: impl FnMut(Desktop)) {
+    let mut feed = app.event_feed(Duration::ZERO);
+    let mut news = News::default();
+    let mut burst = AlertBurst::default();
+    news.on_snapshot(&app.snapshot().await);
+    let status = app.scan_status().await;
+    news.on_scan(&status);
+    show(Desktop::Scan(Box::new(status)));
+    loop {
+        let event = tokio::select! {
+            event = feed.next() => event,
+            _ = tokio::time::sleep_until(burst.due().unwrap_or_else(Instant::now)), if burst.due().is_some() => {
+                if let Some(notice) = burst.take_due(Instant::now()) {
+                    show(Desktop::Notify(notice));
+                }
+                continue;
+            }
+        };
+        let notice = match event {
+            None => break,
+            Some(CoreEvent::BringToFront) => {
+                show(Desktop::BringToFront);
+                None
+            }
+            Some(CoreEvent::ScanProgress { status }) => {
+                let notice = news.on_scan(&status);
+                show(Desktop::Scan(status));
+                notice
+            }
+            Some(CoreEvent::SnapshotChanged { snapshot }) => news.on_snapshot(&snapshot),
+            Some(CoreEvent::AlertsRaised { alerts }) => {
+                burst.push(alerts, Instant::now());
+                None
+            }
+            Some(_) => None,
+        };
+        if let Some(notice) = notice {
+            show(Desktop::Notify(notice));
+        }
+    }
+}
 
 /// One desktop notification.
 #[derive(Debug, Clone, PartialEq, Eq)]
