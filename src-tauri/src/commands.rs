@@ -3,7 +3,8 @@
 //! success, `{code, message, hint}` (`UserError`) on failure. The scan's
 //! commands answer with what they read (status, queue, events...), all of it
 //! from the store, so they work offline; so do the findings' commands and
-//! governance's reads (status, audit log, policies, alerts).
+//! governance's reads (status, audit log, policies, alerts). The list in
+//! `commands!` below is the one place a command is declared.
 
 use chrono::{DateTime, Utc};
 use std::path::PathBuf;
@@ -25,6 +26,68 @@ use connector_core::{ErrorCode, UserError};
 use tauri::async_runtime::JoinHandle;
 use tauri::ipc::Channel;
 use tauri::State;
+
+/// Every IPC command, declared once. This list registers them with Tauri
+/// ([`handler`]) and names them ([`NAMES`]) for the bindings test, which
+/// generates the UI's callers from it and fails when a `#[tauri::command]`
+/// function is missing here.
+macro_rules! commands {
+    ($($name:ident),* $(,)?) => {
+        /// Tauri's invoke handler for every command.
+        pub fn handler<R: tauri::Runtime>(
+        ) -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$($name),*]
+        }
+
+        /// The commands' names, in the order the UI's callers are generated.
+        #[cfg(test)]
+        pub const NAMES: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+
+commands![
+    app_start,
+    select_datacenter,
+    set_client_secret,
+    save_custom_settings,
+    connect,
+    cancel_connect,
+    submit_redirect_url,
+    run_api_test,
+    disconnect,
+    move_database_aside,
+    scan_status,
+    scan_queue,
+    scan_events,
+    event_days,
+    scan_throughput,
+    file_detail,
+    pause_scan,
+    resume_scan,
+    findings,
+    findings_summary,
+    finding_detail,
+    open_file_in_box,
+    export_findings,
+    governance_status,
+    enable_governance,
+    disable_governance,
+    preview_action,
+    perform_action,
+    preview_bulk,
+    perform_bulk,
+    bulk_progress,
+    audit,
+    export_audit,
+    policies,
+    add_policy,
+    remove_policy,
+    set_policy_enabled,
+    preview_policy_backlog,
+    test_policy,
+    alerts,
+    acknowledge_alerts,
+];
 
 /// The core facade, or why it could not open (shown by the UI at start).
 pub struct Core {

@@ -119,7 +119,7 @@ export class ScanData {
 
   private readEvents() {
     const kind = this.kind;
-    return this.read(ipc.scanEvents(kind, EVENTS_LIMIT), (rows) => {
+    return this.read(ipc.scanEvents(null, kind, EVENTS_LIMIT), (rows) => {
       // A slower answer for a filter no longer chosen is dropped.
       if (this.kind === kind) this.events = rows;
     });
