@@ -1,13 +1,15 @@
 //! The UI's TypeScript types (ui/src/lib/bindings/) are generated from the
 //! Rust IPC types by ts-rs and committed, and so are the command callers
-//! (`commands.ts`: each command's name, argument names and types, read from
-//! the `#[tauri::command]` functions in commands.rs). This test regenerates
-//! both and fails when the committed files differ, so a Rust change can't
-//! silently drift from the UI.
+//! (`commands.ts`: one function per command in `commands!`'s list, its
+//! argument names and types read from the `#[tauri::command]` function in
+//! commands.rs, its rejection turned into a `UserError`). These tests
+//! regenerate both and fail when the committed files differ, so a Rust change
+//! can't silently drift from the UI, and fail when a command is defined but
+//! not in the list (so never registered).
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
+    use std::collections::{BTreeMap, BTreeSet};
     use std::path::{Path, PathBuf};
     use std::process::Command;
 
@@ -88,8 +90,8 @@ mod tests {
         returns: String,
     }
 
-    /// Reads the `#[tauri::command]` functions of commands.rs.
-    fn commands() -> Vec<CommandSig> {
+    /// Reads the `#[tauri::command]` functions of commands.rs, in file order.
+    fn defined_commands() -> Vec<CommandSig> {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/commands.rs");
         let file = syn::parse_file(&std::fs::read_to_string(path).unwrap()).unwrap();
         file.items
@@ -186,11 +188,26 @@ mod tests {
         out
     }
 
-    /// The callers: one typed function per command. Tauri takes arguments
-    /// by their camelCase names.
+    /// The registered commands (`commands!`'s list), in its order.
+    fn commands() -> Vec<CommandSig> {
+        let mut defined = defined_commands();
+        crate::commands::NAMES
+            .iter()
+            .map(|name| {
+                let at = defined
+                    .iter()
+                    .position(|c| c.name == *name)
+                    .unwrap_or_else(|| panic!("{name} is registered but not a #[tauri::command]"));
+                defined.swap_remove(at)
+            })
+            .collect()
+    }
+
+    /// The callers: one typed function per command, whose rejection is a
+    /// `UserError` (`toUserError`). Tauri takes arguments by their camelCase names.
     fn commands_ts() -> String {
         let cmds = commands();
-        let mut types: std::collections::BTreeSet<String> = Default::default();
+        let mut types: BTreeSet<String> = Default::default();
         let mut body = String::new();
         for c in &cmds {
             let params: Vec<String> = c
@@ -214,7 +231,7 @@ mod tests {
                 format!(", {{ {} }}", names.join(", "))
             };
             body.push_str(&format!(
-                "  {}: ({}) => invoke<{}>('{}'{args}),\n",
+                "export const {} = ({}) => call<{}>('{}'{args});\n",
                 camel(&c.name),
                 params.join(", "),
                 c.returns,
@@ -224,15 +241,31 @@ mod tests {
         let mut out = String::from(
             "// Generated from src-tauri/src/commands.rs by the shell's bindings test. Do not edit.\n\n",
         );
-        out.push_str("import { invoke, type Channel } from '@tauri-apps/api/core';\n");
+        out.push_str(
+            "import { invoke, type Channel, type InvokeArgs } from '@tauri-apps/api/core';\n",
+        );
+        out.push_str("import { toUserError } from '../user-error';\n");
         for t in &types {
             out.push_str(&format!("import type {{ {t} }} from './{t}';\n"));
         }
-        out.push_str("\n/** Every IPC command, by name, with its arguments' types. */\nexport const commands = {\n");
+        out.push_str(CALL_TS);
         out.push_str(&body);
-        out.push_str("};\n");
         out
     }
+
+    /// Every caller goes through `call`, so the UI sees one error shape.
+    const CALL_TS: &str = "
+/** Invokes a command; a rejection becomes a `UserError` (`toUserError`). */
+async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    throw toUserError(e);
+  }
+}
+
+// Every IPC command, in the order of the shell's `commands!` list.
+";
 
     fn read_dir(dir: &Path) -> BTreeMap<String, String> {
         std::fs::read_dir(dir)
@@ -280,6 +313,26 @@ mod tests {
                 .collect(),
             _ => read_dir(&root.join(BINDINGS)),
         }
+    }
+
+    #[test]
+    fn every_defined_command_is_registered() {
+        let registered: BTreeSet<&str> = crate::commands::NAMES.iter().copied().collect();
+        let unregistered: Vec<String> = defined_commands()
+            .into_iter()
+            .map(|c| c.name)
+            .filter(|name| !registered.contains(name.as_str()))
+            .collect();
+        assert!(
+            unregistered.is_empty(),
+            "defined with #[tauri::command] but not in commands.rs's `commands!` list, so the \
+             UI cannot call them: {unregistered:?}"
+        );
+        assert_eq!(
+            registered.len(),
+            crate::commands::NAMES.len(),
+            "a command is listed twice"
+        );
     }
 
     #[test]

@@ -3,12 +3,13 @@
 //! success, `{code, message, hint}` (`UserError`) on failure. The scan's
 //! commands answer with what they read (status, queue, events...), all of it
 //! from the store, so they work offline; so do the findings' commands and
-//! governance's reads (status, audit log, policies, alerts).
+//! governance's reads (status, audit log, policies, alerts). The list in
+//! `commands!` below is the one place a command is declared.
 
 use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 
-use connector_core::app::App;
+use connector_core::app::{App, PROGRESS_INTERVAL};
 use connector_core::ipc::findings::{
     ExportFormat, ExportReport, FindingDetail, FindingsFilter, FindingsPage, FindingsSummary,
 };
@@ -26,7 +27,67 @@ use tauri::async_runtime::JoinHandle;
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::forward;
+/// Every IPC command, declared once. This list registers them with Tauri
+/// ([`handler`]) and names them ([`NAMES`]) for the bindings test, which
+/// generates the UI's callers from it and fails when a `#[tauri::command]`
+/// function is missing here.
+macro_rules! commands {
+    ($($name:ident),* $(,)?) => {
+        /// Tauri's invoke handler for every command.
+        pub fn handler<R: tauri::Runtime>(
+        ) -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$($name),*]
+        }
+
+        /// The commands' names, in the order the UI's callers are generated.
+        #[cfg(test)]
+        pub const NAMES: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+
+commands![
+    app_start,
+    select_datacenter,
+    set_client_secret,
+    save_custom_settings,
+    connect,
+    cancel_connect,
+    submit_redirect_url,
+    run_api_test,
+    disconnect,
+    move_database_aside,
+    scan_status,
+    scan_queue,
+    scan_events,
+    event_days,
+    scan_throughput,
+    file_detail,
+    pause_scan,
+    resume_scan,
+    findings,
+    findings_summary,
+    finding_detail,
+    open_file_in_box,
+    export_findings,
+    governance_status,
+    enable_governance,
+    disable_governance,
+    preview_action,
+    perform_action,
+    preview_bulk,
+    perform_bulk,
+    bulk_progress,
+    audit,
+    export_audit,
+    policies,
+    add_policy,
+    remove_policy,
+    set_policy_enabled,
+    preview_policy_backlog,
+    test_policy,
+    alerts,
+    acknowledge_alerts,
+];
 
 /// The core facade, or why it could not open (shown by the UI at start).
 pub struct Core {
@@ -65,27 +126,8 @@ type Reply = Result<Snapshot, UserError>;
 #[tauri::command]
 pub async fn app_start(core: State<'_, Core>, events: Channel<CoreEvent>) -> Reply {
     let app = core.app()?.clone();
-    let rx = app.subscribe();
-    let resync_app = app.clone();
-    let task = tauri::async_runtime::spawn(forward::forward(
-        rx,
-        forward::PROGRESS_INTERVAL,
-        // Fell behind: the whole state replaces what was missed.
-        move || {
-            let app = resync_app.clone();
-            async move {
-                vec![
-                    CoreEvent::SnapshotChanged {
-                        snapshot: Box::new(app.snapshot().await),
-                    },
-                    CoreEvent::ScanProgress {
-                        status: Box::new(app.scan_status().await),
-                    },
-                ]
-            }
-        },
-        move |event| events.send(event).is_ok(),
-    ));
+    let feed = app.event_feed(PROGRESS_INTERVAL);
+    let task = tauri::async_runtime::spawn(feed.forward(move |event| events.send(event).is_ok()));
     if let Some(old) = core.forwarder.lock().expect("forwarder lock").replace(task) {
         old.abort();
     }

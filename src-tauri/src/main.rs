@@ -3,11 +3,9 @@
 //! behaviour lives in core, where the CLI and the tests reach it too.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
-mod alerts;
 mod bindings;
 mod commands;
 mod config;
-mod forward;
 mod logging;
 mod tray;
 mod watch;
@@ -64,49 +62,7 @@ fn main() {
             app.manage(commands::Core::new(opened));
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::app_start,
-            commands::select_datacenter,
-            commands::set_client_secret,
-            commands::save_custom_settings,
-            commands::connect,
-            commands::cancel_connect,
-            commands::submit_redirect_url,
-            commands::run_api_test,
-            commands::disconnect,
-            commands::move_database_aside,
-            commands::scan_status,
-            commands::scan_queue,
-            commands::scan_events,
-            commands::event_days,
-            commands::scan_throughput,
-            commands::file_detail,
-            commands::pause_scan,
-            commands::resume_scan,
-            commands::findings,
-            commands::findings_summary,
-            commands::finding_detail,
-            commands::open_file_in_box,
-            commands::export_findings,
-            commands::governance_status,
-            commands::enable_governance,
-            commands::disable_governance,
-            commands::preview_action,
-            commands::perform_action,
-            commands::preview_bulk,
-            commands::perform_bulk,
-            commands::bulk_progress,
-            commands::audit,
-            commands::export_audit,
-            commands::policies,
-            commands::add_policy,
-            commands::remove_policy,
-            commands::set_policy_enabled,
-            commands::preview_policy_backlog,
-            commands::test_policy,
-            commands::alerts,
-            commands::acknowledge_alerts,
-        ])
+        .invoke_handler(commands::handler())
         .build(tauri::generate_context!())
         .expect("error while building Box Connector")
         .run(|handle, event| {

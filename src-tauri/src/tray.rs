@@ -5,11 +5,11 @@
 use std::sync::Mutex;
 
 use connector_core::ipc::{ScanState, ScanStatus};
+use connector_core::wording;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager, Runtime};
 
-use crate::alerts::thousands;
 use crate::commands::Core;
 use crate::window;
 
@@ -61,7 +61,7 @@ impl<R: Runtime> Tray<R> {
 
     /// Shows `status`; does nothing when the words would not change.
     pub fn show(&self, status: &ScanStatus) {
-        let text = describe(status);
+        let text = wording::scan_sentence(status);
         let state = status.scan.state;
         {
             let mut shown = self.shown.lock().expect("tray lock");
@@ -119,71 +119,5 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
         SHOW => window::bring_to_front(app),
         QUIT => app.exit(0),
         _ => {}
-    }
-}
-
-/// The scan in a few words: "scanning, 25% of 12,000 files".
-pub fn describe(status: &ScanStatus) -> String {
-    let scan = &status.scan;
-    let share = match (scan.files_scanned.min(scan.files_discovered) * 100)
-        .checked_div(scan.files_discovered)
-    {
-        Some(percent) => format!("{percent}% of {} files", thousands(scan.files_discovered)),
-        None => "no files yet".into(),
-    };
-    match scan.state {
-        ScanState::NotStarted => "not started".into(),
-        ScanState::Running => format!("scanning, {share}"),
-        ScanState::Paused => format!("paused at {share}"),
-        ScanState::Offline => format!("offline, waiting for Box ({share})"),
-        ScanState::Idle => format!("up to date, {} files", thousands(scan.files_scanned)),
-        ScanState::ElsewhereRunning => format!("running in another process ({share})"),
-        ScanState::NeedsAttention => "needs attention".into(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn status(state: &str, scanned: u64, discovered: u64) -> ScanStatus {
-        serde_json::from_value(serde_json::json!({
-            "connection_id": "sandbox:enterprise:1",
-            "scan": {
-                "state": state, "users_total": 1, "users_done": 1, "users_skipped": 0,
-                "folders_total": 1, "folders_done": 1, "files_discovered": discovered,
-                "files_scanned": scanned, "files_queued": 0, "files_failed": 0,
-                "files_per_minute": 0.0, "eta_seconds": null, "started_at": null,
-                "full_scan_completed_at": null, "skipped_note": null, "last_error": null
-            },
-            "events": {
-                "ingested": 0, "backfill_from": null, "backfill_to": null,
-                "backfill_done_ratio": 0.0, "backfill_completed_at": null,
-                "last_event_at": null, "last_polled_at": null, "lag_seconds": null
-            }
-        }))
-        .unwrap()
-    }
-
-    #[test]
-    fn the_tray_words_the_state_with_the_share_scanned() {
-        assert_eq!(
-            describe(&status("running", 3_000, 12_000)),
-            "scanning, 25% of 12,000 files"
-        );
-        assert_eq!(
-            describe(&status("paused", 3_000, 12_000)),
-            "paused at 25% of 12,000 files"
-        );
-        assert_eq!(
-            describe(&status("idle", 12_000, 12_000)),
-            "up to date, 12,000 files"
-        );
-        assert_eq!(describe(&status("running", 0, 0)), "scanning, no files yet");
-        // A rescan can count past what the walk found: never over 100%.
-        assert_eq!(
-            describe(&status("offline", 13, 12)),
-            "offline, waiting for Box (100% of 12 files)"
-        );
     }
 }

@@ -1,81 +1,41 @@
-//! What the shell does with core's events whether or not a page listens:
-//! raise the window when the browser comes back from Box, keep the tray
-//! current, and send the desktop notifications `alerts` decides on (policy
-//! alerts gathered into one per burst).
+//! What the shell does with core's events whether or not a page listens
+//! (core's `notices::follow` decides): raise the window when the browser
+//! comes back from Box, keep the tray current, and show the desktop
+//! notifications.
 
+use connector_core::app::notices::{self, Desktop, Notice};
 use connector_core::app::App;
-use connector_core::ipc::CoreEvent;
+use connector_core::ipc::ScanStatus;
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_notification::NotificationExt;
-use tokio::sync::broadcast::error::RecvError;
 
-use crate::alerts::{Alert, AlertBurst, Alerts};
 use crate::tray::Tray;
 use crate::window;
 
 pub fn spawn<R: Runtime>(handle: AppHandle<R>, core: App) {
-    let mut rx = core.subscribe();
     tauri::async_runtime::spawn(async move {
-        let mut alerts = Alerts::default();
-        let mut burst = AlertBurst::default();
-        // What is so at start is the baseline, not news.
-        alerts.on_snapshot(&core.snapshot().await);
-        let status = core.scan_status().await;
-        alerts.on_scan(&status);
-        show_in_tray(&handle, &status);
-        loop {
-            let received = tokio::select! {
-                received = rx.recv() => received,
-                _ = tokio::time::sleep_until(burst.due().unwrap_or_else(tokio::time::Instant::now)), if burst.due().is_some() => {
-                    if let Some(alert) = burst.take_due(tokio::time::Instant::now()) {
-                        notify(&handle, &alert);
-                    }
-                    continue;
-                }
-            };
-            let alert = match received {
-                Ok(CoreEvent::BringToFront) => {
-                    window::bring_to_front(&handle);
-                    None
-                }
-                Ok(CoreEvent::ScanProgress { status }) => {
-                    show_in_tray(&handle, &status);
-                    alerts.on_scan(&status)
-                }
-                Ok(CoreEvent::SnapshotChanged { snapshot }) => alerts.on_snapshot(&snapshot),
-                Ok(CoreEvent::AlertsRaised { alerts: raised }) => {
-                    burst.push(raised, tokio::time::Instant::now());
-                    None
-                }
-                Ok(_) => None,
-                Err(RecvError::Lagged(_)) => {
-                    let status = core.scan_status().await;
-                    show_in_tray(&handle, &status);
-                    let scan = alerts.on_scan(&status);
-                    alerts.on_snapshot(&core.snapshot().await).or(scan)
-                }
-                Err(RecvError::Closed) => break,
-            };
-            if let Some(alert) = alert {
-                notify(&handle, &alert);
-            }
-        }
+        notices::follow(&core, |shown| match shown {
+            Desktop::BringToFront => window::bring_to_front(&handle),
+            Desktop::Scan(status) => show_in_tray(&handle, &status),
+            Desktop::Notify(notice) => notify(&handle, &notice),
+        })
+        .await;
     });
 }
 
-fn show_in_tray<R: Runtime>(handle: &AppHandle<R>, status: &connector_core::ipc::ScanStatus) {
+fn show_in_tray<R: Runtime>(handle: &AppHandle<R>, status: &ScanStatus) {
     if let Some(tray) = handle.try_state::<Tray<R>>() {
         tray.show(status);
     }
 }
 
-fn notify<R: Runtime>(handle: &AppHandle<R>, alert: &Alert) {
-    log::info!("notification: {}: {}", alert.title, alert.body);
+fn notify<R: Runtime>(handle: &AppHandle<R>, notice: &Notice) {
+    log::info!("notification: {}: {}", notice.title, notice.body);
     let shown = handle
         .notification()
         .builder()
-        .title(&alert.title)
-        .body(&alert.body)
+        .title(&notice.title)
+        .body(&notice.body)
         .show();
     if let Err(e) = shown {
         // No notification service (a bare session): the window and tray still say it.

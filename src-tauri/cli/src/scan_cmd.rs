@@ -6,15 +6,16 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use connector_core::app::{App, ScanMode, ScannerRole};
+use connector_core::app::{App, ScanMode, ScannerRole, PROGRESS_INTERVAL};
 use connector_core::error::{ErrorCode, UserError};
 use connector_core::ipc::{CoreEvent, ScanState, ScanStatus};
+use connector_core::wording;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
 use crate::exit;
 use crate::output::Output;
-use crate::scan_output::{eta_words, state_words};
+use crate::scan_output::eta_words;
 
 pub async fn scan(app: &App, mode: ScanMode, out: &Output) -> Result<u8, UserError> {
     if app.scan_status().await.scan.state == ScanState::Paused {
@@ -27,15 +28,14 @@ pub async fn scan(app: &App, mode: ScanMode, out: &Output) -> Result<u8, UserErr
     let cancel = CancellationToken::new();
     let stopper = spawn_signal_stop(cancel.clone());
     let bar = (!out.json && std::io::stderr().is_terminal()).then(progress_bar);
-    let mut events = app.subscribe();
     let shown = bar.clone();
-    let painter = tokio::spawn(async move {
-        while let Ok(event) = events.recv().await {
-            if let (CoreEvent::ScanProgress { status }, Some(bar)) = (event, &shown) {
-                paint(bar, &status);
-            }
+    // Throttled, and resynced rather than ended when it falls behind core.
+    let painter = tokio::spawn(app.event_feed(PROGRESS_INTERVAL).forward(move |event| {
+        if let (CoreEvent::ScanProgress { status }, Some(bar)) = (event, &shown) {
+            paint(bar, &status);
         }
-    });
+        true
+    }));
     let result = app.run_scan(mode, ScannerRole::Cli, cancel.clone()).await;
     painter.abort();
     stopper.abort();
@@ -77,7 +77,7 @@ fn paint(bar: &ProgressBar, status: &ScanStatus) {
         .unwrap_or_default();
     bar.set_message(format!(
         "{}: users {}/{}, events {} (backfill {:.0}%), {:.0} files/min{eta}",
-        state_words(scan.state),
+        wording::scan_sentence(status),
         scan.users_done,
         scan.users_total,
         status.events.ingested,

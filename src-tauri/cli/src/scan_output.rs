@@ -2,23 +2,10 @@
 //! (`connector_core::ipc::scan`), so `--json` keys are the stable ones those
 //! types define, and short human tables otherwise.
 
-use connector_core::ipc::{
-    EventRow, FileDetail, QueueEntry, ScanSettingView, ScanState, ScanStatus,
-};
+use connector_core::ipc::{EventRow, FileDetail, QueueEntry, ScanSettingView, ScanStatus};
+use connector_core::wording;
 
 use crate::output::Output;
-
-pub fn state_words(state: ScanState) -> &'static str {
-    match state {
-        ScanState::NotStarted => "not started",
-        ScanState::Running => "running",
-        ScanState::Paused => "paused",
-        ScanState::Offline => "waiting for the network",
-        ScanState::Idle => "up to date (following live events)",
-        ScanState::ElsewhereRunning => "running in another Box Connector process",
-        ScanState::NeedsAttention => "stopped: the connection needs you",
-    }
-}
 
 /// Seconds as a short duration ("40 s", "12 min", "3.5 h").
 pub fn eta_words(seconds: Option<u64>) -> String {
@@ -34,7 +21,7 @@ impl Output {
     /// The scan part of `status` (human form; JSON is part of `status`'s object).
     pub fn scan_lines(&self, s: &ScanStatus) {
         let scan = &s.scan;
-        println!("Scan: {}", state_words(scan.state));
+        println!("Scan: {}", wording::scan_sentence(s));
         println!(
             "  Users: {} of {} walked{}",
             scan.users_done,

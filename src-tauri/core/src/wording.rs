@@ -4,11 +4,20 @@
 //! Health, the snapshot and the CLI all take their words from here, so the
 //! two never drift apart.
 
+mod notices;
+mod scan;
+
 use std::path::Path;
 
 use crate::datacenter;
 use crate::error::{ErrorCode, UserError};
 use crate::ipc::{CheckStatus, ConnectionState, DatabaseState};
+
+pub use notices::{
+    alert_file, alerts_body, alerts_title, full_scan_complete_body, scan_stopped_body,
+    FULL_SCAN_COMPLETE_TITLE, NEEDS_ATTENTION_TITLE,
+};
+pub use scan::{scan_sentence, thousands};
 
 /// The CLI's name, as the admin types it.
 pub const CLI: &str = "box-connector-cli";

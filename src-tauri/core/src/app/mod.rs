@@ -4,7 +4,9 @@
 //! module: `connect` (sign-in), `retire` (disconnect and replaced
 //! connections), `live` (the session cache), `api_test_run`, `governance`
 //! (the switch and the write scope), `settings`,
-//! `database`, `view` (the snapshot) and `bus` (events to subscribers).
+//! `database`, `view` (the snapshot), `bus` (events to subscribers), `feed`
+//! (events as a subscriber reads them: throttled, resynced when behind) and
+//! `notices` (which changes the desktop announces).
 
 mod api_test_run;
 mod browser;
@@ -13,10 +15,12 @@ mod config;
 mod connect;
 mod database;
 mod export;
+mod feed;
 mod findings_view;
 mod govern_view;
 mod governance;
 mod live;
+pub mod notices;
 mod policy_run;
 mod retire;
 mod sandbox;
@@ -48,6 +52,7 @@ pub use config::{
     DATA_DIR_ENV, KEYCHAIN_SERVICE_ENV, SANDBOX_ID,
 };
 use database::open_store;
+pub use feed::{EventFeed, PROGRESS_INTERVAL};
 pub use sandbox::SANDBOX_URL_ENV;
 pub use scan_run::{ScanMode, ScannerRole};
 use session::Session;

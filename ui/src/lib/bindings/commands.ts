@@ -1,6 +1,7 @@
 // Generated from src-tauri/src/commands.rs by the shell's bindings test. Do not edit.
 
-import { invoke, type Channel } from '@tauri-apps/api/core';
+import { invoke, type Channel, type InvokeArgs } from '@tauri-apps/api/core';
+import { toUserError } from '../user-error';
 import type { ActionKind } from './ActionKind';
 import type { ActionPreview } from './ActionPreview';
 import type { ActionRequest } from './ActionRequest';
@@ -31,47 +32,54 @@ import type { ScanStatus } from './ScanStatus';
 import type { Snapshot } from './Snapshot';
 import type { ThroughputPoint } from './ThroughputPoint';
 
-/** Every IPC command, by name, with its arguments' types. */
-export const commands = {
-  appStart: (events: Channel<CoreEvent>) => invoke<Snapshot>('app_start', { events }),
-  selectDatacenter: (id: string) => invoke<Snapshot>('select_datacenter', { id }),
-  setClientSecret: (datacenterId: string, secret: string) => invoke<Snapshot>('set_client_secret', { datacenterId, secret }),
-  saveCustomSettings: (settings: CustomSettings) => invoke<Snapshot>('save_custom_settings', { settings }),
-  connect: () => invoke<Snapshot>('connect'),
-  cancelConnect: () => invoke<Snapshot>('cancel_connect'),
-  submitRedirectUrl: (url: string) => invoke<Snapshot>('submit_redirect_url', { url }),
-  runApiTest: () => invoke<Snapshot>('run_api_test'),
-  disconnect: () => invoke<Snapshot>('disconnect'),
-  moveDatabaseAside: () => invoke<Snapshot>('move_database_aside'),
-  scanStatus: () => invoke<ScanStatus>('scan_status'),
-  scanQueue: (limit: number) => invoke<Array<QueueEntry>>('scan_queue', { limit }),
-  scanEvents: (since: string | null, kind: string | null, limit: number) => invoke<Array<EventRow>>('scan_events', { since, kind, limit }),
-  eventDays: () => invoke<Array<EventDay>>('event_days'),
-  scanThroughput: (minutes: number) => invoke<Array<ThroughputPoint>>('scan_throughput', { minutes }),
-  fileDetail: (fileId: string) => invoke<FileDetail | null>('file_detail', { fileId }),
-  pauseScan: () => invoke<ScanStatus>('pause_scan'),
-  resumeScan: () => invoke<ScanStatus>('resume_scan'),
-  findings: (filter: FindingsFilter, limit: number, offset: number) => invoke<FindingsPage>('findings', { filter, limit, offset }),
-  findingsSummary: () => invoke<FindingsSummary>('findings_summary'),
-  findingDetail: (findingId: number) => invoke<FindingDetail | null>('finding_detail', { findingId }),
-  openFileInBox: (fileId: string) => invoke<string>('open_file_in_box', { fileId }),
-  exportFindings: (filter: FindingsFilter, format: ExportFormat, path: string) => invoke<ExportReport>('export_findings', { filter, format, path }),
-  governanceStatus: () => invoke<GovernanceStatus>('governance_status'),
-  enableGovernance: () => invoke<GovernanceStatus>('enable_governance'),
-  disableGovernance: () => invoke<GovernanceStatus>('disable_governance'),
-  previewAction: (request: ActionRequest) => invoke<ActionPreview>('preview_action', { request }),
-  performAction: (previewId: string) => invoke<AuditEntry>('perform_action', { previewId }),
-  previewBulk: (filter: FindingsFilter, kind: ActionKind) => invoke<BulkPreview>('preview_bulk', { filter, kind }),
-  performBulk: (previewId: string) => invoke<BulkProgress>('perform_bulk', { previewId }),
-  bulkProgress: (batchId: number) => invoke<BulkProgress | null>('bulk_progress', { batchId }),
-  audit: (filter: AuditFilter, offset: number, limit: number) => invoke<AuditPage>('audit', { filter, offset, limit }),
-  exportAudit: (format: ExportFormat, path: string) => invoke<ExportReport>('export_audit', { format, path }),
-  policies: () => invoke<Array<Policy>>('policies'),
-  addPolicy: (policy: NewPolicy) => invoke<Policy>('add_policy', { policy }),
-  removePolicy: (policyId: number) => invoke<Array<Policy>>('remove_policy', { policyId }),
-  setPolicyEnabled: (policyId: number, enabled: boolean) => invoke<Policy>('set_policy_enabled', { policyId, enabled }),
-  previewPolicyBacklog: (policyId: number) => invoke<BulkPreview>('preview_policy_backlog', { policyId }),
-  testPolicy: (matches: PolicyMatch) => invoke<PolicyDryRun>('test_policy', { matches }),
-  alerts: (includeAcknowledged: boolean, limit: number) => invoke<Array<Alert>>('alerts', { includeAcknowledged, limit }),
-  acknowledgeAlerts: (alertIds: Array<number>) => invoke<GovernanceStatus>('acknowledge_alerts', { alertIds }),
-};
+/** Invokes a command; a rejection becomes a `UserError` (`toUserError`). */
+async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    throw toUserError(e);
+  }
+}
+
+// Every IPC command, in the order of the shell's `commands!` list.
+export const appStart = (events: Channel<CoreEvent>) => call<Snapshot>('app_start', { events });
+export const selectDatacenter = (id: string) => call<Snapshot>('select_datacenter', { id });
+export const setClientSecret = (datacenterId: string, secret: string) => call<Snapshot>('set_client_secret', { datacenterId, secret });
+export const saveCustomSettings = (settings: CustomSettings) => call<Snapshot>('save_custom_settings', { settings });
+export const connect = () => call<Snapshot>('connect');
+export const cancelConnect = () => call<Snapshot>('cancel_connect');
+export const submitRedirectUrl = (url: string) => call<Snapshot>('submit_redirect_url', { url });
+export const runApiTest = () => call<Snapshot>('run_api_test');
+export const disconnect = () => call<Snapshot>('disconnect');
+export const moveDatabaseAside = () => call<Snapshot>('move_database_aside');
+export const scanStatus = () => call<ScanStatus>('scan_status');
+export const scanQueue = (limit: number) => call<Array<QueueEntry>>('scan_queue', { limit });
+export const scanEvents = (since: string | null, kind: string | null, limit: number) => call<Array<EventRow>>('scan_events', { since, kind, limit });
+export const eventDays = () => call<Array<EventDay>>('event_days');
+export const scanThroughput = (minutes: number) => call<Array<ThroughputPoint>>('scan_throughput', { minutes });
+export const fileDetail = (fileId: string) => call<FileDetail | null>('file_detail', { fileId });
+export const pauseScan = () => call<ScanStatus>('pause_scan');
+export const resumeScan = () => call<ScanStatus>('resume_scan');
+export const findings = (filter: FindingsFilter, limit: number, offset: number) => call<FindingsPage>('findings', { filter, limit, offset });
+export const findingsSummary = () => call<FindingsSummary>('findings_summary');
+export const findingDetail = (findingId: number) => call<FindingDetail | null>('finding_detail', { findingId });
+export const openFileInBox = (fileId: string) => call<string>('open_file_in_box', { fileId });
+export const exportFindings = (filter: FindingsFilter, format: ExportFormat, path: string) => call<ExportReport>('export_findings', { filter, format, path });
+export const governanceStatus = () => call<GovernanceStatus>('governance_status');
+export const enableGovernance = () => call<GovernanceStatus>('enable_governance');
+export const disableGovernance = () => call<GovernanceStatus>('disable_governance');
+export const previewAction = (request: ActionRequest) => call<ActionPreview>('preview_action', { request });
+export const performAction = (previewId: string) => call<AuditEntry>('perform_action', { previewId });
+export const previewBulk = (filter: FindingsFilter, kind: ActionKind) => call<BulkPreview>('preview_bulk', { filter, kind });
+export const performBulk = (previewId: string) => call<BulkProgress>('perform_bulk', { previewId });
+export const bulkProgress = (batchId: number) => call<BulkProgress | null>('bulk_progress', { batchId });
+export const audit = (filter: AuditFilter, offset: number, limit: number) => call<AuditPage>('audit', { filter, offset, limit });
+export const exportAudit = (format: ExportFormat, path: string) => call<ExportReport>('export_audit', { format, path });
+export const policies = () => call<Array<Policy>>('policies');
+export const addPolicy = (policy: NewPolicy) => call<Policy>('add_policy', { policy });
+export const removePolicy = (policyId: number) => call<Array<Policy>>('remove_policy', { policyId });
+export const setPolicyEnabled = (policyId: number, enabled: boolean) => call<Policy>('set_policy_enabled', { policyId, enabled });
+export const previewPolicyBacklog = (policyId: number) => call<BulkPreview>('preview_policy_backlog', { policyId });
+export const testPolicy = (matches: PolicyMatch) => call<PolicyDryRun>('test_policy', { matches });
+export const alerts = (includeAcknowledged: boolean, limit: number) => call<Array<Alert>>('alerts', { includeAcknowledged, limit });
+export const acknowledgeAlerts = (alertIds: Array<number>) => call<GovernanceStatus>('acknowledge_alerts', { alertIds });

@@ -120,7 +120,7 @@ export class ScanData {
 
   private readEvents() {
     const kind = this.kind;
-    return read(ipc.scanEvents(kind, EVENTS_LIMIT), (rows) => {
+    return read(ipc.scanEvents(null, kind, EVENTS_LIMIT), (rows) => {
       // A slower answer for a filter no longer chosen is dropped.
       if (this.kind === kind) this.events = rows;
     });

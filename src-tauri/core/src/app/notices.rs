@@ -3,22 +3,85 @@
 //! them, or policies raised alerts. Only changes count: what was already so
 //! when the app started (or when it switched to another enterprise) is shown
 //! in the window, not announced. Alerts come in bursts (a scan finds many
-//! matches at once): one notification per burst, not one per alert.
+//! matches at once): one notification per burst, not one per alert. The
+//! words are `wording`'s; the shell only shows what [`follow`] hands it.
 
 use std::time::Duration;
 
-use connector_core::ipc::govern::Alert as PolicyAlert;
-use connector_core::ipc::{ConnectionState, ScanState, ScanStatus, Snapshot};
 use tokio::time::Instant;
 
+use crate::ipc::govern::Alert;
+use crate::ipc::{ConnectionState, CoreEvent, ScanState, ScanStatus, Snapshot};
+use crate::wording;
+
+use super::App;
+
+/// What the desktop shows of core's events beside the window.
+#[derive(Debug)]
+pub enum Desktop {
+    /// The browser came back from Box: raise the window.
+    BringToFront,
+    /// The scan's status, for the tray.
+    Scan(Box<ScanStatus>),
+    /// A desktop notification to show.
+    Notify(Notice),
+}
+
+/// Follows core's events whether or not a page listens, handing `show` the
+/// window to raise, each scan status and the notifications due; runs until
+/// core closes. What is so at start is the baseline, not news.
+pub async fn follow(app: &App, mut show: impl FnMut(Desktop)) {
+    let mut feed = app.event_feed(Duration::ZERO);
+    let mut news = News::default();
+    let mut burst = AlertBurst::default();
+    news.on_snapshot(&app.snapshot().await);
+    let status = app.scan_status().await;
+    news.on_scan(&status);
+    show(Desktop::Scan(Box::new(status)));
+    loop {
+        let event = tokio::select! {
+            event = feed.next() => event,
+            _ = tokio::time::sleep_until(burst.due().unwrap_or_else(Instant::now)), if burst.due().is_some() => {
+                if let Some(notice) = burst.take_due(Instant::now()) {
+                    show(Desktop::Notify(notice));
+                }
+                continue;
+            }
+        };
+        let notice = match event {
+            None => break,
+            Some(CoreEvent::BringToFront) => {
+                show(Desktop::BringToFront);
+                None
+            }
+            Some(CoreEvent::ScanProgress { status }) => {
+                let notice = news.on_scan(&status);
+                show(Desktop::Scan(status));
+                notice
+            }
+            Some(CoreEvent::SnapshotChanged { snapshot }) => news.on_snapshot(&snapshot),
+            Some(CoreEvent::AlertsRaised { alerts }) => {
+                burst.push(alerts, Instant::now());
+                None
+            }
+            Some(_) => None,
+        };
+        if let Some(notice) = notice {
+            show(Desktop::Notify(notice));
+        }
+    }
+}
+
+/// One desktop notification.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Alert {
+pub struct Notice {
     pub title: String,
     pub body: String,
 }
 
+/// Which changes of the scan and the connection are news.
 #[derive(Debug, Default)]
-pub struct Alerts {
+pub struct News {
     /// The connection the scan facts below belong to; `None` until the first status.
     connection: Option<Option<String>>,
     completed: bool,
@@ -26,8 +89,8 @@ pub struct Alerts {
     connection_attention: Option<bool>,
 }
 
-impl Alerts {
-    pub fn on_scan(&mut self, status: &ScanStatus) -> Option<Alert> {
+impl News {
+    pub fn on_scan(&mut self, status: &ScanStatus) -> Option<Notice> {
         let completed = status.scan.full_scan_completed_at.is_some();
         let attention = status.scan.state == ScanState::NeedsAttention;
         if self.connection.as_ref() != Some(&status.connection_id) {
@@ -42,45 +105,33 @@ impl Alerts {
         self.completed = completed;
         self.scan_attention = attention;
         if newly_attention && !self.connection_attention.unwrap_or(false) {
-            let body = status.scan.last_error.as_ref().map_or_else(
-                || "The scan has stopped until you look at the connection.".to_string(),
-                |e| format!("{} {}", e.message, e.hint).trim().to_string(),
-            );
-            return Some(Alert {
-                title: "Box Connector needs attention".into(),
-                body,
+            return Some(Notice {
+                title: wording::NEEDS_ATTENTION_TITLE.into(),
+                body: wording::scan_stopped_body(status.scan.last_error.as_ref()),
             });
         }
         if newly_completed {
-            let files = status.scan.files_scanned;
-            let failed = status.scan.files_failed;
-            let mut body = format!(
-                "{} file{} scanned",
-                thousands(files),
-                if files == 1 { "" } else { "s" }
-            );
-            if failed > 0 {
-                body.push_str(&format!(", {} could not be scanned", thousands(failed)));
-            }
-            body.push_str(". Edited and shared files are rescanned as they change.");
-            return Some(Alert {
-                title: "Full scan complete".into(),
-                body,
+            return Some(Notice {
+                title: wording::FULL_SCAN_COMPLETE_TITLE.into(),
+                body: wording::full_scan_complete_body(
+                    status.scan.files_scanned,
+                    status.scan.files_failed,
+                ),
             });
         }
         None
     }
 
-    pub fn on_snapshot(&mut self, snapshot: &Snapshot) -> Option<Alert> {
+    pub fn on_snapshot(&mut self, snapshot: &Snapshot) -> Option<Notice> {
         self.on_connection(snapshot.connection.state, &snapshot.connection.what_to_do)
     }
 
-    fn on_connection(&mut self, state: ConnectionState, what_to_do: &str) -> Option<Alert> {
+    fn on_connection(&mut self, state: ConnectionState, what_to_do: &str) -> Option<Notice> {
         let attention = state == ConnectionState::NeedsReconnect;
         let before = self.connection_attention.replace(attention);
         if attention && before == Some(false) && !self.scan_attention {
-            return Some(Alert {
-                title: "Box Connector needs attention".into(),
+            return Some(Notice {
+                title: wording::NEEDS_ATTENTION_TITLE.into(),
                 body: what_to_do.to_string(),
             });
         }
@@ -96,12 +147,12 @@ pub const ALERT_BURST: Duration = Duration::from_secs(3);
 /// notification.
 #[derive(Debug, Default)]
 pub struct AlertBurst {
-    pending: Vec<PolicyAlert>,
+    pending: Vec<Alert>,
     due: Option<Instant>,
 }
 
 impl AlertBurst {
-    pub fn push(&mut self, alerts: Vec<PolicyAlert>, now: Instant) {
+    pub fn push(&mut self, alerts: Vec<Alert>, now: Instant) {
         if alerts.is_empty() {
             return;
         }
@@ -115,17 +166,17 @@ impl AlertBurst {
     }
 
     /// The burst's notification once it is due (and the burst starts over).
-    pub fn take_due(&mut self, now: Instant) -> Option<Alert> {
+    pub fn take_due(&mut self, now: Instant) -> Option<Notice> {
         if self.due.is_some_and(|due| now >= due) {
             self.due = None;
-            return burst_notification(&std::mem::take(&mut self.pending));
+            return burst_notice(&std::mem::take(&mut self.pending));
         }
         None
     }
 }
 
 /// "3 new alerts: Public links on card files", the files named in the body.
-pub fn burst_notification(alerts: &[PolicyAlert]) -> Option<Alert> {
+pub fn burst_notice(alerts: &[Alert]) -> Option<Notice> {
     let first = alerts.first()?;
     let mut policies: Vec<&str> = Vec::new();
     for a in alerts {
@@ -133,42 +184,11 @@ pub fn burst_notification(alerts: &[PolicyAlert]) -> Option<Alert> {
             policies.push(&a.policy_name);
         }
     }
-    let named = match policies.as_slice() {
-        [one] => (*one).to_string(),
-        [a, b] => format!("{a}, {b}"),
-        [a, b, rest @ ..] => format!("{a}, {b} and {} more", rest.len()),
-        [] => unreachable!("at least one alert"),
-    };
-    let title = if alerts.len() == 1 {
-        format!("New alert: {named}")
-    } else {
-        format!("{} new alerts: {named}", thousands(alerts.len() as u64))
-    };
-    let path = |a: &PolicyAlert| {
-        a.finding
-            .path
-            .clone()
-            .unwrap_or_else(|| format!("file {}", a.finding.file_id))
-    };
-    let mut body = path(first);
-    if alerts.len() > 1 {
-        body.push_str(&format!(" and {} more", thousands(alerts.len() as u64 - 1)));
-    }
-    body.push_str(". See them in the Audit view.");
-    Some(Alert { title, body })
-}
-
-/// 12,345
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    let first_file = wording::alert_file(first.finding.path.as_deref(), &first.finding.file_id);
+    Some(Notice {
+        title: wording::alerts_title(alerts.len(), &policies),
+        body: wording::alerts_body(&first_file, alerts.len()),
+    })
 }
 
 #[cfg(test)]
@@ -198,28 +218,25 @@ mod tests {
 
     #[test]
     fn the_full_scan_completing_is_announced_once() {
-        let mut alerts = Alerts::default();
-        assert_eq!(alerts.on_scan(&status("a", false, "running")), None);
-        let alert = alerts
-            .on_scan(&status("a", true, "idle"))
-            .expect("announced");
-        assert_eq!(alert.title, "Full scan complete");
+        let mut news = News::default();
+        assert_eq!(news.on_scan(&status("a", false, "running")), None);
+        let notice = news.on_scan(&status("a", true, "idle")).expect("announced");
+        assert_eq!(notice.title, "Full scan complete");
         assert!(
-            alert.body.starts_with("1,234 files scanned"),
+            notice.body.starts_with("1,234 files scanned"),
             "{}",
-            alert.body
+            notice.body
         );
-        assert_eq!(alerts.on_scan(&status("a", true, "idle")), None, "once");
+        assert_eq!(news.on_scan(&status("a", true, "idle")), None, "once");
     }
 
     #[test]
     fn what_was_already_so_at_start_or_for_another_enterprise_is_not_news() {
-        let mut alerts = Alerts::default();
-        assert_eq!(alerts.on_scan(&status("a", true, "idle")), None);
-        assert_eq!(alerts.on_scan(&status("b", true, "idle")), None);
+        let mut news = News::default();
+        assert_eq!(news.on_scan(&status("a", true, "idle")), None);
+        assert_eq!(news.on_scan(&status("b", true, "idle")), None);
         assert_eq!(
-            alerts
-                .on_scan(&status("b", true, "needs_attention"))
+            news.on_scan(&status("b", true, "needs_attention"))
                 .map(|a| a.title),
             Some("Box Connector needs attention".into())
         );
@@ -227,35 +244,27 @@ mod tests {
 
     #[test]
     fn a_connection_that_comes_to_need_a_reconnect_is_announced_once() {
-        let mut alerts = Alerts::default();
+        let mut news = News::default();
         let fix = "Box refused the stored sign-in. Click Reconnect.";
         // Already so at start: the window says it.
         assert_eq!(
-            alerts.on_connection(ConnectionState::NeedsReconnect, fix),
+            news.on_connection(ConnectionState::NeedsReconnect, fix),
             None
         );
-        assert_eq!(alerts.on_connection(ConnectionState::Connected, fix), None);
-        let alert = alerts
+        assert_eq!(news.on_connection(ConnectionState::Connected, fix), None);
+        let notice = news
             .on_connection(ConnectionState::NeedsReconnect, fix)
             .expect("announced");
-        assert_eq!(alert.body, fix);
+        assert_eq!(notice.body, fix);
         assert_eq!(
-            alerts.on_connection(ConnectionState::NeedsReconnect, fix),
+            news.on_connection(ConnectionState::NeedsReconnect, fix),
             None
         );
         // Offline is not the admin's to fix: no notification.
-        assert_eq!(alerts.on_connection(ConnectionState::Offline, fix), None);
+        assert_eq!(news.on_connection(ConnectionState::Offline, fix), None);
     }
 
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(1234567), "1,234,567");
-    }
-
-    fn policy_alert(id: i64, policy: &str, path: &str) -> PolicyAlert {
+    fn policy_alert(id: i64, policy: &str, path: &str) -> Alert {
         serde_json::from_value(serde_json::json!({
             "alert_id": id, "policy_id": 1, "policy_name": policy,
             "finding": {
@@ -315,9 +324,9 @@ mod tests {
 
     #[test]
     fn one_alert_and_many_policies_read_well() {
-        let one = burst_notification(&[policy_alert(1, "Keys", "All Files/id_rsa")]).unwrap();
+        let one = burst_notice(&[policy_alert(1, "Keys", "All Files/id_rsa")]).unwrap();
         assert_eq!(one.title, "New alert: Keys");
-        let many = burst_notification(&[
+        let many = burst_notice(&[
             policy_alert(1, "A", "x"),
             policy_alert(2, "B", "y"),
             policy_alert(3, "C", "z"),
@@ -325,6 +334,6 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(many.title, "4 new alerts: A, B and 2 more");
-        assert_eq!(burst_notification(&[]), None);
+        assert_eq!(burst_notice(&[]), None);
     }
 }
