@@ -3,12 +3,12 @@
 //! `box-connector-cli` binary with a private data dir and keychain service.
 //! Nothing here signs in, so no sandbox runs (its URL points nowhere).
 
-mod connect_support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use connect_support::{bins, describe, stdout_json, World};
+use box_connector_e2e::bins;
+use box_connector_e2e::connect::{describe, stdout_json, World};
 use connector_core::store::DATABASE_FILE_NAME;
 
 /// The documented exit codes (README, `--help`): scripts rely on the numbers.

@@ -2,7 +2,6 @@
 //! connection resets (sandbox faults), a refresh on 401, malformed JSON and a
 //! dead network mapped to the troubleshooting table.
 
-mod connect_support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,56 +12,21 @@ use axum::routing::{get, post};
 use axum::Router;
 use box_sandbox::{Faults, SandboxConfig};
 use chrono::Utc;
-use connect_support::*;
+use box_connector_e2e::connect::*;
 use connector_core::app::{App, AppConfig, BrowserLauncher};
 use connector_core::auth::{OAuthClient, TokenManager, TokenSet, TokenVault};
 use connector_core::box_api::{BoxClient, RetryPolicy};
 use connector_core::datacenter::Endpoints;
 use connector_core::ipc::CoreEvent;
-use connector_core::keychain::Sensitive;
+use connector_core::testing;
 use connector_core::{ErrorCode, UserError};
 
-/// Keeps tokens in memory: only for client tests that are not about the keychain.
-#[derive(Default)]
-struct MemoryVault(Mutex<Option<TokenSet>>);
-
-impl TokenVault for MemoryVault {
-    fn load(&self) -> Result<Option<TokenSet>, UserError> {
-        Ok(self.0.lock().unwrap().clone())
-    }
-    fn save(&self, tokens: &TokenSet) -> Result<(), UserError> {
-        *self.0.lock().unwrap() = Some(tokens.clone());
-        Ok(())
-    }
-    fn clear(&self) -> Result<(), UserError> {
-        *self.0.lock().unwrap() = None;
-        Ok(())
-    }
-}
-
 fn tokens(access: &str, life_secs: i64) -> TokenSet {
-    let now = Utc::now();
-    TokenSet {
-        access_token: Sensitive::new(access.into()),
-        refresh_token: Sensitive::new("refresh-1".into()),
-        access_expires_at: now + chrono::Duration::seconds(life_secs),
-        access_issued_at: now,
-        refresh_issued_at: now,
-    }
+    testing::token_set(access, "refresh-1", life_secs)
 }
 
 fn client_for(origin: &str, initial: TokenSet) -> BoxClient {
-    let endpoints = Endpoints::under_origin(origin);
-    let oauth = OAuthClient::new(
-        OAuthClient::default_http(),
-        endpoints.clone(),
-        "cid".into(),
-        Sensitive::new("secret".into()),
-    );
-    let vault = Arc::new(MemoryVault::default());
-    vault.save(&initial).unwrap();
-    let manager = Arc::new(TokenManager::new(oauth, vault, Some(initial)));
-    BoxClient::new(&endpoints.api_url, manager).with_retry(RetryPolicy {
+    testing::client_with(origin, "cid", "secret", initial).with_retry(RetryPolicy {
         base_delay: Duration::from_millis(20),
         ..RetryPolicy::default()
     })

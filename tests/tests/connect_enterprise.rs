@@ -3,12 +3,11 @@
 //! in to the same enterprise again keeps its connection and revokes the grant
 //! it replaced. Run under `scripts/with-keyring.sh` (real Secret Service).
 
-mod connect_support;
 
 use std::time::Duration;
 
 use box_sandbox::SandboxConfig;
-use connect_support::*;
+use box_connector_e2e::connect::*;
 use connector_core::app::{App, AppConfig, BrowserLauncher};
 use connector_core::ipc::{ConnectionState, CustomSettings};
 use connector_core::keychain::Sensitive;

@@ -4,7 +4,6 @@
 //! reorders entries, with an effect for modify / share / delete and none for
 //! reads; and failures are errors that name the request, never skipped pages.
 
-mod events_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,7 +17,7 @@ use connector_core::clock::ManualClock;
 use connector_core::events::CancellationToken;
 use connector_core::store::EventStream;
 use connector_core::ErrorCode;
-use events_support::*;
+use box_connector_e2e::events::*;
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,7 +3,6 @@
 //! through injected 5xx, resets and truncated bodies, it ends with exactly
 //! the events of an uninterrupted, fault-free run, each once.
 
-mod events_support;
 
 use std::sync::{Arc, OnceLock};
 
@@ -12,7 +11,7 @@ use connector_core::box_api::{CallRecorder, RetryPolicy};
 use connector_core::clock::ManualClock;
 use connector_core::events::CancellationToken;
 use connector_core::store::EventStream;
-use events_support::*;
+use box_connector_e2e::events::*;
 use tokio::io::AsyncBufReadExt;
 
 fn config() -> SandboxConfig {

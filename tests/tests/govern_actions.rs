@@ -6,7 +6,6 @@
 //! act sends nothing; a bulk action over 1,000 items with 10% injected
 //! faults ends with every item changed once or reported.
 
-mod scan_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -21,7 +20,7 @@ use connector_core::ipc::govern::{
 };
 use connector_core::store::governance::AuditUpdate;
 use connector_core::store::Store;
-use scan_support::*;
+use box_connector_e2e::scan::*;
 
 async fn governor(client: &Arc<BoxClient>, store: &Store, me: &User, can_write: bool) -> Governor {
     let mut domains: BTreeSet<String> = store
@@ -173,7 +172,7 @@ async fn scanned(
     let sb = start_sandbox(config).await;
     let (client, requests, me) = client_for(&sb, "admin").await;
     let dir = tempfile::tempdir().unwrap();
-    let store = open_store(dir.path()).await;
+    let store = open_store_in(dir.path()).await;
     let scan = scanner(&client, &store, &me, listing_only_config());
     run_to_idle(&scan, 3).await;
     (dir, sb, client, requests, me, store)

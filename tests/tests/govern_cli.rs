@@ -6,12 +6,11 @@
 //! finishes the action from what Box says, without a second change.
 //! Run under `scripts/with-keyring.sh` (real Secret Service).
 
-mod connect_support;
 
 use std::collections::BTreeSet;
 
 use box_sandbox::SandboxConfig;
-use connect_support::{describe, require_keyring, run, stdout_json, TestSandbox, World};
+use box_connector_e2e::connect::{describe, require_keyring, run, stdout_json, TestSandbox, World};
 use connector_core::auth::failpoint;
 
 fn sandbox_config() -> SandboxConfig {
@@ -355,14 +354,7 @@ async fn a_policy_raises_alerts_and_acts_only_where_the_admin_opted_in() {
 
 /// A token of `login`'s own, as the sandbox's OAuth would give it.
 fn user_token(sandbox: &TestSandbox, login: &str) -> String {
-    let state = sandbox.handle.state();
-    let account = state.world.read().unwrap().ent.find_login(login).unwrap();
-    state
-        .tokens
-        .lock()
-        .unwrap()
-        .issue_pair(account, "sandbox-client", None, 3600, 86_400)
-        .access_token
+    sandbox.handle.issue_tokens(login).access_token
 }
 
 /// `login` changes a file through Box's API (`PUT /files/{id}`).

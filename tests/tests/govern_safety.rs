@@ -5,7 +5,6 @@
 //! a holding folder that is not the admin's receives nothing; an audit
 //! entry another process holds is not sent from here.
 
-mod scan_support;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -20,7 +19,7 @@ use connector_core::ipc::govern::{ActionKind, ActionRequest, AuditEntry, AuditSt
 use connector_core::store::governance::{AuditClaim, AuditLease, AuditUpdate};
 use connector_core::store::{Millis, Store};
 use reqwest::Method;
-use scan_support::*;
+use box_connector_e2e::scan::*;
 use serde_json::{json, Value};
 
 async fn governor(client: &Arc<BoxClient>, store: &Store, me: &User) -> Governor {
@@ -177,7 +176,7 @@ async fn a_look_alike_quarantine_folder_shared_with_the_admin_captures_nothing()
     .await;
 
     let dir = tempfile::tempdir().unwrap();
-    let store = open_store(dir.path()).await;
+    let store = open_store_in(dir.path()).await;
     run_to_idle(&scanner(&client, &store, &me, listing_only_config()), 3).await;
     let g = governor(&client, &store, &me).await;
     let (warnings, entry) = preview_and_confirm(&g, request(ActionKind::Quarantine, &file)).await;
@@ -249,7 +248,7 @@ async fn a_failed_quarantine_or_restore_takes_the_invitation_back_and_says_where
     let sb = start_sandbox(small_enterprise()).await;
     let (client, _requests, me) = client_for(&sb, "admin").await;
     let dir = tempfile::tempdir().unwrap();
-    let store = open_store(dir.path()).await;
+    let store = open_store_in(dir.path()).await;
     run_to_idle(&scanner(&client, &store, &me, listing_only_config()), 3).await;
     let g = governor(&client, &store, &me).await;
     let files = plain_files(&sb);
@@ -355,7 +354,7 @@ async fn nothing_is_moved_into_a_holding_folder_the_admin_does_not_own() {
     let sb = start_sandbox(small_enterprise()).await;
     let (client, requests, me) = client_for(&sb, "admin").await;
     let dir = tempfile::tempdir().unwrap();
-    let store = open_store(dir.path()).await;
+    let store = open_store_in(dir.path()).await;
     run_to_idle(&scanner(&client, &store, &me, listing_only_config()), 3).await;
     let g = governor(&client, &store, &me).await;
     let files = plain_files(&sb);
@@ -423,7 +422,7 @@ async fn an_entry_another_live_process_holds_is_not_sent_from_here() {
     let sb = start_sandbox(small_enterprise()).await;
     let (client, requests, me) = client_for(&sb, "admin").await;
     let dir = tempfile::tempdir().unwrap();
-    let store = open_store(dir.path()).await;
+    let store = open_store_in(dir.path()).await;
     run_to_idle(&scanner(&client, &store, &me, listing_only_config()), 3).await;
     let g = governor(&client, &store, &me).await;
     let links: Vec<String> = {

@@ -8,13 +8,12 @@
 //! countries new to the registry, punycode domains and long TLDs), and so
 //! do the near-misses.
 
-mod scan_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use box_sandbox::content::{NearMissKind, SensitiveKind};
 use box_sandbox::SandboxConfig;
-use scan_support::*;
+use box_connector_e2e::scan::*;
 
 /// (file id, kind, detector, via key)
 type Key = (String, String, String, String);
@@ -33,7 +32,7 @@ async fn findings_are_exactly_what_the_sandbox_planted_and_shared() {
     let sb = start_sandbox(enterprise()).await;
     let (client, _requests, me) = client_for(&sb, "admin").await;
     let dir = tempfile::tempdir().unwrap();
-    let store = open_store(dir.path()).await;
+    let store = open_store_in(dir.path()).await;
     // Every match counts here, SSNs with no keyword nearby too (by default
     // only those with one do): this measures the detectors, not the default.
     let mut config = quick_config();

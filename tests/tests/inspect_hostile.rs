@@ -4,7 +4,6 @@
 //! the readers' memory stays bounded, no reader process outlives the scan,
 //! and a restart on the same store scans on without a crash.
 
-mod scan_support;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +12,7 @@ use box_connector_e2e::hostile;
 use box_connector_e2e::readers::{live_readers, PeakSampler};
 use connector_core::events::{EventFeed, EventsConfig};
 use connector_core::scan::{CancellationToken, ScanConfig};
-use scan_support::*;
+use box_connector_e2e::scan::*;
 
 /// What the flate bomb and the huge string inflate to, and the readers'
 /// memory limit below it.
@@ -54,7 +53,7 @@ async fn a_hostile_corpus_uploaded_mid_scan_costs_each_file_itself_never_the_sca
         (box_sandbox::enterprise::USER_ID_BASE + u64::from(index)).to_string()
     };
     let dir = tempfile::tempdir().unwrap();
-    let store = open_store(dir.path()).await;
+    let store = open_store_in(dir.path()).await;
     let scan = Arc::new(scanner(&client, &store, &me, hostile_config()));
     let feed = EventFeed::new(
         client.clone(),
@@ -263,7 +262,7 @@ async fn a_random_mix_of_broken_files_never_stops_the_scan() {
         uploaded.push((name, id));
     }
     let dir = tempfile::tempdir().unwrap();
-    let store = open_store(dir.path()).await;
+    let store = open_store_in(dir.path()).await;
     let mut config = hostile_config();
     // A mangled file that makes its reader spin is stopped sooner.
     config.content.limits.timeout = Duration::from_secs(2);
@@ -308,7 +307,7 @@ async fn the_memory_budget_bounds_the_files_read_at_once() {
     let mut peaks = Vec::new();
     for budget in [1u64, 1 << 30] {
         let dir = tempfile::tempdir().unwrap();
-        let store = open_store(dir.path()).await;
+        let store = open_store_in(dir.path()).await;
         let mut config = quick_config();
         config.content.memory_budget_bytes = budget;
         let scan = scanner(&client, &store, &me, config);

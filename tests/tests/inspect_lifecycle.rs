@@ -4,7 +4,6 @@
 //! scans that opened and closed it) once Box says they are gone. A second
 //! walk of everything downloads nothing: every content is known by sha1.
 
-mod scan_support;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +12,7 @@ use connector_core::box_api::{BoxClient, RequestOptions};
 use connector_core::events::{EventFeed, EventsConfig};
 use connector_core::scan::{CancellationToken, Scanner};
 use connector_core::store::Store;
-use scan_support::*;
+use box_connector_e2e::scan::*;
 use serde_json::{json, Value};
 
 struct Live {
@@ -154,7 +153,7 @@ async fn a_link_and_an_external_collaborator_open_findings_that_close_when_box_s
     let sb = start_sandbox(small_enterprise()).await;
     let (client, requests, me) = client_for(&sb, "admin").await;
     let dir = tempfile::tempdir().unwrap();
-    let store = open_store(dir.path()).await;
+    let store = open_store_in(dir.path()).await;
     let scan = Arc::new(scanner(&client, &store, &me, quick_config()));
     run_to_idle(&scan, 1).await;
     let live = Live::start(&client, &store, scan.clone()).await;
@@ -276,7 +275,7 @@ async fn a_folder_link_reaches_every_file_inside_and_closes_with_it() {
     let sb = start_sandbox(small_enterprise()).await;
     let (client, _requests, me) = client_for(&sb, "admin").await;
     let dir = tempfile::tempdir().unwrap();
-    let store = open_store(dir.path()).await;
+    let store = open_store_in(dir.path()).await;
     let scan = Arc::new(scanner(&client, &store, &me, quick_config()));
     run_to_idle(&scan, 1).await;
 
@@ -405,7 +404,7 @@ async fn hostile_files_cost_themselves_a_visible_state_never_the_scan() {
         ids.push((upload(&sb, &user, name, bytes).await, *name, *code));
     }
     let dir = tempfile::tempdir().unwrap();
-    let store = open_store(dir.path()).await;
+    let store = open_store_in(dir.path()).await;
     let scan = scanner(&client, &store, &me, quick_config());
     run_to_idle(&scan, 1).await;
 
@@ -470,7 +469,7 @@ async fn a_new_version_is_inspected_again_from_its_event_and_its_findings_follow
     let sb = start_sandbox(small_enterprise()).await;
     let (client, requests, me) = client_for(&sb, "admin").await;
     let dir = tempfile::tempdir().unwrap();
-    let store = open_store(dir.path()).await;
+    let store = open_store_in(dir.path()).await;
     let scan = Arc::new(scanner(&client, &store, &me, quick_config()));
     // A plain text file nothing is found in, owned by the admin.
     let file = upload(

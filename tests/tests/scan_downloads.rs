@@ -2,14 +2,13 @@
 //! that file's failure, retried later; the run goes on and nothing else is
 //! fetched again.
 
-mod scan_support;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use box_sandbox::Faults;
 use connector_core::box_api::{RetryPolicy, Timeouts};
-use scan_support::*;
+use box_connector_e2e::scan::*;
 
 fn content_requests(requests: &Requests) -> u64 {
     requests
@@ -49,7 +48,7 @@ async fn a_stalled_download_costs_that_file_a_retry_never_the_run() {
         ..Faults::default()
     };
     let dir = tempfile::tempdir().unwrap();
-    let store = open_store(dir.path()).await;
+    let store = open_store_in(dir.path()).await;
     // One run: a stall never stops it (the old client called it the
     // network failing, and the run ended there).
     run_to_idle(&scanner(&client, &store, &me, quick_config()), 1).await;

@@ -2,7 +2,6 @@
 //! API after the full scan is rescanned as soon as the live stream brings
 //! it (the feed wakes the scanner), while a downloaded file is not.
 
-mod scan_support;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +9,7 @@ use std::time::Duration;
 use connector_core::box_api::RequestOptions;
 use connector_core::events::{EventFeed, EventsConfig};
 use connector_core::scan::CancellationToken;
-use scan_support::*;
+use box_connector_e2e::scan::*;
 use serde_json::{json, Value};
 
 async fn event_scans(store: &connector_core::store::Store, file_id: &str) -> i64 {
@@ -29,7 +28,7 @@ async fn a_shared_file_is_rescanned_from_its_live_event_and_a_downloaded_one_is_
     let sb = start_sandbox(small_enterprise()).await;
     let (client, _requests, me) = client_for(&sb, "admin").await;
     let dir = tempfile::tempdir().unwrap();
-    let store = open_store(dir.path()).await;
+    let store = open_store_in(dir.path()).await;
     let scan = Arc::new(scanner(&client, &store, &me, quick_config()));
     run_to_idle(&scan, 1).await;
     let feed = EventFeed::new(

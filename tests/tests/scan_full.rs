@@ -4,7 +4,6 @@
 //! runs ending with the same files table; a dead network stopping the run
 //! with nothing marked failed; periodic rescans and changed etags.
 
-mod scan_support;
 
 use std::time::Duration;
 
@@ -13,7 +12,7 @@ use connector_core::clock::{ManualClock, SharedClock};
 use connector_core::scan::{CancellationToken, ScanConfig, Scanner, COADMIN_SKIP_REASON};
 use connector_core::store::queue::{priority, Enqueue, ItemKind, QueueReason};
 use connector_core::ErrorCode;
-use scan_support::*;
+use box_connector_e2e::scan::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_scan_finds_every_file_once_with_its_collaborations_at_the_lower_bound() {
@@ -27,7 +26,7 @@ async fn a_full_scan_finds_every_file_once_with_its_collaborations_at_the_lower_
     );
     let (client, requests, me) = client_for(&sb, "admin").await;
     let dir = tempfile::tempdir().unwrap();
-    let store = open_store(dir.path()).await;
+    let store = open_store_in(dir.path()).await;
     let scan = scanner(&client, &store, &me, listing_only_config());
     assert_eq!(run_to_idle(&scan, 1).await, 1);
 
@@ -153,7 +152,7 @@ async fn a_coadmin_scan_skips_the_other_admins_and_says_why() {
     let (client, _requests, me) = client_for(&sb, "coadmin").await;
     assert_eq!(me.role.as_deref(), Some("coadmin"));
     let dir = tempfile::tempdir().unwrap();
-    let store = open_store(dir.path()).await;
+    let store = open_store_in(dir.path()).await;
     run_to_idle(&scanner(&client, &store, &me, quick_config()), 1).await;
 
     let skipped: std::collections::BTreeMap<String, String> = sqlx::query_as(
@@ -201,7 +200,7 @@ async fn cancelled_and_fault_ridden_scans_end_with_the_same_files_table() {
     let (client, _requests, me) = client_for(&sb, "admin").await;
 
     let plain_dir = tempfile::tempdir().unwrap();
-    let plain = open_store(plain_dir.path()).await;
+    let plain = open_store_in(plain_dir.path()).await;
     run_to_idle(&scanner(&client, &plain, &me, quick_config()), 1).await;
     let reference = files_table(&plain).await;
     assert_eq!(reference.len(), want.files.len());
@@ -212,7 +211,7 @@ async fn cancelled_and_fault_ridden_scans_end_with_the_same_files_table() {
         ..Faults::default()
     };
     let dir = tempfile::tempdir().unwrap();
-    let store = open_store(dir.path()).await;
+    let store = open_store_in(dir.path()).await;
     let scan = std::sync::Arc::new(scanner(&client, &store, &me, quick_config()));
     let mut stopped_at = Vec::new();
     for stop_at in [
@@ -270,7 +269,7 @@ async fn cancelled_and_fault_ridden_scans_end_with_the_same_files_table() {
         ..Faults::default()
     };
     let faulty_dir = tempfile::tempdir().unwrap();
-    let faulty = open_store(faulty_dir.path()).await;
+    let faulty = open_store_in(faulty_dir.path()).await;
     let runs = run_to_idle(&scanner(&client, &faulty, &me, quick_config()), 10).await;
     println!("with faults: {runs} run(s)");
     sb.state().control.lock().unwrap().faults = Faults::default();
@@ -303,7 +302,7 @@ async fn a_dead_network_stops_the_run_at_once_and_marks_nothing_failed() {
         ..Faults::default()
     };
     let dir = tempfile::tempdir().unwrap();
-    let store = open_store(dir.path()).await;
+    let store = open_store_in(dir.path()).await;
     let scan = std::sync::Arc::new(scanner(&client, &store, &me, quick_config()));
     let running = {
         let scan = scan.clone();
@@ -344,7 +343,7 @@ async fn a_periodic_rescan_requeues_old_scans_and_changed_etags() {
     let want = expected(&sb, "admin");
     let (client, _requests, me) = client_for(&sb, "admin").await;
     let dir = tempfile::tempdir().unwrap();
-    let store = open_store(dir.path()).await;
+    let store = open_store_in(dir.path()).await;
     let clock = ManualClock::starting_now();
     let config = ScanConfig {
         rescan_interval: Some(Duration::from_secs(3600)),
@@ -418,7 +417,7 @@ async fn a_paused_scan_sends_nothing_until_resumed() {
     let want = expected(&sb, "admin");
     let (client, requests, me) = client_for(&sb, "admin").await;
     let dir = tempfile::tempdir().unwrap();
-    let store = open_store(dir.path()).await;
+    let store = open_store_in(dir.path()).await;
     let now = connector_core::store::Millis::from(chrono::Utc::now());
     store.set_scan_paused(CONNECTION, true, now).await.unwrap();
     let scan = std::sync::Arc::new(scanner(&client, &store, &me, quick_config()));

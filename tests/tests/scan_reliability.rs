@@ -4,7 +4,6 @@
 //! a network that goes away mid-scan. Each ends with exactly what an
 //! undisturbed run has: every file and event once, nothing lost.
 
-mod connect_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -12,7 +11,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use box_sandbox::SandboxConfig;
-use connect_support::{describe, require_keyring, run, stdout_json, TestSandbox, World};
+use box_connector_e2e::connect::{describe, require_keyring, run, stdout_json, TestSandbox, World};
 
 /// Small enough for CI, big enough that a scan takes several requests per
 /// user and the backfill several pages.

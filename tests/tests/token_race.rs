@@ -6,12 +6,11 @@
 //! end connected.
 //! Run under `scripts/with-keyring.sh` (real Secret Service).
 
-mod connect_support;
 
 use std::time::Duration;
 
 use box_sandbox::{Rotation, SandboxConfig};
-use connect_support::*;
+use box_connector_e2e::connect::*;
 use connector_core::app::{App, AppConfig, BrowserLauncher};
 use connector_core::auth::TokenStatus;
 use connector_core::clock::ManualClock;

@@ -1,7 +1,6 @@
 //! Shared by the connect_* tests: a sandbox that counts token calls, the
 //! real CLI and scripted-browser binaries, a per-test data dir and keychain
 //! service. Keychain tests need `scripts/with-keyring.sh`.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -15,6 +14,8 @@ use axum::Router;
 use box_sandbox::SandboxConfig;
 use connector_core::auth::{KeychainVault, TokenSet};
 use connector_core::keychain::Keychain;
+
+use crate::bins;
 
 /// Fails (never skips) without the keyring harness, so a plain `cargo test`
 /// cannot report keychain tests as passing.
@@ -261,8 +262,6 @@ pub struct ConnectionRow {
     pub enterprise_id: Option<String>,
 }
 
-pub use box_connector_e2e::bins;
-
 /// One test's private world: data dir, keychain service.
 pub struct World {
     pub dir: tempfile::TempDir,
@@ -272,7 +271,7 @@ pub struct World {
 impl World {
     pub fn new(name: &str) -> World {
         // The app's scans read files in children of the real CLI.
-        box_connector_e2e::use_cli_as_extractor();
+        crate::use_cli_as_extractor();
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()

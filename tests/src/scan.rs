@@ -2,25 +2,21 @@
 //! signed in as one of its accounts (counting every request it sends), a
 //! store in a temp dir, and what the enterprise says a scan must find.
 
-#![allow(dead_code)]
-
 use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use box_sandbox::enterprise::{AccountKind, Role};
-use box_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
-use chrono::Utc;
-use connector_core::auth::{OAuthClient, TokenManager, TokenSet, TokenVault};
-use connector_core::box_api::{ApiCall, BoxClient, CallRecorder, Rate, RetryPolicy, User};
+use box_sandbox::{SandboxConfig, SandboxHandle};
+use connector_core::box_api::{ApiCall, BoxClient, CallRecorder, RetryPolicy, User};
 use connector_core::clock::SharedClock;
-use connector_core::datacenter::Endpoints;
-use connector_core::keychain::Sensitive;
 use connector_core::scan::{CancellationToken, ScanConfig, Scanner};
 use connector_core::store::Store;
-use connector_core::UserError;
-use serde_json::{json, Value};
+use connector_core::testing::UNLIMITED;
+
+pub use crate::sandbox::{new_version, start_sandbox, upload, upload_to};
+pub use connector_core::testing::open_store_in;
 
 pub const CONNECTION: &str = "sandbox:enterprise:test";
 
@@ -37,23 +33,6 @@ pub fn small_enterprise() -> SandboxConfig {
         reads_per_user_per_day: 0.0,
         rate_limit_per_minute: 0,
         ..SandboxConfig::default()
-    }
-}
-
-#[derive(Default)]
-struct MemoryVault(Mutex<Option<TokenSet>>);
-
-impl TokenVault for MemoryVault {
-    fn load(&self) -> Result<Option<TokenSet>, UserError> {
-        Ok(self.0.lock().unwrap().clone())
-    }
-    fn save(&self, tokens: &TokenSet) -> Result<(), UserError> {
-        *self.0.lock().unwrap() = Some(tokens.clone());
-        Ok(())
-    }
-    fn clear(&self) -> Result<(), UserError> {
-        *self.0.lock().unwrap() = None;
-        Ok(())
     }
 }
 
@@ -89,70 +68,25 @@ impl Requests {
     }
 }
 
-pub async fn start_sandbox(config: SandboxConfig) -> SandboxHandle {
-    Sandbox::start(config).await.expect("sandbox starts")
-}
-
 /// A client signed in to `sb` as `login` ("admin", "coadmin", ...), with
 /// the limiter out of the way and quick retries.
 pub async fn client_for(sb: &SandboxHandle, login: &str) -> (Arc<BoxClient>, Arc<Requests>, User) {
     // Scans read files in children of the real CLI, as the app's do.
-    box_connector_e2e::use_cli_as_extractor();
-    let account = sb
-        .state()
-        .world
-        .read()
-        .unwrap()
-        .ent
-        .find_login(login)
-        .expect("the account exists");
-    let pair =
-        sb.state()
-            .tokens
-            .lock()
-            .unwrap()
-            .issue_pair(account, "sandbox-client", None, 3600, 86_400);
-    let now = Utc::now();
-    let tokens = TokenSet {
-        access_token: Sensitive::new(pair.access_token),
-        refresh_token: Sensitive::new(pair.refresh_token),
-        access_expires_at: now + chrono::Duration::seconds(3600),
-        access_issued_at: now,
-        refresh_issued_at: now,
-    };
-    let endpoints = Endpoints::under_origin(&sb.base_url());
-    let oauth = OAuthClient::new(
-        OAuthClient::default_http(),
-        endpoints.clone(),
-        "sandbox-client".into(),
-        Sensitive::new("sandbox-secret".into()),
-    );
-    let vault = Arc::new(MemoryVault::default());
-    vault.save(&tokens).unwrap();
-    let manager = Arc::new(TokenManager::new(oauth, vault, Some(tokens)));
+    crate::use_cli_as_extractor();
     let requests = Arc::new(Requests::default());
-    let client = BoxClient::new(&endpoints.api_url, manager)
+    let client = crate::sandbox::signed_in_client(sb, login)
         .with_recorder(requests.clone())
         .with_retry(RetryPolicy {
             base_delay: Duration::from_millis(5),
             max_delay: Duration::from_millis(100),
             ..RetryPolicy::default()
         })
-        .with_user_rate(Rate {
-            per_second: 1e6,
-            burst: 1_000_000,
-        })
+        .with_user_rate(UNLIMITED)
         .with_global_rate(None);
     let me = client.me(None).await.expect("me");
     requests.total.store(0, Ordering::Relaxed);
     requests.by_endpoint.lock().unwrap().clear();
     (Arc::new(client), requests, me)
-}
-
-pub async fn open_store(dir: &std::path::Path) -> Store {
-    Store::open(dir.join("connector.sqlite3"))
-        .await
-        .expect("store opens")
 }
 
 pub fn quick_config() -> ScanConfig {
@@ -348,77 +282,4 @@ pub async fn scalar(store: &Store, sql: &str) -> i64 {
         .fetch_one(store.pool())
         .await
         .unwrap()
-}
-
-/// Uploads `bytes` as `name` into `user_id`'s root through Box's upload API;
-/// returns the new file's id.
-pub async fn upload(
-    sb: &box_sandbox::SandboxHandle,
-    user_id: &str,
-    name: &str,
-    bytes: &[u8],
-) -> String {
-    upload_to(sb, user_id, "/api/2.0/files/content", name, bytes).await
-}
-
-/// A new version of `file_id`, as its owner `user_id`.
-pub async fn new_version(
-    sb: &box_sandbox::SandboxHandle,
-    user_id: &str,
-    file_id: &str,
-    name: &str,
-    bytes: &[u8],
-) {
-    let path = format!("/api/2.0/files/{file_id}/content");
-    assert_eq!(upload_to(sb, user_id, &path, name, bytes).await, file_id);
-}
-
-pub async fn upload_to(
-    sb: &box_sandbox::SandboxHandle,
-    user_id: &str,
-    path: &str,
-    name: &str,
-    bytes: &[u8],
-) -> String {
-    let admin = sb
-        .state()
-        .world
-        .read()
-        .unwrap()
-        .ent
-        .find_login("admin")
-        .unwrap();
-    let token = sb
-        .state()
-        .tokens
-        .lock()
-        .unwrap()
-        .issue_pair(admin, "sandbox-client", None, 3600, 86_400)
-        .access_token;
-    let boundary = "scan-support-boundary";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"attributes\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
-        json!({"name": name, "parent": {"id": "0"}})
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let answer: Value = reqwest::Client::new()
-        .post(format!("{}{path}", sb.base_url()))
-        .bearer_auth(token)
-        .header("as-user", user_id)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    answer["entries"][0]["id"].as_str().unwrap().to_owned()
 }

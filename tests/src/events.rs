@@ -1,22 +1,21 @@
 //! Shared by the events_* tests: a small sandbox enterprise in-process, a
 //! Box client holding a real token pair for its admin, a store in a temp
 //! dir, and the sandbox's own event log as the ground truth to compare with.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use box_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
+use box_sandbox::{SandboxConfig, SandboxHandle};
 use chrono::{DateTime, Utc};
-use connector_core::auth::{OAuthClient, TokenManager, TokenSet, TokenVault};
 use connector_core::box_api::{ApiCall, BoxClient, CallRecorder, Rate, RetryPolicy};
 use connector_core::clock::{ManualClock, SharedClock};
-use connector_core::datacenter::Endpoints;
 use connector_core::events::{classify, EventFeed, EventsConfig};
-use connector_core::keychain::Sensitive;
 use connector_core::store::{EventStream, Store};
+use connector_core::testing;
 use connector_core::UserError;
+
+pub use crate::sandbox::start_sandbox;
 
 pub const CONN: &str = "sandbox:enterprise:events-test";
 
@@ -46,38 +45,9 @@ pub fn events_config() -> EventsConfig {
     }
 }
 
-pub async fn start_sandbox(config: SandboxConfig) -> SandboxHandle {
-    Sandbox::start(config).await.expect("sandbox starts")
-}
-
-/// Tokens in memory: these tests are about events, not the keychain.
-#[derive(Default)]
-pub struct MemoryVault(Mutex<Option<TokenSet>>);
-
-impl TokenVault for MemoryVault {
-    fn load(&self) -> Result<Option<TokenSet>, UserError> {
-        Ok(self.0.lock().unwrap().clone())
-    }
-    fn save(&self, tokens: &TokenSet) -> Result<(), UserError> {
-        *self.0.lock().unwrap() = Some(tokens.clone());
-        Ok(())
-    }
-    fn clear(&self) -> Result<(), UserError> {
-        *self.0.lock().unwrap() = None;
-        Ok(())
-    }
-}
-
 /// A fresh access token of the sandbox's admin (valid an hour).
 pub fn admin_access_token(sb: &SandboxHandle) -> String {
-    let state = sb.state();
-    let admin = state.world.read().unwrap().ent.find_login("admin").unwrap();
-    let pair = state
-        .tokens
-        .lock()
-        .unwrap()
-        .issue_pair(admin, "sandbox-client", None, 3600, 86_400);
-    pair.access_token
+    sb.issue_tokens("admin").access_token
 }
 
 /// A client of `origin` with `access` (no refresh needed), retrying fast.
@@ -87,25 +57,8 @@ pub fn client_for(
     retry: RetryPolicy,
     recorder: Option<Arc<dyn CallRecorder>>,
 ) -> BoxClient {
-    let endpoints = Endpoints::under_origin(origin);
-    let oauth = OAuthClient::new(
-        OAuthClient::default_http(),
-        endpoints.clone(),
-        "sandbox-client".into(),
-        Sensitive::new("sandbox-secret".into()),
-    );
-    let now = Utc::now();
-    let tokens = TokenSet {
-        access_token: Sensitive::new(access.into()),
-        refresh_token: Sensitive::new("unused".into()),
-        access_expires_at: now + chrono::Duration::seconds(3600),
-        access_issued_at: now,
-        refresh_issued_at: now,
-    };
-    let vault = Arc::new(MemoryVault::default());
-    vault.save(&tokens).unwrap();
-    let manager = Arc::new(TokenManager::new(oauth, vault, Some(tokens)));
-    let mut client = BoxClient::new(&endpoints.api_url, manager)
+    let tokens = testing::token_set(access, "unused", 3600);
+    let mut client = testing::sandbox_client(origin, tokens)
         .with_retry(retry)
         .with_user_rate(Rate {
             per_second: 100_000.0,
