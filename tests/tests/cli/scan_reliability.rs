@@ -4,14 +4,13 @@
 //! a network that goes away mid-scan. Each ends with exactly what an
 //! undisturbed run has: every file and event once, nothing lost.
 
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use box_sandbox::SandboxConfig;
 use box_connector_e2e::connect::{describe, require_keyring, run, stdout_json, TestSandbox, World};
+use box_sandbox::SandboxConfig;
 
 /// Small enough for CI, big enough that a scan takes several requests per
 /// user and the backfill several pages.

@@ -4,7 +4,6 @@
 //! reorders entries, with an effect for modify / share / delete and none for
 //! reads; and failures are errors that name the request, never skipped pages.
 
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -12,12 +11,12 @@ use std::sync::Arc;
 use axum::extract::Query;
 use axum::routing::get;
 use axum::Router;
+use box_connector_e2e::events::*;
 use box_sandbox::SandboxConfig;
 use connector_core::clock::ManualClock;
 use connector_core::events::CancellationToken;
 use connector_core::store::EventStream;
 use connector_core::ErrorCode;
-use box_connector_e2e::events::*;
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

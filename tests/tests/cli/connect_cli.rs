@@ -2,14 +2,13 @@
 //! sandbox, with the sandbox's scripted browser as the system browser.
 //! Run under `scripts/with-keyring.sh` (real Secret Service).
 
-
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Duration;
 
+use box_connector_e2e::connect::*;
 use box_sandbox::browser::{sign_in, Decision};
 use box_sandbox::{Rotation, SandboxConfig};
-use box_connector_e2e::connect::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn whole_flow_connect_test_status_disconnect_leaves_no_secret_on_disk() {

@@ -2,24 +2,21 @@
 //! connection resets (sandbox faults), a refresh on 401, malformed JSON and a
 //! dead network mapped to the troubleshooting table.
 
-
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
-use box_sandbox::{Faults, SandboxConfig};
-use chrono::Utc;
 use box_connector_e2e::connect::*;
+use box_sandbox::{Faults, SandboxConfig};
 use connector_core::app::{App, AppConfig, BrowserLauncher};
-use connector_core::auth::{OAuthClient, TokenManager, TokenSet, TokenVault};
+use connector_core::auth::TokenSet;
 use connector_core::box_api::{BoxClient, RetryPolicy};
-use connector_core::datacenter::Endpoints;
 use connector_core::ipc::CoreEvent;
 use connector_core::testing;
-use connector_core::{ErrorCode, UserError};
+use connector_core::ErrorCode;
 
 fn tokens(access: &str, life_secs: i64) -> TokenSet {
     testing::token_set(access, "refresh-1", life_secs)

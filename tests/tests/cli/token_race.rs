@@ -6,11 +6,10 @@
 //! end connected.
 //! Run under `scripts/with-keyring.sh` (real Secret Service).
 
-
 use std::time::Duration;
 
-use box_sandbox::{Rotation, SandboxConfig};
 use box_connector_e2e::connect::*;
+use box_sandbox::{Rotation, SandboxConfig};
 use connector_core::app::{App, AppConfig, BrowserLauncher};
 use connector_core::auth::TokenStatus;
 use connector_core::clock::ManualClock;

@@ -6,10 +6,10 @@
 //! act sends nothing; a bulk action over 1,000 items with 10% injected
 //! faults ends with every item changed once or reported.
 
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use box_connector_e2e::scan::*;
 use box_sandbox::{SandboxConfig, SandboxHandle};
 use connector_core::box_api::{BoxClient, RequestOptions, User};
 use connector_core::error::ErrorCode;
@@ -20,7 +20,6 @@ use connector_core::ipc::govern::{
 };
 use connector_core::store::governance::AuditUpdate;
 use connector_core::store::Store;
-use box_connector_e2e::scan::*;
 
 async fn governor(client: &Arc<BoxClient>, store: &Store, me: &User, can_write: bool) -> Governor {
     let mut domains: BTreeSet<String> = store

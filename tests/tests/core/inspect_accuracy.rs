@@ -8,12 +8,11 @@
 //! countries new to the registry, punycode domains and long TLDs), and so
 //! do the near-misses.
 
-
 use std::collections::{BTreeMap, BTreeSet};
 
+use box_connector_e2e::scan::*;
 use box_sandbox::content::{NearMissKind, SensitiveKind};
 use box_sandbox::SandboxConfig;
-use box_connector_e2e::scan::*;
 
 /// (file id, kind, detector, via key)
 type Key = (String, String, String, String);

@@ -2,13 +2,12 @@
 //! that file's failure, retried later; the run goes on and nothing else is
 //! fetched again.
 
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use box_connector_e2e::scan::*;
 use box_sandbox::Faults;
 use connector_core::box_api::{RetryPolicy, Timeouts};
-use box_connector_e2e::scan::*;
 
 fn content_requests(requests: &Requests) -> u64 {
     requests

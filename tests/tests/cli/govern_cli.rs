@@ -6,11 +6,10 @@
 //! finishes the action from what Box says, without a second change.
 //! Run under `scripts/with-keyring.sh` (real Secret Service).
 
-
 use std::collections::BTreeSet;
 
-use box_sandbox::SandboxConfig;
 use box_connector_e2e::connect::{describe, require_keyring, run, stdout_json, TestSandbox, World};
+use box_sandbox::SandboxConfig;
 use connector_core::auth::failpoint;
 
 fn sandbox_config() -> SandboxConfig {

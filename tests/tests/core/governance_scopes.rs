@@ -3,11 +3,10 @@
 //! scope only then. Against the sandbox, which enforces scopes as Box does.
 //! Run under `scripts/with-keyring.sh` (real Secret Service).
 
-
 use std::time::Duration;
 
-use box_sandbox::SandboxConfig;
 use box_connector_e2e::connect::*;
+use box_sandbox::SandboxConfig;
 use connector_core::app::{App, AppConfig, BrowserLauncher};
 use connector_core::auth::{DEFAULT_SCOPE, GOVERN_SCOPE};
 use connector_core::box_api::{BoxClient, RequestOptions};

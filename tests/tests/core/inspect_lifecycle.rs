@@ -4,15 +4,14 @@
 //! scans that opened and closed it) once Box says they are gone. A second
 //! walk of everything downloads nothing: every content is known by sha1.
 
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use box_connector_e2e::scan::*;
 use connector_core::box_api::{BoxClient, RequestOptions};
 use connector_core::events::{EventFeed, EventsConfig};
 use connector_core::scan::{CancellationToken, Scanner};
 use connector_core::store::Store;
-use box_connector_e2e::scan::*;
 use serde_json::{json, Value};
 
 struct Live {

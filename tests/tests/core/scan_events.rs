@@ -2,14 +2,13 @@
 //! API after the full scan is rescanned as soon as the live stream brings
 //! it (the feed wakes the scanner), while a downloaded file is not.
 
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use box_connector_e2e::scan::*;
 use connector_core::box_api::RequestOptions;
 use connector_core::events::{EventFeed, EventsConfig};
 use connector_core::scan::CancellationToken;
-use box_connector_e2e::scan::*;
 use serde_json::{json, Value};
 
 async fn event_scans(store: &connector_core::store::Store, file_id: &str) -> i64 {

@@ -5,10 +5,10 @@
 //! a holding folder that is not the admin's receives nothing; an audit
 //! entry another process holds is not sent from here.
 
-
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use box_connector_e2e::scan::*;
 use box_sandbox::enterprise::Role;
 use box_sandbox::SandboxHandle;
 use connector_core::box_api::{BoxClient, RequestOptions, User};
@@ -19,7 +19,6 @@ use connector_core::ipc::govern::{ActionKind, ActionRequest, AuditEntry, AuditSt
 use connector_core::store::governance::{AuditClaim, AuditLease, AuditUpdate};
 use connector_core::store::{Millis, Store};
 use reqwest::Method;
-use box_connector_e2e::scan::*;
 use serde_json::{json, Value};
 
 async fn governor(client: &Arc<BoxClient>, store: &Store, me: &User) -> Governor {

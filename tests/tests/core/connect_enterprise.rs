@@ -3,11 +3,10 @@
 //! in to the same enterprise again keeps its connection and revokes the grant
 //! it replaced. Run under `scripts/with-keyring.sh` (real Secret Service).
 
-
 use std::time::Duration;
 
-use box_sandbox::SandboxConfig;
 use box_connector_e2e::connect::*;
+use box_sandbox::SandboxConfig;
 use connector_core::app::{App, AppConfig, BrowserLauncher};
 use connector_core::ipc::{ConnectionState, CustomSettings};
 use connector_core::keychain::Sensitive;

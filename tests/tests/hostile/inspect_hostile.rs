@@ -4,15 +4,14 @@
 //! the readers' memory stays bounded, no reader process outlives the scan,
 //! and a restart on the same store scans on without a crash.
 
-
 use std::sync::Arc;
 use std::time::Duration;
 
 use box_connector_e2e::hostile;
 use box_connector_e2e::readers::{live_readers, PeakSampler};
+use box_connector_e2e::scan::*;
 use connector_core::events::{EventFeed, EventsConfig};
 use connector_core::scan::{CancellationToken, ScanConfig};
-use box_connector_e2e::scan::*;
 
 /// What the flate bomb and the huge string inflate to, and the readers'
 /// memory limit below it.

@@ -3,7 +3,6 @@
 //! `box-connector-cli` binary with a private data dir and keychain service.
 //! Nothing here signs in, so no sandbox runs (its URL points nowhere).
 
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 

@@ -3,13 +3,12 @@
 //! process refreshing first, and `invalid_grant`.
 //! Run under `scripts/with-keyring.sh` (real Secret Service).
 
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use box_sandbox::{Rotation, SandboxConfig};
 use box_connector_e2e::bins;
 use box_connector_e2e::connect::*;
+use box_sandbox::{Rotation, SandboxConfig};
 use connector_core::app::{App, AppConfig, BrowserLauncher};
 use connector_core::clock::{ManualClock, SharedClock};
 use connector_core::health::{Health, HealthState};

@@ -3,15 +3,14 @@
 //! through injected 5xx, resets and truncated bodies, it ends with exactly
 //! the events of an uninterrupted, fault-free run, each once.
 
-
 use std::sync::{Arc, OnceLock};
 
+use box_connector_e2e::events::*;
 use box_sandbox::{Faults, SandboxConfig};
 use connector_core::box_api::{CallRecorder, RetryPolicy};
 use connector_core::clock::ManualClock;
 use connector_core::events::CancellationToken;
 use connector_core::store::EventStream;
-use box_connector_e2e::events::*;
 use tokio::io::AsyncBufReadExt;
 
 fn config() -> SandboxConfig {
@@ -316,18 +315,16 @@ async fn kill_9_anywhere_loses_and_doubles_nothing() {
     uninterrupted(&sb, &token, &reference).await;
 
     let exe = std::env::current_exe().unwrap();
+    // The harness names a test by its module path, without the crate.
+    let module = module_path!().split_once("::").map_or("", |(_, m)| m);
+    let helper = format!("{module}::kill_helper_feed_until_done");
     let (mut kills, mut finished) = (0, false);
     for trial in 0..100usize {
         // Kill after the 1st or 2nd answer: sometimes while the answer is
         // parsed, sometimes while its page is saved, sometimes later.
         let kill_at = format!("event-call {}", 1 + trial % 2);
         let mut child = tokio::process::Command::new(&exe)
-            .args([
-                "--exact",
-                "kill_helper_feed_until_done",
-                "--ignored",
-                "--nocapture",
-            ])
+            .args(["--exact", helper.as_str(), "--ignored", "--nocapture"])
             .env(KILL_URL, sb.base_url())
             .env(KILL_TOKEN, &token)
             .env(KILL_DB, &killed_path)

@@ -4,15 +4,14 @@
 //! runs ending with the same files table; a dead network stopping the run
 //! with nothing marked failed; periodic rescans and changed etags.
 
-
 use std::time::Duration;
 
+use box_connector_e2e::scan::*;
 use box_sandbox::Faults;
 use connector_core::clock::{ManualClock, SharedClock};
 use connector_core::scan::{CancellationToken, ScanConfig, Scanner, COADMIN_SKIP_REASON};
 use connector_core::store::queue::{priority, Enqueue, ItemKind, QueueReason};
 use connector_core::ErrorCode;
-use box_connector_e2e::scan::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_scan_finds_every_file_once_with_its_collaborations_at_the_lower_bound() {
