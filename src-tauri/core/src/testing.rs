@@ -6,7 +6,7 @@
 //! crates' tests and benches. It takes what it needs as plain values (a base
 //! URL, a token pair), so it does not depend on the sandbox: the sandbox
 //! issues the tokens (`box_sandbox::SandboxHandle::issue_tokens`), the
-//! end-to-end crate puts the two together.
+//! end-to-end crate puts the two together. The benches share it too.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -73,7 +73,12 @@ pub fn token_set(access: &str, refresh: &str, access_secs: i64) -> TokenSet {
 /// speaks Box's API under Box's paths) holding `tokens` in a
 /// [`MemoryVault`], signed in as the OAuth client `client_id`. Its retries
 /// and rates are the client's defaults: the caller sets what it tests.
-pub fn client_with(origin: &str, client_id: &str, client_secret: &str, tokens: TokenSet) -> BoxClient {
+pub fn client_with(
+    origin: &str,
+    client_id: &str,
+    client_secret: &str,
+    tokens: TokenSet,
+) -> BoxClient {
     let endpoints = Endpoints::under_origin(origin);
     let oauth = OAuthClient::new(
         OAuthClient::default_http(),
@@ -159,4 +164,15 @@ pub fn scan_status(state: ScanState, files_scanned: u64, files_discovered: u64) 
         },
         inspection: Default::default(),
     }
+}
+
+/// A bench's `--name value` option from the command line, else `default`
+/// (`cargo bench --bench scan_bench -- --users 100`).
+pub fn arg<T: std::str::FromStr>(name: &str, default: T) -> T {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }

@@ -8,27 +8,21 @@
 //! owners, as the app runs it. Prints items per second, the ratio, and
 //! requests per item.
 //!
-//! `cargo run --release -p connector-core --example govern_bench [-- --items 300]`
+//! `cargo bench -p connector-core --bench govern_bench [-- --items 300]`
 
-#[path = "support/mod.rs"]
-mod support;
-
+use connector_core::testing::{self, arg};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::{arg, MemoryVault};
 
 use box_sandbox::{Sandbox, SandboxConfig};
 use chrono::Utc;
-use connector_core::auth::{OAuthClient, TokenManager, TokenSet};
 use connector_core::box_api::{ApiCall, BoxClient, CallRecorder, Rate, User};
 use connector_core::clock::SharedClock;
-use connector_core::datacenter::Endpoints;
 use connector_core::govern::{self, policy, Admin, Governor};
 use connector_core::inspect::findings::FindingPolicy;
 use connector_core::ipc::govern::{ActionKind, AuditState};
-use connector_core::keychain::Sensitive;
 use connector_core::scan::{CancellationToken, ScanConfig, Scanner};
 use connector_core::store::Store;
 use futures_util::StreamExt;
@@ -52,39 +46,9 @@ async fn admin_client(
     sb: &box_sandbox::SandboxHandle,
     count: Arc<Count>,
 ) -> Result<(Arc<BoxClient>, User), BenchError> {
-    let account = sb
-        .state()
-        .world
-        .read()
-        .unwrap()
-        .ent
-        .find_login("admin")
-        .ok_or("no admin")?;
-    let pair = sb.state().tokens.lock().unwrap().issue_pair(
-        account,
-        "sandbox-client",
-        None,
-        36_000,
-        86_400,
-    );
-    let now = Utc::now();
-    let tokens = TokenSet {
-        access_token: Sensitive::new(pair.access_token),
-        refresh_token: Sensitive::new(pair.refresh_token),
-        access_expires_at: now + chrono::Duration::hours(10),
-        access_issued_at: now,
-        refresh_issued_at: now,
-    };
-    let endpoints = Endpoints::under_origin(&sb.base_url());
-    let oauth = OAuthClient::new(
-        OAuthClient::default_http(),
-        endpoints.clone(),
-        "sandbox-client".into(),
-        Sensitive::new("sandbox-secret".into()),
-    );
-    let vault = Arc::new(MemoryVault(Mutex::new(Some(tokens.clone()))));
-    let manager = Arc::new(TokenManager::new(oauth, vault, Some(tokens)));
-    let client = BoxClient::new(&endpoints.api_url, manager)
+    let pair = sb.issue_tokens_lasting("admin", 36_000);
+    let tokens = testing::token_set(&pair.access_token, &pair.refresh_token, 36_000);
+    let client = testing::sandbox_client(&sb.base_url(), tokens)
         .with_recorder(count)
         .with_user_rate(Rate {
             per_second: 10.0,

@@ -9,29 +9,23 @@
 //!    (target 1.0 on a clean network) and the share of inspected files the
 //!    sha1 cache saved a download for.
 //!
-//! `cargo run --release -p connector-core --example inspect_bench [-- --mb 500 --files 2000 --copies 3]`
+//! `cargo bench -p connector-core --bench inspect_bench [-- --mb 500 --files 2000 --copies 3]`
 
-#[path = "support/mod.rs"]
-mod support;
-
+use connector_core::testing::{self, arg};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::{arg, MemoryVault};
 
 use axum::body::Body;
 use axum::extract::Path;
 use axum::routing::get;
 use box_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use bytes::Bytes;
-use chrono::Utc;
-use connector_core::auth::{OAuthClient, TokenManager, TokenSet};
+use connector_core::auth::TokenSet;
 use connector_core::box_api::{ApiCall, BoxClient, CallRecorder, RequestOptions, User};
 use connector_core::clock::SharedClock;
-use connector_core::datacenter::Endpoints;
 use connector_core::inspect::content::{ContentConfig, ContentInspector, ContentTarget, Plan};
-use connector_core::keychain::Sensitive;
 use connector_core::scan::{CancellationToken, ScanConfig, Scanner};
 use connector_core::store::findings::FileInspection;
 use connector_core::store::Store;
@@ -39,7 +33,6 @@ use connector_core::store::Store;
 type BenchError = Box<dyn std::error::Error + Send + Sync>;
 
 const CONN: &str = "bench";
-const CLIENT_ID: &str = "sandbox-client";
 const MB: u64 = 1024 * 1024;
 
 /// Content requests (`GET /files/{id}/content`), counted as sent.
@@ -66,28 +59,12 @@ fn proc_status_mib(key: &str) -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-fn tokens(access: String, refresh: String) -> TokenSet {
-    let now = Utc::now();
-    TokenSet {
-        access_token: Sensitive::new(access),
-        refresh_token: Sensitive::new(refresh),
-        access_expires_at: now + chrono::Duration::hours(10),
-        access_issued_at: now,
-        refresh_issued_at: now,
-    }
+fn tokens(access: &str, refresh: &str) -> TokenSet {
+    testing::token_set(access, refresh, 10 * 3600)
 }
 
 fn client_at(origin: &str, tokens: TokenSet, recorder: Option<Arc<ContentRequests>>) -> BoxClient {
-    let endpoints = Endpoints::under_origin(origin);
-    let oauth = OAuthClient::new(
-        OAuthClient::default_http(),
-        endpoints.clone(),
-        CLIENT_ID.into(),
-        Sensitive::new("sandbox-secret".into()),
-    );
-    let vault = Arc::new(MemoryVault(Mutex::new(Some(tokens.clone()))));
-    let manager = Arc::new(TokenManager::new(oauth, vault, Some(tokens)));
-    let client = BoxClient::new(&endpoints.api_url, manager).with_global_rate(None);
+    let client = testing::sandbox_client(origin, tokens).with_global_rate(None);
     match recorder {
         Some(r) => client.with_recorder(r),
         None => client,
@@ -134,7 +111,7 @@ async fn content_server(mb: u64) -> Result<String, BenchError> {
 
 async fn memory_of_one_big_file(mb: u64) -> Result<(), BenchError> {
     let origin = content_server(mb).await?;
-    let client = Arc::new(client_at(&origin, tokens("t".into(), "r".into()), None));
+    let client = Arc::new(client_at(&origin, tokens("t", "r"), None));
     let spool = tempfile::tempdir()?;
     let inspector = ContentInspector::new(
         client,
@@ -199,21 +176,8 @@ fn enterprise(files: usize) -> SandboxConfig {
 }
 
 fn admin_tokens(sb: &SandboxHandle) -> TokenSet {
-    let admin = sb
-        .state()
-        .world
-        .read()
-        .unwrap()
-        .ent
-        .find_login("admin")
-        .unwrap();
-    let pair = sb
-        .state()
-        .tokens
-        .lock()
-        .unwrap()
-        .issue_pair(admin, CLIENT_ID, None, 36_000, 86_400);
-    tokens(pair.access_token, pair.refresh_token)
+    let pair = sb.issue_tokens_lasting("admin", 36_000);
+    tokens(&pair.access_token, &pair.refresh_token)
 }
 
 fn multipart(name: &str, bytes: &[u8]) -> (String, Vec<u8>) {

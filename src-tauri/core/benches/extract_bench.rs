@@ -1,6 +1,6 @@
 //! Extraction speed (DOCX, XLSX, PDF) and peak memory (a 500 MB text file).
 //!
-//! `cargo run --release -p connector-core --example extract_bench`
+//! `cargo bench -p connector-core --bench extract_bench`
 //!
 //! Inputs are generated in the run, in a temporary folder. Each speed is
 //! printed with a baseline measured in the same run on the same file

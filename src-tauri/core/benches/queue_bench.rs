@@ -1,7 +1,7 @@
 //! The scan queue at one million files, each figure next to a baseline
 //! measured in the same run:
 //!
-//!   cargo run --release -p connector-core --example queue_bench
+//!   cargo bench -p connector-core --bench queue_bench
 //!
 //! - enqueue rate (the full scan's batches) through `Store::enqueue`, vs the
 //!   same statements on a bare sqlx connection to a second file;

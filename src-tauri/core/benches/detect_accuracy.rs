@@ -12,7 +12,7 @@
 //!   under an issuer prefix) counts against precision: that is the price of
 //!   each rule, and `min_confidence` is the admin's answer to it.
 //!
-//! `cargo run --release -p connector-core --example detect_accuracy [DOCS]`
+//! `cargo bench -p connector-core --bench detect_accuracy [-- DOCS]`
 
 use box_sandbox::content::{self, Kind, SensitiveKind};
 use connector_core::inspect::detect::{DetectorId, Engine, Report};

@@ -12,10 +12,7 @@
 //! the poll interval + 5 s).
 //!
 //! Needs a Secret Service (the app keeps its tokens in the OS keychain):
-//! `scripts/with-keyring.sh cargo run --release -p connector-core --example policy_bench [-- --shares 20]`
-
-#[path = "support/mod.rs"]
-mod support;
+//! `scripts/with-keyring.sh cargo bench -p connector-core --bench policy_bench [-- --shares 20]`
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -28,7 +25,7 @@ use connector_core::ipc::findings::FindingKind;
 use connector_core::ipc::govern::{ActionKind, NewPolicy, PolicyMatch};
 use connector_core::ipc::CoreEvent;
 use connector_core::store::setting_keys;
-use support::arg;
+use connector_core::testing::arg;
 use tokio_util::sync::CancellationToken;
 
 type BenchError = Box<dyn std::error::Error + Send + Sync>;
@@ -180,22 +177,7 @@ async fn main() -> Result<(), BenchError> {
     let http = reqwest::Client::new();
     let (mut opened, mut changed) = (Vec::new(), Vec::new());
     for (file, owner) in targets.iter().take(shares) {
-        let token = {
-            let account = sb
-                .state()
-                .world
-                .read()
-                .unwrap()
-                .ent
-                .find_login(owner)
-                .unwrap();
-            sb.state()
-                .tokens
-                .lock()
-                .unwrap()
-                .issue_pair(account, "sandbox-client", None, 3600, 86_400)
-                .access_token
-        };
+        let token = sb.issue_tokens(owner).access_token;
         let shared_at = Instant::now();
         http.put(format!("{}/2.0/files/{file}", sb.base_url()))
             .bearer_auth(token)

@@ -1,6 +1,6 @@
 //! The full scan against an in-process sandbox enterprise:
 //!
-//!   cargo run --release -p connector-core --example scan_bench [-- --users 100 --files 200000
+//!   cargo bench -p connector-core --bench scan_bench [-- --users 100 --files 200000
 //!       --limited-users 20 --limited-files 40000 --limited-secs 60]
 //!
 //! Prints, against the lower bound (user pages + one page per 1000 entries
@@ -20,24 +20,17 @@
 //! 4. the simplest sequential client (one user at a time, one request at a
 //!    time) as the baseline, measured on the first users and scaled up.
 
-#[path = "support/mod.rs"]
-mod support;
-
+use connector_core::testing::{self, arg, UNLIMITED};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::{arg, MemoryVault};
 
 use box_sandbox::enterprise::AccountKind;
 use box_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
-use chrono::Utc;
-use connector_core::auth::{OAuthClient, TokenManager, TokenSet};
 use connector_core::box_api::models::{Item, ITEM_FIELDS};
 use connector_core::box_api::{ApiCall, BoxClient, CallRecorder, Rate, RequestOptions, User};
 use connector_core::clock::SharedClock;
-use connector_core::datacenter::Endpoints;
-use connector_core::keychain::Sensitive;
 use connector_core::scan::{CancellationToken, ScanConfig, Scanner};
 use connector_core::store::Store;
 use futures_util::TryStreamExt;
@@ -64,46 +57,13 @@ async fn client(
     user_rate: Option<f64>,
     global: Option<f64>,
 ) -> (Arc<BoxClient>, Arc<Count>, User) {
-    let admin = sb
-        .state()
-        .world
-        .read()
-        .unwrap()
-        .ent
-        .find_login("admin")
-        .unwrap();
-    let pair =
-        sb.state()
-            .tokens
-            .lock()
-            .unwrap()
-            .issue_pair(admin, "sandbox-client", None, 36_000, 86_400);
-    let now = Utc::now();
-    let tokens = TokenSet {
-        access_token: Sensitive::new(pair.access_token),
-        refresh_token: Sensitive::new(pair.refresh_token),
-        access_expires_at: now + chrono::Duration::seconds(36_000),
-        access_issued_at: now,
-        refresh_issued_at: now,
-    };
-    let endpoints = Endpoints::under_origin(&sb.base_url());
-    let oauth = OAuthClient::new(
-        OAuthClient::default_http(),
-        endpoints.clone(),
-        "sandbox-client".into(),
-        Sensitive::new("sandbox-secret".into()),
-    );
-    let vault = Arc::new(MemoryVault(Mutex::new(Some(tokens.clone()))));
-    let manager = Arc::new(TokenManager::new(oauth, vault, Some(tokens)));
+    let pair = sb.issue_tokens_lasting("admin", 36_000);
+    let tokens = testing::token_set(&pair.access_token, &pair.refresh_token, 36_000);
     let count = Arc::new(Count::default());
-    let unlimited = Rate {
-        per_second: 1e6,
-        burst: 1_000_000,
-    };
-    let c = BoxClient::new(&endpoints.api_url, manager)
+    let c = testing::sandbox_client(&sb.base_url(), tokens)
         .with_recorder(count.clone())
-        .with_user_rate(user_rate.map(Rate::per_second).unwrap_or(unlimited))
-        .with_global_rate(Some(global.map(Rate::per_second).unwrap_or(unlimited)));
+        .with_user_rate(user_rate.map(Rate::per_second).unwrap_or(UNLIMITED))
+        .with_global_rate(Some(global.map(Rate::per_second).unwrap_or(UNLIMITED)));
     let me = c.me(None).await.expect("me");
     count.attempts.store(0, Ordering::Relaxed);
     (Arc::new(c), count, me)

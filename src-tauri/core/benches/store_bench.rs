@@ -1,7 +1,7 @@
 //! Prints what the store costs on this machine, each figure next to a
 //! baseline measured in the same run:
 //!
-//!   cargo run --release -p connector-core --example store_bench
+//!   cargo bench -p connector-core --bench store_bench
 //!
 //! - logging one API call (one write through the single writer, awaited
 //!   alone) vs a bare autocommit INSERT of the same row;
@@ -319,7 +319,7 @@ async fn sixteen_tasks_own_transactions(
 
 type BenchError = Box<dyn std::error::Error + Send + Sync>;
 
-/// The example needs no error crate: any error just ends it with a message.
+/// The bench needs no error crate: any error just ends it with a message.
 mod anyhow_free {
     pub type Result = std::result::Result<(), super::BenchError>;
 }

@@ -3,7 +3,7 @@
 //! one-pass engine and by a baseline of one `regex` pass per detector fed to
 //! the same validators and keyword confidence. Both must count the same.
 //!
-//! `cargo run --release -p connector-core --example detect_bench [MB]`
+//! `cargo bench -p connector-core --bench detect_bench [-- MB]`
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,10 +1,10 @@
 //! The scan pipeline end to end, as the app runs it:
 //!
-//!   cargo run --release -p connector-core --example pipeline_bench [-- --users 100 --files 200000
+//!   cargo bench -p connector-core --bench pipeline_bench [-- --users 100 --files 200000
 //!       --poll-secs 2 --rate-per-minute 0 --mem-files 1000000 --mem-budget-secs 300
 //!       --skip-nrt --skip-memory]
 //!
-//! 1. Memory: the `box-sandbox` binary (next to this example in the target
+//! 1. Memory: the `box-sandbox` binary (next to this bench in the target
 //!    dir) serves `--mem-files` files in a process of its own, so only the
 //!    connector is measured here; the scanner runs until idle (or the time
 //!    budget, then the figures are per file and extrapolated). Prints this
@@ -24,21 +24,18 @@
 //!
 //! No timing is asserted; the figures are for the README.
 
-#[path = "support/mod.rs"]
-mod support;
-
+use connector_core::testing::{self, arg, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::{arg, MemoryVault};
 
 use box_sandbox::enterprise::{AccountKind, Role, FILE_ID_BASE};
 use box_sandbox::events::Subject;
 use box_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use chrono::Utc;
-use connector_core::auth::{OAuthClient, TokenManager, TokenSet};
+use connector_core::auth::{OAuthClient, TokenSet};
 use connector_core::box_api::{
     BoxClient, Rate, User, DEFAULT_GLOBAL_REQUESTS_PER_SECOND, DEFAULT_REQUESTS_PER_SECOND,
 };
@@ -55,8 +52,6 @@ use serde_json::json;
 type BenchError = Box<dyn std::error::Error + Send + Sync>;
 
 const CONN: &str = "bench";
-const CLIENT_ID: &str = "sandbox-client";
-const CLIENT_SECRET: &str = "sandbox-secret";
 const REDIRECT_URI: &str = "http://127.0.0.1/callback";
 const CHANGES: usize = 20;
 const CHANGE_EVERY: Duration = Duration::from_millis(1500);
@@ -74,8 +69,8 @@ fn oauth(origin: &str) -> (OAuthClient, Endpoints) {
     let oauth = OAuthClient::new(
         OAuthClient::default_http(),
         endpoints.clone(),
-        CLIENT_ID.into(),
-        Sensitive::new(CLIENT_SECRET.into()),
+        SANDBOX_CLIENT_ID.into(),
+        Sensitive::new(SANDBOX_CLIENT_SECRET.into()),
     );
     (oauth, endpoints)
 }
@@ -87,10 +82,7 @@ async fn signed_in(
     tokens: TokenSet,
     user_rate: Option<f64>,
 ) -> Result<(Arc<BoxClient>, User), BenchError> {
-    let (oauth, endpoints) = oauth(origin);
-    let vault = Arc::new(MemoryVault(Mutex::new(Some(tokens.clone()))));
-    let manager = Arc::new(TokenManager::new(oauth, vault, Some(tokens)));
-    let mut client = BoxClient::new(&endpoints.api_url, manager);
+    let mut client = testing::sandbox_client(origin, tokens);
     if let Some(rate) = user_rate {
         client = client.with_user_rate(Rate::per_second(rate));
     }
@@ -141,7 +133,7 @@ impl Drop for SandboxProcess {
 }
 
 fn sandbox_binary() -> Option<PathBuf> {
-    // target/release/examples/pipeline_bench → target/release/box-sandbox
+    // target/release/deps/pipeline_bench-<hash> → target/release/box-sandbox
     let exe = std::env::current_exe().ok()?;
     let bin = exe.parent()?.parent()?.join("box-sandbox");
     bin.exists().then_some(bin)
@@ -163,7 +155,7 @@ async fn sign_in_by_oauth(origin: &str) -> Result<TokenSet, BenchError> {
         .get(format!("{origin}/api/oauth2/authorize"))
         .query(&[
             ("response_type", "code"),
-            ("client_id", CLIENT_ID),
+            ("client_id", SANDBOX_CLIENT_ID),
             ("redirect_uri", REDIRECT_URI),
             ("state", "bench"),
         ])
@@ -185,7 +177,7 @@ async fn sign_in_by_oauth(origin: &str) -> Result<TokenSet, BenchError> {
 
 async fn memory_at_scale(files: usize, users: usize, budget: Duration) -> Result<(), BenchError> {
     let Some(bin) = sandbox_binary() else {
-        println!("1. skipped: no box-sandbox binary next to this example (cargo build --release -p box-sandbox)");
+        println!("1. skipped: no box-sandbox binary next to this bench (cargo build --release -p box-sandbox)");
         return Ok(());
     };
     let port = free_port()?;
@@ -394,28 +386,8 @@ fn enterprise(users: usize, files: usize, rate_per_minute: u32) -> SandboxConfig
 }
 
 fn admin_tokens(sb: &SandboxHandle) -> TokenSet {
-    let admin = sb
-        .state()
-        .world
-        .read()
-        .unwrap()
-        .ent
-        .find_login("admin")
-        .unwrap();
-    let pair = sb
-        .state()
-        .tokens
-        .lock()
-        .unwrap()
-        .issue_pair(admin, CLIENT_ID, None, 36_000, 86_400);
-    let now = Utc::now();
-    TokenSet {
-        access_token: Sensitive::new(pair.access_token),
-        refresh_token: Sensitive::new(pair.refresh_token),
-        access_expires_at: now + chrono::Duration::seconds(36_000),
-        access_issued_at: now,
-        refresh_issued_at: now,
-    }
+    let pair = sb.issue_tokens_lasting("admin", 36_000);
+    testing::token_set(&pair.access_token, &pair.refresh_token, 36_000)
 }
 
 /// A file to change: its Box id, its owner's id (for `as-user`), its name.

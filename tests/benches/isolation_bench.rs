@@ -10,7 +10,7 @@
 //!    largest reader's peak times the readers that ran at once), against
 //!    the 1.5 GiB target.
 //!
-//! `cargo run --release -p box-connector-e2e --example isolation_bench [-- --rounds 5 --big-mb 500]`
+//! `cargo bench -p box-connector-e2e --bench isolation_bench [-- --rounds 5 --big-mb 500]`
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -22,16 +22,9 @@ use box_connector_e2e::readers::PeakSampler;
 use connector_core::inspect::detect::Engine;
 use connector_core::inspect::extract::{file_type, Deadline, FileType, Limits};
 use connector_core::inspect::isolation::{self, ExtractorPool, PoolConfig};
+use connector_core::testing::arg;
 
 type BenchError = Box<dyn std::error::Error + Send + Sync>;
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.windows(2)
-        .find(|w| w[0] == name)
-        .and_then(|w| w[1].parse().ok())
-        .unwrap_or(default)
-}
 
 fn status_mib(key: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -283,8 +276,8 @@ async fn memory(dir: &Path, big_mb: usize) -> Result<(), BenchError> {
 fn main() -> Result<(), BenchError> {
     // This binary is its own reader, as the app and the CLI are.
     isolation::serve_if_requested();
-    let rounds = arg("--rounds", 5);
-    let big_mb = arg("--big-mb", 500);
+    let rounds: usize = arg("--rounds", 5);
+    let big_mb: usize = arg("--big-mb", 500);
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let dir = tempfile::tempdir()?;

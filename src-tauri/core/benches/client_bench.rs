@@ -1,7 +1,7 @@
 //! What the Box client's request loop costs, next to bare reqwest doing the
 //! same requests in the same run (target: ≤ 1.1× the time):
 //!
-//!   cargo run --release -p connector-core --example client_bench
+//!   cargo bench -p connector-core --bench client_bench
 //!
 //! 64 concurrent `GET /2.0/users/me` against an in-process sandbox whose
 //! rate limit is off, through the core client (limiter, token lease,
@@ -13,22 +13,16 @@
 //! 302 followed by hand, the body watched for stalls, ready to resume)
 //! and through bare reqwest following the same 302 (target: ≤ 1.1×).
 
-#[path = "support/mod.rs"]
-mod support;
-
+use connector_core::testing::{self, UNLIMITED};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::MemoryVault;
 
 use box_sandbox::{Sandbox, SandboxConfig};
 use chrono::Utc;
-use connector_core::auth::{OAuthClient, TokenManager, TokenSet};
-use connector_core::box_api::{
-    ApiCall, BoxClient, CallRecorder, Rate, RequestOptions, USER_FIELDS,
-};
+use connector_core::auth::TokenSet;
+use connector_core::box_api::{ApiCall, CallRecorder, RequestOptions, USER_FIELDS};
 use connector_core::datacenter::Endpoints;
 use connector_core::health::LiveCalls;
-use connector_core::keychain::Sensitive;
 use connector_core::store::ApiCallRecord;
 
 const CONCURRENT: usize = 64;
@@ -72,54 +66,19 @@ async fn main() {
     })
     .await
     .expect("sandbox starts");
-    let admin = sandbox
-        .state()
-        .world
-        .read()
-        .unwrap()
-        .ent
-        .find_login("admin")
-        .unwrap();
-    let pair = sandbox.state().tokens.lock().unwrap().issue_pair(
-        admin,
-        "sandbox-client",
-        None,
-        3600,
-        86_400,
-    );
-    let now = Utc::now();
-    let tokens = TokenSet {
-        access_token: Sensitive::new(pair.access_token.clone()),
-        refresh_token: Sensitive::new(pair.refresh_token.clone()),
-        access_expires_at: now + chrono::Duration::seconds(3600),
-        access_issued_at: now,
-        refresh_issued_at: now,
-    };
+    let pair = sandbox.issue_tokens("admin");
+    let tokens = testing::token_set(&pair.access_token, &pair.refresh_token, 3600);
     let endpoints = Endpoints::under_origin(&sandbox.base_url());
-    let oauth = OAuthClient::new(
-        OAuthClient::default_http(),
-        endpoints.clone(),
-        "sandbox-client".into(),
-        Sensitive::new("sandbox-secret".into()),
-    );
-    let vault = Arc::new(MemoryVault(std::sync::Mutex::new(Some(tokens.clone()))));
-    let manager = Arc::new(TokenManager::new(oauth, vault, Some(tokens.clone())));
     let recorder = Arc::new(SessionLikeRecorder {
         live: LiveCalls::new("bench"),
         rows: std::sync::Mutex::new(Vec::new()),
     });
     recorder.live.seed(&[]);
     let client = Arc::new(
-        BoxClient::new(&endpoints.api_url, manager)
+        testing::sandbox_client(&sandbox.base_url(), tokens.clone())
             .with_recorder(recorder.clone())
-            .with_user_rate(Rate {
-                per_second: 1e6,
-                burst: 1_000_000,
-            })
-            .with_global_rate(Some(Rate {
-                per_second: 1e6,
-                burst: 1_000_000,
-            })),
+            .with_user_rate(UNLIMITED)
+            .with_global_rate(Some(UNLIMITED)),
     );
     let bare = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -232,18 +191,8 @@ async fn download_throughput(tokens: TokenSet) {
     let origin = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let endpoints = Endpoints::under_origin(&origin);
-    let oauth = OAuthClient::new(
-        OAuthClient::default_http(),
-        endpoints.clone(),
-        "sandbox-client".into(),
-        Sensitive::new("sandbox-secret".into()),
-    );
     let bearer = format!("Bearer {}", tokens.access_token.expose());
-    let vault = Arc::new(MemoryVault(std::sync::Mutex::new(Some(tokens.clone()))));
-    let client = BoxClient::new(
-        &endpoints.api_url,
-        Arc::new(TokenManager::new(oauth, vault, Some(tokens))),
-    );
+    let client = testing::sandbox_client(&origin, tokens);
     // Follows the 302 itself, as a plain download would.
     let bare = reqwest::Client::new();
     let url = format!("{}/files/1/content", endpoints.api_url);
