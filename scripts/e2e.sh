@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # End-to-end tests of the real app window: builds the UI, the app and the
-# sandbox's scripted browser, then runs tests/tests/window*.rs under Xvfb
+# sandbox's scripted browser, then runs the `window` test binary (tests/tests/window/) under Xvfb
 # through tauri-driver + WebKitWebDriver. Each test starts its own app with its
 # own data dir and its own D-Bus session + unlocked gnome-keyring.
 # Screenshots: artifacts/e2e/*.png (git-ignored).
 # Env: CARGO_TARGET_DIR (optional), BOX_CONNECTOR_APP (use another app binary),
-#      E2E_FILTER (only tests whose name contains it).
+#      E2E_FILTER (only tests whose name, module path included, contains it:
+#      `govern_` or `connect::`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CARGO=${CARGO:-cargo}
@@ -30,4 +31,4 @@ mkdir -p artifacts/e2e
 # WebKit in Xvfb: software rendering, no compositing surprises.
 export WEBKIT_DISABLE_COMPOSITING_MODE=1 WEBKIT_DISABLE_DMABUF_RENDERER=1 LIBGL_ALWAYS_SOFTWARE=1
 xvfb-run -a -s "-screen 0 1400x1000x24" \
-  $CARGO test -p box-connector-e2e --test 'window*' -- --ignored --test-threads=1 ${E2E_FILTER:+"$E2E_FILTER"}
+  $CARGO test -p box-connector-e2e --test window -- --ignored --test-threads=1 ${E2E_FILTER:+"$E2E_FILTER"}

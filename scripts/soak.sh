@@ -7,8 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SCAN_KILL_TRIALS="${TRIALS:-400}" SCAN_SOAK_FILES="${FILES:-5000}"
-scripts/with-keyring.sh cargo test -p box-connector-e2e --test scan_reliability \
-    kill_9_at_random_points -- --nocapture
+scripts/with-keyring.sh cargo test -p box-connector-e2e --test cli \
+    scan_reliability::kill_9_at_random_points -- --nocapture
 # Then a long random mix of broken and hostile files (the suite runs 16).
-HOSTILE_SOAK_FILES="${HOSTILE_FILES:-400}" cargo test -p box-connector-e2e --test inspect_hostile \
-    a_random_mix -- --nocapture
+HOSTILE_SOAK_FILES="${HOSTILE_FILES:-400}" cargo test -p box-connector-e2e --test hostile \
+    inspect_hostile::a_random_mix -- --nocapture

@@ -73,6 +73,11 @@ pub fn bins() -> &'static Bins {
 /// Makes every scan this test process runs read files in children of the
 /// real `box-connector-cli` (a test binary cannot serve as its own reader),
 /// as the app and the CLI do with their own binary. Returns its path.
+///
+/// The one variable a test sets in its own process: the in-process `App`
+/// reads it (its config names no reader program). Every test of a binary
+/// sets the same value, once, before its first scan, so the tests that
+/// share the binary agree on it.
 pub fn use_cli_as_extractor() -> &'static Path {
     static SET: OnceLock<()> = OnceLock::new();
     let cli = &bins().cli;

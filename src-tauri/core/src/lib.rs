@@ -16,6 +16,9 @@ pub mod ipc;
 pub mod keychain;
 pub mod scan;
 pub mod store;
+/// Test support: core's own tests, and other crates' with the `testing` feature.
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod wording;
 
 pub use error::{ErrorCode, UserError};

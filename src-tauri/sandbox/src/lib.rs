@@ -127,6 +127,39 @@ impl SandboxHandle {
         truth::ground_truth(&self.inner)
     }
 
+    /// A token pair for `login` ("admin", "coadmin", or an account's login)
+    /// with every scope, issued to the sandbox's own OAuth client: tests and
+    /// tools sign in without a browser. The access token lasts an hour.
+    pub fn issue_tokens(&self, login: &str) -> tokens::IssuedPair {
+        self.issue_tokens_lasting(login, 3600)
+    }
+
+    /// As [`SandboxHandle::issue_tokens`], the access token lasting
+    /// `access_secs` (the refresh token a day). Panics when no account has
+    /// that login: a test asking for one has a bug.
+    pub fn issue_tokens_lasting(&self, login: &str, access_secs: i64) -> tokens::IssuedPair {
+        let account = self
+            .inner
+            .world
+            .read()
+            .unwrap()
+            .ent
+            .find_login(login)
+            .unwrap_or_else(|| panic!("the sandbox has no account {login:?}"));
+        self.inner.tokens.lock().unwrap().issue_pair(
+            account,
+            &self.inner.cfg.client_id,
+            None,
+            access_secs,
+            86_400,
+        )
+    }
+
+    /// The sandbox's own OAuth client: (client id, client secret).
+    pub fn client_credentials(&self) -> (&str, &str) {
+        (&self.inner.cfg.client_id, &self.inner.cfg.client_secret)
+    }
+
     pub async fn stop(self) {
         self.inner.stopping.send_replace(true);
         let _ = self.shutdown.send(());

@@ -194,26 +194,15 @@ pub fn burst_notice(alerts: &[Alert]) -> Option<Notice> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use connector_core::testing;
 
     fn status(connection: &str, completed: bool, state: &str) -> ScanStatus {
-        serde_json::from_value(serde_json::json!({
-            "connection_id": connection,
-            "scan": {
-                "state": state, "users_total": 2, "users_done": 2, "users_skipped": 0,
-                "folders_total": 4, "folders_done": 4, "files_discovered": 1234,
-                "files_scanned": 1234, "files_queued": 0, "files_failed": 0,
-                "files_per_minute": 0.0, "eta_seconds": null, "started_at": null,
-                "full_scan_completed_at": if completed { Some("2026-12-01T10:00:00Z") } else { None },
-                "skipped_note": null,
-                "last_error": null
-            },
-            "events": {
-                "ingested": 0, "backfill_from": null, "backfill_to": null,
-                "backfill_done_ratio": 1.0, "backfill_completed_at": null,
-                "last_event_at": null, "last_polled_at": null, "lag_seconds": null
-            }
-        }))
-        .unwrap()
+        let state = serde_json::from_value(serde_json::json!(state)).unwrap();
+        let mut status = testing::scan_status(state, 1234, 1234);
+        status.connection_id = Some(connection.into());
+        status.scan.full_scan_completed_at =
+            completed.then(|| "2026-12-01T10:00:00Z".parse().unwrap());
+        status
     }
 
     #[test]

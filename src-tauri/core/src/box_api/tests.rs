@@ -23,6 +23,7 @@ use crate::auth::{OAuthClient, TokenSet, TokenVault};
 use crate::datacenter::Endpoints;
 use crate::error::UserError;
 use crate::keychain::Sensitive;
+use crate::testing::token_set;
 
 /// Tokens in memory, counting saves (one save = one refresh).
 #[derive(Default)]
@@ -43,17 +44,6 @@ impl TokenVault for CountingVault {
     fn clear(&self) -> Result<(), UserError> {
         *self.tokens.lock().unwrap() = None;
         Ok(())
-    }
-}
-
-fn token_set(access: &str, refresh: &str, life_secs: i64) -> TokenSet {
-    let now = Utc::now();
-    TokenSet {
-        access_token: Sensitive::new(access.into()),
-        refresh_token: Sensitive::new(refresh.into()),
-        access_expires_at: now + chrono::Duration::seconds(life_secs),
-        access_issued_at: now,
-        refresh_issued_at: now,
     }
 }
 
@@ -112,20 +102,7 @@ async fn sandbox() -> SandboxHandle {
 /// A real token pair for the sandbox's admin, its access token already
 /// expired when `expired` (so the first use refreshes).
 fn sandbox_tokens(sb: &SandboxHandle, expired: bool) -> TokenSet {
-    let admin = sb
-        .state()
-        .world
-        .read()
-        .unwrap()
-        .ent
-        .find_login("admin")
-        .unwrap();
-    let pair =
-        sb.state()
-            .tokens
-            .lock()
-            .unwrap()
-            .issue_pair(admin, "sandbox-client", None, 3600, 86_400);
+    let pair = sb.issue_tokens("admin");
     token_set(
         &pair.access_token,
         &pair.refresh_token,
