@@ -12,8 +12,7 @@ use box_sandbox::{Rotation, SandboxConfig};
 use connect_support::*;
 use connector_core::app::{App, AppConfig, BrowserLauncher};
 use connector_core::clock::{ManualClock, SharedClock};
-use connector_core::health::{Health, HealthState};
-use connector_core::ipc::{ConnectionState, CoreEvent};
+use connector_core::ipc::{ConnectionState, CoreEvent, Health, HealthState};
 use connector_core::ErrorCode;
 
 async fn open_app(world: &World, sandbox: &TestSandbox) -> App {

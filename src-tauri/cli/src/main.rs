@@ -23,10 +23,12 @@ use std::time::Duration;
 use clap::{CommandFactory, Parser, Subcommand};
 use clap_complete::Shell;
 use connector_core::app::{self, App, AppConfig, BrowserLauncher};
-use connector_core::datacenter::{self, EndpointSource};
+use connector_core::datacenter;
 use connector_core::error::{ErrorCode, UserError};
 use connector_core::ipc::findings::{ExportFormat, FindingKind, FindingsFilter, Severity};
-use connector_core::ipc::{CheckStatus, CoreEvent, CustomSettings, DatabaseState, Snapshot};
+use connector_core::ipc::{
+    CheckStatus, CoreEvent, CustomSettings, DatabaseState, EndpointSource, Snapshot,
+};
 use connector_core::keychain::Sensitive;
 use connector_core::store::DATABASE_FILE_NAME;
 use connector_core::wording;

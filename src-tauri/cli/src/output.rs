@@ -4,11 +4,10 @@
 use std::path::Path;
 
 use connector_core::error::UserError;
-use connector_core::health::Health;
 use connector_core::ipc::findings::InspectionProgress;
 use connector_core::ipc::{
-    ApiTestReport, CheckStatus, ConnectionView, DatabaseState, DatabaseStatus, EventsProgress,
-    ScanProgress, ScanStatus, Snapshot,
+    Advice, ApiTestReport, CheckStatus, ConnectionView, DatabaseState, DatabaseStatus,
+    EventsProgress, Health, ScanProgress, ScanStatus, Snapshot,
 };
 use connector_core::wording::{self, Audience};
 use serde::Serialize;
@@ -237,10 +236,7 @@ impl Output {
         match &db.error {
             None => {
                 println!("A new, empty database is at {}.", db.path);
-                println!(
-                    "Next: {}",
-                    wording::Advice::Connect.what_to_do(Audience::Cli, None)
-                );
+                println!("Next: {}", Advice::Connect.what_to_do(Audience::Cli, None));
             }
             Some(e) => {
                 println!("The new database: {}", wording::database_words(db.state));

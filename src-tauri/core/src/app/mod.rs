@@ -35,10 +35,9 @@ use tokio::sync::{broadcast, RwLock};
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::loopback::RedirectSubmitter;
-use crate::datacenter::{self, EndpointSource};
+use crate::datacenter;
 use crate::error::{ErrorCode, UserError};
-use crate::health::Health;
-use crate::ipc::{ApiTestReport, CoreEvent, DatabaseStatus, SignInView};
+use crate::ipc::{ApiTestReport, CoreEvent, DatabaseStatus, EndpointSource, Health, SignInView};
 use crate::keychain::Keychain;
 use crate::store::{self, setting_keys, Store};
 
