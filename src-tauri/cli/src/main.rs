@@ -6,6 +6,7 @@
 //! hint (or `{code,message,hint}` with `--json`).
 
 mod docs;
+mod embedded_sandbox;
 mod exit;
 mod findings_output;
 mod govern_cmd;
@@ -309,7 +310,8 @@ async fn run(cli: Cli, out: &Output) -> u8 {
         config.sign_in_timeout = Duration::from_secs(*timeout_secs);
     }
     let db_path = config.data_dir.join(DATABASE_FILE_NAME);
-    let app = match App::open(config).await {
+    let app = match App::open_with_embedded_box(config, embedded_sandbox::embedded_sandbox()).await
+    {
         Ok(app) => app,
         Err(err) => return out.fail(wording::for_cli(err, None, &db_path)),
     };

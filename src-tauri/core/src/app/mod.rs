@@ -47,7 +47,7 @@ pub use config::{
     DATA_DIR_ENV, KEYCHAIN_SERVICE_ENV, SANDBOX_ID,
 };
 use database::open_store;
-pub use sandbox::SANDBOX_URL_ENV;
+pub use sandbox::{EmbeddedBox, RunningBox, StartError, SANDBOX_URL_ENV};
 pub use scan_run::{ScanMode, ScannerRole};
 use session::Session;
 
@@ -92,7 +92,26 @@ struct UiState {
 impl App {
     /// Opens the app's state. A broken database does not fail this: the
     /// snapshot reports it and `move_database_aside` offers the way out.
+    /// The Sandbox data center uses `config.sandbox_url` only: this app
+    /// starts no sandbox of its own (see [`App::open_with_embedded_box`]).
     pub async fn open(config: AppConfig) -> Result<App, UserError> {
+        App::open_inner(config, None).await
+    }
+
+    /// As [`App::open`], and the Sandbox data center starts `embedded` in
+    /// this process when no `sandbox_url` is set (the shell and the CLI pass
+    /// box-sandbox's).
+    pub async fn open_with_embedded_box(
+        config: AppConfig,
+        embedded: Arc<dyn EmbeddedBox>,
+    ) -> Result<App, UserError> {
+        App::open_inner(config, Some(embedded)).await
+    }
+
+    async fn open_inner(
+        config: AppConfig,
+        embedded: Option<Arc<dyn EmbeddedBox>>,
+    ) -> Result<App, UserError> {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| {
             UserError::new(
                 ErrorCode::DatabaseUnavailable,
@@ -151,7 +170,7 @@ impl App {
                     ..UiState::default()
                 }),
                 session: tokio::sync::Mutex::new(None),
-                sandbox: sandbox::SandboxSlot::default(),
+                sandbox: sandbox::SandboxSlot::new(embedded),
                 last_health: std::sync::Mutex::new(None),
                 scan_runtime: Default::default(),
                 scan_wake: tokio::sync::Notify::new(),
