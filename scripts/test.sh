@@ -11,6 +11,9 @@ scripts/setup.sh --for test
 step "format"
 cargo fmt --all -- --check
 
+step "layers: no module import circle in connector-core"
+scripts/module-cycles.py
+
 step "UI: type check, unit tests, build"
 (cd ui && npm run check && npm test && npm run build)
 

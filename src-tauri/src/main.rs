@@ -6,6 +6,7 @@
 mod bindings;
 mod commands;
 mod config;
+mod embedded_sandbox;
 mod logging;
 mod tray;
 mod watch;
@@ -42,7 +43,10 @@ fn main() {
                 core_config.data_dir.display(),
                 core_config.keychain_service
             );
-            let opened = tauri::async_runtime::block_on(App::open(core_config));
+            let opened = tauri::async_runtime::block_on(App::open_with_embedded_box(
+                core_config,
+                embedded_sandbox::embedded_sandbox(),
+            ));
             if let Ok(core) = &opened {
                 match tray::Tray::create(app.handle()) {
                     Ok(tray) => {

@@ -6,8 +6,9 @@
 use std::io::BufRead;
 
 use connector_core::app::App;
-use connector_core::datacenter::{self, EndpointSource};
+use connector_core::datacenter;
 use connector_core::error::{ErrorCode, UserError};
+use connector_core::ipc::EndpointSource;
 use connector_core::ipc::{CheckStatus, CoreEvent, CustomSettings, DatabaseState, Snapshot};
 use connector_core::keychain::Sensitive;
 

@@ -3,9 +3,9 @@
 //! the ipc types' (`ConnectionView`, `ApiTestReport`, `Health`, …).
 
 use connector_core::error::UserError;
-use connector_core::health::Health;
 use connector_core::ipc::findings::InspectionProgress;
 use connector_core::ipc::govern::GovernanceStatus;
+use connector_core::ipc::Health;
 use connector_core::ipc::{
     ApiCheck, ApiTestReport, ConnectionView, DatabaseState, DatabaseStatus, EventsProgress,
     ScanProgress, ScanStatus, Snapshot,

@@ -26,7 +26,7 @@ impl Output {
                 println!("A new, empty database is at {}.", db.path);
                 println!(
                     "Next: {}",
-                    wording::Advice::Connect.what_to_do(Audience::Cli, None)
+                    connector_core::ipc::Advice::Connect.what_to_do(Audience::Cli, None)
                 );
             }
             Some(e) => {

@@ -16,6 +16,7 @@ mod connect_output;
 mod database_cmd;
 mod database_output;
 mod docs;
+mod embedded_sandbox;
 mod exit;
 mod findings_cmd;
 mod findings_output;
@@ -90,7 +91,8 @@ async fn run(cli: Cli, out: &Output) -> u8 {
         config.sign_in_timeout = Duration::from_secs(args.timeout_secs);
     }
     let db_path = config.data_dir.join(DATABASE_FILE_NAME);
-    let app = match App::open(config).await {
+    let app = match App::open_with_embedded_box(config, embedded_sandbox::embedded_sandbox()).await
+    {
         Ok(app) => app,
         Err(err) => return out.fail(wording::for_cli(err, None, &db_path)),
     };

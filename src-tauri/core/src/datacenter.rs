@@ -1,10 +1,13 @@
 //! The data-center profiles the admin picks from. They are data
 //! (`datacenters.json`), not code: a new Box data center is a new JSON entry.
+//! The profile types cross IPC, so they are defined in `ipc`; what they mean
+//! (endpoints, the Custom profile's rules) is here.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::{ErrorCode, UserError};
+use crate::ipc::{CustomSettings, DataCenter};
 
 /// Box's public OAuth and API endpoints. Every Box data center shares them;
 /// the data centers differ only in the connector's API key (client id).
@@ -12,36 +15,6 @@ pub const BOX_AUTHORIZE_URL: &str = "https://account.box.com/api/oauth2/authoriz
 pub const BOX_TOKEN_URL: &str = "https://api.box.com/oauth2/token";
 pub const BOX_REVOKE_URL: &str = "https://api.box.com/oauth2/revoke";
 pub const BOX_API_URL: &str = "https://api.box.com/2.0";
-
-/// Where a profile's endpoints come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum EndpointSource {
-    /// Box's public endpoints.
-    Box,
-    /// The embedded box-sandbox; its URLs are known only once it listens.
-    Sandbox,
-    /// Supplied by the admin (their own Box app or another OAuth 2.0 server).
-    Custom,
-}
-
-/// One selectable data center.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct DataCenter {
-    /// Stable id used in the store, the keychain and the CLI (`us1`, `sandbox`...).
-    pub id: String,
-    pub label: String,
-    pub description: String,
-    /// The client id the admin allowlists in Box's admin console.
-    /// `None` for Custom, where the admin brings their own.
-    pub api_key: Option<String>,
-    pub endpoints: EndpointSource,
-    /// Whether the authorize request carries a PKCE S256 challenge.
-    /// Box does not document PKCE, so only profiles known to support it send one.
-    pub pkce: bool,
-}
 
 /// Concrete OAuth and API URLs for one connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -95,26 +68,6 @@ pub const ALLOWLIST_STEPS: [&str; 3] = [
     "If \"Disable unpublished apps by default\" is selected, add the API key shown above under \"Except for\".",
     "Click Save.",
 ];
-
-/// The admin's own app (Custom data center). The client secret is not here:
-/// it lives in the keychain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct CustomSettings {
-    pub client_id: String,
-    /// Empty fields fall back to Box's public endpoints — but only while every
-    /// address given is Box's own: a credential never goes to a host the admin
-    /// did not name (see [`CustomSettings::endpoints`]).
-    pub authorize_url: Option<String>,
-    pub token_url: Option<String>,
-    pub api_url: Option<String>,
-    /// Where Disconnect revokes the sign-in. Empty: beside the token URL when
-    /// that ends in `/token`, else the sign-in is not revoked at Disconnect
-    /// (the local copy is still removed).
-    #[serde(default)]
-    #[ts(optional = nullable)]
-    pub revoke_url: Option<String>,
-}
 
 // The Custom profile's endpoints: the admin's own addresses, with Box's
 // only where that cannot send a credential to a host the admin did not name.
@@ -223,6 +176,7 @@ impl CustomSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ipc::EndpointSource;
 
     #[test]
     fn lists_the_box_data_centers_with_the_seed_api_keys() {

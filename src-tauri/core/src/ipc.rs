@@ -2,20 +2,22 @@
 //! pushed after it. TypeScript types are generated from these (ts-rs) into
 //! `ui/src/lib/bindings/` by `cargo test -p connector-core`.
 //! Nothing here may carry a secret: tokens and client secrets stay in `auth`.
+//!
+//! A leaf: these types depend on `error` alone, so every module may use them
+//! (`wording` words them, `health` and `app` fill them) and none of them
+//! leads back up (`scripts/module-cycles.py` checks there is no circle).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-pub use crate::datacenter::CustomSettings;
-use crate::datacenter::DataCenter;
 use crate::error::UserError;
-use crate::health::Health;
-use crate::store;
 
 pub mod findings;
 pub mod govern;
+pub mod health;
 pub mod scan;
+pub use health::{CallStats, Health, HealthState, LastApiTest};
 pub use scan::{
     CollaborationView, EventDay, EventRow, EventsProgress, FileDetail, FileHistoryEntry,
     QueueEntry, ScanProgress, ScanSettingView, ScanState, ScanStatus, ThroughputPoint,
@@ -39,6 +41,56 @@ pub struct Snapshot {
     /// The last API test, from the store: shown offline too.
     pub last_api_test: Option<ApiTestReport>,
     pub database: DatabaseStatus,
+}
+
+/// Where a profile's endpoints come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum EndpointSource {
+    /// Box's public endpoints.
+    Box,
+    /// The embedded box-sandbox; its URLs are known only once it listens.
+    Sandbox,
+    /// Supplied by the admin (their own Box app or another OAuth 2.0 server).
+    Custom,
+}
+
+/// One selectable data center.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct DataCenter {
+    /// Stable id used in the store, the keychain and the CLI (`us1`, `sandbox`...).
+    pub id: String,
+    pub label: String,
+    pub description: String,
+    /// The client id the admin allowlists in Box's admin console.
+    /// `None` for Custom, where the admin brings their own.
+    pub api_key: Option<String>,
+    pub endpoints: EndpointSource,
+    /// Whether the authorize request carries a PKCE S256 challenge.
+    /// Box does not document PKCE, so only profiles known to support it send one.
+    pub pkce: bool,
+}
+
+/// The admin's own app (Custom data center). The client secret is not here:
+/// it lives in the keychain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CustomSettings {
+    pub client_id: String,
+    /// Empty fields fall back to Box's public endpoints — but only while every
+    /// address given is Box's own: a credential never goes to a host the admin
+    /// did not name (see [`CustomSettings::endpoints`]).
+    pub authorize_url: Option<String>,
+    pub token_url: Option<String>,
+    pub api_url: Option<String>,
+    /// Where Disconnect revokes the sign-in. Empty: beside the token URL when
+    /// that ends in `/token`, else the sign-in is not revoked at Disconnect
+    /// (the local copy is still removed).
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub revoke_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -81,7 +133,31 @@ pub struct ConnectionView {
     /// What `what_to_do` says, for callers that word it their own way (the CLI).
     #[serde(skip)]
     #[ts(skip)]
-    pub advice: crate::wording::Advice,
+    pub advice: Advice,
+}
+
+/// What the admin does next: one per situation the connection can be in.
+/// Health and the snapshot carry it beside their (window) sentence so the
+/// CLI can say the same thing in its own terms; `wording` puts it into words.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Advice {
+    /// Never connected on this computer.
+    #[default]
+    Connect,
+    /// The connection was disconnected.
+    ConnectAgain,
+    /// A sign-in is waiting for the browser.
+    FinishSignIn,
+    /// Box refused the sign-in (expired, revoked, already used).
+    Reconnect { box_said: Option<String> },
+    /// The keychain no longer holds the sign-in.
+    ReconnectKeychainMissing,
+    /// The refresh token outlived Box's 60 days.
+    ReconnectExpired,
+    /// Box cannot be reached.
+    CheckNetwork,
+    /// The connection works.
+    Nothing,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -163,30 +239,6 @@ impl ApiCheckId {
             ApiCheckId::UsersListable => "users_listable",
             ApiCheckId::ActAsUser => "act_as_user",
             ApiCheckId::WriteScope => "write_scope",
-        }
-    }
-}
-
-// The one mapping between a check's status as shown and as stored: only
-// finished checks (pass, warn, fail) are kept.
-impl From<store::CheckStatus> for CheckStatus {
-    fn from(stored: store::CheckStatus) -> Self {
-        match stored {
-            store::CheckStatus::Pass => CheckStatus::Pass,
-            store::CheckStatus::Warn => CheckStatus::Warn,
-            store::CheckStatus::Fail => CheckStatus::Fail,
-        }
-    }
-}
-
-impl CheckStatus {
-    /// The stored form, `None` for a status that is not a result.
-    pub fn stored(self) -> Option<store::CheckStatus> {
-        match self {
-            CheckStatus::Pass => Some(store::CheckStatus::Pass),
-            CheckStatus::Warn => Some(store::CheckStatus::Warn),
-            CheckStatus::Fail => Some(store::CheckStatus::Fail),
-            CheckStatus::Pending | CheckStatus::Running | CheckStatus::Skipped => None,
         }
     }
 }

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use crate::datacenter;
 use crate::error::{ErrorCode, UserError};
-use crate::ipc::{CheckStatus, ConnectionState, DatabaseState};
+use crate::ipc::{Advice, CheckStatus, ConnectionState, DatabaseState};
 
 pub use notices::{
     alert_file, alerts_body, alerts_title, full_scan_complete_body, scan_stopped_body,
@@ -53,30 +53,6 @@ pub enum Audience {
     Window,
     /// A terminal: hints name `box-connector-cli` commands.
     Cli,
-}
-
-/// What the admin does next: one per situation the connection can be in.
-/// Health and the snapshot carry it beside their (window) sentence so the
-/// CLI can say the same thing in its own terms.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Advice {
-    /// Never connected on this computer.
-    #[default]
-    Connect,
-    /// The connection was disconnected.
-    ConnectAgain,
-    /// A sign-in is waiting for the browser.
-    FinishSignIn,
-    /// Box refused the sign-in (expired, revoked, already used).
-    Reconnect { box_said: Option<String> },
-    /// The keychain no longer holds the sign-in.
-    ReconnectKeychainMissing,
-    /// The refresh token outlived Box's 60 days.
-    ReconnectExpired,
-    /// Box cannot be reached.
-    CheckNetwork,
-    /// The connection works.
-    Nothing,
 }
 
 /// The words both the window and the CLI use for a connection state.

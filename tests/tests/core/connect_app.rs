@@ -9,10 +9,9 @@ use std::time::Duration;
 use box_connector_e2e::bins;
 use box_connector_e2e::connect::*;
 use box_sandbox::{Rotation, SandboxConfig};
-use connector_core::app::{App, AppConfig, BrowserLauncher};
+use connector_core::app::{App, AppConfig, BrowserLauncher, EmbeddedBox, RunningBox, StartError};
 use connector_core::clock::{ManualClock, SharedClock};
-use connector_core::health::{Health, HealthState};
-use connector_core::ipc::{ConnectionState, CoreEvent};
+use connector_core::ipc::{ConnectionState, CoreEvent, Health, HealthState};
 use connector_core::ErrorCode;
 
 async fn open_app(world: &World, sandbox: &TestSandbox) -> App {
@@ -382,7 +381,20 @@ async fn embedded_sandbox_connects_in_one_click_and_survives_a_restart() {
         sandbox_url: None,
         clock: SharedClock::system(),
     };
-    let app = App::open(config()).await.unwrap();
+    // box-sandbox started in-process, as the shell and the CLI supply it.
+    let embedded = || -> std::sync::Arc<dyn EmbeddedBox> {
+        std::sync::Arc::new(|state_path: std::path::PathBuf| async move {
+            let config = SandboxConfig {
+                state_path: Some(state_path),
+                ..SandboxConfig::default()
+            };
+            let server = box_sandbox::Sandbox::start(config).await?;
+            Ok::<_, StartError>(RunningBox::new(server.base_url(), server))
+        })
+    };
+    let app = App::open_with_embedded_box(config(), embedded())
+        .await
+        .unwrap();
     assert_eq!(app.selected_datacenter(), "sandbox");
     let conn = app.connect().await.expect("one click connects");
     assert_eq!(conn.state, ConnectionState::Connected);
@@ -396,7 +408,9 @@ async fn embedded_sandbox_connects_in_one_click_and_survives_a_restart() {
     let before = world.stored_tokens("sandbox").unwrap();
     drop(app);
 
-    let again = App::open(config()).await.unwrap();
+    let again = App::open_with_embedded_box(config(), embedded())
+        .await
+        .unwrap();
     let snap = again.snapshot().await;
     assert_eq!(snap.connection.state, ConnectionState::Connected);
     assert_eq!(

@@ -7,7 +7,7 @@ use crate::api_test;
 use crate::auth::TokenStatus;
 use crate::error::UserError;
 use crate::ipc::{ApiTestReport, CoreEvent};
-use crate::store::{AccountFacts, ApiCheckRecord, Store};
+use crate::store::{AccountFacts, ApiCheckRecord, CheckStatus, Store};
 
 use super::App;
 
@@ -84,7 +84,7 @@ impl App {
             .await?;
         for check in &report.checks {
             // Skipped checks are not stored; they are re-derived when read.
-            let Some(status) = check.status.stored() else {
+            let Some(status) = CheckStatus::of_shown(check.status) else {
                 continue;
             };
             store

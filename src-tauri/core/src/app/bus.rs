@@ -3,8 +3,7 @@
 
 use chrono::Utc;
 
-use crate::health::Health;
-use crate::ipc::CoreEvent;
+use crate::ipc::{CoreEvent, Health};
 
 use super::App;
 

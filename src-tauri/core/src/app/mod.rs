@@ -39,10 +39,9 @@ use tokio::sync::{broadcast, RwLock};
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::loopback::RedirectSubmitter;
-use crate::datacenter::{self, EndpointSource};
+use crate::datacenter;
 use crate::error::{ErrorCode, UserError};
-use crate::health::Health;
-use crate::ipc::{ApiTestReport, CoreEvent, DatabaseStatus, SignInView};
+use crate::ipc::{ApiTestReport, CoreEvent, DatabaseStatus, EndpointSource, Health, SignInView};
 use crate::keychain::Keychain;
 use crate::store::{self, setting_keys, Store};
 
@@ -53,7 +52,7 @@ pub use config::{
 };
 use database::open_store;
 pub use feed::{EventFeed, PROGRESS_INTERVAL};
-pub use sandbox::SANDBOX_URL_ENV;
+pub use sandbox::{EmbeddedBox, RunningBox, StartError, SANDBOX_URL_ENV};
 pub use scan_run::{ScanMode, ScannerRole};
 use session::Session;
 
@@ -98,7 +97,26 @@ struct UiState {
 impl App {
     /// Opens the app's state. A broken database does not fail this: the
     /// snapshot reports it and `move_database_aside` offers the way out.
+    /// The Sandbox data center uses `config.sandbox_url` only: this app
+    /// starts no sandbox of its own (see [`App::open_with_embedded_box`]).
     pub async fn open(config: AppConfig) -> Result<App, UserError> {
+        App::open_inner(config, None).await
+    }
+
+    /// As [`App::open`], and the Sandbox data center starts `embedded` in
+    /// this process when no `sandbox_url` is set (the shell and the CLI pass
+    /// box-sandbox's).
+    pub async fn open_with_embedded_box(
+        config: AppConfig,
+        embedded: Arc<dyn EmbeddedBox>,
+    ) -> Result<App, UserError> {
+        App::open_inner(config, Some(embedded)).await
+    }
+
+    async fn open_inner(
+        config: AppConfig,
+        embedded: Option<Arc<dyn EmbeddedBox>>,
+    ) -> Result<App, UserError> {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| {
             UserError::new(
                 ErrorCode::DatabaseUnavailable,
@@ -157,7 +175,7 @@ impl App {
                     ..UiState::default()
                 }),
                 session: tokio::sync::Mutex::new(None),
-                sandbox: sandbox::SandboxSlot::default(),
+                sandbox: sandbox::SandboxSlot::new(embedded),
                 last_health: std::sync::Mutex::new(None),
                 scan_runtime: Default::default(),
                 scan_wake: tokio::sync::Notify::new(),

@@ -194,7 +194,7 @@ pub fn burst_notice(alerts: &[Alert]) -> Option<Notice> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use connector_core::testing;
+    use crate::testing;
 
     fn status(connection: &str, completed: bool, state: &str) -> ScanStatus {
         let state = serde_json::from_value(serde_json::json!(state)).unwrap();

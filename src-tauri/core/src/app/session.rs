@@ -14,7 +14,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::auth::TokenManager;
 use crate::box_api::{ApiCall, BoxClient, CallRecorder};
-use crate::health::{CallSignal, Health, LiveCalls, HEALTH_WINDOW};
+use crate::health::{CallSignal, LiveCalls, HEALTH_WINDOW};
+use crate::ipc::Health;
 use crate::store::{ApiCallRecord, Store};
 
 use super::{App, Inner};

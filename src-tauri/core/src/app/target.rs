@@ -3,9 +3,9 @@
 
 use crate::auth::tokens::blocking;
 use crate::auth::OAuthClient;
-use crate::datacenter::{self, EndpointSource, Endpoints};
+use crate::datacenter::{self, Endpoints};
 use crate::error::{ErrorCode, UserError};
-use crate::ipc::CustomSettings;
+use crate::ipc::{CustomSettings, EndpointSource};
 use crate::keychain::Sensitive;
 use crate::store::Store;
 

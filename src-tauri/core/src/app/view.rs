@@ -3,15 +3,15 @@
 
 use crate::api_test;
 use crate::auth::TokenStatus;
-use crate::datacenter::{self, EndpointSource, ALLOWLIST_STEPS};
+use crate::datacenter::{self, ALLOWLIST_STEPS};
 use crate::error::UserError;
-use crate::health::{Health, HealthState, TokenFacts};
+use crate::health::TokenFacts;
 use crate::ipc::{
-    AccountView, ApiCheck, ApiCheckId, ApiTestReport, CheckStatus, ConnectionState, ConnectionView,
-    DataCenterView, Snapshot,
+    AccountView, Advice, ApiCheck, ApiCheckId, ApiTestReport, CheckStatus, ConnectionState,
+    ConnectionView, DataCenterView, EndpointSource, Health, HealthState, Snapshot,
 };
 use crate::store::{self, ConnectionRecord};
-use crate::wording::{self, Advice, Audience};
+use crate::wording::{self, Audience};
 
 use super::App;
 use super::{target, UiState};

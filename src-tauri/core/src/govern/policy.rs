@@ -3,7 +3,7 @@
 //! module matches and maps a finding to the action that fixes it; the
 //! App's policy flow stores alerts and runs actions.
 
-use crate::inspect::findings::{FindingKind, Severity};
+use crate::ipc::findings::{FindingKind, Severity};
 use crate::ipc::govern::{ActionKind, ActionRequest, ItemType, PolicyMatch};
 use crate::store::{FindingQuery, FindingRecord, Store, StoreResult};
 

@@ -2,9 +2,8 @@
 //! own shared link and collaborators, every parent folder's (a folder's
 //! link and collaborators reach everything inside it), and its owner.
 
-use super::findings::{
-    role_can_change, DesiredFinding, FindingKind, FindingPolicy, LinkFacts, Severity,
-};
+use super::findings::{role_can_change, DesiredFinding, FindingPolicy, LinkFacts};
+use crate::ipc::findings::{FindingKind, Severity};
 
 /// A collaboration as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

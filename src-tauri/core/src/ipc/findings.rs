@@ -8,7 +8,77 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-pub use crate::inspect::findings::{FindingKind, Severity};
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 4] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// 1 (low) … 4 (critical), stored for ordering.
+    pub fn rank(self) -> i64 {
+        self as i64 + 1
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum FindingKind {
+    PublicLink,
+    CompanyLink,
+    ExternalCollaborator,
+    ExternallyOwned,
+    SensitiveContent,
+}
+
+impl FindingKind {
+    pub const ALL: [FindingKind; 5] = [
+        FindingKind::PublicLink,
+        FindingKind::CompanyLink,
+        FindingKind::ExternalCollaborator,
+        FindingKind::ExternallyOwned,
+        FindingKind::SensitiveContent,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingKind::PublicLink => "public_link",
+            FindingKind::CompanyLink => "company_link",
+            FindingKind::ExternalCollaborator => "external_collaborator",
+            FindingKind::ExternallyOwned => "externally_owned",
+            FindingKind::SensitiveContent => "sensitive_content",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FindingKind> {
+        FindingKind::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
 
 /// One finding, as listed and exported.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

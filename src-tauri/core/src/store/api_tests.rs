@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{time, Millis, Store, StoreResult};
+use crate::ipc;
 
 /// Ordered from best to worst, so a run's outcome is the `max` of its checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, sqlx::Type)]
@@ -22,6 +23,30 @@ impl CheckStatus {
             CheckStatus::Pass => "pass",
             CheckStatus::Warn => "warn",
             CheckStatus::Fail => "fail",
+        }
+    }
+
+    /// The stored form of a status as shown, `None` for one that is not a
+    /// result: only finished checks (pass, warn, fail) are kept.
+    pub fn of_shown(shown: ipc::CheckStatus) -> Option<CheckStatus> {
+        match shown {
+            ipc::CheckStatus::Pass => Some(CheckStatus::Pass),
+            ipc::CheckStatus::Warn => Some(CheckStatus::Warn),
+            ipc::CheckStatus::Fail => Some(CheckStatus::Fail),
+            ipc::CheckStatus::Pending | ipc::CheckStatus::Running | ipc::CheckStatus::Skipped => {
+                None
+            }
+        }
+    }
+}
+
+// The one mapping back: every stored status is one the window shows.
+impl From<CheckStatus> for ipc::CheckStatus {
+    fn from(stored: CheckStatus) -> Self {
+        match stored {
+            CheckStatus::Pass => ipc::CheckStatus::Pass,
+            CheckStatus::Warn => ipc::CheckStatus::Warn,
+            CheckStatus::Fail => ipc::CheckStatus::Fail,
         }
     }
 }
