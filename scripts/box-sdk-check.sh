@@ -13,7 +13,8 @@ if ! "$venv/bin/python" -c "import box_sdk_gen" 2>/dev/null; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check "box-sdk-gen==$sdk_version"
 fi
-cargo build -q -p box-sandbox --bin box-sandbox
+# As scripts/e2e.sh builds it (the tests' feature set: nothing built twice).
+cargo build -q --workspace --bins --tests
 out=$(mktemp)
 "$target/debug/box-sandbox" --port 0 --auto-approve >"$out" 2>&1 &
 sandbox=$!

@@ -24,11 +24,13 @@ if [ ! -f ui/node_modules/.package-lock.json ] || [ ui/package-lock.json -nt ui/
   (cd ui && npm ci --no-audit --no-fund --loglevel=error)
 fi
 (cd ui && npm run build)
-$CARGO build -p box-connector
-$CARGO build -p box-sandbox --bin sandbox-browser --bin box-sandbox
+# The app, the CLI and the sandbox's binaries, with the same package selection
+# as `cargo test --workspace` (tests included): cargo then resolves features
+# once, so nothing built by the Rust tests is built again here.
+$CARGO build --workspace --bins --tests
 mkdir -p artifacts/e2e
 
 # WebKit in Xvfb: software rendering, no compositing surprises.
 export WEBKIT_DISABLE_COMPOSITING_MODE=1 WEBKIT_DISABLE_DMABUF_RENDERER=1 LIBGL_ALWAYS_SOFTWARE=1
 xvfb-run -a -s "-screen 0 1400x1000x24" \
-  $CARGO test -p box-connector-e2e --test window -- --ignored --test-threads=1 ${E2E_FILTER:+"$E2E_FILTER"}
+  $CARGO test --workspace --test window -- --ignored --test-threads=1 ${E2E_FILTER:+"$E2E_FILTER"}

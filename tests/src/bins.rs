@@ -43,14 +43,13 @@ pub fn bins() -> &'static Bins {
             .args([
                 "build",
                 "--quiet",
-                "-p",
-                "box-connector-cli",
-                "-p",
-                "box-sandbox",
+                // The package selection of `cargo test --workspace` (tests
+                // included), so cargo resolves the same features (crash points
+                // on, as the tests' dev-dependency has them) and reuses what
+                // that run built, instead of building the tree a second time.
+                "--workspace",
                 "--bins",
-                // As the tests crate's dev-dependency has it: crash points on.
-                "--features",
-                "connector-core/failpoints",
+                "--tests",
             ])
             .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
             .env("CARGO_TARGET_DIR", dir.parent().unwrap())
