@@ -1,7 +1,7 @@
 //! connector-core: everything Box Connector does, with no Tauri dependency,
 //! so the desktop shell, the CLI and the tests all drive the same code.
 
-pub mod api_test;
+pub(crate) mod api_test;
 pub mod app;
 pub mod auth;
 pub mod box_api;
