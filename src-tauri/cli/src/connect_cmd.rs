@@ -4,6 +4,7 @@
 //! stops on Ctrl-C.
 
 use std::io::BufRead;
+use std::time::Duration;
 
 use connector_core::app::App;
 use connector_core::datacenter;
@@ -69,11 +70,12 @@ pub async fn connect(app: &App, args: ConnectArgs, out: &Output) -> Result<u8, U
 }
 
 pub async fn test_api(app: &App, out: &Output) -> Result<u8, UserError> {
-    let mut events = app.subscribe();
+    // Every event (no throttle), resynced rather than ended if we fall behind.
+    let mut events = app.event_feed(Duration::ZERO);
     let shown_to = *out;
     let progress = tokio::spawn(async move {
         let mut shown = std::collections::HashSet::new();
-        while let Ok(event) = events.recv().await {
+        while let Some(event) = events.next().await {
             if let CoreEvent::ApiTestProgress { report } = event {
                 for c in &report.checks {
                     let done = matches!(
@@ -140,11 +142,11 @@ async fn while_signing_in<T>(
     out: &Output,
     sign_in: impl std::future::Future<Output = Result<T, UserError>>,
 ) -> Result<T, UserError> {
-    let mut events = app.subscribe();
+    let mut events = app.event_feed(Duration::ZERO);
     let shown_to = *out;
     // Show the sign-in link as soon as it exists ("copy sign-in link").
     let announcer = tokio::spawn(async move {
-        while let Ok(event) = events.recv().await {
+        while let Some(event) = events.next().await {
             if let CoreEvent::SignInStarted { sign_in } = event {
                 shown_to.sign_in_started(&sign_in.authorize_url);
             }
