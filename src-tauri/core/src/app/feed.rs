@@ -132,24 +132,14 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
+    use crate::testing;
 
     fn status(files_scanned: u64) -> Box<ScanStatus> {
-        let json = serde_json::json!({
-            "connection_id": "sandbox:enterprise:1",
-            "scan": {
-                "state": "running", "users_total": 1, "users_done": 0, "users_skipped": 0,
-                "folders_total": 1, "folders_done": 0, "files_discovered": 1000,
-                "files_scanned": files_scanned, "files_queued": 0, "files_failed": 0,
-                "files_per_minute": 0.0, "eta_seconds": null, "started_at": null,
-                "full_scan_completed_at": null, "skipped_note": null, "last_error": null
-            },
-            "events": {
-                "ingested": 0, "backfill_from": null, "backfill_to": null,
-                "backfill_done_ratio": 0.0, "backfill_completed_at": null,
-                "last_event_at": null, "last_polled_at": null, "lag_seconds": null
-            }
-        });
-        Box::new(serde_json::from_value(json).expect("a ScanStatus"))
+        Box::new(testing::scan_status(
+            crate::ipc::ScanState::Running,
+            files_scanned,
+            1000,
+        ))
     }
 
     fn scanned(event: &CoreEvent) -> Option<u64> {

@@ -40,24 +40,11 @@ pub fn thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing;
 
     fn status(state: &str, scanned: u64, discovered: u64) -> ScanStatus {
-        serde_json::from_value(serde_json::json!({
-            "connection_id": "sandbox:enterprise:1",
-            "scan": {
-                "state": state, "users_total": 1, "users_done": 1, "users_skipped": 0,
-                "folders_total": 1, "folders_done": 1, "files_discovered": discovered,
-                "files_scanned": scanned, "files_queued": 0, "files_failed": 0,
-                "files_per_minute": 0.0, "eta_seconds": null, "started_at": null,
-                "full_scan_completed_at": null, "skipped_note": null, "last_error": null
-            },
-            "events": {
-                "ingested": 0, "backfill_from": null, "backfill_to": null,
-                "backfill_done_ratio": 0.0, "backfill_completed_at": null,
-                "last_event_at": null, "last_polled_at": null, "lag_seconds": null
-            }
-        }))
-        .unwrap()
+        let state = serde_json::from_value(serde_json::json!(state)).unwrap();
+        testing::scan_status(state, scanned, discovered)
     }
 
     #[test]
