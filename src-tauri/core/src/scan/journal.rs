@@ -8,7 +8,10 @@
 //! starts, `-kind id` when it ends. Each line is one `write` to the kernel,
 //! which keeps it through a process's death (not through a power cut: then
 //! every lease counts, as without a journal). The next scanner replays it,
-//! then starts it afresh.
+//! then starts it afresh. Once it holds many more lines than items in
+//! progress, it is rewritten with only those (a new file renamed over the
+//! old, so a death mid-rewrite leaves the old one whole): a long scan's
+//! journal stays the size of its work in progress, not of its history.
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -17,9 +20,18 @@ use std::sync::Mutex;
 
 use crate::store::queue::ItemKind;
 
+/// A rewrite happens past this many lines (and 4 lines per item in progress).
+const COMPACT_AFTER_LINES: usize = 4096;
+
 pub struct Journal {
     path: PathBuf,
-    file: Mutex<Option<std::fs::File>>,
+    file: Mutex<Option<OpenJournal>>,
+}
+
+struct OpenJournal {
+    file: std::fs::File,
+    in_progress: BTreeSet<(ItemKind, String)>,
+    lines: usize,
 }
 
 impl Journal {
@@ -41,7 +53,11 @@ impl Journal {
         if let Err(e) = &fresh {
             tracing::warn!(path = %self.path.display(), error = %e, "scan journal unavailable");
         }
-        *self.file.lock().expect("journal lock") = fresh.ok();
+        *self.file.lock().expect("journal lock") = fresh.ok().map(|file| OpenJournal {
+            file,
+            in_progress: BTreeSet::new(),
+            lines: 0,
+        });
         left
     }
 
@@ -54,10 +70,37 @@ impl Journal {
     }
 
     fn line(&self, sign: char, kind: ItemKind, id: &str) {
-        if let Some(file) = self.file.lock().expect("journal lock").as_mut() {
-            // One write per line: the kernel has it before we go on.
-            let _ = file.write_all(format!("{sign}{} {id}\n", kind.as_str()).as_bytes());
+        let mut guard = self.file.lock().expect("journal lock");
+        let Some(open) = guard.as_mut() else { return };
+        // One write per line: the kernel has it before we go on.
+        let _ = open
+            .file
+            .write_all(format!("{sign}{} {id}\n", kind.as_str()).as_bytes());
+        if sign == '+' {
+            open.in_progress.insert((kind, id.to_owned()));
+        } else {
+            open.in_progress.remove(&(kind, id.to_owned()));
         }
+        open.lines += 1;
+        if open.lines > COMPACT_AFTER_LINES.max(4 * open.in_progress.len()) {
+            if let Err(e) = self.compact(open) {
+                tracing::warn!(path = %self.path.display(), error = %e, "scan journal not compacted");
+            }
+        }
+    }
+
+    /// Rewrites the journal with only the items in progress.
+    fn compact(&self, open: &mut OpenJournal) -> std::io::Result<()> {
+        let fresh = self.path.with_extension("new");
+        let mut text = String::new();
+        for (kind, id) in &open.in_progress {
+            text.push_str(&format!("+{} {id}\n", kind.as_str()));
+        }
+        std::fs::write(&fresh, text)?;
+        std::fs::rename(&fresh, &self.path)?;
+        open.file = std::fs::OpenOptions::new().append(true).open(&self.path)?;
+        open.lines = open.in_progress.len();
+        Ok(())
     }
 
     #[cfg(test)]
@@ -120,5 +163,28 @@ mod tests {
             ]
         );
         assert_eq!(next.take_over().unwrap().len(), 0, "started afresh");
+    }
+
+    #[test]
+    fn a_long_scan_keeps_the_journal_the_size_of_its_work_in_progress() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::new(dir.path().join("scan-journal"));
+        journal.take_over();
+        journal.started(ItemKind::Folder, "still-working");
+        for i in 0..10 * COMPACT_AFTER_LINES {
+            journal.started(ItemKind::File, &i.to_string());
+            journal.ended(ItemKind::File, &i.to_string());
+        }
+        journal.started(ItemKind::File, "last");
+        let size = std::fs::metadata(journal.path()).unwrap().len();
+        assert!(size < 20 * COMPACT_AFTER_LINES as u64, "{size} bytes");
+        let left = Journal::new(journal.path().to_owned()).take_over().unwrap();
+        assert_eq!(
+            left.into_iter().collect::<Vec<_>>(),
+            [
+                (ItemKind::File, "last".to_owned()),
+                (ItemKind::Folder, "still-working".to_owned())
+            ]
+        );
     }
 }
