@@ -16,7 +16,7 @@ use chrono::Utc;
 use crate::auth::{OAuthClient, TokenManager, TokenSet, TokenVault};
 use crate::box_api::{BoxClient, Rate};
 use crate::datacenter::Endpoints;
-use crate::ipc::{EventsProgress, ScanProgress, ScanState, ScanStatus};
+use crate::ipc::{ScanState, ScanStatus};
 use crate::keychain::Sensitive;
 use crate::store::Store;
 use crate::UserError;
@@ -132,38 +132,11 @@ impl std::ops::Deref for TempStore {
 /// or folders counted, nothing queued or failed, no events yet). Tests set
 /// what else they look at.
 pub fn scan_status(state: ScanState, files_scanned: u64, files_discovered: u64) -> ScanStatus {
-    ScanStatus {
-        connection_id: Some("sandbox:enterprise:1".into()),
-        scan: ScanProgress {
-            state,
-            users_total: 0,
-            users_done: 0,
-            users_skipped: 0,
-            folders_total: 0,
-            folders_done: 0,
-            files_discovered,
-            files_scanned,
-            files_queued: 0,
-            files_failed: 0,
-            files_per_minute: 0.0,
-            eta_seconds: None,
-            started_at: None,
-            full_scan_completed_at: None,
-            skipped_note: None,
-            last_error: None,
-        },
-        events: EventsProgress {
-            ingested: 0,
-            backfill_from: None,
-            backfill_to: None,
-            backfill_done_ratio: 0.0,
-            backfill_completed_at: None,
-            last_event_at: None,
-            last_polled_at: None,
-            lag_seconds: None,
-        },
-        inspection: Default::default(),
-    }
+    let mut status = ScanStatus::not_started(Some("sandbox:enterprise:1".into()));
+    status.scan.state = state;
+    status.scan.files_scanned = files_scanned;
+    status.scan.files_discovered = files_discovered;
+    status
 }
 
 /// A bench's `--name value` option from the command line, else `default`

@@ -27,10 +27,10 @@ impl App {
     /// a database or a connection it says "not started".
     pub async fn scan_status(&self) -> ScanStatus {
         let Some(store) = self.store().await else {
-            return not_started(None);
+            return ScanStatus::not_started(None);
         };
         let Ok(Some(record)) = store.current_connection(None).await else {
-            return not_started(None);
+            return ScanStatus::not_started(None);
         };
         let runtime = self
             .inner
@@ -41,7 +41,7 @@ impl App {
         match status_of(&store, &record, &runtime, self.inner.config.clock.now()).await {
             Ok(status) => status,
             Err(err) => {
-                let mut status = not_started(Some(record.id.clone()));
+                let mut status = ScanStatus::not_started(Some(record.id.clone()));
                 status.scan.last_error = Some(err.into());
                 status
             }
@@ -268,41 +268,6 @@ pub(super) struct ScanRuntime {
     /// Another process holds this data dir's scanner (its pid and role).
     pub elsewhere: Option<String>,
     pub last_error: Option<UserError>,
-}
-
-fn not_started(connection_id: Option<String>) -> ScanStatus {
-    ScanStatus {
-        connection_id,
-        scan: ScanProgress {
-            state: ScanState::NotStarted,
-            users_total: 0,
-            users_done: 0,
-            users_skipped: 0,
-            folders_total: 0,
-            folders_done: 0,
-            files_discovered: 0,
-            files_scanned: 0,
-            files_queued: 0,
-            files_failed: 0,
-            files_per_minute: 0.0,
-            eta_seconds: None,
-            started_at: None,
-            full_scan_completed_at: None,
-            skipped_note: None,
-            last_error: None,
-        },
-        events: EventsProgress {
-            ingested: 0,
-            backfill_from: None,
-            backfill_to: None,
-            backfill_done_ratio: 0.0,
-            backfill_completed_at: None,
-            last_event_at: None,
-            last_polled_at: None,
-            lag_seconds: None,
-        },
-        inspection: Default::default(),
-    }
 }
 
 async fn status_of(

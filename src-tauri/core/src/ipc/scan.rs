@@ -90,6 +90,44 @@ pub struct ScanStatus {
     pub inspection: super::findings::InspectionProgress,
 }
 
+impl ScanStatus {
+    /// A scan that has not started: nothing counted yet.
+    pub fn not_started(connection_id: Option<String>) -> ScanStatus {
+        ScanStatus {
+            connection_id,
+            scan: ScanProgress {
+                state: ScanState::NotStarted,
+                users_total: 0,
+                users_done: 0,
+                users_skipped: 0,
+                folders_total: 0,
+                folders_done: 0,
+                files_discovered: 0,
+                files_scanned: 0,
+                files_queued: 0,
+                files_failed: 0,
+                files_per_minute: 0.0,
+                eta_seconds: None,
+                started_at: None,
+                full_scan_completed_at: None,
+                skipped_note: None,
+                last_error: None,
+            },
+            events: EventsProgress {
+                ingested: 0,
+                backfill_from: None,
+                backfill_to: None,
+                backfill_done_ratio: 0.0,
+                backfill_completed_at: None,
+                last_event_at: None,
+                last_polled_at: None,
+                lag_seconds: None,
+            },
+            inspection: Default::default(),
+        }
+    }
+}
+
 /// One row of the queue, front first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
